@@ -1,0 +1,54 @@
+// The one record type that flows from eval/ to reports/: a run's metric values, how they were made (Signature),
+// per-sample detail for resampling, and the inputs' checksums. Schema documented in reports/SCHEMA.md.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace glamm {
+
+/// How a number was made: an ordered list of key=value facts (tokenizer mode, resources and checksums,
+/// strict on/off, quirks switched, tool version). Two numbers are comparable when their signatures are equal.
+struct Signature {
+  std::vector<std::pair<std::string, std::string>> fields;
+
+  void set(const std::string& key, const std::string& value);
+  /// "key1:value1|key2:value2|..." in insertion order (sacrebleu style).
+  std::string str() const;
+  nlohmann::json to_json() const;
+};
+
+/// One run of one task on one dataset split.
+struct Result {
+  static constexpr int kSchemaVersion = 1;
+
+  std::string task;     ///< e.g. "coco", "captions", "gcg"
+  std::string dataset;  ///< e.g. "coco", "grandf"
+  std::string split;    ///< e.g. "val", "test", or "" when not applicable
+  std::string label;    ///< model/checkpoint label (--label)
+  std::vector<std::pair<std::string, double>> metrics;  ///< metric name -> value, in print order
+  Signature signature;
+  std::map<std::string, std::string> inputs;  ///< role -> "path" ; checksums go to input_sha256
+  std::map<std::string, std::string> input_sha256;
+  std::vector<std::string> warnings;
+  nlohmann::json details = nlohmann::json::object();     ///< task-specific extras (e.g. COCOeval stats array)
+  nlohmann::json per_sample = nlohmann::json::array();   ///< per-image/sentence records for resampling
+
+  /// Record an input file (path and SHA-256). Throws InputError when the file cannot be read.
+  void add_input(const std::string& role, const std::filesystem::path& path);
+
+  /// The JSON record (with schema_version, tool_version and an ISO-8601 UTC timestamp).
+  nlohmann::json to_json() const;
+};
+
+/// Write the record atomically to `path` (parent folders created).
+void write_result(const std::filesystem::path& path, const Result& r);
+
+/// Tool version string, e.g. "glamm-eval 0.1.0".
+std::string tool_version();
+
+}  // namespace glamm

@@ -1,0 +1,51 @@
+// Subcommand registry of the glamm-eval CLI. Each eval/<task>.cpp registers its subcommand with a static
+// GLAMM_REGISTER_COMMAND(order, fn); main() builds the CLI11 app from the registered functions in `order`.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+namespace glamm::cli {
+
+/// A function that adds one subcommand (with its options and callback) to the top-level app.
+using CommandAdder = std::function<void(CLI::App& app)>;
+
+/// Register a subcommand adder; lower `order` appears first in --help.
+bool register_command(int order, CommandAdder adder);
+
+/// Build every registered subcommand into `app`.
+void add_registered_commands(CLI::App& app);
+
+/// Exit codes: 0 success, 1 internal error, 2 bad input or usage, 3 evaluation finished with a refused result
+/// (e.g. scoring a split without public ground truth).
+enum ExitCode { kOk = 0, kInternal = 1, kBadInput = 2, kRefused = 3 };
+
+/// Thrown by a command callback to end the program with `code` after it has printed its output.
+struct ExitRequest {
+  int code;
+};
+
+/// Options most commands share. Bind them with add_common_options(); read them in the callback.
+struct CommonOptions {
+  std::string json_path;  ///< --json PATH: where to write the Result record ("" = command default)
+  std::string label;      ///< --label
+  bool strict = false;    ///< --strict: fix exactly the quirks the spec lists as arguable bugs
+  int threads = 0;        ///< --threads (0 = all cores)
+  bool quiet = false;     ///< --quiet: no progress on stderr
+};
+
+/// Add --json, --label, --strict, --threads, --quiet to `sub`. `strict_help` says what --strict changes.
+void add_common_options(CLI::App* sub, CommonOptions& o, const std::string& strict_help);
+
+/// Number of worker threads for `o.threads` (0 → hardware concurrency, at least 1).
+int resolve_threads(const CommonOptions& o);
+
+}  // namespace glamm::cli
+
+#define GLAMM_CONCAT_INNER(a, b) a##b
+#define GLAMM_CONCAT(a, b) GLAMM_CONCAT_INNER(a, b)
+/// Register a subcommand adder from a .cpp of eval/ (linked directly into the executable).
+#define GLAMM_REGISTER_COMMAND(order, fn) \
+  static const bool GLAMM_CONCAT(glamm_registered_, __LINE__) = ::glamm::cli::register_command((order), (fn))

@@ -1,0 +1,69 @@
+// glamm-eval: the command-line entry point. Subcommands live in eval/<task>.cpp and register themselves.
+#include <clocale>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <thread>
+
+#include "common/error.h"
+#include "common/result.h"
+#include "eval/command.h"
+
+namespace glamm::cli {
+
+namespace {
+std::multimap<int, CommandAdder>& registry() {
+  static std::multimap<int, CommandAdder> r;
+  return r;
+}
+}  // namespace
+
+bool register_command(int order, CommandAdder adder) {
+  registry().emplace(order, std::move(adder));
+  return true;
+}
+
+void add_registered_commands(CLI::App& app) {
+  for (auto& [order, adder] : registry()) adder(app);
+}
+
+void add_common_options(CLI::App* sub, CommonOptions& o, const std::string& strict_help) {
+  sub->add_option("--json", o.json_path, "Write the run's Result record (JSON) to this path");
+  sub->add_option("--label", o.label, "Model/checkpoint label stored in the Result record");
+  sub->add_flag("--strict", o.strict, strict_help);
+  sub->add_option("--threads", o.threads, "Worker threads (0 = all cores)")->check(CLI::NonNegativeNumber);
+  sub->add_flag("-q,--quiet", o.quiet, "No progress messages on stderr");
+}
+
+int resolve_threads(const CommonOptions& o) {
+  if (o.threads > 0) return o.threads;
+  unsigned hc = std::thread::hardware_concurrency();
+  return hc ? static_cast<int>(hc) : 1;
+}
+
+}  // namespace glamm::cli
+
+int main(int argc, char** argv) {
+  // Numbers are printed and parsed by our own locale-independent code; keep the C locale regardless of LC_ALL.
+  std::setlocale(LC_ALL, "C");
+  CLI::App app{glamm::tool_version() +
+               " — evaluation toolkit for pixel-grounded multimodal models (GLaMM), metrics at parity with the "
+               "official Python/Java evaluators"};
+  app.set_version_flag("--version", glamm::tool_version());
+  app.require_subcommand(1);
+  glamm::cli::add_registered_commands(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : glamm::cli::kBadInput;
+  } catch (const glamm::cli::ExitRequest& e) {
+    return e.code;
+  } catch (const glamm::InputError& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return glamm::cli::kBadInput;
+  } catch (const std::exception& e) {
+    std::cerr << "internal error: " << e.what() << "\n";
+    return glamm::cli::kInternal;
+  }
+  return glamm::cli::kOk;
+}
