@@ -1,0 +1,128 @@
+#include "datasets/grandf.h"
+
+#include <unordered_set>
+
+#include "common/error.h"
+#include "common/io.h"
+
+namespace glamm::datasets::grandf {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+std::string id_text(const json& v, const std::string& file, const std::string& record, const char* field) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_number_integer()) return std::to_string(v.get<long long>());
+  throw InputError(file, record, std::string("`") + field + "` must be a string or an integer");
+}
+
+const json& field(const json& obj, const char* name, const std::string& file, const std::string& record) {
+  if (!obj.is_object()) throw InputError(file, record, "expected a JSON object");
+  auto it = obj.find(name);
+  if (it == obj.end()) throw InputError(file, record, std::string("missing field `") + name + "`");
+  return *it;
+}
+
+std::vector<std::string> string_list(const json& v, const std::string& file, const std::string& record,
+                                     const char* name) {
+  if (!v.is_array()) throw InputError(file, record, std::string("`") + name + "` must be a list of strings");
+  std::vector<std::string> out;
+  out.reserve(v.size());
+  for (const auto& s : v) {
+    if (!s.is_string()) throw InputError(file, record, std::string("`") + name + "` must hold strings only");
+    out.push_back(s.get<std::string>());
+  }
+  return out;
+}
+
+uint32_t size_value(const json& v, const std::string& file, const std::string& record) {
+  if (!v.is_number_integer() || v.get<long long>() < 0 || v.get<long long>() > 0xFFFFFFFFLL)
+    throw InputError(file, record, "mask `size` must be [height, width] with non-negative integers");
+  return static_cast<uint32_t>(v.get<long long>());
+}
+
+mask::Segmentation rle_dict(const json& m, const std::string& file, const std::string& record) {
+  if (!m.is_object() || !m.contains("size") || !m.contains("counts"))
+    throw InputError(file, record, "a predicted mask must be an RLE dict with `size` and `counts`");
+  const json& size = m["size"];
+  if (!size.is_array() || size.size() != 2) throw InputError(file, record, "mask `size` must be [height, width]");
+  const uint32_t h = size_value(size[0], file, record), w = size_value(size[1], file, record);
+  const json& counts = m["counts"];
+  if (counts.is_string()) return mask::CompressedRle{h, w, counts.get<std::string>()};
+  if (counts.is_array()) {
+    mask::UncompressedRle u{h, w, {}};
+    u.counts.reserve(counts.size());
+    for (const auto& c : counts) {
+      if (!c.is_number_integer() || c.get<long long>() < 0 || c.get<long long>() > 0xFFFFFFFFLL)
+        throw InputError(file, record, "uncompressed RLE counts must be non-negative integers");
+      u.counts.push_back(static_cast<uint32_t>(c.get<long long>()));
+    }
+    return u;
+  }
+  throw InputError(file, record, "mask `counts` must be a string (compressed RLE) or a list of integers");
+}
+
+}  // namespace
+
+CaptionGt load_caption_gt(const fs::path& path) {
+  const std::string file = path.string();
+  const json j = io::load_json(path);
+  CaptionGt gt;
+  const json& images = field(j, "images", file, "");
+  if (!images.is_array() || images.empty()) throw InputError(file, "images", "the image list is empty");
+  std::unordered_set<std::string> seen;
+  for (std::size_t i = 0; i < images.size(); ++i) {
+    const std::string rec = "images[" + std::to_string(i) + "]";
+    const json& id = field(images[i], "id", file, rec);
+    if (!id.is_string()) gt.image_ids_are_strings = false;
+    std::string s = id_text(id, file, rec, "id");
+    if (!seen.insert(s).second) throw InputError(file, rec, "duplicate image id " + s);
+    gt.image_ids.push_back(std::move(s));
+  }
+  const json& anns = field(j, "annotations", file, "");
+  if (!anns.is_array()) throw InputError(file, "annotations", "must be a list");
+  for (std::size_t i = 0; i < anns.size(); ++i) {
+    const std::string rec = "annotations[" + std::to_string(i) + "]";
+    CaptionAnnotation a;
+    a.id = id_text(field(anns[i], "id", file, rec), file, rec, "id");
+    a.image_id = id_text(field(anns[i], "image_id", file, rec), file, rec, "image_id");
+    const json& cap = field(anns[i], "caption", file, rec);
+    if (!cap.is_string()) throw InputError(file, rec, "`caption` must be a string");
+    a.caption = cap.get<std::string>();
+    a.labels = string_list(field(anns[i], "labels", file, rec), file, rec, "labels");
+    gt.annotations.push_back(std::move(a));
+  }
+  return gt;
+}
+
+std::optional<Prediction> load_prediction(const fs::path& dir, const std::string& image_id) {
+  const fs::path path = dir / (image_id + ".json");
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return std::nullopt;
+  const std::string file = path.string();
+  const json j = io::load_json(path);
+  if (!j.is_object() || j.empty()) throw InputError(file, "", "a prediction file must hold a JSON object");
+  // evaluate.py: pred = pred[first key]; try pred['caption'] / pred['phrases'], else fall back to the flat dict.
+  const json* body = &j;
+  Prediction p;
+  const json& first = j.begin().value();
+  if (first.is_object() && first.contains("caption") && first.contains("phrases")) {
+    body = &first;
+    p.nested = true;
+  }
+  const std::string rec = p.nested ? j.begin().key() : std::string();
+  const json& cap = field(*body, "caption", file, rec);
+  if (!cap.is_string()) throw InputError(file, rec, "`caption` must be a string");
+  p.caption = cap.get<std::string>();
+  p.phrases = string_list(field(*body, "phrases", file, rec), file, rec, "phrases");
+  const json& masks = field(*body, "pred_masks", file, rec);
+  if (!masks.is_array()) throw InputError(file, rec, "`pred_masks` must be a list of RLE dicts");
+  for (std::size_t i = 0; i < masks.size(); ++i)
+    p.pred_masks.push_back(rle_dict(masks[i], file, "pred_masks[" + std::to_string(i) + "]"));
+  p.image_id = image_id;  // evaluate.py keys everything by the file's image id, not the `image_id` field
+  return p;
+}
+
+}  // namespace glamm::datasets::grandf
