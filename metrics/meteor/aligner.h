@@ -1,0 +1,51 @@
+// METEOR 1.5's matchers and alignment search: reimplements edu.cmu.meteor.aligner.{Stage, ExactMatcher,
+// StemMatcher, SynonymMatcher, ParaphraseMatcher, Aligner} for the English modules exact, stem, synonym
+// [, paraphrase] with the evaluation settings (aligner weights 1.0/0.5/0.5/0.5, beam 40, PARTIAL_COMPARE_TOTAL).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace glamm::meteor {
+
+class ParaphraseTable;
+
+/// What the matchers need to know about one word (computed once per distinct word).
+struct WordInfo {
+  std::int32_t hash = 0;        ///< Java String.hashCode of the word (word identity in METEOR)
+  std::int32_t stem_hash = 0;   ///< hashCode of its Snowball English stem
+  bool function = false;        ///< in english.words
+  int paraphrase_id = -1;       ///< ParaphraseTable vocabulary id, -1 if absent
+  std::vector<int> synsets;     ///< synsets(w) ∪ stemSynsets(w), sorted, unique
+};
+
+/// A sentence as the aligner sees it: the words (after normalization, lowercasing, tokenizing) and their info.
+struct Sentence {
+  std::vector<std::string> words;
+  std::vector<const WordInfo*> info;
+};
+
+/// One match (Match.java): `start/length` on the reference (line2), `match_start/match_length` on the
+/// hypothesis (line1), `module` = stage index 0..3.
+struct Match {
+  int start = 0, length = 0, match_start = 0, match_length = 0, module = 0;
+};
+
+/// The chosen alignment and its counts (Alignment.java fields the scorer uses).
+struct AlignmentResult {
+  int test_length = 0, ref_length = 0;
+  int test_function = 0, ref_function = 0;
+  std::array<int, 4> content1{}, content2{}, function1{}, function2{};  ///< per module, test (1) and ref (2)
+  int chunks = 0;
+  std::vector<Match> matches;  ///< chosen matches in reference order (for debugging)
+};
+
+/// Align hypothesis `test` (line1) against reference `ref` (line2) with `n_modules` modules (3: exact stem
+/// synonym; 4: + paraphrase, which needs `para`). Follows Aligner.align: identical sentences use only the
+/// exact module; fixed one-to-one matches are taken first; then the beam search (beam 40) with Java int
+/// truncation of weighted match counts, stable sorting, the parent-distance bug and the carry-on rule.
+AlignmentResult align(const Sentence& test, const Sentence& ref, int n_modules, const ParaphraseTable* para);
+
+}  // namespace glamm::meteor

@@ -1,0 +1,317 @@
+// Loading METEOR's English resources from a folder, a meteor-1.5.jar, or (approximate) a WordNet database.
+#include <zip.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+
+#include "common/error.h"
+#include "common/io.h"
+#include "metrics/meteor/java_text.h"
+#include "metrics/meteor/meteor.h"
+#include "metrics/meteor/paraphrase.h"
+
+namespace glamm::meteor {
+namespace fs = std::filesystem;
+namespace {
+
+// Lines as Java's BufferedReader.readLine gives them (\n, \r\n, \r), views into `text`.
+template <class F>
+void for_each_line(const std::string& text, F&& f) {
+  std::size_t i = 0, n = text.size();
+  while (i < n) {
+    std::size_t j = i;
+    while (j < n && text[j] != '\n' && text[j] != '\r') ++j;
+    f(std::string_view(text.data() + i, j - i));
+    if (j < n && text[j] == '\r' && j + 1 < n && text[j + 1] == '\n') ++j;
+    i = j + 1;
+  }
+}
+
+bool is_tok_delim(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
+
+template <class F>
+void for_each_token(std::string_view line, F&& f) {
+  std::size_t i = 0, n = line.size();
+  while (i < n) {
+    while (i < n && is_tok_delim(line[i])) ++i;
+    std::size_t j = i;
+    while (j < n && !is_tok_delim(line[j])) ++j;
+    if (j > i) f(line.substr(i, j - i));
+    i = j;
+  }
+}
+
+// english.synsets: pairs of lines (word, space-separated integer synset ids); a later entry replaces an earlier one.
+void parse_synsets(const std::string& text, const std::string& source, Resources& r) {
+  std::vector<std::string_view> lines;
+  lines.reserve(600000);
+  for_each_line(text, [&](std::string_view l) { lines.push_back(l); });
+  if (lines.size() % 2 != 0)
+    throw InputError(source, "line " + std::to_string(lines.size()), "truncated synonym file (word without synset line)");
+  r.synsets.reserve(lines.size() / 2 + 16);
+  for (std::size_t k = 0; k + 1 < lines.size(); k += 2) {
+    std::vector<int> ids;
+    for_each_token(lines[k + 1], [&](std::string_view t) {
+      long long v = 0;
+      bool neg = false;
+      std::size_t p = 0;
+      if (!t.empty() && (t[0] == '-' || t[0] == '+')) neg = t[0] == '-', p = 1;
+      if (p == t.size()) throw InputError(source, "line " + std::to_string(k + 2), "bad synset id '" + std::string(t) + "'");
+      for (; p < t.size(); ++p) {
+        if (t[p] < '0' || t[p] > '9' || v > 2147483648LL)
+          throw InputError(source, "line " + std::to_string(k + 2), "bad synset id '" + std::string(t) + "'");
+        v = v * 10 + (t[p] - '0');
+      }
+      ids.push_back(static_cast<int>(neg ? -v : v));
+    });
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    r.synsets[std::string(lines[k])] = std::move(ids);
+  }
+}
+
+// english.exceptions: pairs of lines (base form, inflected forms); each form maps to its list of bases.
+void parse_exceptions(const std::string& text, const std::string& source, Resources& r) {
+  std::vector<std::string_view> lines;
+  for_each_line(text, [&](std::string_view l) { lines.push_back(l); });
+  if (lines.size() % 2 != 0)
+    throw InputError(source, "line " + std::to_string(lines.size()), "truncated exceptions file (base without forms line)");
+  for (std::size_t k = 0; k + 1 < lines.size(); k += 2) {
+    std::string base(lines[k]);
+    for_each_token(lines[k + 1], [&](std::string_view form) { r.exceptions[std::string(form)].push_back(base); });
+  }
+}
+
+void parse_function_words(const std::string& text, Resources& r) {
+  for_each_line(text, [&](std::string_view l) { r.function_words.emplace(l); });
+}
+
+// english.prefixes: first token of a line; '#' lines are comments; "#NUMERIC_ONLY#" as second token marks
+// prefixes that are non-breaking only before a number (Normalizer.nbpList).
+void parse_prefixes(const std::string& text, Resources& r) {
+  std::map<std::string, bool> numeric;  // last entry wins
+  for_each_line(text, [&](std::string_view l) {
+    std::vector<std::string_view> toks;
+    for_each_token(l, [&](std::string_view t) { toks.push_back(t); });
+    if (toks.empty() || toks[0][0] == '#') return;
+    numeric[std::string(toks[0])] = toks.size() > 1 && toks[1] == "#NUMERIC_ONLY#";
+  });
+  for (auto& [k, num] : numeric) (num ? r.numeric_only_prefixes : r.nonbreaking_prefixes).insert(k);
+}
+
+struct Jar {
+  zip_t* z = nullptr;
+  std::string path;
+  explicit Jar(const std::string& p) : path(p) {
+    int err = 0;
+    z = zip_open(p.c_str(), ZIP_RDONLY | ZIP_CHECKCONS, &err);
+    if (!z) {
+      zip_error_t ze;
+      zip_error_init_with_code(&ze, err);
+      std::string msg = zip_error_strerror(&ze);
+      zip_error_fini(&ze);
+      throw InputError(p, "", "cannot open as a jar/zip archive (" + msg + ")");
+    }
+  }
+  ~Jar() {
+    if (z) zip_discard(z);
+  }
+  Jar(const Jar&) = delete;
+  Jar& operator=(const Jar&) = delete;
+
+  /// Entry `name` or "resources/" + name; "" in *found when absent.
+  std::string read(const std::string& name, std::string* found) {
+    for (const std::string& cand : {name, "resources/" + name}) {
+      zip_int64_t idx = zip_name_locate(z, cand.c_str(), 0);
+      if (idx < 0) continue;
+      zip_stat_t st;
+      zip_stat_init(&st);
+      if (zip_stat_index(z, static_cast<zip_uint64_t>(idx), 0, &st) != 0)
+        throw InputError(path, cand, "cannot stat jar entry");
+      zip_file_t* f = zip_fopen_index(z, static_cast<zip_uint64_t>(idx), 0);
+      if (!f) throw InputError(path, cand, std::string("cannot open jar entry: ") + zip_strerror(z));
+      std::string data;
+      data.resize(static_cast<std::size_t>(st.size));
+      zip_int64_t got = data.empty() ? 0 : zip_fread(f, data.data(), st.size);
+      std::string ferr = zip_file_strerror(f);
+      zip_fclose(f);
+      if (got < 0 || static_cast<zip_uint64_t>(got) != st.size)
+        throw InputError(path, cand, "truncated or corrupt jar entry (" + ferr + ")");
+      *found = cand;
+      return data;
+    }
+    found->clear();
+    return {};
+  }
+};
+
+bool looks_like_zip(const std::string& path) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) return false;
+  std::string head;
+  {
+    FILE* f = std::fopen(path.c_str(), "rb");
+    if (!f) return false;
+    char b[4] = {0, 0, 0, 0};
+    std::size_t n = std::fread(b, 1, 4, f);
+    std::fclose(f);
+    head.assign(b, n);
+  }
+  return head.size() >= 2 && head[0] == 'P' && head[1] == 'K';
+}
+
+std::string checksum_of(const std::vector<std::pair<std::string, const std::string*>>& parts) {
+  std::string acc;
+  for (auto& [label, data] : parts) acc += label + ":" + (data ? io::sha256_hex(*data) : std::string("-")) + "\n";
+  return io::sha256_hex(acc);
+}
+
+}  // namespace
+
+Resources Resources::load(const std::string& dir_or_jar, const std::string& paraphrase_gz) {
+  Resources r;
+  std::string syn, exc, words, prefixes, para_text_src;
+  std::error_code ec;
+  if (dir_or_jar.empty()) throw InputError("METEOR resources: no location given");
+  if (fs::is_directory(dir_or_jar, ec)) {
+    fs::path d(dir_or_jar);
+    auto need = [&](const char* name) {
+      fs::path p = d / name;
+      if (!fs::exists(p, ec))
+        throw InputError(p.string(), "", "METEOR resource file missing (expected english.synsets, english.exceptions, "
+                                         "english.words, english.prefixes in this folder)");
+      return p.string();
+    };
+    r.synsets_source = need("english.synsets");
+    r.exceptions_source = need("english.exceptions");
+    r.function_words_source = need("english.words");
+    r.prefixes_source = need("english.prefixes");
+    syn = io::read_file(r.synsets_source);
+    exc = io::read_file(r.exceptions_source);
+    words = io::read_file(r.function_words_source);
+    prefixes = io::read_file(r.prefixes_source);
+    if (paraphrase_gz.empty() && fs::exists(d / "paraphrase-en.gz", ec)) r.paraphrase_source = (d / "paraphrase-en.gz").string();
+  } else if (looks_like_zip(dir_or_jar)) {
+    Jar jar(dir_or_jar);
+    std::string found;
+    auto need = [&](const std::string& name, std::string& src) {
+      std::string data = jar.read(name, &found);
+      if (found.empty()) throw InputError(dir_or_jar, name, "METEOR resource missing from the jar");
+      src = "jar:" + dir_or_jar + "!" + found;
+      return data;
+    };
+    syn = need("synonym/english.synsets", r.synsets_source);
+    exc = need("synonym/english.exceptions", r.exceptions_source);
+    words = need("function/english.words", r.function_words_source);
+    prefixes = need("nonbreaking/english.prefixes", r.prefixes_source);
+    // METEOR looks for its paraphrase table next to the jar: <jar dir>/data/paraphrase-en.gz.
+    fs::path next = fs::path(dir_or_jar).parent_path() / "data" / "paraphrase-en.gz";
+    if (paraphrase_gz.empty() && fs::exists(next, ec)) r.paraphrase_source = next.string();
+  } else if (fs::exists(dir_or_jar, ec)) {
+    throw InputError(dir_or_jar, "", "not a METEOR resource folder or a meteor-1.5.jar (zip) file");
+  } else {
+    throw InputError(dir_or_jar, "", "METEOR resources not found");
+  }
+  if (!paraphrase_gz.empty() && paraphrase_gz != "-") r.paraphrase_source = paraphrase_gz;
+
+  parse_synsets(syn, r.synsets_source, r);
+  parse_exceptions(exc, r.exceptions_source, r);
+  parse_function_words(words, r);
+  parse_prefixes(prefixes, r);
+  std::string para_bytes;
+  if (!r.paraphrase_source.empty()) {
+    para_bytes = io::read_file(r.paraphrase_source);
+    r.paraphrase = std::make_shared<ParaphraseTable>(ParaphraseTable::load_gz(r.paraphrase_source));
+  }
+  r.checksum = checksum_of({{"synsets", &syn},
+                            {"exceptions", &exc},
+                            {"words", &words},
+                            {"prefixes", &prefixes},
+                            {"paraphrase", r.paraphrase ? &para_bytes : nullptr}});
+  return r;
+}
+
+Resources Resources::load_wordnet_fallback(const std::string& wordnet_dir, const std::string& lists_dir) {
+  Resources r;
+  r.approximate = true;
+  fs::path wn(wordnet_dir), lists(lists_dir);
+  std::string all_syn, all_exc;
+  // Synsets: every lemma of data.{noun,verb,adj,adv} → the synset offsets it appears in (POS dropped),
+  // lowercased, adjective markers such as "(a)" removed. Not identical to METEOR's file (spec §5.7).
+  for (const char* pos : {"noun", "verb", "adj", "adv"}) {
+    fs::path p = wn / (std::string("data.") + pos);
+    std::string text = io::read_file(p);
+    all_syn += text;
+    for_each_line(text, [&](std::string_view l) {
+      if (l.empty() || l[0] == ' ') return;  // licence header
+      std::vector<std::string_view> t;
+      for_each_token(l, [&](std::string_view x) {
+        if (t.size() < 4 + 2 * 256) t.push_back(x);
+      });
+      if (t.size() < 4) return;
+      int offset = std::atoi(std::string(t[0]).c_str());
+      int count = static_cast<int>(std::strtol(std::string(t[3]).c_str(), nullptr, 16));
+      for (int k = 0; k < count && 4 + 2 * k < static_cast<int>(t.size()); ++k) {
+        std::string w(t[4 + 2 * k]);
+        auto paren = w.find('(');
+        if (paren != std::string::npos) w.resize(paren);
+        w = java::to_lower(w);
+        auto& ids = r.synsets[w];
+        if (std::find(ids.begin(), ids.end(), offset) == ids.end()) ids.push_back(offset);
+      }
+    });
+  }
+  for (auto& [w, ids] : r.synsets) std::sort(ids.begin(), ids.end());
+  for (const char* pos : {"adj", "adv", "noun", "verb"}) {
+    fs::path p = wn / (std::string(pos) + ".exc");
+    std::string text = io::read_file(p);
+    all_exc += text;
+    for_each_line(text, [&](std::string_view l) {
+      std::vector<std::string_view> t;
+      for_each_token(l, [&](std::string_view x) { t.push_back(x); });
+      for (std::size_t k = 1; k < t.size(); ++k) r.exceptions[std::string(t[0])].push_back(std::string(t[k]));
+    });
+  }
+  r.synsets_source = "wordnet:" + (wn / "data.*").string();
+  r.exceptions_source = "wordnet:" + (wn / "*.exc").string();
+  r.function_words_source = (lists / "english.words").string();
+  r.prefixes_source = (lists / "english.prefixes").string();
+  std::string words = io::read_file(r.function_words_source);
+  std::string prefixes = io::read_file(r.prefixes_source);
+  parse_function_words(words, r);
+  parse_prefixes(prefixes, r);
+  r.checksum = checksum_of({{"wordnet-synsets", &all_syn},
+                            {"wordnet-exceptions", &all_exc},
+                            {"words", &words},
+                            {"prefixes", &prefixes},
+                            {"paraphrase", nullptr}});
+  return r;
+}
+
+std::string find_resources(const std::string& cli_value) {
+  if (!cli_value.empty()) return cli_value;
+  if (const char* env = std::getenv("GLAMM_METEOR_RESOURCES"); env && *env) return env;
+  std::vector<fs::path> roots = {"/usr/lib", "/usr/local/lib"};
+  if (const char* home = std::getenv("HOME"); home && *home) roots.push_back(fs::path(home) / ".local" / "lib");
+  std::error_code ec;
+  for (const auto& root : roots) {
+    if (!fs::is_directory(root, ec)) continue;
+    std::vector<fs::path> pys;
+    for (fs::directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) {
+      std::string name = it->path().filename().string();
+      if (name.rfind("python3", 0) == 0) pys.push_back(it->path());
+    }
+    std::sort(pys.begin(), pys.end());
+    for (const auto& py : pys) {
+      for (const char* pk : {"site-packages", "dist-packages"}) {
+        fs::path jar = py / pk / "pycocoevalcap" / "meteor" / "meteor-1.5.jar";
+        if (fs::is_regular_file(jar, ec)) return jar.string();
+      }
+    }
+  }
+  return "";
+}
+
+}  // namespace glamm::meteor

@@ -1,0 +1,170 @@
+// METEOR 1.5 parity against the golden outputs of the coco meteor-1.5.jar (shared/golden/meteor/).
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "common/io.h"
+#include "metrics/meteor/meteor.h"
+#include "support/shared_data.h"
+
+namespace {
+
+using glamm::meteor::Config;
+using glamm::meteor::Resources;
+using glamm::meteor::Scorer;
+using glamm::meteor::Stats;
+
+std::vector<std::string> split_tab(const std::string& line) {
+  std::vector<std::string> f;
+  std::size_t s = 0;
+  while (true) {
+    auto p = line.find('\t', s);
+    if (p == std::string::npos) {
+      f.push_back(line.substr(s));
+      break;
+    }
+    f.push_back(line.substr(s, p - s));
+    s = p + 1;
+  }
+  return f;
+}
+
+std::vector<std::vector<std::string>> read_tsv(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::vector<std::vector<std::string>> rows;
+  std::string line;
+  std::getline(in, line);  // header
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (!line.empty()) rows.push_back(split_tab(line));
+  }
+  return rows;
+}
+
+std::vector<std::string> json_strings(const std::string& s) {
+  std::vector<std::string> out;
+  for (const auto& x : nlohmann::json::parse(s)) out.push_back(x.get<std::string>());
+  return out;
+}
+
+std::shared_ptr<const Resources> resources(const std::filesystem::path& dir, bool paraphrase) {
+  std::string para = paraphrase ? (dir / "tiny-paraphrase-en.gz").string() : std::string("-");
+  return std::make_shared<const Resources>(Resources::load(dir.string(), para));
+}
+
+// Both configurations of meteor_cases32.tsv: normalized hyp, 23 stats, segment score and the #AGGREGATE corpus value.
+void check_cases32(char config) {
+  GLAMM_REQUIRE_SHARED(data, "data/meteor");
+  GLAMM_REQUIRE_SHARED(cases, "golden/meteor/meteor_cases32.tsv");
+  Scorer scorer(resources(data, config == 'B'), Config{config == 'B'});
+  std::vector<Stats> all;
+  double expected_corpus = -1, max_seg_delta = 0;
+  int n = 0;
+  for (const auto& f : read_tsv(cases)) {
+    if (f[0] == "#AGGREGATE") {
+      if (f[1].size() == 1 && f[1][0] == config) expected_corpus = std::stod(f[3]);
+      continue;
+    }
+    if (f[0][0] != config) continue;
+    ASSERT_GE(f.size(), 7u);
+    std::string hyp = glamm::meteor::pycocoevalcap_clean_hypothesis(f[2]);
+    auto refs = json_strings(f[3]);
+    EXPECT_EQ(scorer.normalize(hyp), f[4]) << "case " << f[1];
+    Stats st = scorer.segment_stats(hyp, refs);
+    EXPECT_EQ(st.to_string(), f[6]) << "case " << f[1] << " hyp '" << hyp << "'\n  " << f[7];
+    double seg = scorer.score(st);
+    EXPECT_NEAR(seg, std::stod(f[5]), 1e-12) << "case " << f[1];
+    max_seg_delta = std::max(max_seg_delta, std::fabs(seg - std::stod(f[5])));
+    all.push_back(st);
+    ++n;
+  }
+  EXPECT_EQ(n, 32);
+  ASSERT_GE(expected_corpus, 0) << "no #AGGREGATE row for " << config;
+  double corpus = scorer.corpus_score(all);
+  EXPECT_NEAR(corpus, expected_corpus, 1e-12);
+  std::printf("[meteor] config %c: %d cases, max |segment delta| %.3g, corpus %.17g (expected %.17g)\n", config, n,
+              max_seg_delta, corpus, expected_corpus);
+}
+
+TEST(MeteorGolden, Cases32ConfigurationAWithoutParaphrase) { check_cases32('A'); }
+TEST(MeteorGolden, Cases32ConfigurationBWithTinyParaphraseTable) { check_cases32('B'); }
+
+TEST(MeteorGolden, Val2017First2000ItemsStatsScoresAndCorpus) {
+  GLAMM_REQUIRE_SHARED(data, "data/meteor");
+  GLAMM_REQUIRE_SHARED(items, "golden/meteor/val2017_2000_items.tsv");
+  GLAMM_REQUIRE_SHARED(corpus_json, "golden/meteor/val2017_corpus.json");
+  Scorer scorer(resources(data, false), Config{});
+  auto rows = read_tsv(items);
+  ASSERT_EQ(rows.size(), 2000u);
+  std::vector<Stats> all;
+  int stats_mismatch = 0;
+  double max_delta = 0, seg_sum = 0;
+  auto t0 = std::chrono::steady_clock::now();
+  for (const auto& f : rows) {
+    Stats st = scorer.segment_stats(glamm::meteor::pycocoevalcap_clean_hypothesis(f[3]), json_strings(f[4]));
+    if (st.to_string() != f[5]) {
+      ++stats_mismatch;
+      ADD_FAILURE() << "item " << f[0] << ": stats " << st.to_string() << " expected " << f[5] << "\n  hyp: " << f[3]
+                    << "\n  refs: " << f[4];
+    }
+    double seg = scorer.score(st);
+    max_delta = std::max(max_delta, std::fabs(seg - std::stod(f[6])));
+    seg_sum += seg;
+    all.push_back(st);
+  }
+  auto t1 = std::chrono::steady_clock::now();
+  EXPECT_EQ(stats_mismatch, 0);
+  EXPECT_LE(max_delta, 1e-12);
+  auto j = glamm::io::load_json(corpus_json);
+  double corpus = scorer.corpus_score(all);
+  EXPECT_NEAR(corpus, j["corpus_meteor_2000_items"].get<double>(), 1e-12);
+  EXPECT_NEAR(seg_sum / 2000.0, j["mean_of_segment_scores_2000"].get<double>(), 1e-12);
+  std::printf("[meteor] val2017 2000: stats mismatches %d, max |segment delta| %.3g, corpus delta %.3g, %.1f ms\n",
+              stats_mismatch, max_delta, std::fabs(corpus - j["corpus_meteor_2000_items"].get<double>()),
+              std::chrono::duration<double, std::milli>(t1 - t0).count());
+}
+
+TEST(MeteorGolden, Val2017All5000ImagesCorpusFromPtbCaptions) {
+  GLAMM_REQUIRE_SHARED(data, "data/meteor");
+  GLAMM_REQUIRE_SHARED(ptb, "golden/ptb/val2017_captions_ptb.tsv");
+  GLAMM_REQUIRE_SHARED(ann, "data/captions/captions_val2017.json");
+  GLAMM_REQUIRE_SHARED(corpus_json, "golden/meteor/val2017_corpus.json");
+  // Tokenized captions grouped by image in annotation-file order.
+  std::map<long long, std::vector<std::string>> by_image;
+  for (const auto& f : read_tsv(ptb)) {
+    ASSERT_GE(f.size(), 5u);
+    by_image[std::stoll(f[1])].push_back(nlohmann::json::parse(f[4]).get<std::string>());
+  }
+  auto coco = glamm::io::load_json(ann);
+  std::vector<std::string> hyps;
+  std::vector<std::vector<std::string>> refs;
+  for (const auto& img : coco["images"]) {
+    auto& caps = by_image.at(img["id"].get<long long>());
+    ASSERT_GE(caps.size(), 2u);
+    hyps.push_back(caps[0]);
+    refs.emplace_back(caps.begin() + 1, caps.end());
+  }
+  ASSERT_EQ(hyps.size(), 5000u);
+  Scorer scorer(resources(data, false), Config{});
+  auto t0 = std::chrono::steady_clock::now();
+  std::vector<Stats> all;
+  all.reserve(hyps.size());
+  for (std::size_t i = 0; i < hyps.size(); ++i)
+    all.push_back(scorer.segment_stats(glamm::meteor::pycocoevalcap_clean_hypothesis(hyps[i]), refs[i]));
+  double corpus = scorer.corpus_score(all);
+  auto t1 = std::chrono::steady_clock::now();
+  double expected = glamm::io::load_json(corpus_json)["corpus_meteor_all_5000_images"].get<double>();
+  EXPECT_NEAR(corpus, expected, 1e-12);
+  std::printf("[meteor] val2017 5000 images: corpus %.17g (expected %.17g), 1 thread %.1f ms\n", corpus, expected,
+              std::chrono::duration<double, std::milli>(t1 - t0).count());
+}
+
+}  // namespace
