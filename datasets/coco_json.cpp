@@ -1,0 +1,568 @@
+// COCO instances / results loaders (pycocotools 2.0.6 COCO() + loadRes semantics) on simdjson's DOM.
+#include "datasets/coco_json.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <limits>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include "common/error.h"
+#include "metrics/mask/segmentation.h"
+
+namespace glamm::datasets {
+
+namespace {
+
+using simdjson::dom::array;
+using simdjson::dom::element;
+using simdjson::dom::element_type;
+using simdjson::dom::object;
+using mask::CocoGroundTruth;
+using mask::CocoInstance;
+using mask::ImageId;
+
+[[noreturn]] void fail(const std::string& file, const std::string& record, const std::string& msg) {
+  throw InputError(file, record, msg);
+}
+
+std::optional<element> field(const object& o, std::string_view key) {
+  element e;
+  if (o.at_key(key).get(e) != simdjson::SUCCESS) return std::nullopt;
+  return e;
+}
+
+const char* type_name(element_type t) {
+  switch (t) {
+    case element_type::ARRAY: return "an array";
+    case element_type::OBJECT: return "an object";
+    case element_type::INT64:
+    case element_type::UINT64: return "an integer";
+    case element_type::DOUBLE: return "a number";
+    case element_type::STRING: return "a string";
+    case element_type::BOOL: return "a boolean";
+    case element_type::NULL_VALUE: return "null";
+  }
+  return "a value";
+}
+
+/// Context for error messages: file and record label.
+struct Where {
+  const std::string& file;
+  std::string record;
+  [[noreturn]] void fail(const std::string& msg) const { datasets::fail(file, record, msg); }
+};
+
+bool is_empty_array(element e) {
+  array a;
+  return e.get_array().get(a) == simdjson::SUCCESS && a.size() == 0;
+}
+
+bool is_number(element e) {
+  auto t = e.type();
+  return t == element_type::INT64 || t == element_type::UINT64 || t == element_type::DOUBLE;
+}
+
+double get_number(element e, const Where& w, const char* key) {
+  if (!is_number(e)) w.fail(fmt::format("field '{}' must be a number, got {}", key, type_name(e.type())));
+  double v = 0;
+  if (e.get_double().get(v)) {}
+  return v;
+}
+
+/// An integer field: JSON integer, or a number with an integral value (Python's json keeps 5.0 as a float,
+/// which pycocotools uses as a dict key equal to 5).
+int64_t get_integer(element e, const Where& w, const char* key) {
+  switch (e.type()) {
+    case element_type::INT64: {
+      int64_t v = 0;
+      if (e.get_int64().get(v)) {}
+      return v;
+    }
+    case element_type::UINT64: w.fail(fmt::format("field '{}' is out of the int64 range", key));
+    case element_type::DOUBLE: {
+      double d = 0;
+      if (e.get_double().get(d)) {}
+      if (std::floor(d) == d && std::fabs(d) < 9.2e18) return static_cast<int64_t>(d);
+      w.fail(fmt::format("field '{}' must be an integer, got {}", key, d));
+    }
+    default: w.fail(fmt::format("field '{}' must be an integer, got {}", key, type_name(e.type())));
+  }
+}
+
+element require(const object& o, std::string_view key, const Where& w) {
+  auto e = field(o, key);
+  if (!e) w.fail(fmt::format("missing field '{}'", key));
+  return *e;
+}
+
+ImageId get_image_id(element e, const Where& w, const char* key) {
+  if (e.type() == element_type::STRING) {
+    std::string_view s;
+    if (e.get_string().get(s)) {}
+    return std::string(s);
+  }
+  return get_integer(e, w, key);
+}
+
+uint32_t get_dim(element e, const Where& w, const char* what) {
+  int64_t v = get_integer(e, w, what);
+  if (v < 0 || v > std::numeric_limits<uint32_t>::max())
+    w.fail(fmt::format("{} must be in [0, 2^32-1], got {}", what, v));
+  return static_cast<uint32_t>(v);
+}
+
+/// JSON `segmentation` → plain Segmentation (annToRLE's three forms).
+mask::Segmentation parse_segmentation(element e, const Where& w) {
+  if (e.type() == element_type::ARRAY) {
+    mask::Polygons poly;
+    array parts;
+    if (e.get_array().get(parts)) {}
+    poly.parts.reserve(parts.size());
+    for (element part : parts) {
+      if (part.type() != element_type::ARRAY)
+        w.fail(fmt::format("field 'segmentation' must be a list of polygons (lists of numbers), found {} in it",
+                           type_name(part.type())));
+      array xs;
+      if (part.get_array().get(xs)) {}
+      std::vector<double> xy;
+      xy.reserve(xs.size());
+      for (element x : xs) xy.push_back(get_number(x, w, "segmentation"));
+      poly.parts.push_back(std::move(xy));
+    }
+    return poly;
+  }
+  if (e.type() != element_type::OBJECT)
+    w.fail(fmt::format("field 'segmentation' must be polygons or an RLE object, got {}", type_name(e.type())));
+  object o;
+  if (e.get_object().get(o)) {}
+  auto size = field(o, "size");
+  auto counts = field(o, "counts");
+  if (!size || !counts) w.fail("field 'segmentation' is an object without 'size' and 'counts'");
+  array sz;
+  if (size->get_array().get(sz) != simdjson::SUCCESS || sz.size() != 2)
+    w.fail("segmentation 'size' must be [height, width]");
+  uint32_t h = get_dim(sz.at(0).value_unsafe(), w, "segmentation size[0] (height)");
+  uint32_t wd = get_dim(sz.at(1).value_unsafe(), w, "segmentation size[1] (width)");
+  if (counts->type() == element_type::STRING) {
+    std::string_view s;
+    if (counts->get_string().get(s)) {}
+    return mask::CompressedRle{h, wd, std::string(s)};
+  }
+  if (counts->type() == element_type::ARRAY) {
+    mask::UncompressedRle u{h, wd, {}};
+    array cs;
+    if (counts->get_array().get(cs)) {}
+    u.counts.reserve(cs.size());
+    for (element c : cs) {
+      int64_t v = get_integer(c, w, "segmentation counts");
+      if (v < 0 || v > std::numeric_limits<uint32_t>::max())
+        w.fail(fmt::format("uncompressed RLE count {} is outside [0, 2^32-1]", v));
+      u.counts.push_back(static_cast<uint32_t>(v));
+    }
+    return u;
+  }
+  w.fail(fmt::format("segmentation 'counts' must be a string or a list of integers, got {}",
+                     type_name(counts->type())));
+}
+
+mask::Box parse_box(element e, const Where& w) {
+  array a;
+  if (e.get_array().get(a) != simdjson::SUCCESS || a.size() != 4)
+    w.fail("field 'bbox' must be [x, y, width, height]");
+  mask::Box b{};
+  std::size_t i = 0;
+  for (element x : a) b[i++] = get_number(x, w, "bbox");
+  return b;
+}
+
+/// A segmentation waiting for annToRLE (done in parallel after parsing).
+struct PendingMask {
+  uint32_t instance = 0;
+  mask::Segmentation seg;
+  uint32_t image_h = 0, image_w = 0;
+  std::string record;
+  bool need_area = false;  ///< loadRes segm branch: area = pixel count
+  bool need_box = false;   ///< loadRes segm branch without bbox: bbox = toBbox
+  bool keep_rle = true;    ///< iouType segm
+};
+
+/// Run annToRLE on every pending mask with `threads` workers; the first failing record (lowest index) is reported.
+void convert_masks(std::vector<PendingMask>& pending, std::vector<CocoInstance>& inst, const std::string& file,
+                   int threads) {
+  const std::size_t n = pending.size();
+  std::vector<std::string> errors(n);
+  std::atomic<bool> any_error{false};
+  auto work = [&](std::size_t j) {
+    PendingMask& pm = pending[j];
+    CocoInstance& a = inst[pm.instance];
+    try {
+      mask::Rle r = mask::to_rle(pm.seg, pm.image_h, pm.image_w, false);
+      if (pm.need_area) a.area = static_cast<double>(mask::area(r));
+      if (pm.need_box) a.box = mask::to_bbox(r);
+      if (pm.keep_rle) a.rle = std::move(r);
+    } catch (const std::exception& e) {
+      errors[j] = e.what();
+      any_error = true;
+    }
+    pm.seg = mask::Polygons{};  // free the parsed form early
+  };
+  std::size_t nt = std::min<std::size_t>(static_cast<std::size_t>(std::max(1, threads)), n);
+  if (nt <= 1) {
+    for (std::size_t j = 0; j < n; ++j) work(j);
+  } else {
+    std::atomic<std::size_t> next{0};
+    std::vector<std::thread> pool;
+    for (std::size_t t = 0; t < nt; ++t)
+      pool.emplace_back([&] {
+        for (;;) {
+          std::size_t j = next.fetch_add(64);
+          if (j >= n) break;
+          for (std::size_t e = std::min(n, j + 64); j < e; ++j) work(j);
+        }
+      });
+    for (auto& th : pool) th.join();
+  }
+  if (any_error)
+    for (std::size_t j = 0; j < n; ++j)
+      if (!errors[j].empty()) fail(file, pending[j].record, "segmentation: " + errors[j]);
+}
+
+/// Parse JSON text with simdjson; malformed JSON is an InputError naming the file.
+element parse_root(simdjson::dom::parser& parser, const simdjson::padded_string& text, const std::string& file) {
+  element root;
+  auto err = parser.parse(text).get(root);
+  if (err) fail(file, "", fmt::format("malformed JSON: {}", simdjson::error_message(err)));
+  return root;
+}
+
+simdjson::padded_string read_padded(const std::filesystem::path& file) {
+  simdjson::padded_string s;
+  if (simdjson::padded_string::load(file.string()).get(s) != simdjson::SUCCESS)
+    fail(file.string(), "", "cannot read file");
+  return s;
+}
+
+std::string ann_record(const char* list, std::size_t j, std::optional<int64_t> id = std::nullopt) {
+  return id ? fmt::format("{}[{}] (id {})", list, j, *id) : fmt::format("{}[{}]", list, j);
+}
+
+struct ImageIndex {
+  std::unordered_map<ImageId, uint32_t> of;
+  bool string_ids = false;
+};
+
+ImageIndex index_images(const CocoGroundTruth& gt) {
+  ImageIndex idx;
+  idx.of.reserve(gt.images.size() * 2);
+  for (uint32_t i = 0; i < gt.images.size(); ++i) idx.of.emplace(gt.images[i].id, i);
+  idx.string_ids = !gt.images.empty() && std::holds_alternative<std::string>(gt.images[0].id);
+  return idx;
+}
+
+CocoGroundTruth parse_gt_root(element root, const std::string& file, const CocoLoadOptions& opt,
+                              std::vector<std::string>& warnings) {
+  CocoGroundTruth gt;
+  object ro;
+  if (root.get_object().get(ro) != simdjson::SUCCESS)
+    fail(file, "", "a COCO annotation file must be a JSON object with 'images', 'annotations', 'categories'");
+  auto list = [&](const char* key) -> std::optional<array> {
+    auto e = field(ro, key);
+    if (!e) return std::nullopt;
+    array a;
+    if (e->get_array().get(a) != simdjson::SUCCESS) fail(file, key, "must be an array");
+    return a;
+  };
+
+  // images
+  std::unordered_map<ImageId, uint32_t> img_of;
+  std::size_t dup_images = 0;
+  if (auto imgs = list("images")) {
+    std::size_t j = 0;
+    int id_kind = -1;
+    for (element e : *imgs) {
+      Where w{file, ann_record("images", j)};
+      object o;
+      if (e.get_object().get(o) != simdjson::SUCCESS) w.fail("must be an object");
+      ImageId id = get_image_id(require(o, "id", w), w, "id");
+      if (id_kind < 0) id_kind = static_cast<int>(id.index());
+      if (static_cast<int>(id.index()) != id_kind)
+        w.fail("image ids mix integers and strings (pycocotools would treat them as different ids and np.unique "
+               "would turn them all into strings)");
+      uint32_t h = 0, wd = 0;
+      if (auto he = field(o, "height")) h = get_dim(*he, w, "height");
+      if (auto we = field(o, "width")) wd = get_dim(*we, w, "width");
+      auto [it, fresh] = img_of.emplace(id, static_cast<uint32_t>(gt.images.size()));
+      if (fresh) {
+        gt.images.push_back({std::move(id), h, wd});
+      } else {
+        ++dup_images;
+        gt.images[it->second].height = h;  // imgs[id] keeps the last entry
+        gt.images[it->second].width = wd;
+      }
+      ++j;
+    }
+  }
+  if (dup_images)
+    warnings.push_back(fmt::format("{}: {} repeated image id(s) in 'images'; the last entry of each is used", file,
+                                   dup_images));
+  const bool string_ids = !gt.images.empty() && std::holds_alternative<std::string>(gt.images[0].id);
+
+  // categories
+  if (auto cats = list("categories")) {
+    std::size_t j = 0;
+    for (element e : *cats) {
+      Where w{file, ann_record("categories", j)};
+      object o;
+      if (e.get_object().get(o) != simdjson::SUCCESS) w.fail("must be an object");
+      int64_t id = get_integer(require(o, "id", w), w, "id");
+      if (std::find(gt.category_ids.begin(), gt.category_ids.end(), id) == gt.category_ids.end())
+        gt.category_ids.push_back(id);
+      ++j;
+    }
+  }
+
+  // annotations
+  const bool segm = opt.iou_type == mask::IouType::kSegm;
+  std::vector<PendingMask> pending;
+  std::size_t dropped = 0;
+  std::string dropped_example;
+  if (auto anns = list("annotations")) {
+    gt.annotations.reserve(anns->size());
+    if (segm) pending.reserve(anns->size());
+    std::size_t j = 0;
+    for (element e : *anns) {
+      Where w{file, ann_record("annotations", j)};
+      object o;
+      if (e.get_object().get(o) != simdjson::SUCCESS) w.fail("must be an object");
+      CocoInstance a;
+      a.id = get_integer(require(o, "id", w), w, "id");
+      w.record = ann_record("annotations", j, a.id);
+      ImageId img = get_image_id(require(o, "image_id", w), w, "image_id");
+      if (!gt.images.empty() && std::holds_alternative<std::string>(img) != string_ids)
+        w.fail(fmt::format("image_id {} has a different JSON type than the ids in 'images'",
+                           mask::image_id_text(img)));
+      a.category_id = get_integer(require(o, "category_id", w), w, "category_id");
+      a.area = get_number(require(o, "area", w), w, "area");
+      element crowd = require(o, "iscrowd", w);
+      if (crowd.type() == element_type::BOOL) {
+        bool b = false;
+        if (crowd.get_bool().get(b)) {}
+        a.iscrowd = b;
+      } else {
+        a.iscrowd = get_integer(crowd, w, "iscrowd") != 0;
+      }
+      auto it = img_of.find(img);
+      if (it == img_of.end()) {
+        if (dropped++ == 0) dropped_example = w.record + " (image_id " + mask::image_id_text(img) + ")";
+        ++j;
+        continue;
+      }
+      a.image = it->second;
+      if (segm) {
+        PendingMask pm;
+        pm.seg = parse_segmentation(require(o, "segmentation", w), w);
+        const auto& im = gt.images[a.image];
+        if (std::holds_alternative<mask::Polygons>(pm.seg) && (im.height == 0 || im.width == 0))
+          w.fail(fmt::format("polygon segmentation on image {} which has no height/width",
+                             mask::image_id_text(im.id)));
+        pm.instance = static_cast<uint32_t>(gt.annotations.size());
+        pm.image_h = im.height;
+        pm.image_w = im.width;
+        pm.record = w.record;
+        pending.push_back(std::move(pm));
+      } else {
+        a.box = parse_box(require(o, "bbox", w), w);
+      }
+      gt.annotations.push_back(std::move(a));
+      ++j;
+    }
+  }
+  if (dropped)
+    warnings.push_back(fmt::format("{}: {} annotation(s) refer to images absent from 'images' and are not evaluated "
+                                   "(first: {})",
+                                   file, dropped, dropped_example));
+  convert_masks(pending, gt.annotations, file, opt.threads);
+
+  // Repeated annotation ids: COCO.anns[id] keeps the last, and loadAnns(getAnnIds(...)) returns that one.
+  std::unordered_map<int64_t, uint32_t> last;
+  last.reserve(gt.annotations.size() * 2);
+  std::size_t dups = 0;
+  for (uint32_t j = 0; j < gt.annotations.size(); ++j) {
+    auto [it, fresh] = last.emplace(gt.annotations[j].id, j);
+    if (!fresh) {
+      ++dups;
+      it->second = j;
+    }
+  }
+  if (dups) {
+    gt.load_index.resize(gt.annotations.size());
+    for (uint32_t j = 0; j < gt.annotations.size(); ++j) gt.load_index[j] = last[gt.annotations[j].id];
+    warnings.push_back(fmt::format(
+        "{}: {} annotation(s) repeat an earlier annotation id; as in pycocotools, every hit on a repeated id loads "
+        "the LAST annotation with that id",
+        file, dups));
+  }
+  return gt;
+}
+
+mask::CocoDetections parse_results_root(element root, const std::string& file, const CocoGroundTruth& gt,
+                                        const CocoLoadOptions& opt, std::vector<std::string>& warnings) {
+  mask::CocoDetections dt;
+  array list;
+  if (root.get_array().get(list) != simdjson::SUCCESS)
+    fail(file, "", "results must be a JSON array of objects (pycocotools: 'results in not an array of objects')");
+  if (list.size() == 0) {
+    warnings.push_back(fmt::format(
+        "{}: the result list is empty (pycocotools 2.0.6 loadRes raises IndexError); evaluated as no detections: "
+        "AP/AR are 0 where ground truth exists and -1 where none does",
+        file));
+    return dt;
+  }
+  const ImageIndex images = index_images(gt);
+  const bool segm = opt.iou_type == mask::IouType::kSegm;
+
+  // Branch on the first result only (loadRes).
+  object first;
+  if ((*list.begin()).get_object().get(first) != simdjson::SUCCESS) fail(file, "results[0]", "must be an object");
+  bool bbox_branch = false;
+  {
+    Where w{file, "results[0]"};
+    if (field(first, "caption")) w.fail("caption results cannot be evaluated by COCOeval segm/bbox");
+    auto bb = field(first, "bbox");
+    bool has_bbox = bb && !is_empty_array(*bb);
+    bool has_segm = field(first, "segmentation").has_value();
+    if (has_bbox) bbox_branch = true;
+    else if (!has_segm) w.fail("the first result has neither a non-empty 'bbox' nor a 'segmentation'");
+    if (bbox_branch && has_segm && segm && opt.strict) bbox_branch = false;  // §5 item 8 fixed under --strict
+    if (bbox_branch && has_segm && segm)
+      warnings.push_back(fmt::format(
+          "{}: results carry both 'bbox' and 'segmentation'; as pycocotools 2.0.6 loadRes does, their areas are "
+          "bbox w*h (area ranges use box areas){}",
+          file, opt.strict ? "" : "; --strict uses the mask areas"));
+  }
+
+  std::vector<PendingMask> pending;
+  std::size_t non_compressed = 0;
+  dt.results.reserve(list.size());
+  std::size_t j = 0;
+  for (element e : list) {
+    Where w{file, ann_record("results", j)};
+    object o;
+    if (e.get_object().get(o) != simdjson::SUCCESS) w.fail("must be an object");
+    CocoInstance a;
+    a.id = static_cast<int64_t>(j) + 1;
+    a.iscrowd = false;
+    ImageId img = get_image_id(require(o, "image_id", w), w, "image_id");
+    auto it = images.of.find(img);
+    if (it == images.of.end())
+      w.fail(fmt::format("image_id {} is not an image of the ground truth (pycocotools asserts 'Results do not "
+                         "correspond to current coco set')",
+                         mask::image_id_text(img)));
+    a.image = it->second;
+    a.category_id = get_integer(require(o, "category_id", w), w, "category_id");
+    a.score = get_number(require(o, "score", w), w, "score");
+    const auto& im = gt.images[a.image];
+    auto seg_e = field(o, "segmentation");
+    if (bbox_branch) {
+      a.box = parse_box(require(o, "bbox", w), w);
+      a.area = a.box[2] * a.box[3];
+      if (segm) {
+        PendingMask pm;
+        if (seg_e) {
+          pm.seg = parse_segmentation(*seg_e, w);
+        } else {
+          const double x1 = a.box[0], x2 = a.box[0] + a.box[2], y1 = a.box[1], y2 = a.box[1] + a.box[3];
+          pm.seg = mask::Polygons{{{x1, y1, x1, y2, x2, y2, x2, y1}}};
+        }
+        if (std::holds_alternative<mask::Polygons>(pm.seg) && (im.height == 0 || im.width == 0))
+          w.fail(fmt::format("a polygon mask needs the height/width of image {}", mask::image_id_text(im.id)));
+        pm.instance = static_cast<uint32_t>(dt.results.size());
+        pm.image_h = im.height;
+        pm.image_w = im.width;
+        pm.record = w.record;
+        pending.push_back(std::move(pm));
+      }
+    } else {
+      if (!seg_e) w.fail("missing field 'segmentation'");
+      PendingMask pm;
+      pm.seg = parse_segmentation(*seg_e, w);
+      if (!std::holds_alternative<mask::CompressedRle>(pm.seg)) ++non_compressed;
+      if (std::holds_alternative<mask::Polygons>(pm.seg) && (im.height == 0 || im.width == 0))
+        w.fail(fmt::format("a polygon mask needs the height/width of image {}", mask::image_id_text(im.id)));
+      pm.need_area = true;
+      auto bb = field(o, "bbox");
+      if (bb && !is_empty_array(*bb)) {
+        a.box = parse_box(*bb, w);
+      } else {
+        pm.need_box = true;
+      }
+      pm.keep_rle = segm;
+      pm.instance = static_cast<uint32_t>(dt.results.size());
+      pm.image_h = im.height;
+      pm.image_w = im.width;
+      pm.record = w.record;
+      pending.push_back(std::move(pm));
+    }
+    dt.results.push_back(std::move(a));
+    ++j;
+  }
+  if (non_compressed)
+    warnings.push_back(fmt::format(
+        "{}: {} result(s) give polygon or uncompressed-RLE segmentations; pycocotools 2.0.6 loadRes accepts only "
+        "compressed RLE there (TypeError); their area is the pixel count of the annToRLE mask",
+        file, non_compressed));
+  convert_masks(pending, dt.results, file, opt.threads);
+  return dt;
+}
+
+}  // namespace
+
+CocoGroundTruth load_coco_gt(const std::filesystem::path& file, const CocoLoadOptions& opt,
+                             std::vector<std::string>& warnings) {
+  simdjson::padded_string text = read_padded(file);
+  simdjson::dom::parser parser;
+  return parse_gt_root(parse_root(parser, text, file.string()), file.string(), opt, warnings);
+}
+
+CocoGroundTruth parse_coco_gt(std::string_view json, const std::string& file_label, const CocoLoadOptions& opt,
+                              std::vector<std::string>& warnings) {
+  simdjson::padded_string text(json.data(), json.size());
+  simdjson::dom::parser parser;
+  return parse_gt_root(parse_root(parser, text, file_label), file_label, opt, warnings);
+}
+
+mask::CocoDetections load_coco_results(const std::filesystem::path& file, const CocoGroundTruth& gt,
+                                       const CocoLoadOptions& opt, std::vector<std::string>& warnings) {
+  simdjson::padded_string text = read_padded(file);
+  simdjson::dom::parser parser;
+  return parse_results_root(parse_root(parser, text, file.string()), file.string(), gt, opt, warnings);
+}
+
+mask::CocoDetections parse_coco_results(std::string_view json, const std::string& file_label,
+                                        const CocoGroundTruth& gt, const CocoLoadOptions& opt,
+                                        std::vector<std::string>& warnings) {
+  simdjson::padded_string text(json.data(), json.size());
+  simdjson::dom::parser parser;
+  return parse_results_root(parse_root(parser, text, file_label), file_label, gt, opt, warnings);
+}
+
+mask::ImageId parse_image_id_like(const std::string& text, const CocoGroundTruth& gt) {
+  const bool strings = !gt.images.empty() && std::holds_alternative<std::string>(gt.images[0].id);
+  if (strings) return text;
+  try {
+    std::size_t used = 0;
+    long long v = std::stoll(text, &used);
+    if (used != text.size()) throw std::invalid_argument(text);
+    return static_cast<int64_t>(v);
+  } catch (const std::exception&) {
+    throw InputError("", "--img-ids", fmt::format("'{}' is not an integer image id (the GT uses integer ids)", text));
+  }
+}
+
+}  // namespace glamm::datasets
