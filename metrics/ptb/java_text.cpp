@@ -1,0 +1,157 @@
+// Java-compatible text conversions (see java_text.h).
+#include "metrics/ptb/java_text.h"
+
+#include <utf8proc.h>
+
+namespace glamm::ptb::detail {
+
+bool decode_utf8(std::string_view in, std::u16string& out, size_t& error_offset) {
+  const auto* s = reinterpret_cast<const unsigned char*>(in.data());
+  const size_t n = in.size();
+  size_t i = 0;
+  while (i < n) {
+    unsigned char b = s[i];
+    if (b < 0x80) {
+      out.push_back(b);
+      ++i;
+      continue;
+    }
+    uint32_t cp;
+    size_t len;
+    uint32_t min;
+    if ((b & 0xE0) == 0xC0) { cp = b & 0x1F; len = 2; min = 0x80; }
+    else if ((b & 0xF0) == 0xE0) { cp = b & 0x0F; len = 3; min = 0x800; }
+    else if ((b & 0xF8) == 0xF0) { cp = b & 0x07; len = 4; min = 0x10000; }
+    else { error_offset = i; return false; }
+    if (i + len > n) { error_offset = i; return false; }
+    for (size_t k = 1; k < len; ++k) {
+      if ((s[i + k] & 0xC0) != 0x80) { error_offset = i; return false; }
+      cp = (cp << 6) | (s[i + k] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) { error_offset = i; return false; }
+    if (cp >= 0x10000) {
+      cp -= 0x10000;
+      out.push_back(static_cast<char16_t>(0xD800 + (cp >> 10)));
+      out.push_back(static_cast<char16_t>(0xDC00 + (cp & 0x3FF)));
+    } else {
+      out.push_back(static_cast<char16_t>(cp));
+    }
+    i += len;
+  }
+  return true;
+}
+
+namespace {
+
+void put_cp(uint32_t cp, std::string& out) {
+  if (cp < 0x80) {
+    out.push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+constexpr uint32_t kUnpaired = 0xFFFFFFFF;
+
+// Code point at unit i (sets `len`), or kUnpaired for a lone surrogate.
+uint32_t code_point_at(std::u16string_view t, size_t i, size_t& len) {
+  uint32_t u = t[i];
+  len = 1;
+  if (u >= 0xD800 && u <= 0xDBFF) {
+    if (i + 1 < t.size() && t[i + 1] >= 0xDC00 && t[i + 1] <= 0xDFFF) {
+      len = 2;
+      return 0x10000 + ((u - 0xD800) << 10) + (t[i + 1] - 0xDC00u);
+    }
+    return kUnpaired;
+  }
+  if (u >= 0xDC00 && u <= 0xDFFF) return kUnpaired;
+  return u;
+}
+
+// Java ConditionalSpecialCasing.isCased: Lu, Ll, Lt plus Other_Lowercase/Other_Uppercase.
+bool is_cased(uint32_t cp) {
+  auto cat = utf8proc_category(static_cast<utf8proc_int32_t>(cp));
+  if (cat == UTF8PROC_CATEGORY_LU || cat == UTF8PROC_CATEGORY_LL || cat == UTF8PROC_CATEGORY_LT) return true;
+  return (cp >= 0x02B0 && cp <= 0x02B8) || (cp >= 0x02C0 && cp <= 0x02C1) || (cp >= 0x02E0 && cp <= 0x02E4) ||
+         cp == 0x0345 || cp == 0x037A || (cp >= 0x1D2C && cp <= 0x1D61) || (cp >= 0x2160 && cp <= 0x217F) ||
+         (cp >= 0x24B6 && cp <= 0x24E9);
+}
+
+// Characters that do not end a word for the final-sigma test (letters, marks, digits, in-word punctuation).
+bool in_word(uint32_t cp) {
+  if (cp == '\'' || cp == '.' || cp == ':' || cp == 0x00B7 || cp == 0x2019 || cp == 0x00AD) return true;
+  auto cat = utf8proc_category(static_cast<utf8proc_int32_t>(cp));
+  return (cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_ND) || cat == UTF8PROC_CATEGORY_PC ||
+         cat == UTF8PROC_CATEGORY_CF;
+}
+
+// Final sigma: a cased letter before it in the same word and none after it.
+bool final_sigma(std::u16string_view t, size_t i) {
+  bool cased_before = false;
+  for (size_t k = i; k > 0;) {
+    size_t start = k - 1;
+    if (start > 0 && t[start] >= 0xDC00 && t[start] <= 0xDFFF && t[start - 1] >= 0xD800 && t[start - 1] <= 0xDBFF)
+      --start;
+    size_t len;
+    uint32_t cp = code_point_at(t, start, len);
+    if (cp == kUnpaired || !in_word(cp)) break;
+    if (is_cased(cp)) { cased_before = true; break; }
+    k = start;
+  }
+  if (!cased_before) return false;
+  for (size_t k = i + 1; k < t.size();) {
+    size_t len;
+    uint32_t cp = code_point_at(t, k, len);
+    if (cp == kUnpaired || !in_word(cp)) break;
+    if (is_cased(cp)) return false;
+    k += len;
+  }
+  return true;
+}
+
+}  // namespace
+
+void append_lower_utf8(std::u16string_view token, std::string& out) {
+  for (size_t i = 0; i < token.size();) {
+    uint32_t u = token[i];
+    if (u < 0x80) {
+      out.push_back(static_cast<char>(u >= 'A' && u <= 'Z' ? u + 32 : u));
+      ++i;
+      continue;
+    }
+    size_t len;
+    uint32_t cp = code_point_at(token, i, len);
+    if (cp == kUnpaired) {
+      out.push_back('?');
+    } else if (cp == 0x0130) {
+      out += "i\xCC\x87";  // i + COMBINING DOT ABOVE
+    } else if (cp == 0x03A3) {
+      put_cp(final_sigma(token, i) ? 0x03C2 : 0x03C3, out);
+    } else {
+      put_cp(static_cast<uint32_t>(utf8proc_tolower(static_cast<utf8proc_int32_t>(cp))), out);
+    }
+    i += len;
+  }
+}
+
+void append_utf8(std::u16string_view token, std::string& out) {
+  for (size_t i = 0; i < token.size();) {
+    size_t len;
+    uint32_t cp = code_point_at(token, i, len);
+    if (cp == kUnpaired) out.push_back('?');
+    else put_cp(cp, out);
+    i += len;
+  }
+}
+
+}  // namespace glamm::ptb::detail
