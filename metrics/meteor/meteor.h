@@ -12,6 +12,8 @@
 #include <unordered_set>
 #include <vector>
 
+#include "metrics/meteor/word_table.h"
+
 namespace glamm::meteor {
 
 /// METEOR's 23 sufficient statistics in METEOR's order:
@@ -35,7 +37,7 @@ struct Resources {
   bool approximate = false;       ///< true when synonyms come from a fallback (Debian wordnet) instead of METEOR's files
 
   // Loaded tables.
-  std::unordered_map<std::string, std::vector<int>> synsets;                 ///< word → synset ids (sorted, unique)
+  WordTable synsets;                                                        ///< word → synset ids (sorted, unique)
   std::unordered_map<std::string, std::vector<std::string>> exceptions;      ///< irregular form → base forms
   std::unordered_set<std::string> function_words;                           ///< english.words (lowercase)
   std::unordered_set<std::string> nonbreaking_prefixes;                     ///< english.prefixes (plain entries)

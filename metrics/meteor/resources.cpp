@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <unordered_map>
 
 #include "common/error.h"
 #include "common/io.h"
@@ -51,8 +52,9 @@ void parse_synsets(const std::string& text, const std::string& source, Resources
   if (lines.size() % 2 != 0)
     throw InputError(source, "line " + std::to_string(lines.size()), "truncated synonym file (word without synset line)");
   r.synsets.reserve(lines.size() / 2 + 16);
+  std::vector<int> ids;
   for (std::size_t k = 0; k + 1 < lines.size(); k += 2) {
-    std::vector<int> ids;
+    ids.clear();
     for_each_token(lines[k + 1], [&](std::string_view t) {
       long long v = 0;
       bool neg = false;
@@ -68,7 +70,7 @@ void parse_synsets(const std::string& text, const std::string& source, Resources
     });
     std::sort(ids.begin(), ids.end());
     ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-    r.synsets[std::string(lines[k])] = std::move(ids);
+    r.synsets.put(lines[k], ids);
   }
 }
 
@@ -240,6 +242,7 @@ Resources Resources::load_wordnet_fallback(const std::string& wordnet_dir, const
   std::string all_syn, all_exc;
   // Synsets: every lemma of data.{noun,verb,adj,adv} → the synset offsets it appears in (POS dropped),
   // lowercased, adjective markers such as "(a)" removed. Not identical to METEOR's file (spec §5.7).
+  std::unordered_map<std::string, std::vector<int>> syn;
   for (const char* pos : {"noun", "verb", "adj", "adv"}) {
     fs::path p = wn / (std::string("data.") + pos);
     std::string text = io::read_file(p);
@@ -258,12 +261,21 @@ Resources Resources::load_wordnet_fallback(const std::string& wordnet_dir, const
         auto paren = w.find('(');
         if (paren != std::string::npos) w.resize(paren);
         w = java::to_lower(w);
-        auto& ids = r.synsets[w];
+        auto& ids = syn[w];
         if (std::find(ids.begin(), ids.end(), offset) == ids.end()) ids.push_back(offset);
       }
     });
   }
-  for (auto& [w, ids] : r.synsets) std::sort(ids.begin(), ids.end());
+  std::vector<std::string> keys;
+  keys.reserve(syn.size());
+  for (auto& kv : syn) keys.push_back(kv.first);
+  std::sort(keys.begin(), keys.end());
+  r.synsets.reserve(keys.size());
+  for (const auto& k : keys) {
+    auto& ids = syn[k];
+    std::sort(ids.begin(), ids.end());
+    r.synsets.put(k, ids);
+  }
   for (const char* pos : {"adj", "adv", "noun", "verb"}) {
     fs::path p = wn / (std::string(pos) + ".exc");
     std::string text = io::read_file(p);

@@ -103,10 +103,7 @@ struct Scorer::Impl {
   mutable std::shared_mutex cache_mutex;
   mutable std::unordered_map<std::string, std::unique_ptr<WordInfo>> cache;
 
-  const std::vector<int>* synsets_of(const std::string& w) const {
-    auto it = res->synsets.find(w);
-    return it == res->synsets.end() ? nullptr : &it->second;
-  }
+  WordTable::Ids synsets_of(const std::string& w) const { return res->synsets.find(w); }
 
   // SynonymDictionary.morph: WordNet-style suffix stripping; "" when no rule gives a known word.
   std::string morph(const std::string& word) const {
@@ -119,7 +116,7 @@ struct Scorer::Impl {
     for (int i = 0; i < 20; ++i) {
       if (!ends_with(word, kSuffix[i])) continue;
       std::string cand = word.substr(0, word.size() - std::char_traits<char>::length(kSuffix[i])) + kEnding[i];
-      if (res->synsets.count(cand)) return cand;
+      if (res->synsets.contains(cand)) return cand;
     }
     return "";
   }
@@ -131,13 +128,17 @@ struct Scorer::Impl {
     info->function = res->function_words.count(java::to_lower(w)) > 0;
     if (res->paraphrase) info->paraphrase_id = res->paraphrase->translate(w);
     std::vector<int> syn;
-    if (auto* s = synsets_of(w)) syn = *s;
+    auto own = synsets_of(w);
+    syn.assign(own.begin(), own.end());
     auto ex = res->exceptions.find(w);
     if (ex != res->exceptions.end()) {
-      for (const auto& base : ex->second)
-        if (auto* s = synsets_of(base)) syn.insert(syn.end(), s->begin(), s->end());
-    } else if (auto* s = synsets_of(morph(w))) {
-      syn.insert(syn.end(), s->begin(), s->end());
+      for (const auto& base : ex->second) {
+        auto b = synsets_of(base);
+        syn.insert(syn.end(), b.begin(), b.end());
+      }
+    } else {
+      auto m = synsets_of(morph(w));
+      syn.insert(syn.end(), m.begin(), m.end());
     }
     std::sort(syn.begin(), syn.end());
     syn.erase(std::unique(syn.begin(), syn.end()), syn.end());
