@@ -83,12 +83,12 @@ std::string line_break_warning(const char* what, std::size_t n, ptb::LineBreakMo
 
 }  // namespace
 
-EvalCapResult score_tokenized(std::vector<std::int64_t> image_ids, std::vector<std::vector<std::string>> refs_tokenized,
+EvalCapResult score_tokenized(std::vector<ImageId> image_ids, std::vector<std::vector<std::string>> refs_tokenized,
                               std::vector<std::string> hyps_tokenized, const EvalCapOptions& opt) {
   check_shapes(image_ids.size(), refs_tokenized.size(), hyps_tokenized.size());
   for (std::size_t i = 0; i < refs_tokenized.size(); ++i)
     if (refs_tokenized[i].empty())
-      throw InputError("", "image " + std::to_string(image_ids[i]),
+      throw InputError("", "image " + image_ids[i].display(),
                        "no reference captions (pycocoevalcap requires at least one per image)");
   if (opt.metrics.meteor && opt.meteor == nullptr)
     throw InputError("", "", "METEOR requested but no METEOR scorer was set up");
@@ -154,7 +154,7 @@ EvalCapResult evaluate(const EvalCapInput& input, const EvalCapOptions& opt) {
   check_shapes(input.image_ids.size(), input.refs.size(), input.hyps.size());
   for (std::size_t i = 0; i < input.refs.size(); ++i)
     if (input.refs[i].empty())
-      throw InputError("", "image " + std::to_string(input.image_ids[i]),
+      throw InputError("", "image " + input.image_ids[i].display(),
                        "no reference captions (pycocoevalcap requires at least one per image)");
   const int threads = std::max(1, opt.threads);
   say(opt, "tokenization...");

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "metrics/caption/bleu.h"
+#include "metrics/caption/image_id.h"
 #include "metrics/meteor/meteor.h"
 #include "metrics/ptb/ptb_tokenizer.h"
 
@@ -29,7 +30,7 @@ struct MetricSet {
 
 /// The images to evaluate, in evaluation order, with raw (untokenized) captions.
 struct EvalCapInput {
-  std::vector<std::int64_t> image_ids;         ///< evaluation order (COCOEvalCap's imgIds)
+  std::vector<ImageId> image_ids;              ///< evaluation order (COCOEvalCap's imgIds)
   std::vector<std::vector<std::string>> refs;  ///< refs[i]: GT captions of image i, annotation file order (≥ 1)
   std::vector<std::string> hyps;               ///< hyps[i]: the one result caption of image i
 };
@@ -45,7 +46,7 @@ struct EvalCapOptions {
 /// Per-image scores and sufficient statistics (COCOEvalCap.evalImgs plus the statistics needed to resample
 /// corpus metrics). Fields of metrics that were not run stay 0.
 struct ImageEval {
-  std::int64_t image_id = 0;
+  ImageId image_id;
   std::array<double, kMaxNgram> bleu{};  ///< per-image Bleu_1..4 (epsilon-smoothed, as the reference)
   BleuCounts bleu_counts;                ///< testlen, closest reflen, guess[4], correct[4]
   double meteor = 0;                     ///< segment score computeMetrics(meteor_stats)
@@ -78,7 +79,7 @@ EvalCapResult evaluate(const EvalCapInput& input, const EvalCapOptions& opt);
 /// Score already tokenized captions (the scorer stage of evaluate(), no PTB step): what pycocoevalcap's scorers
 /// return when called directly on {id: [strings]} dicts. Same metrics, per-image values and errors as evaluate().
 /// The tokenized strings are moved into the result.
-EvalCapResult score_tokenized(std::vector<std::int64_t> image_ids, std::vector<std::vector<std::string>> refs_tokenized,
+EvalCapResult score_tokenized(std::vector<ImageId> image_ids, std::vector<std::vector<std::string>> refs_tokenized,
                               std::vector<std::string> hyps_tokenized, const EvalCapOptions& opt);
 
 }  // namespace glamm::caption

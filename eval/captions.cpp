@@ -1,0 +1,237 @@
+// `glamm-eval captions`: pycocoevalcap's COCOEvalCap on a COCO captions GT file and a results list, printing the
+// BLEU dict and the metric lines as the reference does. Wires datasets/coco_captions → metrics/caption/coco_eval_cap
+// → Result record; no metric math here.
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "common/error.h"
+#include "common/result.h"
+#include "datasets/coco_captions.h"
+#include "eval/command.h"
+#include "metrics/caption/coco_eval_cap.h"
+#include "metrics/meteor/meteor.h"
+
+namespace glamm::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct CaptionsOptions {
+  CommonOptions common;
+  std::string gt, res;
+  std::string metrics = "bleu,meteor,rouge,cider";
+  std::string meteor_resources, meteor_paraphrase;
+};
+
+constexpr const char* kStrictHelp =
+    "Treat line-break characters inside a caption (\\r, U+000B, U+000C, U+2028, U+2029) as spaces. pycocoevalcap "
+    "lets each of them start a new tokenizer output line, which shifts every later caption onto the wrong image "
+    "(caption-metrics spec §3.3); a warning is printed either way when such characters occur";
+
+class Progress {
+ public:
+  explicit Progress(bool quiet) : quiet_(quiet) {}
+  void say(const std::string& what) const {
+    if (!quiet_) std::cerr << what << "\n";
+  }
+  void start(const std::string& what) {
+    t0_ = std::chrono::steady_clock::now();
+    say(what);
+  }
+  void done() const {
+    if (quiet_) return;
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
+    std::cerr << fmt::format("DONE (t={:0.2f}s).\n", s);
+  }
+
+ private:
+  bool quiet_;
+  std::chrono::steady_clock::time_point t0_;
+};
+
+/// Python repr() of a float (shortest round trip, always with a '.' or exponent), locale-independent.
+std::string py_float(double v) {
+  std::string s = fmt::format("{}", v);
+  if (s.find_first_of(".eEn") == std::string::npos) s += ".0";
+  return s;
+}
+
+std::string py_int_list(const std::array<std::int64_t, caption::kMaxNgram>& a) {
+  return fmt::format("[{}]", fmt::join(a, ", "));
+}
+
+/// Where the METEOR resources come from: --meteor-resources, env GLAMM_METEOR_RESOURCES, an installed
+/// pycocoevalcap jar, else <GLAMM_SHARED or the build's shared folder>/data/meteor. "" when none exists.
+std::string locate_meteor_resources(const std::string& cli_value) {
+  std::string found = meteor::find_resources(cli_value);
+  if (!found.empty()) return found;
+  std::vector<fs::path> candidates;
+  if (const char* env = std::getenv("GLAMM_SHARED"); env && *env) candidates.emplace_back(fs::path(env) / "data" / "meteor");
+#ifdef GLAMM_SHARED_DEFAULT
+  candidates.emplace_back(fs::path(GLAMM_SHARED_DEFAULT) / "data" / "meteor");
+#endif
+  std::error_code ec;
+  for (const auto& c : candidates)
+    if (fs::is_regular_file(c / "english.synsets", ec)) return c.string();
+  return "";
+}
+
+nlohmann::json image_id_json(const caption::ImageId& id) {
+  return id.is_string ? nlohmann::json(id.text) : nlohmann::json(id.number);
+}
+
+nlohmann::json bleu_counts_json(const caption::BleuCounts& c) {
+  return {{"testlen", c.testlen}, {"reflen", c.reflen}, {"guess", c.guess}, {"correct", c.correct}};
+}
+
+void run_captions(const CaptionsOptions& o) {
+  if (o.gt.empty() || o.res.empty()) throw InputError("", "", "captions needs --gt and --res");
+  const caption::MetricSet metrics = caption::MetricSet::parse(o.metrics);
+  const int threads = resolve_threads(o.common);
+  Progress progress(o.common.quiet);
+  std::vector<std::string> warnings;
+
+  // METEOR resources first: a missing resource folder should fail before any long work.
+  std::shared_ptr<const meteor::Resources> meteor_res;
+  std::unique_ptr<meteor::Scorer> meteor_scorer;
+  std::string meteor_source;
+  if (metrics.meteor) {
+    meteor_source = locate_meteor_resources(o.meteor_resources);
+    if (meteor_source.empty())
+      throw InputError("", "--meteor-resources",
+                       "METEOR resources not found: pass --meteor-resources DIR_OR_JAR (a folder with english.synsets, "
+                       "english.exceptions, english.words, english.prefixes, or pycocoevalcap's meteor-1.5.jar), set "
+                       "GLAMM_METEOR_RESOURCES, or leave METEOR out with --metrics bleu,rouge,cider");
+    progress.start("loading METEOR resources from " + meteor_source + "...");
+    meteor_res = std::make_shared<const meteor::Resources>(meteor::Resources::load(meteor_source, o.meteor_paraphrase));
+    meteor::Config cfg;
+    cfg.paraphrase = meteor_res->paraphrase != nullptr;
+    meteor_scorer = std::make_unique<meteor::Scorer>(meteor_res, cfg);
+    progress.done();
+    if (!cfg.paraphrase)
+      warnings.push_back(
+          "METEOR paraphrase module off (no paraphrase table; pass --meteor-paraphrase paraphrase-en.gz or a "
+          "meteor-1.5.jar): scores equal pycocoevalcap's only where no paraphrase match applies");
+    if (meteor_res->approximate)
+      warnings.push_back("METEOR synonyms come from a WordNet fallback, not METEOR's english.synsets: approximate");
+  }
+
+  progress.start("loading annotations into memory...");
+  datasets::CocoCaptionGt gt = datasets::load_coco_caption_gt(o.gt, warnings);
+  const std::vector<datasets::CocoCaptionResult> results = datasets::load_coco_caption_results(o.res);
+  caption::EvalCapInput input = datasets::pair_captions(gt, results, o.res);
+  progress.done();
+
+  caption::EvalCapOptions opt;
+  opt.metrics = metrics;
+  opt.line_breaks = o.common.strict ? ptb::LineBreakMode::kStrict : ptb::LineBreakMode::kReference;
+  opt.meteor = meteor_scorer.get();
+  opt.threads = threads;
+  opt.progress = [&progress](const std::string& m) { progress.say(m); };
+  caption::EvalCapResult ev = caption::evaluate(input, opt);
+  warnings.insert(warnings.end(), ev.warnings.begin(), ev.warnings.end());
+
+  for (const auto& w : warnings) std::cerr << "warning: " << w << "\n";
+  if (metrics.bleu) {
+    const auto& t = ev.bleu_total;
+    std::cout << fmt::format("{{'testlen': {}, 'reflen': {}, 'guess': {}, 'correct': {}}}\n", t.testlen, t.reflen,
+                             py_int_list(t.guess), py_int_list(t.correct));
+    std::cout << "ratio: " << py_float(ev.bleu_ratio) << "\n";
+  }
+  for (const auto& [name, value] : ev.metrics) std::cout << fmt::format("{}: {:0.3f}\n", name, value);
+  std::cout.flush();
+
+  if (o.common.json_path.empty()) return;
+  Result r;
+  r.task = "captions";
+  r.dataset = "coco_captions";
+  r.label = o.common.label;
+  r.metrics = ev.metrics;
+  r.signature.set("metric", "coco-caption");
+  r.signature.set("reference", "pycocoevalcap-1.2(salaniz@ad63453)");
+  r.signature.set("metrics", metrics.str());
+  r.signature.set("tokenizer", std::string("ptb-corenlp-3.4.1+pycocoevalcap-filter:") +
+                                   (o.common.strict ? "strict" : "reference"));
+  if (metrics.meteor) {
+    r.signature.set("meteor", "1.5-coco(-l en -norm)");
+    r.signature.set("meteor_resources", meteor_source);
+    r.signature.set("meteor_resources_sha256", meteor_res->checksum);
+    r.signature.set("meteor_paraphrase", meteor_res->paraphrase ? "on(" + meteor_res->paraphrase_source + ")" : "off");
+    if (meteor_res->approximate) r.signature.set("meteor_synonyms", "approximate(wordnet-fallback)");
+  }
+  r.signature.set("strict", o.common.strict ? "on(line_breaks_as_spaces)" : "off");
+  r.signature.set("version", tool_version());
+  r.add_input("gt", o.gt);
+  r.add_input("res", o.res);
+  r.warnings = warnings;
+
+  r.details["num_images"] = ev.per_image.size();
+  r.details["num_gt_images"] = gt.images.size();
+  r.details["num_gt_annotations"] = gt.num_annotations;
+  r.details["num_results"] = results.size();
+  r.details["gt_captions_with_line_breaks"] = ev.gt_captions_with_line_breaks;
+  r.details["result_captions_with_line_breaks"] = ev.result_captions_with_line_breaks;
+  if (metrics.bleu) {
+    nlohmann::json bi = bleu_counts_json(ev.bleu_total);
+    bi["ratio"] = ev.bleu_ratio;
+    r.details["bleu_info"] = bi;
+  }
+  r.details["per_sample_fields"] = {
+      {"bleu_counts", "BLEU sufficient statistics of the image: corpus BLEU = formula on their element-wise sum"},
+      {"meteor_stats", "METEOR's 23 sufficient statistics (best reference): corpus METEOR = computeMetrics of the "
+                       "sum (addStats)"},
+      {"caption_tokenized", "the result caption after PTB tokenization and the punctuation filter"}};
+
+  nlohmann::json per = nlohmann::json::array();
+  for (std::size_t i = 0; i < ev.per_image.size(); ++i) {
+    const caption::ImageEval& im = ev.per_image[i];
+    nlohmann::json s;
+    s["image_id"] = image_id_json(im.image_id);
+    if (metrics.bleu)
+      for (int k = 0; k < caption::kMaxNgram; ++k) s["Bleu_" + std::to_string(k + 1)] = im.bleu[k];
+    if (metrics.meteor) s["METEOR"] = im.meteor;
+    if (metrics.rouge) s["ROUGE_L"] = im.rouge_l;
+    if (metrics.cider) s["CIDEr"] = im.cider;
+    if (metrics.bleu) s["bleu_counts"] = bleu_counts_json(im.bleu_counts);
+    if (metrics.meteor) s["meteor_stats"] = im.meteor_stats.v;
+    s["caption_tokenized"] = ev.hyps_tokenized[i];
+    per.push_back(std::move(s));
+  }
+  r.per_sample = std::move(per);
+  write_result(o.common.json_path, r);
+}
+
+void add_captions(CLI::App& app) {
+  auto opts = std::make_shared<CaptionsOptions>();
+  CLI::App* sub = app.add_subcommand(
+      "captions",
+      "COCO caption metrics as pycocoevalcap's COCOEvalCap computes them (PTB tokenizer, BLEU-1..4, METEOR 1.5, "
+      "ROUGE-L, CIDEr-D) on a COCO captions GT file and a results list; prints Bleu_1: 0.634 ... like the reference.");
+  sub->add_option("--gt", opts->gt, "COCO captions JSON (images[] with id, annotations[] with image_id and caption)")
+      ->required();
+  sub->add_option("--res", opts->res, "Results JSON list [{\"image_id\": ..., \"caption\": \"...\"}], one per image")
+      ->required();
+  sub->add_option("--metrics", opts->metrics, "Comma-separated subset of bleu,meteor,rouge,cider")
+      ->capture_default_str();
+  sub->add_option("--meteor-resources", opts->meteor_resources,
+                  "METEOR resources: a folder with english.synsets, english.exceptions, english.words, "
+                  "english.prefixes [, paraphrase-en.gz], or pycocoevalcap's meteor-1.5.jar (default: env "
+                  "GLAMM_METEOR_RESOURCES, an installed pycocoevalcap, the shared data folder)");
+  sub->add_option("--meteor-paraphrase", opts->meteor_paraphrase,
+                  "METEOR paraphrase table (paraphrase-en.gz) when it is not next to the resources; '-' turns the "
+                  "paraphrase module off");
+  add_common_options(sub, opts->common, kStrictHelp);
+  sub->callback([opts] { run_captions(*opts); });
+}
+
+GLAMM_REGISTER_COMMAND(20, add_captions);
+
+}  // namespace
+}  // namespace glamm::cli
