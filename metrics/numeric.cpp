@@ -29,8 +29,12 @@ double numpy_pairwise_sum(const double* a, std::size_t n) {
 
 double numpy_mean(const double* a, std::size_t n) {
   if (n == 0) return std::numeric_limits<double>::quiet_NaN();
-  // add.reduce starts from the identity-less first-element path: 0.0 + pairwise(all) for a contiguous array.
-  return (0.0 + numpy_pairwise_sum(a, n)) / static_cast<double>(n);
+  // add.reduce hands the inner loop at most NPY_BUFSIZE = 8192 elements at a time: the result is
+  // ((0.0 + pairwise(a[0:8192])) + pairwise(a[8192:16384])) + ... (checked against numpy 1.24.2 on 200 random
+  // arrays of 100..60000 elements; a single pairwise sum differs in about a third of those above 8192).
+  double acc = 0.0;
+  for (std::size_t s = 0; s < n; s += 8192) acc += numpy_pairwise_sum(a + s, n - s < 8192 ? n - s : 8192);
+  return acc / static_cast<double>(n);
 }
 
 }  // namespace glamm::metrics

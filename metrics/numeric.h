@@ -12,7 +12,8 @@ namespace glamm::metrics {
 /// contiguous float64 array.
 double numpy_pairwise_sum(const double* a, std::size_t n);
 
-/// np.mean of a contiguous float64 array: (0.0 + pairwise_sum) / n. Returns NaN for n == 0 (as NumPy does).
+/// np.mean of a contiguous float64 array: add.reduce in blocks of 8192 (NumPy's buffer size), i.e.
+/// ((0.0 + pairwise(block0)) + pairwise(block1)) + ..., divided by n. Returns NaN for n == 0 (as NumPy does).
 double numpy_mean(const double* a, std::size_t n);
 inline double numpy_mean(const std::vector<double>& v) { return numpy_mean(v.data(), v.size()); }
 
