@@ -23,20 +23,37 @@ bool intersects(const std::vector<int>& a, const std::vector<int>& b) {
   return false;
 }
 
-// Candidate matches per reference start position plus coverage counts (Stage.java).
+// Candidate matches plus coverage counts (Stage.java). Matches are collected in matcher order into `pool`;
+// finish() buckets them by reference start position keeping that order (s.matches.get(j) in Java).
 struct Stage {
   std::vector<Match> pool;
-  std::vector<std::vector<int>> at;  // per ref position: indices into pool, in insertion order
+  std::vector<int> order, begin;  // matches starting at j: pool[order[begin[j] .. begin[j+1])]
   std::vector<int> cover1, cover2;
 
-  Stage(std::size_t n1, std::size_t n2) : at(n2), cover1(n1, 0), cover2(n2, 0) {}
-
+  void reset(std::size_t n1, std::size_t n2) {
+    pool.clear();
+    cover1.assign(n1, 0);
+    cover2.assign(n2, 0);
+  }
   void add(const Match& m) {
-    at[static_cast<std::size_t>(m.start)].push_back(static_cast<int>(pool.size()));
     pool.push_back(m);
     for (int k = 0; k < m.match_length; ++k) ++cover1[static_cast<std::size_t>(m.match_start + k)];
     for (int k = 0; k < m.length; ++k) ++cover2[static_cast<std::size_t>(m.start + k)];
   }
+  void finish(std::size_t n2) {
+    begin.assign(n2 + 1, 0);
+    for (const Match& m : pool) ++begin[static_cast<std::size_t>(m.start) + 1];
+    for (std::size_t j = 0; j < n2; ++j) begin[j + 1] += begin[j];
+    order.assign(pool.size(), 0);
+    std::vector<int>& fill = cover_tmp;
+    fill.assign(begin.begin(), begin.end() - 1);
+    for (std::size_t k = 0; k < pool.size(); ++k)
+      order[static_cast<std::size_t>(fill[static_cast<std::size_t>(pool[k].start)]++)] = static_cast<int>(k);
+  }
+  int count_at(std::size_t j) const { return begin[j + 1] - begin[j]; }
+
+ private:
+  std::vector<int> cover_tmp;
 };
 
 void match_exact(int stage, const Sentence& t, const Sentence& r, Stage& s) {
@@ -54,9 +71,31 @@ void match_stem(int stage, const Sentence& t, const Sentence& r, Stage& s) {
 }
 
 void match_synonym(int stage, const Sentence& t, const Sentence& r, Stage& s) {
+  if (!t.synset_index.empty()) {
+    // Indexed path: for each ref word, the set of hypothesis positions sharing a synset with it.
+    const auto& idx = t.synset_index;
+    for (std::size_t j = 0; j < r.words.size(); ++j) {
+      std::uint64_t share = 0;
+      const std::vector<int>& syn = r.info[j]->synsets;
+      auto lo = idx.begin();
+      for (int id : syn) {
+        lo = std::lower_bound(lo, idx.end(), id, [](const std::pair<int, std::uint64_t>& e, int v) { return e.first < v; });
+        if (lo == idx.end()) break;
+        if (lo->first == id) share |= lo->second;
+      }
+      while (share) {
+        const int i = __builtin_ctzll(share);
+        share &= share - 1;
+        if (t.info[static_cast<std::size_t>(i)]->hash != r.info[j]->hash)
+          s.add({static_cast<int>(j), 1, i, 1, stage});
+      }
+    }
+    return;
+  }
   for (std::size_t j = 0; j < r.words.size(); ++j)
     for (std::size_t i = 0; i < t.words.size(); ++i)
-      if (t.info[i]->hash != r.info[j]->hash && intersects(t.info[i]->synsets, r.info[j]->synsets))
+      if ((t.info[i]->synset_mask & r.info[j]->synset_mask) != 0 && t.info[i]->hash != r.info[j]->hash &&
+          intersects(t.info[i]->synsets, r.info[j]->synsets))
         s.add({static_cast<int>(j), 1, static_cast<int>(i), 1, stage});
 }
 
@@ -102,32 +141,77 @@ void match_paraphrase(int stage, const Sentence& t, const Sentence& r, const Par
   }
 }
 
-// PartialAlignment.java
+// PartialAlignment.java. The arrays (matches per ref position, used flags of both lines) live in a shared
+// arena block: [matches: n2][used1: n1][used2: n2]; a block is never changed once another state copied it.
 struct Path {
-  std::vector<int> matches;  // per ref position: pool index of the match starting there, or -1
-  std::vector<char> used1, used2;
   int matches1 = 0, matches2 = 0, chunks = 0, idx = 0, last_match_end = -1, distance = 0;
+  std::size_t block = 0;
+};
 
-  bool is_used(const Match& m) const {
+struct Arena {
+  std::vector<std::int32_t> data;
+  std::size_t n1 = 0, n2 = 0, size = 0;
+  void reset(std::size_t a, std::size_t b) {
+    n1 = a, n2 = b, size = 2 * b + a;
+    data.clear();
+  }
+  std::size_t fresh() {
+    std::size_t off = data.size();
+    data.resize(off + size, 0);
+    for (std::size_t j = 0; j < n2; ++j) data[off + j] = -1;
+    return off;
+  }
+  std::size_t copy(std::size_t src) {
+    std::size_t off = data.size();
+    data.resize(off + size);
+    std::copy(data.begin() + static_cast<std::ptrdiff_t>(src), data.begin() + static_cast<std::ptrdiff_t>(src + size),
+              data.begin() + static_cast<std::ptrdiff_t>(off));
+    return off;
+  }
+  std::int32_t* matches(std::size_t b) { return data.data() + b; }
+  std::int32_t* used1(std::size_t b) { return data.data() + b + n2; }
+  std::int32_t* used2(std::size_t b) { return data.data() + b + n2 + n1; }
+
+  bool is_used(std::size_t b, const Match& m) {
+    const std::int32_t* u2 = used2(b);
+    const std::int32_t* u1 = used1(b);
     for (int k = 0; k < m.length; ++k)
-      if (used2[static_cast<std::size_t>(m.start + k)]) return true;
+      if (u2[m.start + k]) return true;
     for (int k = 0; k < m.match_length; ++k)
-      if (used1[static_cast<std::size_t>(m.match_start + k)]) return true;
+      if (u1[m.match_start + k]) return true;
     return false;
   }
-  void set_used(const Match& m) {
-    for (int k = 0; k < m.length; ++k) used2[static_cast<std::size_t>(m.start + k)] = 1;
-    for (int k = 0; k < m.match_length; ++k) used1[static_cast<std::size_t>(m.match_start + k)] = 1;
+  void set_used(std::size_t b, const Match& m) {
+    std::int32_t* u2 = used2(b);
+    std::int32_t* u1 = used1(b);
+    for (int k = 0; k < m.length; ++k) u2[m.start + k] = 1;
+    for (int k = 0; k < m.match_length; ++k) u1[m.match_start + k] = 1;
   }
 };
 
 // Constants.PARTIAL_COMPARE_TOTAL as a strict ordering: more weighted matches, then fewer chunks, then
-// shorter distance. Used with std::stable_sort, which keeps ties in list order as Java's sort does.
-bool path_before(const Path& x, const Path& y) {
+// shorter distance. Sorted stably, which keeps ties in list order as Java's Collections.sort does.
+inline bool path_before(const Path& x, const Path& y) {
   int mx = x.matches1 + x.matches2, my = y.matches1 + y.matches2;
   if (mx != my) return mx > my;
   if (x.chunks != y.chunks) return x.chunks < y.chunks;
   return x.distance < y.distance;
+}
+
+void stable_sort_paths(std::vector<Path>& v) {
+  if (v.size() <= 48) {  // insertion sort: stable, no allocation
+    for (std::size_t i = 1; i < v.size(); ++i) {
+      Path x = v[i];
+      std::size_t j = i;
+      while (j > 0 && path_before(x, v[j - 1])) {
+        v[j] = v[j - 1];
+        --j;
+      }
+      v[j] = x;
+    }
+  } else {
+    std::stable_sort(v.begin(), v.end(), path_before);
+  }
 }
 
 // Java compound assignment `int += double`: the sum truncated toward zero.
@@ -135,50 +219,63 @@ inline int add_weighted(int acc, int len, int module) {
   return static_cast<int>(acc + len * kAlignerWeights[module]);
 }
 
-Path resolve(const Stage& s, Path start) {
-  const int n2 = static_cast<int>(s.at.size());
+struct Workspace {
+  Stage stage;
+  Arena arena;
   std::vector<Path> paths, next;
-  next.push_back(std::move(start));
+};
+
+Path resolve(Workspace& ws, Path start) {
+  const Stage& s = ws.stage;
+  Arena& ar = ws.arena;
+  const int n2 = static_cast<int>(ar.n2);
+  std::vector<Path>& paths = ws.paths;
+  std::vector<Path>& next = ws.next;
+  paths.clear();
+  next.clear();
+  next.push_back(start);
   for (int current = 0; current <= n2; ++current) {
     paths.swap(next);
     next.clear();
-    std::stable_sort(paths.begin(), paths.end(), path_before);
+    stable_sort_paths(paths);
     const int limit = std::min<int>(kBeamSize, static_cast<int>(paths.size()));
     for (int rank = 0; rank < limit; ++rank) {
       Path& path = paths[static_cast<std::size_t>(rank)];
       if (current == n2) {  // complete: close the last chunk
         if (path.last_match_end != -1) ++path.chunks;
-        next.push_back(std::move(path));
+        next.push_back(path);
         continue;
       }
-      if (path.used2[static_cast<std::size_t>(current)]) {
+      if (ar.used2(path.block)[current]) {
         if (current < path.idx) {
-          next.push_back(std::move(path));
-        } else if (path.matches[static_cast<std::size_t>(path.idx)] != -1) {  // fixed match
-          const Match& m = s.pool[static_cast<std::size_t>(path.matches[static_cast<std::size_t>(path.idx)])];
+          next.push_back(path);
+        } else if (ar.matches(path.block)[path.idx] != -1) {  // fixed match
+          const Match& m = s.pool[static_cast<std::size_t>(ar.matches(path.block)[path.idx])];
           path.matches1 = add_weighted(path.matches1, m.match_length, m.module);
           path.matches2 = add_weighted(path.matches2, m.length, m.module);
           if (path.last_match_end != -1 && m.match_start != path.last_match_end) ++path.chunks;
           path.idx = m.start + m.length;
           path.last_match_end = m.match_start + m.match_length;
           path.distance += std::abs(m.start - m.match_start);
-          next.push_back(std::move(path));
+          next.push_back(path);
         }
         continue;
       }
-      for (int mi : s.at[static_cast<std::size_t>(current)]) {
+      for (int k = s.begin[static_cast<std::size_t>(current)]; k < s.begin[static_cast<std::size_t>(current) + 1]; ++k) {
+        const int mi = s.order[static_cast<std::size_t>(k)];
         const Match& m = s.pool[static_cast<std::size_t>(mi)];
-        if (path.is_used(m)) continue;
+        if (ar.is_used(path.block, m)) continue;
         Path np = path;
-        np.set_used(m);
-        np.matches[static_cast<std::size_t>(current)] = mi;
+        np.block = ar.copy(path.block);
+        ar.set_used(np.block, m);
+        ar.matches(np.block)[current] = mi;
         np.matches1 = add_weighted(np.matches1, m.match_length, m.module);
         np.matches2 = add_weighted(np.matches2, m.length, m.module);
         if (np.last_match_end != -1 && m.match_start != np.last_match_end) ++np.chunks;
         np.idx = m.start + m.length;
         np.last_match_end = m.match_start + m.match_length;
         path.distance += std::abs(m.start - m.match_start);  // upstream: added to the parent, not np
-        next.push_back(std::move(np));
+        next.push_back(np);
       }
       // Skip this reference position.
       if (path.last_match_end != -1) {
@@ -186,19 +283,35 @@ Path resolve(const Stage& s, Path start) {
         path.last_match_end = -1;
       }
       ++path.idx;
-      next.push_back(std::move(path));
+      next.push_back(path);
     }
     if (next.empty()) next.push_back(paths[0]);  // every state died: carry the best one on
   }
-  std::stable_sort(next.begin(), next.end(), path_before);
-  return std::move(next[0]);
+  stable_sort_paths(next);
+  return next[0];
 }
 
 }  // namespace
 
+void index_synsets(Sentence& s) {
+  s.synset_index.clear();
+  if (s.words.size() > 64) return;
+  for (std::size_t i = 0; i < s.words.size(); ++i)
+    for (int id : s.info[i]->synsets) s.synset_index.emplace_back(id, std::uint64_t{1} << i);
+  std::sort(s.synset_index.begin(), s.synset_index.end());
+  std::size_t w = 0;
+  for (std::size_t k = 0; k < s.synset_index.size(); ++k) {
+    if (w > 0 && s.synset_index[w - 1].first == s.synset_index[k].first) s.synset_index[w - 1].second |= s.synset_index[k].second;
+    else s.synset_index[w++] = s.synset_index[k];
+  }
+  s.synset_index.resize(w);
+}
+
 AlignmentResult align(const Sentence& test, const Sentence& ref, int n_modules, const ParaphraseTable* para) {
+  thread_local Workspace ws;
   const std::size_t n1 = test.words.size(), n2 = ref.words.size();
-  Stage s(n1, n2);
+  Stage& s = ws.stage;
+  s.reset(n1, n2);
 
   int mods_used = n_modules;
   if (n1 == n2) {
@@ -217,27 +330,30 @@ AlignmentResult align(const Sentence& test, const Sentence& ref, int n_modules, 
       default: break;
     }
   }
+  s.finish(n2);
 
+  Arena& ar = ws.arena;
+  ar.reset(n1, n2);
   Path start;
-  start.matches.assign(n2, -1);
-  start.used1.assign(n1, 0);
-  start.used2.assign(n2, 0);
+  start.block = ar.fresh();
   // One-to-one, non-overlapping matches are definite.
   for (std::size_t i = 0; i < n2; ++i) {
-    if (s.at[i].size() != 1) continue;
-    const Match& m = s.pool[static_cast<std::size_t>(s.at[i][0])];
+    if (s.count_at(i) != 1) continue;
+    const int mi = s.order[static_cast<std::size_t>(s.begin[i])];
+    const Match& m = s.pool[static_cast<std::size_t>(mi)];
     bool overlap = false;
     for (int k = 0; k < m.length; ++k)
       if (s.cover2[i + static_cast<std::size_t>(k)] != 1) overlap = true;
     for (int k = 0; k < m.match_length; ++k)
       if (s.cover1[static_cast<std::size_t>(m.match_start + k)] != 1) overlap = true;
     if (!overlap) {
-      start.matches[i] = s.at[i][0];
-      start.set_used(m);
+      ar.matches(start.block)[i] = mi;
+      ar.set_used(start.block, m);
     }
   }
 
-  Path best = resolve(s, std::move(start));
+  Path best = resolve(ws, start);
+  const std::vector<int> chosen(ar.matches(best.block), ar.matches(best.block) + n2);
 
   AlignmentResult a;
   a.test_length = static_cast<int>(n1);
@@ -245,8 +361,8 @@ AlignmentResult align(const Sentence& test, const Sentence& ref, int n_modules, 
   for (std::size_t i = 0; i < n1; ++i) a.test_function += test.info[i]->function ? 1 : 0;
   for (std::size_t j = 0; j < n2; ++j) a.ref_function += ref.info[j]->function ? 1 : 0;
   for (std::size_t j = 0; j < n2; ++j) {
-    if (best.matches[j] < 0) continue;
-    const Match& m = s.pool[static_cast<std::size_t>(best.matches[j])];
+    if (chosen[j] < 0) continue;
+    const Match& m = s.pool[static_cast<std::size_t>(chosen[j])];
     a.matches.push_back(m);
     for (int k = 0; k < m.match_length; ++k) {
       if (test.info[static_cast<std::size_t>(m.match_start + k)]->function) ++a.function1[static_cast<std::size_t>(m.module)];
@@ -261,7 +377,7 @@ AlignmentResult align(const Sentence& test, const Sentence& ref, int n_modules, 
   int chunks = 0, last_end = -1;
   std::size_t idx = 0;
   while (idx < n2) {
-    int mi = best.matches[idx];
+    int mi = chosen[idx];
     if (mi < 0) {
       if (last_end != -1) {
         ++chunks;

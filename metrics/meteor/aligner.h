@@ -19,13 +19,21 @@ struct WordInfo {
   bool function = false;        ///< in english.words
   int paraphrase_id = -1;       ///< ParaphraseTable vocabulary id, -1 if absent
   std::vector<int> synsets;     ///< synsets(w) ∪ stemSynsets(w), sorted, unique
+  std::uint64_t synset_mask = 0;  ///< OR of 1 << (id % 64) over `synsets` (quick disjointness test)
 };
 
 /// A sentence as the aligner sees it: the words (after normalization, lowercasing, tokenizing) and their info.
 struct Sentence {
   std::vector<std::string> words;
   std::vector<const WordInfo*> info;
+  /// Optional index for the synonym matcher when this sentence is the hypothesis (built by index_synsets;
+  /// only for sentences of at most 64 words): synset id → bit set of word positions, sorted by id.
+  std::vector<std::pair<int, std::uint64_t>> synset_index;
 };
+
+/// Build `s.synset_index` (no-op for sentences longer than 64 words). Speeds up the synonym matcher when the
+/// same hypothesis is aligned against several references; results are identical with or without it.
+void index_synsets(Sentence& s);
 
 /// One match (Match.java): `start/length` on the reference (line2), `match_start/match_length` on the
 /// hypothesis (line1), `module` = stage index 0..3.

@@ -100,6 +100,31 @@ std::vector<U32> tokenize32(const U32& s) {
 }  // namespace
 
 std::string normalize_english(const std::string& line, const NonbreakingPrefixes& nbp) {
+  // Fast path: a line of only [a-z0-9] and spaces triggers no rule; the result is its words joined by one space.
+  bool simple = true;
+  for (char c : line) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == ' ')) {
+      simple = false;
+      break;
+    }
+  }
+  if (simple) {
+    std::string out;
+    out.reserve(line.size());
+    std::size_t i = 0, n = line.size();
+    while (i < n) {
+      while (i < n && line[i] == ' ') ++i;
+      std::size_t j = i;
+      while (j < n && line[j] != ' ') ++j;
+      if (j > i) {
+        if (!out.empty()) out.push_back(' ');
+        out.append(line, i, j - i);
+      }
+      i = j;
+    }
+    return out;
+  }
+
   U32 w = U" " + java::decode_utf8(line) + U" ";
 
   // Separate every character that is not alphanumeric, whitespace or one of . ' ` , - ‘ ’

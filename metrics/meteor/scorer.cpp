@@ -142,6 +142,7 @@ struct Scorer::Impl {
     }
     std::sort(syn.begin(), syn.end());
     syn.erase(std::unique(syn.begin(), syn.end()), syn.end());
+    for (int id : syn) info->synset_mask |= std::uint64_t{1} << (static_cast<unsigned>(id) & 63u);
     info->synsets = std::move(syn);
     return info;
   }
@@ -259,6 +260,7 @@ std::string Scorer::normalize(const std::string& line) const { return impl_->nor
 Stats Scorer::segment_stats(const std::string& hyp, const std::vector<std::string>& refs) const {
   const Impl& I = *impl_;
   Sentence test = I.sentence(hyp);
+  index_synsets(test);
   const ParaphraseTable* para = I.cfg.paraphrase ? I.res->paraphrase.get() : nullptr;
   Stats best;
   double best_score = -1;
