@@ -87,12 +87,19 @@ bool is_cased(uint32_t cp) {
          (cp >= 0x24B6 && cp <= 0x24E9);
 }
 
-// Characters that do not end a word for the final-sigma test (letters, marks, digits, in-word punctuation).
+// Characters that do not end a word for the final-sigma test: what Java's word BreakIterator keeps inside a word
+// between two letters (letters, numbers, marks, format characters, dash and connector punctuation, ' " . U+2027).
 bool in_word(uint32_t cp) {
-  if (cp == '\'' || cp == '.' || cp == ':' || cp == 0x00B7 || cp == 0x2019 || cp == 0x00AD) return true;
-  auto cat = utf8proc_category(static_cast<utf8proc_int32_t>(cp));
-  return (cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_ND) || cat == UTF8PROC_CATEGORY_PC ||
-         cat == UTF8PROC_CATEGORY_CF;
+  if (cp == '\'' || cp == '"' || cp == '.' || cp == 0x2027) return true;
+  switch (utf8proc_category(static_cast<utf8proc_int32_t>(cp))) {
+    case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT: case UTF8PROC_CATEGORY_LM:
+    case UTF8PROC_CATEGORY_LO: case UTF8PROC_CATEGORY_MN: case UTF8PROC_CATEGORY_MC: case UTF8PROC_CATEGORY_ME:
+    case UTF8PROC_CATEGORY_ND: case UTF8PROC_CATEGORY_NL: case UTF8PROC_CATEGORY_NO: case UTF8PROC_CATEGORY_PC:
+    case UTF8PROC_CATEGORY_PD: case UTF8PROC_CATEGORY_CF:
+      return true;
+    default:
+      return false;
+  }
 }
 
 // Final sigma: a cased letter before it in the same word and none after it.

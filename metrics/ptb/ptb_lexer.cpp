@@ -2,8 +2,6 @@
 #include "metrics/ptb/ptb_lexer.h"
 
 #include <stdexcept>
-#include <cstdio>
-#include <cstdlib>
 
 namespace glamm::ptb::detail {
 
@@ -133,7 +131,6 @@ PtbLexer::PtbLexer() : rules_(ptb_rules()) {
   AutomatonBuilder builder(pc.sets());
   cmap_ = builder.class_map();
   main_ = builder.build(full);
-  if (getenv("PTB_DEBUG")) fprintf(stderr, "classes %d states %zu\n", builder.class_count(), main_.accept.size());
   head_.resize(rules_.size());
   tail_.resize(rules_.size());
   for (size_t k = 0; k < rules_.size(); ++k) {
@@ -149,17 +146,17 @@ size_t PtbLexer::split_lookahead(size_t rule, std::u16string_view text, size_t s
   const Dfa& t = tail_[rule];
   std::vector<size_t> heads;
   int s = Dfa::kStart;
-  if (h.accept[static_cast<size_t>(s)] >= 0) heads.push_back(start);
+  if (h.accept(s) >= 0) heads.push_back(start);
   for (size_t p = start; p < end; ++p) {
     s = h.step(s, cmap_[text[p]]);
     if (s < 0) break;
-    if (h.accept[static_cast<size_t>(s)] >= 0) heads.push_back(p + 1);
+    if (h.accept(s) >= 0) heads.push_back(p + 1);
   }
   for (auto it = heads.rbegin(); it != heads.rend(); ++it) {
     int q = Dfa::kStart;
     size_t p = *it;
     for (; p < end && q >= 0; ++p) q = t.step(q, cmap_[text[p]]);
-    if (q >= 0 && t.accept[static_cast<size_t>(q)] >= 0) return *it;
+    if (q >= 0 && t.accept(q) >= 0) return *it;
   }
   throw std::logic_error("PTB lexer: look-ahead split failed for rule " + rules_[rule].name);
 }
@@ -178,7 +175,7 @@ size_t PtbLexer::scan(std::u16string_view text, size_t from, size_t stop, TokenL
       state = main_.step(state, cmap_[text[p]]);
       if (state < 0) break;
       ++p;
-      int a = main_.accept[static_cast<size_t>(state)];
+      int a = main_.accept(state);
       if (a >= 0) {
         rule = a;
         end = p;

@@ -2,6 +2,7 @@
 #include "metrics/ptb/regex_automaton.h"
 
 #include <algorithm>
+#include <mutex>
 #include <stdexcept>
 #include <unordered_map>
 
@@ -358,13 +359,13 @@ AutomatonBuilder::AutomatonBuilder(const std::vector<CharSet>& sets) {
   for (size_t k = 0; k < n_int; ++k)
     for (uint32_t c = cuts[k]; c < cuts[k + 1]; ++c) cmap_[c] = static_cast<uint16_t>(interval_class[k]);
 
-  set_classes_.resize(sets.size());
+  const size_t words = (static_cast<size_t>(class_count_) + 63) / 64;
+  set_bits_.assign(sets.size(), std::vector<uint64_t>(words, 0));
   for (size_t k = 0; k < n_int; ++k)
-    for (int sid : members[k]) set_classes_[static_cast<size_t>(sid)].push_back(static_cast<uint16_t>(interval_class[k]));
-  for (auto& v : set_classes_) {
-    std::sort(v.begin(), v.end());
-    v.erase(std::unique(v.begin(), v.end()), v.end());
-  }
+    for (int sid : members[k]) {
+      auto cls = static_cast<size_t>(interval_class[k]);
+      set_bits_[static_cast<size_t>(sid)][cls / 64] |= uint64_t{1} << (cls % 64);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -452,25 +453,23 @@ struct Nfa {
 
 }  // namespace
 
-Dfa AutomatonBuilder::build(const std::vector<NodePtr>& alternatives) const {
+struct Dfa::Impl {
   Nfa nfa;
-  int start = nfa.add();
-  for (size_t k = 0; k < alternatives.size(); ++k) {
-    auto f = nfa.build(alternatives[k]);
-    nfa.st[start].eps.push_back(f.first);
-    nfa.st[f.second].accept = static_cast<int>(k);
-  }
-  const size_t n = nfa.st.size();
-
-  // Epsilon closure restricted to "important" states (character edge or accepting).
-  std::vector<uint32_t> stamp(n, 0);
+  std::vector<std::vector<uint64_t>> set_bits;
+  std::vector<std::vector<int>> kernels;
+  std::unordered_map<std::vector<int>, int, VecHash> ids;
+  std::vector<std::unique_ptr<std::atomic<int32_t>[]>> owned;
+  std::vector<uint32_t> stamp;
   uint32_t gen = 0;
-  std::vector<int> stack;
-  auto closure = [&](const std::vector<int>& seeds, std::vector<int>& out) {
+  std::vector<int> stack, seeds, kernel;
+  std::mutex mu;
+
+  // Epsilon closure of `from`, restricted to "important" states (character edge or accepting), sorted.
+  void closure(const std::vector<int>& from, std::vector<int>& out) {
     ++gen;
     out.clear();
-    stack.assign(seeds.begin(), seeds.end());
-    for (int s : seeds) stamp[static_cast<size_t>(s)] = gen;
+    stack.assign(from.begin(), from.end());
+    for (int s : from) stamp[static_cast<size_t>(s)] = gen;
     while (!stack.empty()) {
       int u = stack.back();
       stack.pop_back();
@@ -483,63 +482,93 @@ Dfa AutomatonBuilder::build(const std::vector<NodePtr>& alternatives) const {
         }
     }
     std::sort(out.begin(), out.end());
-  };
-
-  Dfa dfa;
-  dfa.classes = class_count_;
-  std::unordered_map<std::vector<int>, int, VecHash> ids;
-  std::vector<std::vector<int>> states;
-  auto intern = [&](std::vector<int>& kernel) {
-    auto it = ids.find(kernel);
-    if (it != ids.end()) return it->second;
-    int id = static_cast<int>(states.size());
-    ids.emplace(kernel, id);
-    states.push_back(kernel);
-    int acc = -1;
-    for (int u : kernel) {
-      int a = nfa.st[static_cast<size_t>(u)].accept;
-      if (a >= 0 && (acc < 0 || a < acc)) acc = a;
-    }
-    dfa.accept.push_back(static_cast<int16_t>(acc));
-    dfa.next.resize(dfa.next.size() + static_cast<size_t>(class_count_), -1);
-    return id;
-  };
-  std::vector<int> kernel;
-  closure({start}, kernel);
-  intern(kernel);
-
-  std::vector<std::vector<int>> targets(static_cast<size_t>(class_count_));
-  std::vector<int> touched;
-  std::unordered_map<std::vector<int>, int, VecHash> memo;
-  for (size_t s = 0; s < states.size(); ++s) {
-    touched.clear();
-    for (int u : states[s]) {
-      const auto& su = nfa.st[static_cast<size_t>(u)];
-      if (su.set_id < 0) continue;
-      for (uint16_t cls : set_classes_[static_cast<size_t>(su.set_id)]) {
-        auto& t = targets[cls];
-        if (t.empty()) touched.push_back(cls);
-        t.push_back(su.target);
-      }
-    }
-    memo.clear();
-    for (int cls : touched) {
-      auto& t = targets[static_cast<size_t>(cls)];
-      std::sort(t.begin(), t.end());
-      t.erase(std::unique(t.begin(), t.end()), t.end());
-      auto m = memo.find(t);
-      int to;
-      if (m != memo.end()) {
-        to = m->second;
-      } else {
-        closure(t, kernel);
-        to = intern(kernel);
-        memo.emplace(t, to);
-      }
-      dfa.next[s * static_cast<size_t>(class_count_) + static_cast<size_t>(cls)] = to;
-      t.clear();
-    }
   }
+};
+
+Dfa::Dfa() = default;
+Dfa::~Dfa() = default;
+Dfa::Dfa(Dfa&&) noexcept = default;
+Dfa& Dfa::operator=(Dfa&&) noexcept = default;
+
+size_t Dfa::states() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->kernels.size();
+}
+
+namespace {
+
+// The id of the DFA state for `kernel`, creating it (row of unknown transitions + accept value) when new.
+// Called with the mutex held.
+int intern_state(Dfa::Impl& im, std::atomic<const std::atomic<int32_t>*>* blocks, int classes, int32_t unknown,
+                 int block_bits, size_t max_blocks, const std::vector<int>& kernel) {
+  auto it = im.ids.find(kernel);
+  if (it != im.ids.end()) return it->second;
+  const size_t id = im.kernels.size();
+  const size_t per_block = size_t{1} << block_bits;
+  const size_t row = static_cast<size_t>(classes) + 1;
+  if (id % per_block == 0) {
+    if (id / per_block >= max_blocks) throw std::logic_error("PTB lexer automaton too large");
+    auto block = std::make_unique<std::atomic<int32_t>[]>(per_block * row);
+    for (size_t k = 0; k < per_block * row; ++k) block[k].store(unknown, std::memory_order_relaxed);
+    blocks[id / per_block].store(block.get(), std::memory_order_release);
+    im.owned.push_back(std::move(block));
+  }
+  int acc = -1;
+  for (int u : kernel) {
+    int a = im.nfa.st[static_cast<size_t>(u)].accept;
+    if (a >= 0 && (acc < 0 || a < acc)) acc = a;
+  }
+  im.owned[id / per_block][(id % per_block) * row + static_cast<size_t>(classes)].store(acc, std::memory_order_relaxed);
+  im.kernels.push_back(kernel);
+  im.ids.emplace(kernel, static_cast<int>(id));
+  return static_cast<int>(id);
+}
+
+}  // namespace
+
+int Dfa::compute(int state, int cls) const {
+  Impl& im = *impl_;
+  std::lock_guard<std::mutex> lock(im.mu);
+  const size_t per_block = size_t{1} << kBlockBits;
+  const size_t row = static_cast<size_t>(classes_) + 1;
+  std::atomic<int32_t>& slot =
+      im.owned[static_cast<size_t>(state) / per_block][(static_cast<size_t>(state) % per_block) * row +
+                                                       static_cast<size_t>(cls)];
+  int32_t known = slot.load(std::memory_order_acquire);
+  if (known != kUnknown) return known;
+  im.seeds.clear();
+  const uint64_t bit = uint64_t{1} << (static_cast<unsigned>(cls) % 64);
+  const size_t word = static_cast<size_t>(cls) / 64;
+  for (int u : im.kernels[static_cast<size_t>(state)]) {
+    const auto& su = im.nfa.st[static_cast<size_t>(u)];
+    if (su.set_id >= 0 && (im.set_bits[static_cast<size_t>(su.set_id)][word] & bit)) im.seeds.push_back(su.target);
+  }
+  int32_t to = -1;
+  if (!im.seeds.empty()) {
+    im.closure(im.seeds, im.kernel);
+    to = intern_state(im, blocks_.get(), classes_, kUnknown, kBlockBits, kMaxBlocks, im.kernel);
+  }
+  slot.store(to, std::memory_order_release);
+  return to;
+}
+
+Dfa AutomatonBuilder::build(const std::vector<NodePtr>& alternatives) const {
+  Dfa dfa;
+  dfa.classes_ = class_count_;
+  dfa.blocks_ = std::make_unique<std::atomic<const std::atomic<int32_t>*>[]>(Dfa::kMaxBlocks);
+  for (size_t k = 0; k < Dfa::kMaxBlocks; ++k) dfa.blocks_[k].store(nullptr, std::memory_order_relaxed);
+  dfa.impl_ = std::make_unique<Dfa::Impl>();
+  Dfa::Impl& im = *dfa.impl_;
+  int start = im.nfa.add();
+  for (size_t k = 0; k < alternatives.size(); ++k) {
+    auto f = im.nfa.build(alternatives[k]);
+    im.nfa.st[static_cast<size_t>(start)].eps.push_back(f.first);
+    im.nfa.st[static_cast<size_t>(f.second)].accept = static_cast<int>(k);
+  }
+  im.set_bits = set_bits_;
+  im.stamp.assign(im.nfa.st.size(), 0);
+  im.closure({start}, im.kernel);
+  intern_state(im, dfa.blocks_.get(), dfa.classes_, Dfa::kUnknown, Dfa::kBlockBits, Dfa::kMaxBlocks, im.kernel);
   return dfa;
 }
 

@@ -4,6 +4,7 @@
 // rule-order priority, as JFlex 1.5.1 scanners behave, is implemented by the scanner on top of these DFAs.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -63,15 +64,45 @@ class PatternCompiler {
   std::map<std::vector<std::pair<uint32_t, uint32_t>>, int> set_ids_;
 };
 
-/// A deterministic automaton over character classes. next[state * classes + cls] is the next state or -1;
-/// accept[state] is the lowest-numbered alternative accepted in that state or -1.
-struct Dfa {
-  int classes = 0;
-  std::vector<int32_t> next;
-  std::vector<int16_t> accept;
+/// A deterministic automaton over character classes, built lazily: a transition is computed (subset construction
+/// from the NFA, under a mutex) the first time it is taken, so start-up is cheap and only the states the input
+/// needs ever exist. Safe to step from several threads at once; results never depend on the order of construction.
+class Dfa {
+ public:
   static constexpr int kStart = 0;
 
-  int step(int state, int cls) const { return next[static_cast<size_t>(state) * classes + cls]; }
+  Dfa();
+  ~Dfa();
+  Dfa(Dfa&&) noexcept;
+  Dfa& operator=(Dfa&&) noexcept;
+
+  /// Next state after a character of class `cls`, or -1 when no pattern can continue.
+  int step(int state, int cls) const {
+    int32_t v = row(state)[cls].load(std::memory_order_acquire);
+    return v != kUnknown ? v : compute(state, cls);
+  }
+  /// Lowest-numbered alternative accepted in `state`, or -1.
+  int accept(int state) const { return row(state)[classes_].load(std::memory_order_relaxed); }
+  /// Number of states built so far.
+  size_t states() const;
+
+  struct Impl;  ///< construction state (NFA, kernels, mutex); defined in regex_automaton.cpp
+
+ private:
+  friend class AutomatonBuilder;
+  static constexpr int32_t kUnknown = -2;
+  static constexpr int kBlockBits = 8;
+  static constexpr size_t kMaxBlocks = 8192;
+
+  const std::atomic<int32_t>* row(int state) const {
+    const std::atomic<int32_t>* block = blocks_[static_cast<size_t>(state) >> kBlockBits].load(std::memory_order_acquire);
+    return block + (static_cast<size_t>(state) & ((1u << kBlockBits) - 1)) * static_cast<size_t>(classes_ + 1);
+  }
+  int compute(int state, int cls) const;
+
+  int classes_ = 0;
+  std::unique_ptr<std::atomic<const std::atomic<int32_t>*>[]> blocks_;
+  std::unique_ptr<Impl> impl_;
 };
 
 /// Partitions the code units into classes that no set of `sets` distinguishes, and builds DFAs from syntax trees.
@@ -85,11 +116,13 @@ class AutomatonBuilder {
 
   /// DFA accepting the union of `alternatives`; accept values are alternative indices (lowest wins on ties).
   Dfa build(const std::vector<NodePtr>& alternatives) const;
+  /// For set id `sid`: bit c of word c/64 is set when class c lies in the set.
+  const std::vector<std::vector<uint64_t>>& set_bits() const { return set_bits_; }
 
  private:
   std::vector<uint16_t> cmap_;
   int class_count_ = 0;
-  std::vector<std::vector<uint16_t>> set_classes_;  ///< per set id: the classes it contains
+  std::vector<std::vector<uint64_t>> set_bits_;  ///< per set id: bitset of the classes it contains
 };
 
 }  // namespace glamm::ptb::detail
