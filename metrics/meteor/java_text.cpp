@@ -1,5 +1,6 @@
 #include "metrics/meteor/java_text.h"
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -171,8 +172,14 @@ std::string double_to_string(double v) {
     if (v == std::floor(v)) return fmt::format("{:.1f}", v);
     return fmt::format("{}", v);
   }
-  // Java scientific form: mantissa with at least one fractional digit, "E", exponent without '+'.
-  std::string s = fmt::format("{:e}", v);  // shortest digits in exponent form, e.g. "1e+07" or "1.5e-05"
+  // Java scientific form "d.dddE[-]n": the shortest mantissa that reads back as v, at least one fractional digit.
+  std::string s;
+  for (int prec = 0; prec <= 17; ++prec) {
+    s = fmt::format("{:.{}e}", v, prec);
+    double back = 0;
+    auto r = std::from_chars(s.data(), s.data() + s.size(), back);
+    if (r.ec == std::errc() && back == v) break;
+  }
   auto epos = s.find('e');
   std::string mant = s.substr(0, epos);
   int exp = std::atoi(s.c_str() + epos + 1);

@@ -1,0 +1,140 @@
+// `glamm-eval meteor`: METEOR 1.5 (coco build, -l en -norm) on `hypothesis ||| ref1 ||| ref2 ...` lines from
+// stdin, as pycocoevalcap's Meteor scorer computes it: per-segment scores, then the corpus score from the summed
+// sufficient statistics.
+#include <atomic>
+#include <iostream>
+#include <iterator>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "common/error.h"
+#include "common/result.h"
+#include "eval/command.h"
+#include "eval/meteor_setup.h"
+#include "eval/progress.h"
+#include "metrics/meteor/java_text.h"
+#include "metrics/meteor/meteor.h"
+
+namespace glamm::cli {
+namespace {
+
+struct MeteorOptions {
+  CommonOptions common;
+  bool stats = false;
+  std::string resources;
+  std::string paraphrase;
+};
+
+struct Segment {
+  std::string hyp;
+  std::vector<std::string> refs;
+};
+
+// Parse stdin: one segment per line, "hyp ||| ref1 ||| ref2 ...", parts trimmed as Meteor's stdio loop does.
+std::vector<Segment> read_segments(std::istream& in) {
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<Segment> segs;
+  std::size_t pos = 0, line_no = 0;
+  while (pos < text.size()) {
+    std::size_t end = text.find('\n', pos);
+    if (end == std::string::npos) end = text.size();
+    std::string line = text.substr(pos, end - pos);
+    pos = end + 1;
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    std::vector<std::string> parts = meteor::java::split_bars(line);
+    if (parts.size() < 2)
+      throw InputError("<stdin>", "line " + std::to_string(line_no),
+                       "expected 'hypothesis ||| reference1 [||| reference2 ...]' (at least one reference)");
+    Segment s;
+    s.hyp = meteor::pycocoevalcap_clean_hypothesis(meteor::java::trim(parts[0]));
+    for (std::size_t k = 1; k < parts.size(); ++k) s.refs.push_back(meteor::java::trim(parts[k]));
+    segs.push_back(std::move(s));
+  }
+  return segs;
+}
+
+void run_meteor(const MeteorOptions& o) {
+  Progress progress(o.common.quiet);
+  std::vector<std::string> warnings;
+  MeteorSetup m = load_meteor(o.resources, o.paraphrase, progress, warnings);
+  for (const auto& w : warnings) progress.note("warning: " + w);
+
+  std::vector<Segment> segs = read_segments(std::cin);
+  std::vector<meteor::Stats> stats(segs.size());
+  const int threads = std::max(1, std::min<int>(resolve_threads(o.common), static_cast<int>(segs.size())));
+  progress.start(fmt::format("scoring {} segments with METEOR ({} thread{})...", segs.size(), threads,
+                             threads == 1 ? "" : "s"));
+  // Each segment is scored independently; results land in their own slot, so the output is thread-count independent.
+  std::atomic<std::size_t> next{0};
+  std::exception_ptr failure;
+  std::mutex failure_mutex;
+  auto worker = [&] {
+    try {
+      for (std::size_t i; (i = next.fetch_add(1)) < segs.size();) stats[i] = m.scorer->segment_stats(segs[i].hyp, segs[i].refs);
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(failure_mutex);
+      if (!failure) failure = std::current_exception();
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+  if (failure) std::rethrow_exception(failure);
+  const double corpus = m.scorer->corpus_score(stats);
+  progress.done();
+
+  std::string out;
+  nlohmann::json per = nlohmann::json::array();
+  for (std::size_t i = 0; i < segs.size(); ++i) {
+    const double s = m.scorer->score(stats[i]);
+    out += meteor::java::double_to_string(s);
+    if (o.stats) out += "\t" + stats[i].to_string();
+    out += '\n';
+    if (!o.common.json_path.empty()) per.push_back({{"index", i}, {"meteor", s}, {"stats", stats[i].v}});
+  }
+  out += meteor::java::double_to_string(corpus) + '\n';
+  std::cout << out << std::flush;
+
+  if (!o.common.json_path.empty()) {
+    Result r;
+    r.task = "meteor";
+    r.label = o.common.label;
+    r.metrics.emplace_back("METEOR", corpus);
+    sign_meteor(r.signature, m);
+    r.warnings = warnings;
+    r.details["segments"] = segs.size();
+    r.details["aggregation"] = "computeMetrics(sum of stats with MeteorStats.addStats)";
+    r.details["per_sample_fields"] = {"index", "meteor", "stats"};
+    r.per_sample = std::move(per);
+    write_result(o.common.json_path, r);
+  }
+}
+
+void add_meteor(CLI::App& app) {
+  auto opts = std::make_shared<MeteorOptions>();
+  CLI::App* sub = app.add_subcommand(
+      "meteor",
+      "METEOR 1.5 as pycocoevalcap runs it (-l en -norm): reads 'hypothesis ||| ref1 ||| ref2 ...' lines of "
+      "tokenized text on stdin, prints each segment score and the corpus score last");
+  sub->add_flag("--stats", opts->stats, "Also print each segment's 23 sufficient statistics (METEOR's order)");
+  sub->add_option("--meteor-resources", opts->resources,
+                  "Folder with english.synsets/.exceptions/.words/.prefixes, or pycocoevalcap's meteor-1.5.jar "
+                  "(default: env GLAMM_METEOR_RESOURCES, then an installed pycocoevalcap)");
+  sub->add_option("--meteor-paraphrase", opts->paraphrase,
+                  "Paraphrase table paraphrase-en.gz (enables the paraphrase module; '-' forces it off)");
+  add_common_options(sub, opts->common, "No effect: METEOR's upstream behaviour is the reference");
+  sub->callback([opts] { run_meteor(*opts); });
+}
+
+}  // namespace
+
+GLAMM_REGISTER_COMMAND(40, add_meteor);
+
+}  // namespace glamm::cli
