@@ -1,9 +1,14 @@
 #include "datasets/grandf.h"
 
+#include <charconv>
+#include <sstream>
 #include <unordered_set>
+
+#include <simdjson.h>
 
 #include "common/error.h"
 #include "common/io.h"
+#include "metrics/mask/rle.h"
 
 namespace glamm::datasets::grandf {
 
@@ -123,6 +128,103 @@ std::optional<Prediction> load_prediction(const fs::path& dir, const std::string
     p.pred_masks.push_back(rle_dict(masks[i], file, "pred_masks[" + std::to_string(i) + "]"));
   p.image_id = image_id;  // evaluate.py keys everything by the file's image id, not the `image_id` field
   return p;
+}
+
+std::vector<MaskGtAnnotation> load_mask_gt_annotations(const fs::path& path) {
+  const std::string file = path.string();
+  simdjson::dom::parser parser;
+  simdjson::padded_string text;
+  if (simdjson::padded_string::load(file).get(text) != simdjson::SUCCESS)
+    throw InputError(file, "", "cannot read file");
+  simdjson::dom::element root;
+  if (auto err = parser.parse(text).get(root); err != simdjson::SUCCESS)
+    throw InputError(file, "", std::string("invalid JSON: ") + simdjson::error_message(err));
+  simdjson::dom::array anns;
+  if (root["annotations"].get_array().get(anns) != simdjson::SUCCESS)
+    throw InputError(file, "", "missing `annotations` list");
+  std::vector<MaskGtAnnotation> out;
+  out.reserve(anns.size());
+  std::size_t i = 0;
+  for (simdjson::dom::element a : anns) {
+    const std::string rec = "annotations[" + std::to_string(i++) + "]";
+    MaskGtAnnotation m;
+    simdjson::dom::element img;
+    if (a["image_id"].get(img) != simdjson::SUCCESS) throw InputError(file, rec, "missing field `image_id`");
+    if (img.is_string()) {
+      m.image_id = std::string(std::string_view(img.get_string()));
+    } else if (img.is_int64()) {
+      m.image_id = std::to_string(int64_t(img.get_int64()));
+    } else {
+      throw InputError(file, rec, "`image_id` must be a string or an integer");
+    }
+    int64_t cat = 0;
+    if (a["category_id"].get_int64().get(cat) == simdjson::SUCCESS) m.category_id = cat;
+    simdjson::dom::element crowd;
+    if (a["iscrowd"].get(crowd) == simdjson::SUCCESS)
+      m.iscrowd = crowd.is_bool() ? bool(crowd.get_bool()) : (crowd.is_int64() && int64_t(crowd.get_int64()) != 0);
+    simdjson::dom::element seg;
+    if (a["segmentation"].get(seg) != simdjson::SUCCESS) {
+      m.form = "missing";
+    } else if (seg.is_array()) {
+      m.form = "polygons";
+    } else if (seg.is_object()) {
+      simdjson::dom::element counts;
+      simdjson::dom::array size;
+      if (seg["counts"].get(counts) != simdjson::SUCCESS || seg["size"].get_array().get(size) != simdjson::SUCCESS ||
+          size.size() != 2)
+        throw InputError(file, rec, "segmentation RLE needs `size` [h, w] and `counts`");
+      if (counts.is_string()) {
+        int64_t h = 0, w = 0;
+        if (size.at(0).get_int64().get(h) != simdjson::SUCCESS || size.at(1).get_int64().get(w) != simdjson::SUCCESS ||
+            h < 0 || w < 0 || h > 0xFFFFFFFFLL || w > 0xFFFFFFFFLL)
+          throw InputError(file, rec, "segmentation `size` must hold two non-negative integers");
+        try {
+          m.rle = mask::from_string(std::string_view(counts.get_string()), static_cast<uint32_t>(h),
+                                    static_cast<uint32_t>(w));
+        } catch (const mask::RleError& e) {
+          throw InputError(file, rec, e.what());
+        }
+        m.form = "compressed";
+      } else {
+        m.form = "uncompressed";
+      }
+    } else {
+      throw InputError(file, rec, "`segmentation` must be polygons or an RLE dict");
+    }
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+double SimilarityTable::lookup(const std::string& gt_label, const std::string& pred_label) const {
+  auto it = values.find(gt_label + '\t' + pred_label);
+  return it == values.end() ? 0.0 : it->second;
+}
+
+SimilarityTable load_similarity_table(const fs::path& path) {
+  const std::string file = path.string();
+  std::istringstream in(io::read_file(path));
+  SimilarityTable t;
+  std::string line;
+  std::size_t lineno = 0;
+  while (std::getline(in, line)) {
+    ++lineno;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    const std::size_t a = line.find('\t');
+    const std::size_t b = a == std::string::npos ? a : line.find('\t', a + 1);
+    if (b == std::string::npos)
+      throw InputError(file, "line " + std::to_string(lineno), "expected gt_label<TAB>pred_label<TAB>similarity");
+    const std::string num = line.substr(b + 1);
+    double v = 0.0;
+    auto [p, ec] = std::from_chars(num.data(), num.data() + num.size(), v);
+    if (ec != std::errc() || p != num.data() + num.size()) {
+      if (lineno == 1) continue;  // header
+      throw InputError(file, "line " + std::to_string(lineno), "similarity '" + num + "' is not a number");
+    }
+    t.values[line.substr(0, b)] = v;  // "gt\tpred"
+  }
+  return t;
 }
 
 }  // namespace glamm::datasets::grandf

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "metrics/mask/segmentation.h"
@@ -47,5 +48,31 @@ struct Prediction {
 /// `caption` / `phrases` / `pred_masks` (the reference crashes with KeyError), non-string phrases, or masks that
 /// are not RLE dicts with `size` and `counts`.
 std::optional<Prediction> load_prediction(const std::filesystem::path& dir, const std::string& image_id);
+
+/// One mask-GT annotation as GLaMM's mIoU and recall read it (they scan `coco_gt.anns` by image id, any category,
+/// crowd included, and call maskUtils.decode on the segmentation, which accepts compressed RLE only).
+struct MaskGtAnnotation {
+  std::string image_id;     ///< as text
+  int64_t category_id = 0;
+  bool iscrowd = false;
+  std::optional<mask::Rle> rle;  ///< decoded compressed RLE; nullopt when the segmentation is not compressed RLE
+  std::string form;              ///< "compressed", "polygons", "uncompressed" or "missing"
+};
+
+/// Read `annotations` of `{split}_gcg_coco_mask_gt.json` in file order for the GCG mIoU/recall (COCOeval reads the
+/// same file through datasets/coco_json). Throws InputError naming file and record for malformed JSON, missing
+/// `image_id`, or an undecodable compressed RLE.
+std::vector<MaskGtAnnotation> load_mask_gt_annotations(const std::filesystem::path& path);
+
+/// The `--text-sim` table standing in for BERT cosine similarity: lines `gt_label<TAB>pred_label<TAB>similarity`;
+/// a first line whose third field is not a number is a header; a pair not listed counts 0.0.
+struct SimilarityTable {
+  std::unordered_map<std::string, double> values;  ///< key gt_label + '\t' + pred_label
+  double lookup(const std::string& gt_label, const std::string& pred_label) const;
+};
+
+/// Read a similarity table. Throws InputError naming file and line for a line without three tab-separated fields
+/// or a non-numeric similarity (other than the header).
+SimilarityTable load_similarity_table(const std::filesystem::path& path);
 
 }  // namespace glamm::datasets::grandf

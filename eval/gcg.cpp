@@ -1,0 +1,442 @@
+// `glamm-eval gcg`: Grounded Conversation Generation evaluation as GLaMM's eval/gcg/evaluate.py computes it —
+// mask AP/AP50 (COCOeval segm, catIds [1], all scores 1.0), caption metrics (pycocoevalcap pipeline), mIoU and
+// mask recall. Wires datasets/grandf + datasets/coco_json → metrics → Result record; no metric math here.
+// Spec: shared specs/mask-metrics.md §3.8, §4.0–§4.2, §5; specs/dataset-formats.md §7.
+#include <algorithm>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "common/error.h"
+#include "common/result.h"
+#include "datasets/coco_json.h"
+#include "datasets/grandf.h"
+#include "eval/command.h"
+#include "eval/meteor_setup.h"
+#include "eval/progress.h"
+#include "metrics/caption/coco_eval_cap.h"
+#include "metrics/mask/cocoeval.h"
+#include "metrics/mask/glamm_metrics.h"
+#include "metrics/mask/segmentation.h"
+#include "metrics/numeric.h"
+
+namespace glamm::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+struct GcgOptions {
+  CommonOptions common;
+  std::string split = "val";
+  std::string gt_dir = "./data/GranDf/annotations/val_test";
+  std::vector<std::string> pred_dirs;
+  std::string text_sim;
+  std::string bert;
+  bool allow_missing = false;
+  std::string meteor_resources, meteor_paraphrase;
+};
+
+constexpr const char* kStrictHelp =
+    "Use the corrected GCG variants (mask-metrics spec §5): empty-vs-empty pairs count IoU 1 and unmatched masks "
+    "count 0 in mIoU (items 1-2); recall keeps looking past a rejected pair, never accepts NaN pairs, pairs only "
+    "masks that have a phrase and fails loudly instead of skipping an image (items 3-6); GT id 0 can match in AP "
+    "(item 7); mIoU/recall use only category-1 non-crowd GT like AP (item 13); caption line breaks become spaces";
+
+/// Counts of the usual reasons a model scores 0 silently (reports' failure breakdown).
+struct FailureBreakdown {
+  std::size_t missing_prediction = 0, empty_caption = 0, no_masks = 0, fewer_masks_than_phrases = 0,
+              more_masks_than_phrases = 0, empty_mask = 0, wrong_size_mask = 0;
+  json to_json() const {
+    return {{"missing_prediction", missing_prediction}, {"empty_caption", empty_caption},
+            {"no_masks", no_masks},
+            {"fewer_masks_than_phrases", fewer_masks_than_phrases},
+            {"more_masks_than_phrases", more_masks_than_phrases},
+            {"empty_mask", empty_mask},
+            {"wrong_size_mask", wrong_size_mask}};
+  }
+};
+
+std::string default_label(const std::vector<std::string>& pred_dirs) {
+  if (pred_dirs.empty()) return "run";
+  fs::path p = fs::path(pred_dirs.front()).lexically_normal();
+  if (p.filename().empty()) p = p.parent_path();
+  const std::string s = p.filename().string();
+  return s.empty() ? "run" : s;
+}
+
+void run_gcg(const GcgOptions& o) {
+  if (o.split != "val" && o.split != "test")
+    throw InputError("", "--split", "GCG has only the splits val and test (got '" + o.split + "')");
+  if (o.pred_dirs.empty()) throw InputError("", "--pred", "give the predictions folder (one <image_id>.json each)");
+  if (!o.bert.empty())
+    throw InputError("", "--bert",
+                     "BERT text similarity is not available in this build yet; pass --text-sim TABLE.tsv "
+                     "(gt_label<TAB>pred_label<TAB>similarity)");
+  if (o.text_sim.empty())
+    throw InputError("", "--text-sim",
+                     "mask recall needs phrase similarities: pass --text-sim TABLE.tsv (gt_label<TAB>pred_label<TAB>"
+                     "similarity; BERT-base cosine in the official evaluation)");
+  const bool strict = o.common.strict;
+  const int threads = resolve_threads(o.common);
+  Progress progress(o.common.quiet);
+  std::vector<std::string> warnings;
+
+  MeteorSetup met = load_meteor(o.meteor_resources, o.meteor_paraphrase, progress, warnings);
+
+  const fs::path cap_file = fs::path(o.gt_dir) / (o.split + "_gcg_coco_caption_gt.json");
+  const fs::path mask_file = fs::path(o.gt_dir) / (o.split + "_gcg_coco_mask_gt.json");
+  progress.start("loading GranD-f " + o.split + " ground truth...");
+  const datasets::grandf::CaptionGt cap_gt = datasets::grandf::load_caption_gt(cap_file);
+  datasets::CocoLoadOptions lo;
+  lo.iou_type = mask::IouType::kSegm;
+  lo.threads = threads;
+  mask::CocoGroundTruth mask_gt = datasets::load_coco_gt(mask_file, lo, warnings);
+  const std::vector<datasets::grandf::MaskGtAnnotation> mask_anns = datasets::grandf::load_mask_gt_annotations(mask_file);
+  const datasets::grandf::SimilarityTable sim_table = datasets::grandf::load_similarity_table(o.text_sim);
+  progress.done();
+
+  // Index of the mask-GT images by id text, and of the GT annotations / first caption by image.
+  std::unordered_map<std::string, uint32_t> mask_image_index;
+  for (uint32_t k = 0; k < mask_gt.images.size(); ++k) {
+    const mask::ImageId& id = mask_gt.images[k].id;
+    mask_image_index[std::holds_alternative<std::string>(id) ? std::get<std::string>(id)
+                                                             : std::to_string(std::get<int64_t>(id))] = k;
+  }
+  std::unordered_map<std::string, std::vector<const datasets::grandf::MaskGtAnnotation*>> gt_by_image;
+  for (const auto& a : mask_anns) {
+    if (strict && (a.category_id != 1 || a.iscrowd)) continue;  // item 13: same GT as AP
+    gt_by_image[a.image_id].push_back(&a);
+  }
+  std::unordered_map<std::string, std::vector<const datasets::grandf::CaptionAnnotation*>> caps_by_image;
+  for (const auto& a : cap_gt.annotations) caps_by_image[a.image_id].push_back(&a);
+
+  // Predictions, in caption-GT image order (GLaMM's ingestion order).
+  progress.start("reading predictions...");
+  std::vector<datasets::grandf::Prediction> preds;
+  preds.reserve(cap_gt.image_ids.size());
+  std::vector<std::string> missing, duplicated;
+  for (const std::string& id : cap_gt.image_ids) {
+    std::optional<datasets::grandf::Prediction> found;
+    for (const std::string& dir : o.pred_dirs) {
+      auto p = datasets::grandf::load_prediction(dir, id);
+      if (!p) continue;
+      if (found) {
+        duplicated.push_back(id);
+        break;
+      }
+      found = std::move(p);
+    }
+    if (!found) {
+      missing.push_back(id);
+      datasets::grandf::Prediction empty;
+      empty.image_id = id;
+      found = std::move(empty);
+    }
+    preds.push_back(std::move(*found));
+  }
+  progress.done();
+  auto list_ids = [](const std::vector<std::string>& ids) {
+    std::string s;
+    for (std::size_t k = 0; k < ids.size() && k < 20; ++k) s += (k ? ", " : "") + ids[k];
+    if (ids.size() > 20) s += fmt::format(", ... ({} in all)", ids.size());
+    return s;
+  };
+  if (!duplicated.empty())
+    throw InputError(o.pred_dirs.front(), "", fmt::format("{} image(s) have a prediction in more than one --pred "
+                                                          "folder: {}", duplicated.size(), list_ids(duplicated)));
+  if (!missing.empty()) {
+    if (!o.allow_missing)
+      throw InputError(o.pred_dirs.front(), "",
+                       fmt::format("{} of {} images have no prediction file (the official evaluation fails): {}. "
+                                   "Pass --allow-missing to score them as empty predictions",
+                                   missing.size(), cap_gt.image_ids.size(), list_ids(missing)));
+    warnings.push_back(fmt::format("{} missing prediction file(s) scored as empty predictions (--allow-missing)",
+                                   missing.size()));
+  }
+
+  // Detections as evaluate.py builds them: caption-GT image order, then pred_masks order, score 1.0, category 1.
+  FailureBreakdown fb;
+  fb.missing_prediction = missing.size();
+  mask::CocoDetections dets;
+  std::vector<std::vector<mask::Rle>> pred_rles(preds.size());
+  for (std::size_t i = 0; i < preds.size(); ++i) {
+    const auto& p = preds[i];
+    const std::string pfile = (fs::path(o.pred_dirs.front()) / (p.image_id + ".json")).string();
+    auto it = mask_image_index.find(p.image_id);
+    if (it == mask_image_index.end() && !p.pred_masks.empty())
+      throw InputError(pfile, "", "image " + p.image_id + " is not in the mask GT " + mask_file.string() +
+                                      " (pycocotools' loadRes asserts)");
+    if (p.caption.empty()) ++fb.empty_caption;
+    if (p.pred_masks.empty()) ++fb.no_masks;
+    if (p.pred_masks.size() < p.phrases.size()) ++fb.fewer_masks_than_phrases;
+    if (p.pred_masks.size() > p.phrases.size()) ++fb.more_masks_than_phrases;
+    for (std::size_t m = 0; m < p.pred_masks.size(); ++m) {
+      const mask::CocoImage& img = mask_gt.images[it->second];
+      mask::Rle rle;
+      try {
+        rle = mask::to_rle(p.pred_masks[m], img.height, img.width, false);
+      } catch (const mask::RleError& e) {
+        throw InputError(pfile, "pred_masks[" + std::to_string(m) + "]", e.what());
+      }
+      if ((img.height || img.width) && (rle.h != img.height || rle.w != img.width)) ++fb.wrong_size_mask;
+      mask::CocoInstance d;
+      d.id = static_cast<int64_t>(dets.results.size() + 1);
+      d.image = it->second;
+      d.category_id = 1;
+      d.score = 1.0;
+      d.area = mask::area(rle);
+      if (d.area == 0) ++fb.empty_mask;
+      d.box = mask::to_bbox(rle);
+      d.rle = rle;
+      pred_rles[i].push_back(rle);
+      dets.results.push_back(std::move(d));
+    }
+  }
+
+  // 1. AP (COCOeval segm, catIds = [1]).
+  progress.start("Running per image evaluation (segm, catIds=[1])...");
+  mask::CocoParams params = mask::default_params(mask_gt, mask::IouType::kSegm);
+  params.cat_ids = {1};
+  params.strict_gt_id_zero = strict;
+  if (dets.results.empty())
+    warnings.push_back("no predicted masks in the whole split: pycocotools' loadRes would crash (IndexError); AP is "
+                       "0 where GT exists (mask-metrics spec §3.9)");
+  mask::CocoEvaluation ev;
+  mask::CocoAccumulation acc;
+  std::vector<double> stats;
+  try {
+    ev = mask::evaluate(mask_gt, dets, params, threads);
+    acc = mask::accumulate(ev);
+    stats = mask::summarize(acc, ev.params);
+  } catch (const std::invalid_argument& e) {
+    throw InputError(mask_file.string(), "", e.what());
+  }
+  progress.done();
+
+  // 2. Captions (COCOEvalCap; image ids = images with a caption prediction, in GT order).
+  caption::EvalCapInput cin;
+  for (std::size_t i = 0; i < preds.size(); ++i) {
+    const std::string& id = cap_gt.image_ids[i];
+    auto c = caps_by_image.find(id);
+    if (c == caps_by_image.end())
+      throw InputError(cap_file.string(), "image " + id,
+                       "has no caption annotation (pycocoevalcap's scorers need at least one reference)");
+    cin.image_ids.push_back(cap_gt.image_ids_are_strings ? caption::ImageId::of(id)
+                                                         : caption::ImageId::of(static_cast<int64_t>(std::stoll(id))));
+    std::vector<std::string> refs;
+    for (const auto* a : c->second) refs.push_back(a->caption);
+    cin.refs.push_back(std::move(refs));
+    cin.hyps.push_back(preds[i].caption);
+  }
+  caption::EvalCapOptions copt;
+  copt.line_breaks = strict ? ptb::LineBreakMode::kStrict : ptb::LineBreakMode::kReference;
+  copt.meteor = met.scorer.get();
+  copt.threads = threads;
+  copt.progress = [&progress](const std::string& m) { progress.note(m); };
+  const caption::EvalCapResult cap = caption::evaluate(cin, copt);
+  warnings.insert(warnings.end(), cap.warnings.begin(), cap.warnings.end());
+  if (fb.empty_caption == preds.size())
+    warnings.push_back("every predicted caption is empty: the official pipeline dies in the tokenizer/METEOR pipe; "
+                       "caption scores are what the formulas give for empty hypotheses");
+
+  // 3. mIoU and 4. recall, per caption-GT image.
+  progress.start("computing mIoU and mask recall...");
+  std::vector<double> mious;
+  std::size_t tp = 0, positives = 0;
+  json per = json::array();
+  for (std::size_t i = 0; i < preds.size(); ++i) {
+    const std::string& id = cap_gt.image_ids[i];
+    json s;
+    s["image_id"] = id;
+    std::vector<mask::Rle> gts;
+    std::string gt_problem;
+    if (auto g = gt_by_image.find(id); g != gt_by_image.end()) {
+      for (const auto* a : g->second) {
+        if (!a->rle) {
+          gt_problem = "GT segmentation is " + a->form + ", not compressed RLE";
+          break;
+        }
+        gts.push_back(*a->rle);
+      }
+    }
+    if (!gt_problem.empty())
+      throw InputError(mask_file.string(), "image " + id,
+                       gt_problem + ": GLaMM's mIoU decodes GT masks with maskUtils.decode (TypeError in the "
+                                    "official evaluation)");
+    try {
+      const mask::GcgImageMiou m = mask::gcg_image_miou(pred_rles[i], gts, strict);
+      mious.push_back(m.miou);
+      s["miou"] = m.miou;
+      s["miou_pairs"] = m.pairs;
+    } catch (const mask::RleError& e) {
+      throw InputError((fs::path(o.pred_dirs.front()) / (id + ".json")).string(), "image " + id,
+                       std::string(e.what()) + " (mIoU)");
+    }
+    // recall
+    auto c = caps_by_image.find(id);
+    const auto& pl = preds[i].phrases;
+    const std::vector<std::string>& gl = c->second.front()->labels;  // first caption annotation only
+    auto sim = [&](std::size_t gi, std::size_t pj) { return sim_table.lookup(gl[gi], pl[pj]); };
+    mask::GcgImageRecall rr;
+    try {
+      rr = mask::gcg_image_recall(gts, gl.size(), pred_rles[i], pl.size(), sim, 0.5, 0.5, strict);
+    } catch (const mask::RleError& e) {
+      throw InputError((fs::path(o.pred_dirs.front()) / (id + ".json")).string(), "image " + id,
+                       std::string(e.what()) + " (recall)");
+    }
+    positives += rr.positives;
+    s["recall_positives"] = rr.positives;
+    if (!rr.skipped.empty()) {
+      s["recall_skipped"] = rr.skipped;
+      warnings.push_back("recall: image " + id + " skipped as the official evaluation does (" + rr.skipped + ")");
+    } else {
+      tp += rr.matches.size();
+    }
+    json mm = json::array();
+    for (const auto& [g, p] : rr.matches) mm.push_back({g, p});
+    s["recall_matches"] = mm;
+    per.push_back(std::move(s));
+  }
+  const double miou = mious.empty() ? 0.0 : metrics::numpy_mean(mious);
+  const double recall = positives > 0 ? static_cast<double>(tp) / static_cast<double>(positives) : 0.0;
+  progress.done();
+
+  // Output.
+  for (const auto& w : warnings) std::cerr << "warning: " << w << "\n";
+  const auto items = mask::summary_items(ev.params);
+  for (std::size_t j = 0; j < items.size(); ++j) std::cout << mask::summary_line(ev.params, items[j], stats[j]) << "\n";
+  for (const auto& [name, value] : cap.metrics) std::cout << fmt::format("{}: {:.3f}\n", name, value);
+  std::cout << fmt::format("Mean IoU (mIoU) across all images: {:.3f}\n", miou);
+  std::cout << fmt::format("Recall: {:.3f}\n", recall);
+  double meteor_v = 0, cider_v = 0;
+  for (const auto& [name, value] : cap.metrics) {
+    if (name == "METEOR") meteor_v = value;
+    if (name == "CIDEr") cider_v = value;
+  }
+  std::cout << fmt::format("\nGCG {} ({} images{}): METEOR {:.3f} | CIDEr {:.3f} | AP50 {:.3f} | mIoU {:.3f} | "
+                           "Recall {:.3f}\n",
+                           o.split, preds.size(), strict ? ", --strict" : "", meteor_v, cider_v, stats[1], miou, recall);
+  if (strict) std::cout << "strict: corrected GCG variants (spec §5 items 1-7, 13); not comparable to the paper\n";
+  std::cout.flush();
+
+  Result r;
+  r.task = "gcg";
+  r.dataset = "grandf";
+  r.split = o.split;
+  r.label = o.common.label.empty() ? default_label(o.pred_dirs) : o.common.label;
+  r.metrics = {{"METEOR", meteor_v}, {"CIDEr", cider_v}, {"AP50", stats[1]}, {"mIoU", miou}, {"Recall", recall},
+               {"AP", stats[0]}};
+  for (const auto& kv : cap.metrics)
+    if (kv.first != "METEOR" && kv.first != "CIDEr") r.metrics.push_back(kv);
+  r.signature.set("metric", "glamm-gcg");
+  r.signature.set("reference", "groundingLMM eval/gcg/evaluate.py + pycocotools-2.0.6 + pycocoevalcap");
+  r.signature.set("split", o.split);
+  r.signature.set("text_similarity", "table:" + o.text_sim);
+  r.signature.set("tokenizer", std::string("ptb-corenlp-3.4.1+pycocoevalcap-filter:") +
+                                   (strict ? "strict" : "reference"));
+  sign_meteor(r.signature, met);
+  r.signature.set("strict", strict ? "on(miou_nan_as_1,miou_unmatched_count,recall_no_break,recall_no_nan,"
+                                     "recall_label_coupling,recall_errors_fatal,gt_id_zero_matchable,"
+                                     "gt_category1_noncrowd)"
+                                   : "off");
+  r.signature.set("version", tool_version());
+  r.add_input("caption_gt", cap_file);
+  r.add_input("mask_gt", mask_file);
+  r.add_input("text_sim", o.text_sim);
+  r.inputs["predictions"] = o.pred_dirs.front();
+  for (std::size_t k = 1; k < o.pred_dirs.size(); ++k) r.inputs["predictions_" + std::to_string(k)] = o.pred_dirs[k];
+  r.warnings = warnings;
+  r.details["coco_stats"] = stats;
+  r.details["num_images"] = preds.size();
+  r.details["num_pred_masks"] = dets.results.size();
+  r.details["num_gt_masks"] = mask_gt.annotations.size();
+  r.details["recall_true_positives"] = tp;
+  r.details["recall_actual_positives"] = positives;
+  r.details["failure_breakdown"] = fb.to_json();
+  {
+    json bi = {{"testlen", cap.bleu_total.testlen}, {"reflen", cap.bleu_total.reflen},
+               {"guess", cap.bleu_total.guess}, {"correct", cap.bleu_total.correct}, {"ratio", cap.bleu_ratio}};
+    r.details["bleu_info"] = bi;
+  }
+  // Per image: mIoU pairs, recall matches, caption scores and sufficient statistics, COCOeval matches (area all).
+  const std::size_t I = ev.num_images(), A = ev.params.area_rng.size();
+  (void)I;
+  std::unordered_map<std::string, std::size_t> eval_pos;
+  for (std::size_t k = 0; k < I; ++k) {
+    const auto& id = ev.params.img_ids[k];
+    eval_pos[std::holds_alternative<std::string>(id) ? std::get<std::string>(id)
+                                                     : std::to_string(std::get<int64_t>(id))] = k;
+  }
+  for (std::size_t i = 0; i < preds.size(); ++i) {
+    json& s = per[i];
+    const caption::ImageEval& ce = cap.per_image[i];
+    s["METEOR"] = ce.meteor;
+    s["meteor_stats"] = ce.meteor_stats.v;
+    s["CIDEr"] = ce.cider;
+    s["ROUGE_L"] = ce.rouge_l;
+    s["bleu_counts"] = {{"testlen", ce.bleu_counts.testlen}, {"reflen", ce.bleu_counts.reflen},
+                        {"guess", ce.bleu_counts.guess}, {"correct", ce.bleu_counts.correct}};
+    s["caption_tokenized"] = cap.hyps_tokenized[i];
+    s["num_pred_masks"] = pred_rles[i].size();
+    s["num_phrases"] = preds[i].phrases.size();
+    auto pos = eval_pos.find(cap_gt.image_ids[i]);
+    if (pos != eval_pos.end() && A > 0) {
+      if (const mask::CocoImageEval* e = ev.eval_img(0, 0, pos->second)) {  // category 1, area all
+        s["coco_dt_scores"] = e->dt_scores;
+        s["coco_dt_matched"] = e->dt_matched;  // [T][D]
+        s["coco_dt_ignore"] = e->dt_ignore;    // [T][D]
+        std::size_t npig = 0;
+        for (uint8_t g : e->gt_ignore) npig += g ? 0 : 1;
+        s["coco_num_gt_not_ignored"] = npig;
+      }
+    }
+  }
+  r.per_sample = std::move(per);
+  const std::string out = o.common.json_path.empty()
+                              ? "glamm-results/gcg_grandf_" + o.split + "_" + r.label + ".json"
+                              : o.common.json_path;
+  write_result(out, r);
+  progress.note("results record: " + out);
+}
+
+void add_gcg(CLI::App& app) {
+  auto opts = std::make_shared<GcgOptions>();
+  CLI::App* sub = app.add_subcommand(
+      "gcg",
+      "Grounded Conversation Generation (GranD-f): METEOR, CIDEr, AP50, mIoU and mask recall exactly as GLaMM's "
+      "eval/gcg/evaluate.py computes them (paper Table 3)");
+  sub->add_option("--split", opts->split, "val or test")->capture_default_str();
+  sub->add_option("--gt-dir", opts->gt_dir,
+                  "Folder with {split}_gcg_coco_caption_gt.json and {split}_gcg_coco_mask_gt.json")
+      ->capture_default_str();
+  sub->add_option("--pred", opts->pred_dirs,
+                  "Predictions folder(s) with one <image_id>.json each (as GLaMM's infer.py writes them); several "
+                  "folders (shards) are merged and an image predicted twice is an error")
+      ->required();
+  sub->add_option("--text-sim", opts->text_sim,
+                  "Phrase similarity table gt_label<TAB>pred_label<TAB>similarity used by mask recall instead of "
+                  "BERT (a missing pair counts 0.0)");
+  sub->add_option("--bert", opts->bert, "bert-base-uncased folder for the recall's text similarity (not yet "
+                                        "available in this build; use --text-sim)");
+  sub->add_flag("--allow-missing", opts->allow_missing,
+                "Score a missing prediction file as an empty prediction (and report how many) instead of failing");
+  sub->add_option("--meteor-resources", opts->meteor_resources,
+                  "METEOR resources: folder with english.{synsets,exceptions,words,prefixes} or meteor-1.5.jar");
+  sub->add_option("--meteor-paraphrase", opts->meteor_paraphrase, "METEOR paraphrase table (paraphrase-en.gz)");
+  add_common_options(sub, opts->common, kStrictHelp);
+  sub->callback([opts] { run_gcg(*opts); });
+}
+
+GLAMM_REGISTER_COMMAND(50, add_gcg);
+
+}  // namespace
+}  // namespace glamm::cli

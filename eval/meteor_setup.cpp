@@ -1,0 +1,58 @@
+#include "eval/meteor_setup.h"
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "common/error.h"
+
+namespace glamm::cli {
+
+namespace fs = std::filesystem;
+
+std::string locate_meteor_resources(const std::string& cli_value) {
+  std::string found = meteor::find_resources(cli_value);
+  if (!found.empty()) return found;
+  std::vector<fs::path> candidates;
+  if (const char* env = std::getenv("GLAMM_SHARED"); env && *env) candidates.emplace_back(fs::path(env) / "data" / "meteor");
+#ifdef GLAMM_SHARED_DEFAULT
+  candidates.emplace_back(fs::path(GLAMM_SHARED_DEFAULT) / "data" / "meteor");
+#endif
+  std::error_code ec;
+  for (const auto& c : candidates)
+    if (fs::is_regular_file(c / "english.synsets", ec)) return c.string();
+  return "";
+}
+
+MeteorSetup load_meteor(const std::string& cli_resources, const std::string& cli_paraphrase, Progress& progress,
+                        std::vector<std::string>& warnings) {
+  MeteorSetup m;
+  m.source = locate_meteor_resources(cli_resources);
+  if (m.source.empty())
+    throw InputError("", "--meteor-resources",
+                     "METEOR resources not found: pass --meteor-resources DIR_OR_JAR (a folder with english.synsets, "
+                     "english.exceptions, english.words, english.prefixes, or pycocoevalcap's meteor-1.5.jar) or set "
+                     "GLAMM_METEOR_RESOURCES");
+  progress.start("loading METEOR resources from " + m.source + "...");
+  m.resources = std::make_shared<const meteor::Resources>(meteor::Resources::load(m.source, cli_paraphrase));
+  meteor::Config cfg;
+  cfg.paraphrase = m.resources->paraphrase != nullptr;
+  m.scorer = std::make_unique<meteor::Scorer>(m.resources, cfg);
+  progress.done();
+  if (!cfg.paraphrase)
+    warnings.push_back(
+        "METEOR paraphrase module off (no paraphrase table; pass --meteor-paraphrase paraphrase-en.gz or a "
+        "meteor-1.5.jar): scores equal pycocoevalcap's only where no paraphrase match applies");
+  if (m.resources->approximate)
+    warnings.push_back("METEOR synonyms come from a WordNet fallback, not METEOR's english.synsets: approximate");
+  return m;
+}
+
+void sign_meteor(Signature& sig, const MeteorSetup& m) {
+  sig.set("meteor", "1.5-coco(-l en -norm)");
+  sig.set("meteor_resources", m.source);
+  sig.set("meteor_resources_sha256", m.resources->checksum);
+  sig.set("meteor_paraphrase", m.resources->paraphrase ? "on(" + m.resources->paraphrase_source + ")" : "off");
+  if (m.resources->approximate) sig.set("meteor_synonyms", "approximate(wordnet-fallback)");
+}
+
+}  // namespace glamm::cli
