@@ -42,6 +42,7 @@ class TokenTable {
       h = (h + 1) & mask;
     }
   }
+  std::uint32_t size() const { return size_; }
 
  private:
   struct Slot {
@@ -64,52 +65,78 @@ class TokenTable {
   std::uint32_t size_ = 0;
 };
 
-/// Open-addressing map from an n-gram (up to 4 token ids; unused positions kEmpty) to a dense id.
+/// N-gram keys. With fewer than 65535 distinct tokens an n-gram packs into 64 bits (16 bits per token, id + 1, so
+/// unused positions are 0 and the order is implied); otherwise two 64-bit words of 32-bit token ids are used.
+struct PackedKey16 {
+  using type = std::uint64_t;
+  static type make(const std::uint32_t* tok, int n) {
+    type k = 0;
+    for (int i = 0; i < n; ++i) k |= static_cast<type>(tok[i] + 1) << (16 * i);
+    return k;
+  }
+  static bool empty(const type& k) { return k == 0; }
+  static std::uint64_t hash(const type& k) { return mix64(k); }
+};
+
+struct PackedKey32 {
+  struct type {
+    std::uint64_t lo = 0, hi = 0;
+    bool operator==(const type& o) const { return lo == o.lo && hi == o.hi; }
+  };
+  static type make(const std::uint32_t* tok, int n) {
+    std::uint64_t w[4] = {0, 0, 0, 0};
+    for (int i = 0; i < n; ++i) w[i] = static_cast<std::uint64_t>(tok[i]) + 1;
+    return type{w[0] | (w[1] << 32), w[2] | (w[3] << 32)};
+  }
+  static bool empty(const type& k) { return k.lo == 0; }
+  static std::uint64_t hash(const type& k) { return mix64(k.lo ^ mix64(k.hi + 0x9e3779b97f4a7c15ULL)); }
+};
+
+/// Open-addressing map from a packed n-gram key to a dense id (linear probing, load ≤ 1/2).
+template <class K>
 class NgramTable {
  public:
-  NgramTable() { rehash(1u << 14); }
+  explicit NgramTable(std::size_t expected) {
+    std::size_t cap = 1u << 12;
+    while (cap < 2 * expected) cap <<= 1;
+    slots_.assign(cap, Slot{});
+  }
 
-  std::uint32_t intern(const std::uint32_t* tok, int n) {
-    Key k{{kEmpty, kEmpty, kEmpty, kEmpty}};
-    for (int i = 0; i < n; ++i) k.w[i] = tok[i];
+  std::uint32_t intern(const typename K::type& key) {
     if ((size_ + 1) * 2 > slots_.size()) rehash(slots_.size() * 2);
     const std::size_t mask = slots_.size() - 1;
-    std::size_t h = hash(k) & mask;
+    std::size_t h = K::hash(key) & mask;
     for (;;) {
       Slot& s = slots_[h];
-      if (s.id == kEmpty) {
-        s.key = k;
+      if (K::empty(s.key)) {
+        s.key = key;
         s.id = size_++;
         return s.id;
       }
-      if (s.key.w[0] == k.w[0] && s.key.w[1] == k.w[1] && s.key.w[2] == k.w[2] && s.key.w[3] == k.w[3]) return s.id;
+      if (s.key == key) return s.id;
       h = (h + 1) & mask;
     }
   }
   std::uint32_t size() const { return size_; }
+  /// Hint the cache about the slot `key` will probe first (the table is far larger than the caches).
+  void prefetch(const typename K::type& key) const {
+    __builtin_prefetch(&slots_[K::hash(key) & (slots_.size() - 1)]);
+  }
 
  private:
-  struct Key {
-    std::uint32_t w[4];
-  };
   struct Slot {
-    Key key;
-    std::uint32_t id = kEmpty;
+    typename K::type key{};
+    std::uint32_t id = 0;
   };
-  static std::uint64_t hash(const Key& k) {
-    const std::uint64_t a = (std::uint64_t{k.w[0]} << 32) | k.w[1];
-    const std::uint64_t b = (std::uint64_t{k.w[2]} << 32) | k.w[3];
-    return mix64(a ^ mix64(b + 0x9e3779b97f4a7c15ULL));
-  }
   void rehash(std::size_t capacity) {
     std::vector<Slot> old;
     old.swap(slots_);
     slots_.assign(capacity, Slot{});
     const std::size_t mask = capacity - 1;
     for (const Slot& s : old) {
-      if (s.id == kEmpty) continue;
-      std::size_t h = hash(s.key) & mask;
-      while (slots_[h].id != kEmpty) h = (h + 1) & mask;
+      if (K::empty(s.key)) continue;
+      std::size_t h = K::hash(s.key) & mask;
+      while (!K::empty(slots_[h].key)) h = (h + 1) & mask;
       slots_[h] = s;
     }
   }
@@ -117,40 +144,81 @@ class NgramTable {
   std::uint32_t size_ = 0;
 };
 
-class Cooker {
- public:
-  CookedSentence cook(const std::string& s) {
-    CookedSentence out;
-    tokens_.clear();
-    for (std::string_view t : python_split(s)) tokens_.push_back(tokens_table_.intern(t));
-    out.length = static_cast<std::uint32_t>(tokens_.size());
-    const std::size_t len = tokens_.size();
+/// All sentences of the corpus as token ids, in order: hypothesis of image 0, its references, hypothesis of
+/// image 1, ...
+struct TokenizedCorpus {
+  std::vector<std::uint32_t> tokens;
+  std::vector<std::size_t> offsets{0};  ///< sentence s = tokens[offsets[s] .. offsets[s+1])
+  std::uint32_t vocabulary = 0;
+};
+
+/// Cook every sentence of `tc` in order into `out` (shaped like `refs`).
+template <class K>
+void cook_all(const TokenizedCorpus& tc, const std::vector<std::vector<std::string>>& refs, NgramCorpus& out) {
+  const std::size_t num_sentences = tc.offsets.size() - 1;
+  // 1. Every n-gram occurrence as a key, sentence by sentence, order n = 1..4, position ascending.
+  std::vector<typename K::type> keys;
+  std::vector<std::size_t> key_begin(num_sentences + 1, 0);
+  {
+    std::size_t total = 0;
+    for (std::size_t s = 0; s < num_sentences; ++s) {
+      const std::size_t len = tc.offsets[s + 1] - tc.offsets[s];
+      for (int n = 1; n <= kMaxNgram; ++n) total += len >= static_cast<std::size_t>(n) ? len - n + 1 : 0;
+    }
+    keys.reserve(total);
+  }
+  for (std::size_t s = 0; s < num_sentences; ++s) {
+    key_begin[s] = keys.size();
+    const std::uint32_t* tok = tc.tokens.data() + tc.offsets[s];
+    const std::size_t len = tc.offsets[s + 1] - tc.offsets[s];
+    for (int n = 1; n <= kMaxNgram; ++n)
+      for (std::size_t i = 0; i + static_cast<std::size_t>(n) <= len; ++i) keys.push_back(K::make(tok + i, n));
+  }
+  key_begin[num_sentences] = keys.size();
+
+  // 2. Intern them in one stream, prefetching the slots a few keys ahead (the lookups are cache-miss bound).
+  NgramTable<K> table(keys.size() / 4);
+  std::vector<std::uint32_t> ids(keys.size());
+  constexpr std::size_t kAhead = 16;
+  for (std::size_t k = 0; k < keys.size(); ++k) {
+    if (k + kAhead < keys.size()) table.prefetch(keys[k + kAhead]);
+    ids[k] = table.intern(keys[k]);
+  }
+
+  // 3. Per sentence: distinct n-grams in first-occurrence order with counts.
+  std::vector<std::uint32_t> slot_of(table.size(), kEmpty);  // id → index in the current sentence's entries
+  auto cook = [&](std::size_t s) {
+    CookedSentence cs;
+    const std::size_t len = tc.offsets[s + 1] - tc.offsets[s];
+    cs.length = static_cast<std::uint32_t>(len);
+    cs.entries.reserve(key_begin[s + 1] - key_begin[s]);
+    std::size_t k = key_begin[s];
     for (int n = 1; n <= kMaxNgram; ++n) {
-      out.begin[n - 1] = static_cast<std::uint32_t>(out.entries.size());
-      for (std::size_t i = 0; i + static_cast<std::size_t>(n) <= len; ++i) {
-        const std::uint32_t id = ngrams_.intern(tokens_.data() + i, n);
-        if (id >= slot_of_.size()) slot_of_.resize(std::max<std::size_t>(id + 1, slot_of_.size() * 2), kEmpty);
-        std::uint32_t& slot = slot_of_[id];
+      cs.begin[n - 1] = static_cast<std::uint32_t>(cs.entries.size());
+      const std::size_t count = len >= static_cast<std::size_t>(n) ? len - n + 1 : 0;
+      for (std::size_t i = 0; i < count; ++i, ++k) {
+        const std::uint32_t id = ids[k];
+        std::uint32_t& slot = slot_of[id];
         if (slot == kEmpty) {
-          slot = static_cast<std::uint32_t>(out.entries.size());
-          out.entries.push_back(NgramCount{id, 1});
+          slot = static_cast<std::uint32_t>(cs.entries.size());
+          cs.entries.push_back(NgramCount{id, 1});
         } else {
-          ++out.entries[slot].count;
+          ++cs.entries[slot].count;
         }
       }
     }
-    out.begin[kMaxNgram] = static_cast<std::uint32_t>(out.entries.size());
-    for (const NgramCount& e : out.entries) slot_of_[e.id] = kEmpty;
-    return out;
+    cs.begin[kMaxNgram] = static_cast<std::uint32_t>(cs.entries.size());
+    for (const NgramCount& e : cs.entries) slot_of[e.id] = kEmpty;
+    return cs;
+  };
+  std::size_t s = 0;
+  for (std::size_t i = 0; i < refs.size(); ++i) {
+    out.hyps.push_back(cook(s++));
+    out.refs[i].reserve(refs[i].size());
+    for (std::size_t j = 0; j < refs[i].size(); ++j) out.refs[i].push_back(cook(s++));
   }
-  std::uint32_t num_ngrams() const { return ngrams_.size(); }
-
- private:
-  TokenTable tokens_table_;
-  NgramTable ngrams_;
-  std::vector<std::uint32_t> tokens_;
-  std::vector<std::uint32_t> slot_of_;  ///< n-gram id → index in the sentence being cooked (kEmpty when absent)
-};
+  out.num_ngrams = table.size();
+}
 
 }  // namespace
 
@@ -161,15 +229,24 @@ NgramCorpus cook_corpus(const std::vector<std::string>& hyps, const std::vector<
   NgramCorpus corpus;
   corpus.hyps.reserve(hyps.size());
   corpus.refs.resize(refs.size());
-  Cooker cooker;
+  TokenTable vocabulary;
+  TokenizedCorpus tc;
+  tc.offsets.reserve(hyps.size() * 7);
+  auto add = [&](const std::string& sentence) {
+    for (std::string_view t : python_split(sentence)) tc.tokens.push_back(vocabulary.intern(t));
+    tc.offsets.push_back(tc.tokens.size());
+  };
   for (std::size_t i = 0; i < hyps.size(); ++i) {
     if (refs[i].empty())
       throw InputError("", "image #" + std::to_string(i), "no reference captions (at least one is required)");
-    corpus.hyps.push_back(cooker.cook(hyps[i]));
-    corpus.refs[i].reserve(refs[i].size());
-    for (const std::string& r : refs[i]) corpus.refs[i].push_back(cooker.cook(r));
+    add(hyps[i]);
+    for (const std::string& r : refs[i]) add(r);
   }
-  corpus.num_ngrams = cooker.num_ngrams();
+  tc.vocabulary = vocabulary.size();
+  if (tc.vocabulary < 0xFFFFu)
+    cook_all<PackedKey16>(tc, refs, corpus);
+  else
+    cook_all<PackedKey32>(tc, refs, corpus);
   return corpus;
 }
 
