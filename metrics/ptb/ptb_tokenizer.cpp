@@ -23,10 +23,15 @@ bool java_line_break(char16_t c) {
 }
 
 // Tokens' texts joined by single spaces, lowercased (the -preserveLines -lowerCase writer for one line).
-void append_tokens(const TokenList& list, size_t begin, size_t end, std::string& line) {
+// In strict mode a token never carries a line break into the output ('\n'/'\r' inside an SGML tag -> ' ').
+void append_tokens(const TokenList& list, size_t begin, size_t end, std::string& line, bool blank_breaks = false) {
   for (size_t k = begin; k < end; ++k) {
     if (!line.empty()) line.push_back(' ');
+    size_t before = line.size();
     detail::append_lower_utf8(list.text(list.tokens[k]), line);
+    if (blank_breaks)
+      for (size_t j = before; j < line.size(); ++j)
+        if (line[j] == '\n' || line[j] == '\r') line[j] = ' ';
   }
 }
 
@@ -181,11 +186,11 @@ BatchResult tokenize_batch(const std::vector<std::string>& captions, LineBreakMo
       size_t b = k;
       for (size_t j = k; j < e; ++j) {
         if (toks[j].newline) {
-          append_tokens(list, b, j, res.raw[cap]);
+          append_tokens(list, b, j, res.raw[cap], true);
           b = j + 1;
         }
       }
-      append_tokens(list, b, e, res.raw[cap]);
+      append_tokens(list, b, e, res.raw[cap], true);
       k = e;
     }
     if (res.captions_with_line_breaks > 0)
@@ -193,38 +198,52 @@ BatchResult tokenize_batch(const std::vector<std::string>& captions, LineBreakMo
                              " caption(s) contain line-break characters (\\r, U+000B, U+000C, U+2028, U+2029); "
                              "strict mode treated them as spaces");
   } else {
-    // Output lines as the Java writer prints them; caption i receives line i (zip truncates).
-    std::vector<std::string> lines(1);
-    std::vector<size_t> line_start_pos{0};
-    size_t b = 0;
-    for (size_t j = 0; j <= toks.size(); ++j) {
-      if (j == toks.size() || toks[j].newline) {
-        append_tokens(list, b, j, lines.back());
-        if (j == toks.size()) break;
-        lines.emplace_back();
-        b = j + 1;
+    // The text the Java writer prints (tokens joined by ' ', a line break per line-break token), split on '\n' as
+    // Python does; caption i receives line i (zip truncates). A token may itself contain '\n' (an SGML tag whose
+    // quoted attribute spans captions); Python splits there too.
+    std::string out;
+    out.reserve(list.arena.size() + toks.size() + 16);
+    std::vector<size_t> breaks_before(n, 0);  // '\n' printed before caption i's first match
+    size_t breaks = 0, cap = 0;
+    bool begin_line = true;
+    for (const Token& t : toks) {
+      while (cap < n && starts[cap] <= t.start) breaks_before[cap++] = breaks;
+      if (t.newline) {
+        out.push_back('\n');
+        ++breaks;
+        begin_line = true;
+        continue;
       }
+      if (!begin_line) out.push_back(' ');
+      begin_line = false;
+      size_t before = out.size();
+      detail::append_lower_utf8(list.text(t), out);
+      breaks += static_cast<size_t>(std::count(out.begin() + static_cast<std::ptrdiff_t>(before), out.end(), '\n'));
     }
-    for (size_t i = 0; i < n && i < lines.size(); ++i) res.raw[i] = std::move(lines[i]);
-    // Where does caption i's own text start in the output? (number of line breaks emitted before it)
+    while (cap < n) breaks_before[cap++] = breaks;
+    size_t line = 0, pos = 0;
+    while (line < n) {
+      size_t e = out.find('\n', pos);
+      res.raw[line++] = out.substr(pos, e == std::string::npos ? std::string::npos : e - pos);
+      if (e == std::string::npos) break;
+      pos = e + 1;
+    }
+    const size_t printed_lines = breaks + 1;
     size_t shifted = 0, first_shifted = n;
-    size_t breaks = 0, k = 0;
-    for (size_t i = 0; i < n; ++i) {
-      while (k < toks.size() && toks[k].start < starts[i]) breaks += toks[k++].newline ? 1 : 0;
-      if (breaks != i) {
+    for (size_t i = 0; i < n; ++i)
+      if (breaks_before[i] != i) {
         ++shifted;
         first_shifted = std::min(first_shifted, i);
       }
-    }
     if (shifted > 0)
       res.warnings.push_back(
           std::to_string(shifted) + " caption(s) from index " + std::to_string(first_shifted) +
-          " on receive another caption's tokenized line: the tokenizer printed " + std::to_string(lines.size()) +
+          " on receive another caption's tokenized line: the tokenizer printed " + std::to_string(printed_lines) +
           " lines for " + std::to_string(n) + " captions (line-break characters inside " +
           std::to_string(res.captions_with_line_breaks) +
           " caption(s)); pycocoevalcap's zip misaligns them the same way (use strict mode to avoid this)");
-    if (lines.size() < n)
-      res.warnings.push_back(std::to_string(n - lines.size()) +
+    if (printed_lines < n)
+      res.warnings.push_back(std::to_string(n - printed_lines) +
                              " caption(s) at the end received no tokenizer line and were given \"\"");
   }
   for (size_t i = 0; i < n; ++i) res.tokenized[i] = filter_punctuation(res.raw[i]);
