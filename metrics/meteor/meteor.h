@@ -50,6 +50,8 @@ struct Resources {
   /// resources/nonbreaking/english.prefixes, resources/paraphrase/paraphrase-en.gz).
   /// `paraphrase_gz`: explicit paraphrase table (gzip of 3-line records prob/phrase/paraphrase); "" = none
   /// (except the one found next to the other resources). Use `paraphrase_gz = "-"` to force no paraphrase table.
+  /// Approximate fallback: a folder with english.words and english.prefixes but neither english.synsets nor
+  /// english.exceptions is loaded with load_wordnet_fallback (WordNet from that folder or /usr/share/wordnet).
   /// Throws glamm::InputError naming the file (or jar entry) on unreadable, missing or truncated input.
   static Resources load(const std::string& dir_or_jar, const std::string& paraphrase_gz = "");
 

@@ -179,6 +179,23 @@ Resources Resources::load(const std::string& dir_or_jar, const std::string& para
   if (dir_or_jar.empty()) throw InputError("METEOR resources: no location given");
   if (fs::is_directory(dir_or_jar, ec)) {
     fs::path d(dir_or_jar);
+    // Approximate fallback: the two small lists are there but METEOR's synonym files are not, and a WordNet 3.0
+    // database (this folder or Debian's wordnet-base in /usr/share/wordnet) can stand in for them.
+    if (!fs::exists(d / "english.synsets", ec) && !fs::exists(d / "english.exceptions", ec) &&
+        fs::exists(d / "english.words", ec) && fs::exists(d / "english.prefixes", ec)) {
+      for (const fs::path& wn : {d, fs::path("/usr/share/wordnet")}) {
+        if (fs::exists(wn / "data.noun", ec)) {
+          Resources r = load_wordnet_fallback(wn.string(), d.string());
+          if (!paraphrase_gz.empty() && paraphrase_gz != "-") {
+            r.paraphrase_source = paraphrase_gz;
+            r.paraphrase = std::make_shared<ParaphraseTable>(ParaphraseTable::load_gz(paraphrase_gz));
+            std::string para_bytes = io::read_file(paraphrase_gz);
+            r.checksum = io::sha256_hex(r.checksum + ":paraphrase:" + io::sha256_hex(para_bytes));
+          }
+          return r;
+        }
+      }
+    }
     auto need = [&](const char* name) {
       fs::path p = d / name;
       if (!fs::exists(p, ec))
