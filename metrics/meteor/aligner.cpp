@@ -221,14 +221,13 @@ inline int add_weighted(int acc, int len, int module) {
 
 struct Workspace {
   Stage stage;
-  Arena arena;
+  Arena arena, spare;
   std::vector<Path> paths, next;
 };
 
 Path resolve(Workspace& ws, Path start) {
   const Stage& s = ws.stage;
-  Arena& ar = ws.arena;
-  const int n2 = static_cast<int>(ar.n2);
+  const int n2 = static_cast<int>(ws.arena.n2);
   std::vector<Path>& paths = ws.paths;
   std::vector<Path>& next = ws.next;
   paths.clear();
@@ -239,6 +238,18 @@ Path resolve(Workspace& ws, Path start) {
     next.clear();
     stable_sort_paths(paths);
     const int limit = std::min<int>(kBeamSize, static_cast<int>(paths.size()));
+    // Only the first `limit` states are ever used again: move their blocks into a fresh arena so memory stays
+    // bounded by one level of the search (Java's garbage collector does the same for the dropped states).
+    paths.resize(static_cast<std::size_t>(limit));
+    ws.spare.reset(ws.arena.n1, ws.arena.n2);
+    for (Path& p : paths) {
+      std::size_t off = ws.spare.data.size();
+      ws.spare.data.insert(ws.spare.data.end(), ws.arena.data.begin() + static_cast<std::ptrdiff_t>(p.block),
+                           ws.arena.data.begin() + static_cast<std::ptrdiff_t>(p.block + ws.arena.size));
+      p.block = off;
+    }
+    std::swap(ws.arena, ws.spare);
+    Arena& ar = ws.arena;
     for (int rank = 0; rank < limit; ++rank) {
       Path& path = paths[static_cast<std::size_t>(rank)];
       if (current == n2) {  // complete: close the last chunk
@@ -353,7 +364,7 @@ AlignmentResult align(const Sentence& test, const Sentence& ref, int n_modules, 
   }
 
   Path best = resolve(ws, start);
-  const std::vector<int> chosen(ar.matches(best.block), ar.matches(best.block) + n2);
+  const std::vector<int> chosen(ws.arena.matches(best.block), ws.arena.matches(best.block) + n2);
 
   AlignmentResult a;
   a.test_length = static_cast<int>(n1);

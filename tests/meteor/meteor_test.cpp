@@ -314,4 +314,28 @@ TEST_F(TinyResources, WordNetFallbackIsMarkedApproximate) {
   EXPECT_EQ(m.v[12] + m.v[8] + m.v[4], 1.0);
 }
 
+TEST_F(TinyResources, LongHypothesesUseTheUnindexedSynonymPath) {
+  Scorer sc(load(), Config{});
+  // More than 64 words: the synonym index is not built; couch~sofa must still be found.
+  std::string hyp = "a cat sitting on a couch";
+  for (int i = 0; i < 70; ++i) hyp += " w" + std::to_string(i);
+  Stats s = sc.segment_stats(hyp, {"a cat sits on a sofa"});
+  EXPECT_EQ(s.v[0], 76.0);
+  EXPECT_EQ(s.v[12], 1.0);
+  EXPECT_EQ(s.v[13], 1.0);
+}
+
+TEST_F(TinyResources, RepetitiveLongSegmentsStayBoundedAndDeterministic) {
+  Scorer sc(load(), Config{});
+  std::string hyp, ref;
+  for (int i = 0; i < 60; ++i) hyp += "a cat ";
+  for (int i = 0; i < 50; ++i) ref += "cat a ";
+  Stats s1 = sc.segment_stats(hyp, {ref});
+  Stats s2 = sc.segment_stats(hyp, {ref});
+  EXPECT_EQ(s1.to_string(), s2.to_string());
+  EXPECT_EQ(s1.v[0], 120.0);
+  EXPECT_EQ(s1.v[1], 100.0);
+  EXPECT_EQ(s1.v[22], 100.0);  // every reference word is matched
+}
+
 }  // namespace
