@@ -51,11 +51,18 @@ const char* type_name(element_type t) {
   return "a value";
 }
 
-/// Context for error messages: file and record label.
+std::string ann_record(const char* list, std::size_t j, std::optional<int64_t> id = std::nullopt) {
+  return id ? fmt::format("{}[{}] (id {})", list, j, *id) : fmt::format("{}[{}]", list, j);
+}
+
+/// Context for error messages: file and record ("annotations[12] (id 7)"), formatted only when an error occurs.
 struct Where {
   const std::string& file;
-  std::string record;
-  [[noreturn]] void fail(const std::string& msg) const { datasets::fail(file, record, msg); }
+  const char* list;
+  std::size_t index = 0;
+  std::optional<int64_t> id = std::nullopt;
+  std::string record() const { return ann_record(list, index, id); }
+  [[noreturn]] void fail(const std::string& msg) const { datasets::fail(file, record(), msg); }
 };
 
 bool is_empty_array(element e) {
@@ -181,16 +188,41 @@ mask::Box parse_box(element e, const Where& w) {
   return b;
 }
 
-/// A segmentation waiting for annToRLE (done in parallel after parsing).
+/// A segmentation waiting for annToRLE (done in parallel after parsing). A compressed RLE is kept as a view into
+/// the parsed document (to_rle would only call from_string on it) to avoid copying the strings.
 struct PendingMask {
   uint32_t instance = 0;
   mask::Segmentation seg;
+  bool compressed_view = false;
+  std::string_view counts;
+  uint32_t rle_h = 0, rle_w = 0;
   uint32_t image_h = 0, image_w = 0;
-  std::string record;
+  const char* list = "";    ///< "annotations" / "results" (record label built only on error)
+  uint32_t json_index = 0;
   bool need_area = false;  ///< loadRes segm branch: area = pixel count
   bool need_box = false;   ///< loadRes segm branch without bbox: bbox = toBbox
   bool keep_rle = true;    ///< iouType segm
 };
+
+/// Parse `segmentation` into `pm` (compressed RLE as a view, other forms as Segmentation).
+void parse_segmentation_into(element e, const Where& w, PendingMask& pm) {
+  object o;
+  if (e.type() == element_type::OBJECT && e.get_object().get(o) == simdjson::SUCCESS) {
+    auto counts = field(o, "counts");
+    auto size = field(o, "size");
+    if (counts && size && counts->type() == element_type::STRING) {
+      array sz;
+      if (size->get_array().get(sz) != simdjson::SUCCESS || sz.size() != 2)
+        w.fail("segmentation 'size' must be [height, width]");
+      pm.rle_h = get_dim(sz.at(0).value_unsafe(), w, "segmentation size[0] (height)");
+      pm.rle_w = get_dim(sz.at(1).value_unsafe(), w, "segmentation size[1] (width)");
+      if (counts->get_string().get(pm.counts)) {}
+      pm.compressed_view = true;
+      return;
+    }
+  }
+  pm.seg = parse_segmentation(e, w);
+}
 
 /// Run annToRLE on every pending mask with `threads` workers; the first failing record (lowest index) is reported.
 void convert_masks(std::vector<PendingMask>& pending, std::vector<CocoInstance>& inst, const std::string& file,
@@ -202,7 +234,8 @@ void convert_masks(std::vector<PendingMask>& pending, std::vector<CocoInstance>&
     PendingMask& pm = pending[j];
     CocoInstance& a = inst[pm.instance];
     try {
-      mask::Rle r = mask::to_rle(pm.seg, pm.image_h, pm.image_w, false);
+      mask::Rle r = pm.compressed_view ? mask::from_string(pm.counts, pm.rle_h, pm.rle_w)
+                                       : mask::to_rle(pm.seg, pm.image_h, pm.image_w, false);
       if (pm.need_area) a.area = static_cast<double>(mask::area(r));
       if (pm.need_box) a.box = mask::to_bbox(r);
       if (pm.keep_rle) a.rle = std::move(r);
@@ -230,7 +263,14 @@ void convert_masks(std::vector<PendingMask>& pending, std::vector<CocoInstance>&
   }
   if (any_error)
     for (std::size_t j = 0; j < n; ++j)
-      if (!errors[j].empty()) fail(file, pending[j].record, "segmentation: " + errors[j]);
+      if (!errors[j].empty()) {
+        const CocoInstance& a = inst[pending[j].instance];
+        const bool has_id = std::string_view(pending[j].list) == "annotations";
+        fail(file,
+             has_id ? fmt::format("{}[{}] (id {})", pending[j].list, pending[j].json_index, a.id)
+                    : fmt::format("{}[{}]", pending[j].list, pending[j].json_index),
+             "segmentation: " + errors[j]);
+      }
 }
 
 /// Parse JSON text with simdjson; malformed JSON is an InputError naming the file.
@@ -248,9 +288,6 @@ simdjson::padded_string read_padded(const std::filesystem::path& file) {
   return s;
 }
 
-std::string ann_record(const char* list, std::size_t j, std::optional<int64_t> id = std::nullopt) {
-  return id ? fmt::format("{}[{}] (id {})", list, j, *id) : fmt::format("{}[{}]", list, j);
-}
 
 struct ImageIndex {
   std::unordered_map<ImageId, uint32_t> of;
@@ -286,7 +323,7 @@ CocoGroundTruth parse_gt_root(element root, const std::string& file, const CocoL
     std::size_t j = 0;
     int id_kind = -1;
     for (element e : *imgs) {
-      Where w{file, ann_record("images", j)};
+      Where w{file, "images", j};
       object o;
       if (e.get_object().get(o) != simdjson::SUCCESS) w.fail("must be an object");
       ImageId id = get_image_id(require(o, "id", w), w, "id");
@@ -317,7 +354,7 @@ CocoGroundTruth parse_gt_root(element root, const std::string& file, const CocoL
   if (auto cats = list("categories")) {
     std::size_t j = 0;
     for (element e : *cats) {
-      Where w{file, ann_record("categories", j)};
+      Where w{file, "categories", j};
       object o;
       if (e.get_object().get(o) != simdjson::SUCCESS) w.fail("must be an object");
       int64_t id = get_integer(require(o, "id", w), w, "id");
@@ -337,12 +374,12 @@ CocoGroundTruth parse_gt_root(element root, const std::string& file, const CocoL
     if (segm) pending.reserve(anns->size());
     std::size_t j = 0;
     for (element e : *anns) {
-      Where w{file, ann_record("annotations", j)};
+      Where w{file, "annotations", j};
       object o;
       if (e.get_object().get(o) != simdjson::SUCCESS) w.fail("must be an object");
       CocoInstance a;
       a.id = get_integer(require(o, "id", w), w, "id");
-      w.record = ann_record("annotations", j, a.id);
+      w.id = a.id;
       ImageId img = get_image_id(require(o, "image_id", w), w, "image_id");
       if (!gt.images.empty() && std::holds_alternative<std::string>(img) != string_ids)
         w.fail(fmt::format("image_id {} has a different JSON type than the ids in 'images'",
@@ -359,22 +396,23 @@ CocoGroundTruth parse_gt_root(element root, const std::string& file, const CocoL
       }
       auto it = img_of.find(img);
       if (it == img_of.end()) {
-        if (dropped++ == 0) dropped_example = w.record + " (image_id " + mask::image_id_text(img) + ")";
+        if (dropped++ == 0) dropped_example = w.record() + " (image_id " + mask::image_id_text(img) + ")";
         ++j;
         continue;
       }
       a.image = it->second;
       if (segm) {
         PendingMask pm;
-        pm.seg = parse_segmentation(require(o, "segmentation", w), w);
+        parse_segmentation_into(require(o, "segmentation", w), w, pm);
         const auto& im = gt.images[a.image];
-        if (std::holds_alternative<mask::Polygons>(pm.seg) && (im.height == 0 || im.width == 0))
+        if (!pm.compressed_view && std::holds_alternative<mask::Polygons>(pm.seg) && (im.height == 0 || im.width == 0))
           w.fail(fmt::format("polygon segmentation on image {} which has no height/width",
                              mask::image_id_text(im.id)));
         pm.instance = static_cast<uint32_t>(gt.annotations.size());
         pm.image_h = im.height;
         pm.image_w = im.width;
-        pm.record = w.record;
+        pm.list = "annotations";
+        pm.json_index = static_cast<uint32_t>(j);
         pending.push_back(std::move(pm));
       } else {
         a.box = parse_box(require(o, "bbox", w), w);
@@ -432,7 +470,7 @@ mask::CocoDetections parse_results_root(element root, const std::string& file, c
   if ((*list.begin()).get_object().get(first) != simdjson::SUCCESS) fail(file, "results[0]", "must be an object");
   bool bbox_branch = false;
   {
-    Where w{file, "results[0]"};
+    Where w{file, "results", 0};
     if (field(first, "caption")) w.fail("caption results cannot be evaluated by COCOeval segm/bbox");
     auto bb = field(first, "bbox");
     bool has_bbox = bb && !is_empty_array(*bb);
@@ -452,7 +490,7 @@ mask::CocoDetections parse_results_root(element root, const std::string& file, c
   dt.results.reserve(list.size());
   std::size_t j = 0;
   for (element e : list) {
-    Where w{file, ann_record("results", j)};
+    Where w{file, "results", j};
     object o;
     if (e.get_object().get(o) != simdjson::SUCCESS) w.fail("must be an object");
     CocoInstance a;
@@ -475,25 +513,26 @@ mask::CocoDetections parse_results_root(element root, const std::string& file, c
       if (segm) {
         PendingMask pm;
         if (seg_e) {
-          pm.seg = parse_segmentation(*seg_e, w);
+          parse_segmentation_into(*seg_e, w, pm);
         } else {
           const double x1 = a.box[0], x2 = a.box[0] + a.box[2], y1 = a.box[1], y2 = a.box[1] + a.box[3];
           pm.seg = mask::Polygons{{{x1, y1, x1, y2, x2, y2, x2, y1}}};
         }
-        if (std::holds_alternative<mask::Polygons>(pm.seg) && (im.height == 0 || im.width == 0))
+        if (!pm.compressed_view && std::holds_alternative<mask::Polygons>(pm.seg) && (im.height == 0 || im.width == 0))
           w.fail(fmt::format("a polygon mask needs the height/width of image {}", mask::image_id_text(im.id)));
         pm.instance = static_cast<uint32_t>(dt.results.size());
         pm.image_h = im.height;
         pm.image_w = im.width;
-        pm.record = w.record;
+        pm.list = "results";
+        pm.json_index = static_cast<uint32_t>(j);
         pending.push_back(std::move(pm));
       }
     } else {
       if (!seg_e) w.fail("missing field 'segmentation'");
       PendingMask pm;
-      pm.seg = parse_segmentation(*seg_e, w);
-      if (!std::holds_alternative<mask::CompressedRle>(pm.seg)) ++non_compressed;
-      if (std::holds_alternative<mask::Polygons>(pm.seg) && (im.height == 0 || im.width == 0))
+      parse_segmentation_into(*seg_e, w, pm);
+      if (!pm.compressed_view) ++non_compressed;
+      if (!pm.compressed_view && std::holds_alternative<mask::Polygons>(pm.seg) && (im.height == 0 || im.width == 0))
         w.fail(fmt::format("a polygon mask needs the height/width of image {}", mask::image_id_text(im.id)));
       pm.need_area = true;
       auto bb = field(o, "bbox");
@@ -503,10 +542,12 @@ mask::CocoDetections parse_results_root(element root, const std::string& file, c
         pm.need_box = true;
       }
       pm.keep_rle = segm;
+      pm.need_box = pm.need_box && opt.result_boxes;
       pm.instance = static_cast<uint32_t>(dt.results.size());
       pm.image_h = im.height;
       pm.image_w = im.width;
-      pm.record = w.record;
+      pm.list = "results";
+      pm.json_index = static_cast<uint32_t>(j);
       pending.push_back(std::move(pm));
     }
     dt.results.push_back(std::move(a));

@@ -21,6 +21,9 @@ struct CocoLoadOptions {
   /// segm branch (area = mask pixel count) even when the first result also has a non-empty bbox.
   bool strict = false;
   int threads = 1;  ///< workers for segmentation decoding (results do not depend on it)
+  /// loadRes' toBbox for segm results without a bbox. COCOeval segm never reads result boxes, so a caller that
+  /// only evaluates segm may switch it off (saves one pass over every mask); bbox evaluation always needs it.
+  bool result_boxes = true;
 };
 
 /// Load a COCO instances file (reimplements the parts of pycocotools 2.0.6 `COCO.__init__`/`createIndex` and

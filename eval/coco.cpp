@@ -72,6 +72,7 @@ void run_coco(const CocoOptions& o) {
   lo.iou_type = iou_type;
   lo.strict = o.common.strict;
   lo.threads = threads;
+  lo.result_boxes = iou_type == mask::IouType::kBbox;  // segm never reads result boxes
   std::vector<std::string> warnings;
   Progress progress(o.common.quiet);
 

@@ -369,67 +369,104 @@ CocoAccumulation accumulate(const CocoEvaluation& ev) {
   acc.recall.assign(T * K * A * M, -1.0);
   acc.scores.assign(T * R * K * A * M, -1.0);
 
+  // For one category the detections of an image (dtIds, dtScores) do not depend on the area range, and the
+  // list for maxDet m is a subsequence of the one for maxDets[-1]. A stable sort keeps the relative order of any
+  // two entries, so np.argsort(-dtScores, kind='mergesort') of every (a, m) list is the one stable sort per
+  // category, filtered.
   struct Det {
     double score;
-    const CocoImageEval* e;
-    uint32_t d;
+    uint32_t i;  // index in the concatenation (image order, then per-image order)
+    uint32_t d;  // index in the image's score-sorted detections
   };
   std::vector<Det> dets;
-  std::vector<double> tp_sum, fp_sum, rc, pr;
+  std::vector<uint32_t> rank;         // concatenation index -> position in the sorted order
+  std::vector<uint8_t> full, status;  // [T][n]: 0 ignored, 1 TP, 2 FP
+  std::vector<double> rc, pr, sorted_scores;
   for (std::size_t k = 0; k < K; ++k) {
+    dets.clear();
+    std::size_t present = 0;
+    for (std::size_t i = 0; i < I; ++i) {
+      const CocoImageEval* e = ev.eval_img(k, 0, i);
+      if (!e) continue;
+      ++present;
+      for (std::size_t d = 0; d < e->dt_ids.size(); ++d)
+        dets.push_back({e->dt_scores[d], static_cast<uint32_t>(dets.size()), static_cast<uint32_t>(d)});
+    }
+    if (present == 0) continue;  // every evalImgs entry is None: precision/recall stay -1
+    // Det::i holds the concatenation index here.
+    std::stable_sort(dets.begin(), dets.end(), [](const Det& x, const Det& y) {
+      double kx = -x.score, ky = -y.score;
+      if (std::isnan(ky)) return !std::isnan(kx);
+      return kx < ky;
+    });
+    const std::size_t n_all = dets.size();
+    rank.resize(n_all);
+    for (std::size_t q = 0; q < n_all; ++q) rank[dets[q].i] = static_cast<uint32_t>(q);
     for (std::size_t a = 0; a < A; ++a) {
-      for (std::size_t m = 0; m < M; ++m) {
-        const auto max_det = static_cast<std::size_t>(std::max(0, p.max_dets[m]));
-        dets.clear();
-        std::size_t npig = 0, present = 0;
-        for (std::size_t i = 0; i < I; ++i) {
-          const CocoImageEval* ep = ev.eval_img(k, a, i);
-          if (!ep) continue;
-          const CocoImageEval& e = *ep;
-          ++present;
-          const std::size_t D = std::min(max_det, e.dt_ids.size());
-          for (std::size_t d = 0; d < D; ++d) dets.push_back({e.dt_scores[d], &e, static_cast<uint32_t>(d)});
-          for (uint8_t g : e.gt_ignore) npig += (g == 0);
+      // TP/FP/ignored of every detection at every threshold, in sorted order; images read sequentially.
+      std::size_t npig = 0, c = 0;
+      full.assign(T * n_all, 0);
+      for (std::size_t i = 0; i < I; ++i) {
+        const CocoImageEval* e = ev.eval_img(k, a, i);
+        if (!e) continue;
+        for (uint8_t g : e->gt_ignore) npig += (g == 0);
+        const std::size_t D = e->dt_ids.size();
+        for (std::size_t d = 0; d < D; ++d, ++c) {
+          const uint32_t q = rank[c];
+          for (std::size_t t = 0; t < T; ++t) {
+            const std::size_t off = t * D + d;
+            full[t * n_all + q] = e->dt_ignore[off] ? 0 : (e->dt_matched[off] ? 1 : 2);
+          }
         }
-        if (present == 0 || npig == 0) continue;
-        // np.argsort(-dtScores, kind='mergesort'): stable; ties keep image order then per-image order.
-        std::stable_sort(dets.begin(), dets.end(), [](const Det& x, const Det& y) {
-          double kx = -x.score, ky = -y.score;
-          if (std::isnan(ky)) return !std::isnan(kx);
-          return kx < ky;
-        });
-        const std::size_t nd = dets.size();
+      }
+      if (npig == 0) continue;
+      for (std::size_t m = 0; m < M; ++m) {
+        const auto max_det = static_cast<uint32_t>(std::max(0, p.max_dets[m]));
+        // Keep the sorted detections within the first maxDet of their image.
+        std::size_t nd = 0;
+        for (const Det& x : dets) nd += x.d < max_det;
+        status.resize(T * nd);
+        sorted_scores.resize(nd);
+        for (std::size_t t = 0; t < T; ++t) {
+          std::size_t j = 0;
+          const uint8_t* src = full.data() + t * n_all;
+          uint8_t* dst = status.data() + t * nd;
+          for (std::size_t q = 0; q < n_all; ++q)
+            if (dets[q].d < max_det) dst[j++] = src[q];
+        }
+        {
+          std::size_t j = 0;
+          for (const Det& x : dets)
+            if (x.d < max_det) sorted_scores[j++] = x.score;
+        }
         rc.resize(nd);
         pr.resize(nd);
+        const double np = static_cast<double>(npig);
         for (std::size_t t = 0; t < T; ++t) {
+          const uint8_t* st = status.data() + t * nd;
           double tp = 0, fp = 0;
-          for (std::size_t j = 0; j < nd; ++j) {
-            const CocoImageEval& e = *dets[j].e;
-            const std::size_t D = e.dt_ids.size();
-            const std::size_t off = t * D + dets[j].d;
-            if (!e.dt_ignore[off]) {
-              if (e.dt_matched[off]) tp += 1;
-              else fp += 1;
-            }
-            rc[j] = tp / static_cast<double>(npig);
-            pr[j] = tp / (fp + tp + metrics::kNumpySpacing1);
+          for (std::size_t q = 0; q < nd; ++q) {
+            tp += st[q] == 1;
+            fp += st[q] == 2;
+            rc[q] = tp / np;
+            pr[q] = tp / (fp + tp + metrics::kNumpySpacing1);
           }
           acc.recall[((t * K + k) * A + a) * M + m] = nd ? rc[nd - 1] : 0.0;
-          for (std::size_t j = nd; j-- > 1;)
-            if (pr[j] > pr[j - 1]) pr[j - 1] = pr[j];
-          // searchsorted(rc, recThrs, 'left'); past the end every later threshold stays 0 (IndexError caught).
-          std::size_t pi = 0;
+          for (std::size_t q = nd; q-- > 1;)
+            if (pr[q] > pr[q - 1]) pr[q - 1] = pr[q];
+          // searchsorted(rc, recThrs, 'left'); once past the end every later threshold stays 0 (the IndexError
+          // that cocoeval.py catches).
           bool ended = false;
           for (std::size_t r = 0; r < R; ++r) {
             const std::size_t idx = (((t * R + r) * K + k) * A + a) * M + m;
             double q = 0, ss = 0;
             if (!ended) {
-              pi = static_cast<std::size_t>(std::lower_bound(rc.begin(), rc.end(), p.rec_thrs[r]) - rc.begin());
+              auto pi = static_cast<std::size_t>(std::lower_bound(rc.begin(), rc.end(), p.rec_thrs[r]) - rc.begin());
               if (pi >= nd) {
                 ended = true;
               } else {
                 q = pr[pi];
-                ss = dets[pi].score;
+                ss = sorted_scores[pi];
               }
             }
             acc.precision[idx] = q;
