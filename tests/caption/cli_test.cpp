@@ -1,0 +1,137 @@
+// `glamm-eval captions` end to end on small fixtures (no shared data; METEOR left out): printed lines, JSON record,
+// warnings (single-image CIDEr, line breaks, --strict) and exit status 2 with file/record-named errors.
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+#include "common/io.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+class CaptionsCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!fs::exists(GLAMM_EVAL_BINARY)) GTEST_SKIP() << "glamm-eval not built: " << GLAMM_EVAL_BINARY;
+    tmp_ = fs::temp_directory_path() /
+           ("glamm_captions_cli_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(tmp_);
+  }
+  void TearDown() override {
+    std::error_code ec;
+    if (!tmp_.empty()) fs::remove_all(tmp_, ec);
+  }
+  fs::path write(const std::string& name, const std::string& text) {
+    const fs::path p = tmp_ / name;
+    glamm::io::write_file_atomic(p, text);
+    return p;
+  }
+  /// Runs glamm-eval captions with `args`; returns the exit status and fills out_/err_.
+  int run(const std::string& args) {
+    const std::string cmd = "\"" + std::string(GLAMM_EVAL_BINARY) + "\" captions " + args + " > \"" +
+                            (tmp_ / "out.txt").string() + "\" 2> \"" + (tmp_ / "err.txt").string() + "\"";
+    const int rc = std::system(cmd.c_str());
+    out_ = glamm::io::read_file(tmp_ / "out.txt");
+    err_ = glamm::io::read_file(tmp_ / "err.txt");
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+  }
+  std::string files(const fs::path& gt, const fs::path& res, const std::string& metrics = "bleu,rouge,cider") {
+    return "--gt \"" + gt.string() + "\" --res \"" + res.string() + "\" --metrics " + metrics + " -q";
+  }
+  fs::path tmp_;
+  std::string out_, err_;
+};
+
+const char* kGt = R"({"images": [{"id": 1}, {"id": 2}, {"id": 3}],
+ "annotations": [{"image_id": 1, "caption": "A dog runs on the grass."}, {"image_id": 1, "caption": "A brown dog."},
+                 {"image_id": 2, "caption": "Two cats sleep on a sofa."}, {"image_id": 3, "caption": "A red bus."}]})";
+
+TEST_F(CaptionsCli, PrintsTheReferenceLinesAndWritesTheRecord) {
+  const auto gt = write("gt.json", kGt);
+  const auto res = write("res.json", R"([{"image_id": 2, "caption": "Two cats on a sofa."},
+      {"image_id": 1, "caption": "A dog runs."}])");
+  ASSERT_EQ(run(files(gt, res) + " --json \"" + (tmp_ / "r.json").string() + "\""), 0) << err_;
+  EXPECT_NE(out_.find("{'testlen': 8, 'reflen': 9, 'guess': [8, 6, 4, 2], 'correct': [8, 5, 2, 0]}\nratio: "),
+            std::string::npos)
+      << out_;
+  // reflen 3 + 6 (closest lengths), ratio < 1: brevity penalty.
+  EXPECT_NE(out_.find("ratio: 0.8888888887901236\nBleu_1: 0.882\n"), std::string::npos) << out_;
+  EXPECT_NE(out_.find("\nROUGE_L: "), std::string::npos);
+  EXPECT_NE(out_.find("\nCIDEr: "), std::string::npos);
+  EXPECT_EQ(out_.find("METEOR"), std::string::npos);
+  const auto j = nlohmann::json::parse(glamm::io::read_file(tmp_ / "r.json"));
+  EXPECT_EQ(j.at("task"), "captions");
+  EXPECT_EQ(j.at("metric_order"), (nlohmann::json{"Bleu_1", "Bleu_2", "Bleu_3", "Bleu_4", "ROUGE_L", "CIDEr"}));
+  ASSERT_EQ(j.at("per_sample").size(), 2u);
+  EXPECT_EQ(j.at("per_sample").at(0).at("image_id"), 1);  // GT order, not results order
+  EXPECT_EQ(j.at("per_sample").at(0).at("caption_tokenized"), "a dog runs");
+  EXPECT_EQ(j.at("per_sample").at(1).at("bleu_counts").at("guess"), (nlohmann::json{5, 4, 3, 2}));
+  EXPECT_EQ(j.at("signature").at("strict"), "off");
+  EXPECT_EQ(j.at("signature").at("metrics"), "bleu,rouge,cider");
+  EXPECT_EQ(j.at("input_sha256").size(), 2u);
+}
+
+TEST_F(CaptionsCli, SingleImageWarnsThatCiderNeedsACorpus) {
+  const auto gt = write("gt.json", kGt);
+  const auto res = write("res.json", R"([{"image_id": 3, "caption": "A red bus."}])");
+  ASSERT_EQ(run(files(gt, res)), 0) << err_;
+  EXPECT_NE(out_.find("CIDEr: 0.000"), std::string::npos) << out_;
+  EXPECT_NE(err_.find("CIDEr needs a corpus"), std::string::npos) << err_;
+}
+
+TEST_F(CaptionsCli, LineBreakCharactersShiftCaptionsUnlessStrict) {
+  // U+2028 inside image 1's caption: pycocoevalcap's tokenizer emits an extra line, so image 2's reference becomes
+  // "on the grass" (image 1's tail) and image 2's own caption is dropped.
+  const auto gt = write("gt.json", "{\"images\": [{\"id\": 1}, {\"id\": 2}], \"annotations\": ["
+                                   "{\"image_id\": 1, \"caption\": \"a dog runs\\u2028on the grass\"},"
+                                   "{\"image_id\": 2, \"caption\": \"two cats sleep\"}]}");
+  const auto res = write("res.json", R"([{"image_id": 1, "caption": "a dog runs"}, {"image_id": 2, "caption": "two cats sleep"}])");
+  ASSERT_EQ(run(files(gt, res) + " --json \"" + (tmp_ / "ref.json").string() + "\""), 0) << err_;
+  EXPECT_NE(err_.find("1 ground-truth caption contains a line-break character"), std::string::npos) << err_;
+  EXPECT_NE(err_.find("use --strict"), std::string::npos) << err_;
+  const auto ref = nlohmann::json::parse(glamm::io::read_file(tmp_ / "ref.json"));
+  EXPECT_EQ(ref.at("per_sample").at(1).at("ROUGE_L"), 0.0);
+  EXPECT_EQ(ref.at("details").at("gt_captions_with_line_breaks"), 1);
+
+  ASSERT_EQ(run(files(gt, res) + " --strict --json \"" + (tmp_ / "strict.json").string() + "\""), 0) << err_;
+  EXPECT_NE(err_.find("treated as spaces (--strict)"), std::string::npos) << err_;
+  const auto strict = nlohmann::json::parse(glamm::io::read_file(tmp_ / "strict.json"));
+  EXPECT_EQ(strict.at("per_sample").at(1).at("ROUGE_L"), 1.0);
+  EXPECT_EQ(strict.at("signature").at("strict"), "on(line_breaks_as_spaces)");
+  EXPECT_EQ(strict.at("signature").at("tokenizer"), "ptb-corenlp-3.4.1+pycocoevalcap-filter:strict");
+}
+
+TEST_F(CaptionsCli, BadInputExitsWithStatus2NamingFileAndRecord) {
+  const auto gt = write("gt.json", kGt);
+  struct Case {
+    const char* res;
+    const char* expect;
+  } cases[] = {
+      {R"([{"image_id": 1, "caption": "a"}, {"image_id": 1, "caption": "b"}])",
+       "res.json: results[1] (image_id 1): second result for this image"},
+      {R"([{"image_id": 7, "caption": "a"}])", "res.json: results[0] (image_id 7): image is not in the ground truth"},
+      {R"([])", "res.json: the results list is empty"},
+      {R"([{"image_id": 1}])", "res.json: results[0] (image_id 1): missing field 'caption'"},
+      {R"([{"caption": "a"}])", "res.json: results[0]: missing field 'image_id'"},
+      {R"([{"image_id": 1, "caption": ["a"]}])", "'caption' must be a string, got an array"},
+      {"[{\"image_id\": 1, \"caption\": \"caf\xe9\"}]", "res.json: results[0]: caption is not valid UTF-8"},
+  };
+  for (const auto& c : cases) {
+    const auto res = write("res.json", c.res);
+    EXPECT_EQ(run(files(gt, res)), 2) << c.res;
+    EXPECT_NE(err_.find(c.expect), std::string::npos) << c.res << "\nstderr: " << err_;
+  }
+  const auto res = write("res.json", R"([{"image_id": 1, "caption": "a"}])");
+  EXPECT_EQ(run(files(gt, res, "bleu,spice")), 2);
+  EXPECT_NE(err_.find("unknown caption metric 'spice'"), std::string::npos) << err_;
+  EXPECT_EQ(run("--gt \"" + (tmp_ / "missing.json").string() + "\" --res \"" + res.string() + "\" --metrics bleu"), 2);
+  EXPECT_NE(err_.find("missing.json: cannot open file"), std::string::npos) << err_;
+}
+
+}  // namespace
