@@ -42,33 +42,6 @@ std::vector<std::string> string_list(const json& v, const std::string& file, con
   return out;
 }
 
-uint32_t size_value(const json& v, const std::string& file, const std::string& record) {
-  if (!v.is_number_integer() || v.get<long long>() < 0 || v.get<long long>() > 0xFFFFFFFFLL)
-    throw InputError(file, record, "mask `size` must be [height, width] with non-negative integers");
-  return static_cast<uint32_t>(v.get<long long>());
-}
-
-mask::Segmentation rle_dict(const json& m, const std::string& file, const std::string& record) {
-  if (!m.is_object() || !m.contains("size") || !m.contains("counts"))
-    throw InputError(file, record, "a predicted mask must be an RLE dict with `size` and `counts`");
-  const json& size = m["size"];
-  if (!size.is_array() || size.size() != 2) throw InputError(file, record, "mask `size` must be [height, width]");
-  const uint32_t h = size_value(size[0], file, record), w = size_value(size[1], file, record);
-  const json& counts = m["counts"];
-  if (counts.is_string()) return mask::CompressedRle{h, w, counts.get<std::string>()};
-  if (counts.is_array()) {
-    mask::UncompressedRle u{h, w, {}};
-    u.counts.reserve(counts.size());
-    for (const auto& c : counts) {
-      if (!c.is_number_integer() || c.get<long long>() < 0 || c.get<long long>() > 0xFFFFFFFFLL)
-        throw InputError(file, record, "uncompressed RLE counts must be non-negative integers");
-      u.counts.push_back(static_cast<uint32_t>(c.get<long long>()));
-    }
-    return u;
-  }
-  throw InputError(file, record, "mask `counts` must be a string (compressed RLE) or a list of integers");
-}
-
 }  // namespace
 
 CaptionGt load_caption_gt(const fs::path& path) {
@@ -102,30 +75,93 @@ CaptionGt load_caption_gt(const fs::path& path) {
   return gt;
 }
 
+namespace {
+
+uint32_t sj_size_value(simdjson::dom::element v, const std::string& file, const std::string& record) {
+  int64_t x = 0;
+  if (v.get_int64().get(x) != simdjson::SUCCESS || x < 0 || x > 0xFFFFFFFFLL)
+    throw InputError(file, record, "mask `size` must be [height, width] with non-negative integers");
+  return static_cast<uint32_t>(x);
+}
+
+mask::Segmentation sj_rle_dict(simdjson::dom::element m, const std::string& file, const std::string& record) {
+  simdjson::dom::array size;
+  simdjson::dom::element counts;
+  if (!m.is_object() || m["size"].get_array().get(size) != simdjson::SUCCESS ||
+      m["counts"].get(counts) != simdjson::SUCCESS)
+    throw InputError(file, record, "a predicted mask must be an RLE dict with `size` and `counts`");
+  if (size.size() != 2) throw InputError(file, record, "mask `size` must be [height, width]");
+  const uint32_t h = sj_size_value(size.at(0), file, record), w = sj_size_value(size.at(1), file, record);
+  if (counts.is_string()) return mask::CompressedRle{h, w, std::string(std::string_view(counts.get_string()))};
+  if (counts.is_array()) {
+    mask::UncompressedRle u{h, w, {}};
+    for (simdjson::dom::element c : simdjson::dom::array(counts)) {
+      int64_t x = 0;
+      if (c.get_int64().get(x) != simdjson::SUCCESS || x < 0 || x > 0xFFFFFFFFLL)
+        throw InputError(file, record, "uncompressed RLE counts must be non-negative integers");
+      u.counts.push_back(static_cast<uint32_t>(x));
+    }
+    return u;
+  }
+  throw InputError(file, record, "mask `counts` must be a string (compressed RLE) or a list of integers");
+}
+
+}  // namespace
+
 std::optional<Prediction> load_prediction(const fs::path& dir, const std::string& image_id) {
   const fs::path path = dir / (image_id + ".json");
-  std::error_code ec;
-  if (!fs::exists(path, ec)) return std::nullopt;
   const std::string file = path.string();
-  const json j = io::load_json(path);
-  if (!j.is_object() || j.empty()) throw InputError(file, "", "a prediction file must hold a JSON object");
-  // evaluate.py: pred = pred[first key]; try pred['caption'] / pred['phrases'], else fall back to the flat dict.
-  const json* body = &j;
-  Prediction p;
-  const json& first = j.begin().value();
-  if (first.is_object() && first.contains("caption") && first.contains("phrases")) {
-    body = &first;
-    p.nested = true;
+  simdjson::padded_string text;
+  if (simdjson::padded_string::load(file).get(text) != simdjson::SUCCESS) {
+    std::error_code ec;
+    if (!fs::exists(path, ec)) return std::nullopt;
+    throw InputError(file, "", "cannot read file");
   }
-  const std::string rec = p.nested ? j.begin().key() : std::string();
-  const json& cap = field(*body, "caption", file, rec);
-  if (!cap.is_string()) throw InputError(file, rec, "`caption` must be a string");
-  p.caption = cap.get<std::string>();
-  p.phrases = string_list(field(*body, "phrases", file, rec), file, rec, "phrases");
-  const json& masks = field(*body, "pred_masks", file, rec);
-  if (!masks.is_array()) throw InputError(file, rec, "`pred_masks` must be a list of RLE dicts");
-  for (std::size_t i = 0; i < masks.size(); ++i)
-    p.pred_masks.push_back(rle_dict(masks[i], file, "pred_masks[" + std::to_string(i) + "]"));
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  if (auto err = parser.parse(text).get(root); err != simdjson::SUCCESS)
+    throw InputError(file, "", std::string("invalid JSON: ") + simdjson::error_message(err));
+  simdjson::dom::object top;
+  if (root.get_object().get(top) != simdjson::SUCCESS || top.size() == 0)
+    throw InputError(file, "", "a prediction file must hold a non-empty JSON object");
+  // evaluate.py: pred = pred[first key]; try pred['caption'] / pred['phrases'], else fall back to the flat dict.
+  Prediction p;
+  simdjson::dom::object body = top;
+  std::string rec;
+  {
+    auto first = *top.begin();
+    simdjson::dom::object inner;
+    simdjson::dom::element tmp;
+    if (first.value.get_object().get(inner) == simdjson::SUCCESS && inner["caption"].get(tmp) == simdjson::SUCCESS &&
+        inner["phrases"].get(tmp) == simdjson::SUCCESS) {
+      body = inner;
+      p.nested = true;
+      rec = std::string(first.key);
+    }
+  }
+  auto need = [&](const char* name) {
+    simdjson::dom::element e;
+    if (body[name].get(e) != simdjson::SUCCESS)
+      throw InputError(file, rec, std::string("missing field `") + name + "` (the official evaluation fails with KeyError)");
+    return e;
+  };
+  std::string_view cap;
+  if (need("caption").get_string().get(cap) != simdjson::SUCCESS)
+    throw InputError(file, rec, "`caption` must be a string");
+  p.caption = std::string(cap);
+  simdjson::dom::array phrases;
+  if (need("phrases").get_array().get(phrases) != simdjson::SUCCESS)
+    throw InputError(file, rec, "`phrases` must be a list of strings");
+  for (simdjson::dom::element e : phrases) {
+    std::string_view ph;
+    if (e.get_string().get(ph) != simdjson::SUCCESS) throw InputError(file, rec, "`phrases` must hold strings only");
+    p.phrases.emplace_back(ph);
+  }
+  simdjson::dom::array masks;
+  if (need("pred_masks").get_array().get(masks) != simdjson::SUCCESS)
+    throw InputError(file, rec, "`pred_masks` must be a list of RLE dicts");
+  std::size_t k = 0;
+  for (simdjson::dom::element m : masks) p.pred_masks.push_back(sj_rle_dict(m, file, "pred_masks[" + std::to_string(k++) + "]"));
   p.image_id = image_id;  // evaluate.py keys everything by the file's image id, not the `image_id` field
   return p;
 }

@@ -10,6 +10,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -30,6 +31,22 @@
 
 namespace glamm::cli {
 namespace {
+
+/// Run body(i) for i in [0, n) on `threads` workers (static interleaved split; body must only write slot i).
+template <typename F>
+void parallel_for(std::size_t n, int threads, F body) {
+  const std::size_t t = std::max<std::size_t>(1, std::min<std::size_t>(static_cast<std::size_t>(threads), n));
+  if (t <= 1) {
+    for (std::size_t i = 0; i < n; ++i) body(i);
+    return;
+  }
+  std::vector<std::thread> pool;
+  for (std::size_t w = 0; w < t; ++w)
+    pool.emplace_back([&, w] {
+      for (std::size_t i = w; i < n; i += t) body(i);
+    });
+  for (auto& th : pool) th.join();
+}
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -248,51 +265,60 @@ void run_gcg(const GcgOptions& o) {
     warnings.push_back("every predicted caption is empty: the official pipeline dies in the tokenizer/METEOR pipe; "
                        "caption scores are what the formulas give for empty hypotheses");
 
-  // 3. mIoU and 4. recall, per caption-GT image.
+  // 3. mIoU and 4. recall, per caption-GT image (parallel over images; results kept in image order).
   progress.start("computing mIoU and mask recall...");
+  const std::size_t n = preds.size();
+  std::vector<std::vector<mask::Rle>> gt_rles(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::string& id = cap_gt.image_ids[i];
+    auto g = gt_by_image.find(id);
+    if (g == gt_by_image.end()) continue;
+    for (const auto* a : g->second) {
+      if (!a->rle)
+        throw InputError(mask_file.string(), "image " + id,
+                         "GT segmentation is " + a->form +
+                             ", not compressed RLE: GLaMM's mIoU decodes GT masks with maskUtils.decode (TypeError "
+                             "in the official evaluation)");
+      gt_rles[i].push_back(*a->rle);
+    }
+  }
+  std::vector<mask::GcgImageMiou> miou_res(n);
+  std::vector<mask::GcgImageRecall> recall_res(n);
+  std::vector<std::string> errors(n);
+  parallel_for(n, threads, [&](std::size_t i) {
+    const std::string& id = cap_gt.image_ids[i];
+    const std::size_t P = pred_rles[i].size(), G = gt_rles[i].size();
+    std::vector<double> ious;  // P × G
+    try {
+      ious = mask::dense_iou_matrix_fast(pred_rles[i], gt_rles[i]);
+    } catch (const mask::RleError& e) {
+      errors[i] = e.what();  // numpy's broadcast ValueError: the official mIoU fails the whole run
+      return;
+    }
+    std::vector<double> t(ious.size());  // G × P for recall
+    for (std::size_t p = 0; p < P; ++p)
+      for (std::size_t g = 0; g < G; ++g) t[g * P + p] = ious[p * G + g];
+    miou_res[i] = mask::gcg_image_miou_from_ious(std::move(ious), P, G, strict);
+    const auto& pl = preds[i].phrases;
+    const std::vector<std::string>& gl = caps_by_image.at(id).front()->labels;  // first caption annotation only
+    auto sim = [&](std::size_t gi, std::size_t pj) { return sim_table.lookup(gl[gi], pl[pj]); };
+    recall_res[i] = mask::gcg_image_recall_from_ious(std::move(t), G, gl.size(), P, pl.size(), sim, 0.5, 0.5, strict);
+  });
+  for (std::size_t i = 0; i < n; ++i)
+    if (!errors[i].empty())
+      throw InputError((fs::path(o.pred_dirs.front()) / (cap_gt.image_ids[i] + ".json")).string(),
+                       "image " + cap_gt.image_ids[i], errors[i]);
   std::vector<double> mious;
   std::size_t tp = 0, positives = 0;
   json per = json::array();
-  for (std::size_t i = 0; i < preds.size(); ++i) {
+  for (std::size_t i = 0; i < n; ++i) {
     const std::string& id = cap_gt.image_ids[i];
     json s;
     s["image_id"] = id;
-    std::vector<mask::Rle> gts;
-    std::string gt_problem;
-    if (auto g = gt_by_image.find(id); g != gt_by_image.end()) {
-      for (const auto* a : g->second) {
-        if (!a->rle) {
-          gt_problem = "GT segmentation is " + a->form + ", not compressed RLE";
-          break;
-        }
-        gts.push_back(*a->rle);
-      }
-    }
-    if (!gt_problem.empty())
-      throw InputError(mask_file.string(), "image " + id,
-                       gt_problem + ": GLaMM's mIoU decodes GT masks with maskUtils.decode (TypeError in the "
-                                    "official evaluation)");
-    try {
-      const mask::GcgImageMiou m = mask::gcg_image_miou(pred_rles[i], gts, strict);
-      mious.push_back(m.miou);
-      s["miou"] = m.miou;
-      s["miou_pairs"] = m.pairs;
-    } catch (const mask::RleError& e) {
-      throw InputError((fs::path(o.pred_dirs.front()) / (id + ".json")).string(), "image " + id,
-                       std::string(e.what()) + " (mIoU)");
-    }
-    // recall
-    auto c = caps_by_image.find(id);
-    const auto& pl = preds[i].phrases;
-    const std::vector<std::string>& gl = c->second.front()->labels;  // first caption annotation only
-    auto sim = [&](std::size_t gi, std::size_t pj) { return sim_table.lookup(gl[gi], pl[pj]); };
-    mask::GcgImageRecall rr;
-    try {
-      rr = mask::gcg_image_recall(gts, gl.size(), pred_rles[i], pl.size(), sim, 0.5, 0.5, strict);
-    } catch (const mask::RleError& e) {
-      throw InputError((fs::path(o.pred_dirs.front()) / (id + ".json")).string(), "image " + id,
-                       std::string(e.what()) + " (recall)");
-    }
+    mious.push_back(miou_res[i].miou);
+    s["miou"] = miou_res[i].miou;
+    s["miou_pairs"] = miou_res[i].pairs;
+    const mask::GcgImageRecall& rr = recall_res[i];
     positives += rr.positives;
     s["recall_positives"] = rr.positives;
     if (!rr.skipped.empty()) {

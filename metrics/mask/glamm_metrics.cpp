@@ -69,18 +69,57 @@ std::vector<double> dense_iou_matrix(const std::vector<Rle>& a, const std::vecto
   return m;
 }
 
+std::vector<double> dense_iou_matrix_fast(const std::vector<Rle>& a, const std::vector<Rle>& b) {
+  // Prefilter on the span [first, last] of foreground linear indices: disjoint spans cannot intersect.
+  struct Span {
+    uint64_t area = 0, first = 0, last = 0;
+  };
+  auto span_of = [](const Rle& r) {
+    Span s;
+    uint64_t pos = 0;
+    for (std::size_t k = 0; k < r.counts.size(); ++k) {
+      const uint64_t c = r.counts[k];
+      if ((k & 1) && c > 0) {
+        if (s.area == 0) s.first = pos;
+        s.last = pos + c - 1;
+        s.area += c;
+      }
+      pos += c;
+    }
+    return s;
+  };
+  std::vector<Span> sa(a.size()), sb(b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) sa[i] = span_of(a[i]);
+  for (std::size_t j = 0; j < b.size(); ++j) sb[j] = span_of(b[j]);
+  std::vector<double> m(a.size() * b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    for (std::size_t j = 0; j < b.size(); ++j) {
+      require_same_size(a[i], b[j]);
+      const bool overlap = sa[i].area && sb[j].area && sa[i].first <= sb[j].last && sb[j].first <= sa[i].last;
+      const uint64_t inter = overlap ? intersection_area(a[i], b[j]) : 0;
+      const uint64_t uni = sa[i].area + sb[j].area - inter;
+      m[i * b.size() + j] = uni == 0 ? std::numeric_limits<double>::quiet_NaN()
+                                     : static_cast<double>(inter) / static_cast<double>(uni);
+    }
+  }
+  return m;
+}
+
 GcgImageMiou gcg_image_miou(const std::vector<Rle>& preds, const std::vector<Rle>& gts, bool strict) {
+  return gcg_image_miou_from_ious(dense_iou_matrix(preds, gts), preds.size(), gts.size(), strict);
+}
+
+GcgImageMiou gcg_image_miou_from_ious(std::vector<double> m, std::size_t n_preds, std::size_t n_gts, bool strict) {
   GcgImageMiou out;
-  std::vector<double> m = dense_iou_matrix(preds, gts);
   if (strict) {
     for (double& v : m)
       if (std::isnan(v)) v = 1.0;  // empty vs empty agree perfectly
   }
   // Live rows/columns stand for numpy's np.delete; the row-major order of the live cells is preserved.
-  std::vector<std::size_t> rows(preds.size()), cols(gts.size());
+  std::vector<std::size_t> rows(n_preds), cols(n_gts);
   std::iota(rows.begin(), rows.end(), 0);
   std::iota(cols.begin(), cols.end(), 0);
-  const std::size_t ncol = gts.size();
+  const std::size_t ncol = n_gts;
   while (!rows.empty() && !cols.empty()) {
     // np.max: NaN propagates, and `NaN > 0` is False, so any NaN ends the loop.
     bool has_nan = false;
@@ -104,7 +143,7 @@ GcgImageMiou gcg_image_miou(const std::vector<Rle>& preds, const std::vector<Rle
     cols.erase(cols.begin() + static_cast<std::ptrdiff_t>(bc));
   }
   if (strict) {
-    const std::size_t denom = std::max(preds.size(), gts.size());
+    const std::size_t denom = std::max(n_preds, n_gts);
     if (denom == 0) {
       out.miou = 1.0;
     } else {
@@ -121,9 +160,6 @@ GcgImageMiou gcg_image_miou(const std::vector<Rle>& preds, const std::vector<Rle
 GcgImageRecall gcg_image_recall(const std::vector<Rle>& gt_masks, std::size_t n_gt_labels,
                                 const std::vector<Rle>& pred_masks, std::size_t n_pred_labels,
                                 const PhraseSimilarity& similarity, double iou_thr, double text_thr, bool strict) {
-  GcgImageRecall out;
-  out.positives = n_gt_labels;  // counted before anything can fail
-  const std::size_t G = gt_masks.size(), P = pred_masks.size();
   std::vector<double> ious;
   if (strict) {
     ious = dense_iou_matrix(gt_masks, pred_masks);  // size mismatch throws: strict reports errors
@@ -131,10 +167,21 @@ GcgImageRecall gcg_image_recall(const std::vector<Rle>& gt_masks, std::size_t n_
     try {
       ious = dense_iou_matrix(gt_masks, pred_masks);
     } catch (const RleError& e) {
+      GcgImageRecall out;
+      out.positives = n_gt_labels;  // counted before the failure
       out.skipped = std::string("ValueError: ") + e.what();
       return out;
     }
   }
+  return gcg_image_recall_from_ious(std::move(ious), gt_masks.size(), n_gt_labels, pred_masks.size(), n_pred_labels,
+                                    similarity, iou_thr, text_thr, strict);
+}
+
+GcgImageRecall gcg_image_recall_from_ious(std::vector<double> ious, std::size_t G, std::size_t n_gt_labels,
+                                          std::size_t P, std::size_t n_pred_labels, const PhraseSimilarity& similarity,
+                                          double iou_thr, double text_thr, bool strict) {
+  GcgImageRecall out;
+  out.positives = n_gt_labels;  // counted before anything can fail
   // text_sims is a dense n_gt_labels × n_pred_labels matrix in the reference; zeroing is mirrored on it.
   std::vector<double> sims(n_gt_labels * n_pred_labels);
   for (std::size_t i = 0; i < n_gt_labels; ++i)

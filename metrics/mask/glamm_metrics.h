@@ -25,6 +25,11 @@ double dense_iou(const Rle& a, const Rle& b);
 /// IoU matrix M[i * b.size() + j] = dense_iou(a[i], b[j]) (row-major, a.size() × b.size()).
 std::vector<double> dense_iou_matrix(const std::vector<Rle>& a, const std::vector<Rle>& b);
 
+/// The same matrix with a bounding-box prefilter (pairs whose boxes do not overlap have intersection 0, so their
+/// IoU is 0, or NaN when both masks are empty) — identical values, less run-length work. Throws RleError when the
+/// sizes differ.
+std::vector<double> dense_iou_matrix_fast(const std::vector<Rle>& a, const std::vector<Rle>& b);
+
 /// One image's GCG mIoU.
 struct GcgImageMiou {
   double miou = 0.0;          ///< mean of the paired IoUs (numpy mean), 0.0 when there is no pair
@@ -38,6 +43,9 @@ struct GcgImageMiou {
 /// Σ pairs / max(#preds, #gts) so unmatched predictions and GT masks count as 0 (1.0 when both lists are empty).
 /// Throws RleError when mask sizes differ (the reference fails the whole run).
 GcgImageMiou gcg_image_miou(const std::vector<Rle>& preds, const std::vector<Rle>& gts, bool strict);
+
+/// gcg_image_miou on a precomputed IoU matrix `ious` (n_preds × n_gts, row-major, from dense_iou_matrix).
+GcgImageMiou gcg_image_miou_from_ious(std::vector<double> ious, std::size_t n_preds, std::size_t n_gts, bool strict);
 
 /// Text similarity of GT phrase gi and predicted phrase pj (label indices), e.g. BERT cosine or a table lookup.
 using PhraseSimilarity = std::function<double(std::size_t gi, std::size_t pj)>;
@@ -61,6 +69,12 @@ struct GcgImageRecall {
 GcgImageRecall gcg_image_recall(const std::vector<Rle>& gt_masks, std::size_t n_gt_labels,
                                 const std::vector<Rle>& pred_masks, std::size_t n_pred_labels,
                                 const PhraseSimilarity& similarity, double iou_thr, double text_thr, bool strict);
+
+/// gcg_image_recall on a precomputed IoU matrix `ious_gt_pred` (n_gt_masks × n_pred_masks, row-major).
+GcgImageRecall gcg_image_recall_from_ious(std::vector<double> ious_gt_pred, std::size_t n_gt_masks,
+                                          std::size_t n_gt_labels, std::size_t n_pred_masks,
+                                          std::size_t n_pred_labels, const PhraseSimilarity& similarity,
+                                          double iou_thr, double text_thr, bool strict);
 
 /// Referring-segmentation accumulator (cIoU / gIoU over dataset items, each with one or more targets).
 class RefSegAccumulator {
