@@ -31,47 +31,69 @@ class RleError : public std::runtime_error {
 /// Box [x, y, width, height] in pixels (COCO bbox order), doubles as pycocotools returns them.
 using Box = std::array<double, 4>;
 
-/// rleEncode: encode an h×w column-major mask (any nonzero byte different from the previous value toggles,
-/// as the C code does — feed 0/1). Returns a canonical RLE.
+/// rleEncode: encode an h×w column-major mask of h*w bytes (a byte different from the previous byte starts a new
+/// run, the previous byte starting at 0, as the C code does — so 255 toggles too: feed 0/1). Returns a canonical
+/// RLE (only counts[0] may be 0; an h*w = 0 mask gives counts {0}). Throws RleError when h*w > 2^32-1.
 Rle encode(const uint8_t* mask_colmajor, uint32_t h, uint32_t w);
 
 /// rleDecode: h*w bytes of 0/1, column-major. Throws RleError when the counts sum to more than h*w
-/// (2.0.6: "Invalid RLE mask representation") or to less (our departure from 2.0.6, which leaves the tail
-/// uninitialised).
+/// (2.0.6: ValueError "Invalid RLE mask representation") or to less (our departure: 2.0.6 leaves the tail as
+/// uninitialised malloc memory, spec §5 item 10).
 std::vector<uint8_t> decode(const Rle& r);
 
-/// rleArea: sum of the 1-runs (counts[1], counts[3], ...), as uint32 like the C code.
+/// rleArea: sum of the 1-runs (counts[1], counts[3], ...), as uint32 like the C code (wraps modulo 2^32 only for
+/// invalid RLEs whose counts exceed h*w).
 uint32_t area(const Rle& r);
 
-/// rleToBbox (2.0.6 behaviour, including the whole-height rule for runs that cross a column): [x, y, w, h];
-/// [0, 0, 0, 0] for an empty mask.
+/// rleToBbox (2.0.6 behaviour, including the whole-height rule: a 1-run that crosses a column boundary makes the
+/// y-range [0, h-1]): [x, y, w, h] in whole pixels. counts.size() < 2 (empty) gives [0, 0, 0, 0]; the
+/// count list is cut to an even length (a trailing 0-run does not matter). Zero-length 1-runs are skipped; when every
+/// 1-run has length 0 (non-canonical, e.g. {0, 0, 12} on 4×3) the result is 2.0.6's uint32 wrap-around
+/// [w, h, 2^32+1-w, 2^32+1-h] (here [3, 4, 4294967294, 4294967293]), reproduced exactly.
+/// Throws RleError only for h == 0 with a non-empty 1-run (the C code divides by zero there).
 Box to_bbox(const Rle& r);
 
-/// rleFrBbox: the RLE of the box polygon (x,y),(x,y+h),(x+w,y+h),(x+w,y) on an h×w image.
+/// rleFrBbox: the RLE of the box polygon (x,y),(x,y+h),(x+w,y+h),(x+w,y) on an h×w image, i.e.
+/// from_polygon({x, y, x, y+bh, x+bw, y+bh, x+bw, y}, h, w). [1,1,3,2] gives 6 pixels. Throws as from_polygon.
 Rle from_bbox(const Box& bb, uint32_t h, uint32_t w);
 
-/// rleFrPoly: even-odd scan conversion with 5× upsampling and C truncation; `xy` = x0,y0,x1,y1,...; an odd-length
-/// list drops its last number (as int(len/2) vertices). Points outside the image are clipped as 2.0.6 does.
+/// rleFrPoly: even-odd scan conversion with 5× upsampling and C truncation; `xy` = x0,y0,x1,y1,... in pixels; an
+/// odd-length list drops its last number (as int(len/2) vertices). Pixel (x, y) is set when its centre lies
+/// inside, up to the 1/5-pixel quantisation; points outside the image are clipped as 2.0.6 does. Fewer than 3
+/// vertices give an empty mask (as 2.0.6). The result may contain zero runs exactly as 2.0.6's does.
+/// Cost is linear in the perimeter measured in 1/5 pixels. Throws RleError for a non-finite coordinate, a
+/// coordinate with |5v + 0.5| >= 2^30 (C's int conversion would be undefined) or h*w > 2^32-1.
 Rle from_polygon(const std::vector<double>& xy, uint32_t h, uint32_t w);
 
-/// rleMerge: union (intersect = false) or intersection of n RLEs. n = 0 → 0×0 empty RLE; n = 1 → copy;
-/// any size mismatch → {h = 0, w = 0, counts = {}}.
+/// rleMerge: union (intersect = false) or intersection of n RLEs, folded left with the C code's two-pointer walk
+/// (canonical output for canonical inputs; zero-length runs of an input can survive, exactly as in 2.0.6). n = 0 → 0×0 empty RLE; n = 1 → copy; any size mismatch → {h = 0, w = 0, counts = {}}
+/// (serialised by pycocotools as {'size': [0, 0], 'counts': ''}). Inputs whose counts do not sum to h*w are
+/// invalid; the walk then stops when the shorter input ends (the C code would loop forever).
 Rle merge(const std::vector<Rle>& rles, bool intersect);
 
-/// rleToString: the compressed LEB128-like string (alphabet '0'..'o', delta rule for i > 2).
+/// rleToString: the compressed LEB128-like string (5 bits per char, alphabet '0'..'o', delta rule: counts[i] -
+/// counts[i-2] for i > 2 only, in int64). {0, 12} → "0<", {5,1,1,1,4} → "51103", {3,2,7} → "327". Empty counts
+/// give "".
 std::string to_string(const Rle& r);
 
-/// rleFrString: parse a compressed string for an h×w mask. Throws RleError for characters outside '0'..'o',
-/// a truncated final group, or counts that do not sum to h*w.
+/// rleFrString: parse a compressed string for an h×w mask (int64 arithmetic, one allocation). Throws RleError
+/// for characters outside '0'..'o', a truncated final group (last char with the continuation bit 0x20), a group
+/// longer than 12 chars, a count outside [0, 2^32-1] after the delta rule, or counts that do not sum to h*w
+/// (2.0.6 checks none of these; it reads past the string or decodes garbage). "" is valid only when h*w = 0.
 Rle from_string(std::string_view s, uint32_t h, uint32_t w);
 
 /// rleIou: IoU of every detection d with every ground truth g, written row-major to out[d * gt.size() + g]
-/// (out must hold dt.size()*gt.size() doubles). Pairs whose boxes do not overlap get 0 without RLE work; a size
-/// mismatch with overlapping boxes gives -1; intersection 0 gives 0 (empty vs empty is 0); crowd GT
-/// (iscrowd[g] != 0) uses the detection area as the union.
+/// (out must hold dt.size()*gt.size() doubles; pycocotools returns the same D×G matrix, and [] when either side
+/// is empty). Pairs whose to_bbox boxes do not overlap (bbox_iou <= 0) get 0 without RLE work; a size mismatch
+/// with overlapping boxes gives -1; intersection 0 gives 0 (empty vs empty is 0, not NaN); crowd GT
+/// (iscrowd[g] != 0) uses the detection area as the union (|d∩g| / |d|). Two-pointer walk over the runs, no
+/// decode, no allocation beyond the two box lists. Throws std::invalid_argument when iscrowd.size() !=
+/// gt.size() (2.0.6 asserts the same).
 void iou(const std::vector<Rle>& dt, const std::vector<Rle>& gt, const std::vector<uint8_t>& iscrowd, double* out);
 
-/// bbIou: the same for boxes (crowd: intersection over the detection box area).
+/// bbIou: the same for [x, y, w, h] boxes, row-major out[d * gt.size() + g]: intersection / union of the box
+/// areas, 0 when they do not overlap (touching edges included); crowd: intersection over the detection box area.
+/// Throws std::invalid_argument when iscrowd.size() != gt.size().
 void bbox_iou(const std::vector<Box>& dt, const std::vector<Box>& gt, const std::vector<uint8_t>& iscrowd,
               double* out);
 

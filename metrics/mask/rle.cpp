@@ -1,0 +1,226 @@
+// RLE encode/decode/area/bbox/merge/IoU: reimplements pycocotools 2.0.6 common/maskApi.c (rleEncode, rleDecode,
+// rleArea, rleToBbox, rleMerge, rleIou, bbIou) over std::vector. Spec: shared specs/mask-metrics.md §2.3.
+#include "metrics/mask/rle.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+
+namespace glamm::mask {
+namespace {
+
+constexpr uint64_t kMaxPixels = std::numeric_limits<uint32_t>::max();
+
+uint64_t counts_sum(const Rle& r) {
+  uint64_t s = 0;
+  for (uint32_t c : r.counts) s += c;
+  return s;
+}
+
+/// One RLE as a cursor over its runs, mirroring the C walk state (remaining length of the current run, run index,
+/// current value). Zero-length runs are stepped over one per call, as the C loop does.
+struct RunCursor {
+  const uint32_t* counts;
+  size_t m;
+  size_t next = 1;     // index of the next run to load (C: a / b)
+  uint32_t left = 0;   // remaining pixels in the current run (C: ca / cb)
+  bool value = false;  // value of the current run (C: va / vb)
+
+  explicit RunCursor(const Rle& r) : counts(r.counts.data()), m(r.counts.size()), left(m ? counts[0] : 0) {}
+
+  /// Consume c pixels; when the run is used up and more runs follow, load the next one (one step, as in C).
+  void consume(uint32_t c) {
+    left -= c;
+    if (left == 0 && next < m) {
+      left = counts[next++];
+      value = !value;
+    }
+  }
+  bool exhausted() const { return left == 0 && next >= m; }
+};
+
+}  // namespace
+
+Rle encode(const uint8_t* mask_colmajor, uint32_t h, uint32_t w) {
+  const uint64_t a = uint64_t{h} * w;
+  if (a > kMaxPixels) {
+    throw RleError("mask of " + std::to_string(h) + "x" + std::to_string(w) + " pixels exceeds 2^32-1 pixels");
+  }
+  Rle r{h, w, {}};
+  uint8_t prev = 0;
+  uint32_t run = 0;
+  for (uint64_t j = 0; j < a; ++j) {
+    if (mask_colmajor[j] != prev) {
+      r.counts.push_back(run);
+      run = 0;
+      prev = mask_colmajor[j];
+    }
+    ++run;
+  }
+  r.counts.push_back(run);
+  return r;
+}
+
+std::vector<uint8_t> decode(const Rle& r) {
+  const uint64_t total = uint64_t{r.h} * r.w;
+  const uint64_t sum = counts_sum(r);
+  if (sum > total) {
+    throw RleError("Invalid RLE mask representation: counts sum to " + std::to_string(sum) + ", more than h*w = " +
+                   std::to_string(total));
+  }
+  if (sum < total) {
+    throw RleError("Invalid RLE mask representation: counts sum to " + std::to_string(sum) + ", less than h*w = " +
+                   std::to_string(total) + " (pycocotools would leave the rest uninitialised)");
+  }
+  std::vector<uint8_t> mask(total);
+  uint64_t pos = 0;
+  uint8_t v = 0;
+  for (uint32_t c : r.counts) {
+    std::fill_n(mask.begin() + static_cast<std::ptrdiff_t>(pos), c, v);
+    pos += c;
+    v = !v;
+  }
+  return mask;
+}
+
+uint32_t area(const Rle& r) {
+  uint32_t a = 0;
+  for (size_t j = 1; j < r.counts.size(); j += 2) a += r.counts[j];
+  return a;
+}
+
+Box to_bbox(const Rle& r) {
+  const uint32_t h = r.h, w = r.w;
+  const size_t m = r.counts.size() / 2 * 2;
+  if (m == 0) return {0, 0, 0, 0};
+  // uint32 arithmetic throughout, as the C code (the all-zero-foreground case wraps around; see rle.h).
+  uint32_t xs = w, ys = h, xe = 0, ye = 0, cc = 0;
+  for (size_t j = 0; j < m; ++j) {
+    const uint32_t start = cc;
+    cc += r.counts[j];
+    if (j % 2 == 0 || r.counts[j] == 0) continue;
+    if (h == 0) throw RleError("RLE with h = 0 has a non-empty foreground run");
+    const uint32_t y_start = start % h, x_start = (start - y_start) / h;
+    const uint32_t y_end = (cc - 1) % h, x_end = (cc - 1 - y_end) / h;
+    xs = std::min(xs, x_start);
+    xe = std::max(xe, x_end);
+    if (x_start < x_end) {
+      ys = 0;
+      ye = h - 1;
+    } else {
+      ys = std::min(ys, y_start);
+      ye = std::max(ye, y_end);
+    }
+  }
+  return {static_cast<double>(xs), static_cast<double>(ys), static_cast<double>(uint32_t(xe - xs + 1)),
+          static_cast<double>(uint32_t(ye - ys + 1))};
+}
+
+Rle merge(const std::vector<Rle>& rles, bool intersect) {
+  if (rles.empty()) return Rle{};
+  if (rles.size() == 1) return rles[0];
+  const uint32_t h = rles[0].h, w = rles[0].w;
+  for (const Rle& b : rles) {
+    if (b.h != h || b.w != w) return Rle{};
+  }
+  Rle acc = rles[0];
+  std::vector<uint32_t> out;
+  for (size_t i = 1; i < rles.size(); ++i) {
+    RunCursor a(acc), b(rles[i]);
+    out.clear();
+    out.reserve(acc.counts.size() + rles[i].counts.size() + 1);
+    bool v = false;
+    uint32_t cc = 0;
+    for (;;) {
+      const uint32_t c = std::min(a.left, b.left);
+      cc += c;
+      a.consume(c);
+      b.consume(c);
+      const bool vp = v;
+      v = intersect ? (a.value && b.value) : (a.value || b.value);
+      // C: ct = ca + cb; the walk ends when both current runs are empty after loading.
+      const bool done = a.left == 0 && b.left == 0;
+      if (v != vp || done) {
+        out.push_back(cc);
+        cc = 0;
+      }
+      if (done) break;
+      // Guard for invalid inputs whose sums differ (C loops forever): one side exhausted, the other not.
+      if (c == 0 && ((a.exhausted() && b.left > 0) || (b.exhausted() && a.left > 0))) {
+        out.push_back(cc);
+        break;
+      }
+    }
+    acc.counts.swap(out);
+  }
+  return acc;
+}
+
+void bbox_iou(const std::vector<Box>& dt, const std::vector<Box>& gt, const std::vector<uint8_t>& iscrowd,
+              double* out) {
+  if (iscrowd.size() != gt.size()) throw std::invalid_argument("bbox_iou: iscrowd must have one entry per gt");
+  const size_t n = gt.size();
+  for (size_t g = 0; g < n; ++g) {
+    const Box& G = gt[g];
+    const double ga = G[2] * G[3];
+    const bool crowd = iscrowd[g] != 0;
+    for (size_t d = 0; d < dt.size(); ++d) {
+      const Box& D = dt[d];
+      const double da = D[2] * D[3];
+      double& o = out[d * n + g];
+      o = 0;
+      const double iw = std::fmin(D[2] + D[0], G[2] + G[0]) - std::fmax(D[0], G[0]);
+      if (iw <= 0) continue;
+      const double ih = std::fmin(D[3] + D[1], G[3] + G[1]) - std::fmax(D[1], G[1]);
+      if (ih <= 0) continue;
+      const double i = iw * ih;
+      const double u = crowd ? da : da + ga - i;
+      o = i / u;
+    }
+  }
+}
+
+void iou(const std::vector<Rle>& dt, const std::vector<Rle>& gt, const std::vector<uint8_t>& iscrowd, double* out) {
+  if (iscrowd.size() != gt.size()) throw std::invalid_argument("iou: iscrowd must have one entry per gt");
+  if (dt.empty() || gt.empty()) return;
+  std::vector<Box> db(dt.size()), gb(gt.size());
+  for (size_t d = 0; d < dt.size(); ++d) db[d] = to_bbox(dt[d]);
+  for (size_t g = 0; g < gt.size(); ++g) gb[g] = to_bbox(gt[g]);
+  bbox_iou(db, gb, iscrowd, out);
+  const size_t n = gt.size();
+  for (size_t d = 0; d < dt.size(); ++d) {
+    for (size_t g = 0; g < n; ++g) {
+      double& o = out[d * n + g];
+      if (!(o > 0)) continue;
+      const Rle& D = dt[d];
+      const Rle& G = gt[g];
+      if (D.h != G.h || D.w != G.w) {
+        o = -1;
+        continue;
+      }
+      RunCursor a(D), b(G);
+      uint64_t inter = 0, uni = 0;
+      for (;;) {
+        const uint32_t c = std::min(a.left, b.left);
+        if (a.value || b.value) {
+          uni += c;
+          if (a.value && b.value) inter += c;
+        }
+        a.consume(c);
+        b.consume(c);
+        if (a.left == 0 && b.left == 0) break;  // C: ct == 0
+        // Invalid inputs whose sums differ: stop when one side has nothing left (C loops forever).
+        if (c == 0 && ((a.exhausted() && b.left > 0) || (b.exhausted() && a.left > 0))) break;
+      }
+      if (inter == 0) {
+        o = 0;
+      } else {
+        if (iscrowd[g]) uni = area(D);
+        o = static_cast<double>(static_cast<uint32_t>(inter)) / static_cast<double>(static_cast<uint32_t>(uni));
+      }
+    }
+  }
+}
+
+}  // namespace glamm::mask

@@ -1,0 +1,97 @@
+// Compressed RLE strings (rleToString / rleFrString): spec mask-metrics.md §2.2 worked examples and the inputs
+// we reject.
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "metrics/mask/rle.h"
+
+namespace glamm::mask {
+namespace {
+
+using Counts = std::vector<uint32_t>;
+
+struct StringCase {
+  uint32_t h, w;
+  Counts counts;
+  const char* text;
+};
+
+class SpecStringExamples : public ::testing::TestWithParam<StringCase> {};
+
+TEST_P(SpecStringExamples, EncodeGivesTheSpecStringAndDecodesBack) {
+  const StringCase& c = GetParam();
+  const Rle r{c.h, c.w, c.counts};
+  EXPECT_EQ(to_string(r), c.text);
+  const Rle back = from_string(c.text, c.h, c.w);
+  EXPECT_EQ(back.h, c.h);
+  EXPECT_EQ(back.w, c.w);
+  EXPECT_EQ(back.counts, c.counts);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Spec, SpecStringExamples,
+    ::testing::Values(StringCase{3, 4, {0, 12}, "0<"},                        // leading empty 0-run
+                      StringCase{3, 4, {12}, "<"},                            // empty mask
+                      StringCase{3, 4, {5, 1, 1, 1, 4}, "51103"},             // deltas 1-1=0 and 4-1=3
+                      StringCase{20, 19, {100, 40, 100, 40, 100}, "T3X1T300"},  // multi-char groups, zero deltas
+                      StringCase{10, 100, {10, 500, 5, 485}, ":d?5A"},        // negative deltas
+                      StringCase{3, 4, {3, 2, 7}, "327"}));                   // i = 2 stored raw, not 7-3
+
+TEST(RleString, DeltaRuleStartsAtIndexThree) {
+  // counts[2] is raw; counts[3] is the delta to counts[1]: 9-2 = 7.
+  EXPECT_EQ(to_string(Rle{4, 5, {3, 2, 6, 9}}), "3267");
+}
+
+TEST(RleString, EmptyCountsGiveEmptyStringValidOnlyForZeroPixels) {
+  EXPECT_EQ(to_string(Rle{0, 0, {}}), "");
+  EXPECT_TRUE(from_string("", 0, 0).counts.empty());
+  EXPECT_THROW(from_string("", 2, 2), RleError);
+}
+
+TEST(RleString, LargestCountRoundTrips) {
+  // 65537 x 65535 = 2^32 - 1 pixels in one run: needs 7 groups, beyond the C code's int shift.
+  const Rle r{65537, 65535, {0xFFFFFFFFu}};
+  const std::string s = to_string(r);
+  EXPECT_EQ(s.size(), 7u);
+  EXPECT_EQ(from_string(s, r.h, r.w).counts, r.counts);
+}
+
+TEST(RleString, RejectsCharactersOutsideTheAlphabet) {
+  EXPECT_THROW(from_string("0p", 3, 4), RleError);         // 'p' = 112 is past 'o'
+  EXPECT_THROW(from_string("/<", 3, 4), RleError);         // '/' = 47 is before '0'
+  EXPECT_THROW(from_string(std::string("0\0<", 3), 3, 4), RleError);  // embedded NUL
+  try {
+    from_string("0 <", 3, 4);
+    FAIL() << "space accepted";
+  } catch (const RleError& e) {
+    EXPECT_NE(std::string(e.what()).find("offset 1"), std::string::npos) << e.what();
+  }
+}
+
+TEST(RleString, RejectsTruncatedLastGroup) {
+  // 'T' = 36 has the continuation bit 0x20 set, so a count is cut short.
+  EXPECT_THROW(from_string("T", 20, 19), RleError);
+  EXPECT_THROW(from_string("T3X1T30T", 20, 19), RleError);
+}
+
+TEST(RleString, RejectsCountsThatDoNotSumToTheImage) {
+  EXPECT_THROW(from_string("0<", 3, 5), RleError);   // 12 < 15 (2.0.6 would decode garbage; our departure)
+  EXPECT_THROW(from_string("0<", 3, 3), RleError);   // 12 > 9
+  // A trailing zero count is harmless when the sum matches.
+  EXPECT_EQ(from_string("0<0", 3, 4).counts, (std::vector<uint32_t>{0, 12, 0}));
+}
+
+TEST(RleString, RejectsNegativeCountsFromDeltas) {
+  // 'O' = 31 has the sign bit 0x10: delta -1, so counts[3] = counts[1] - 1 = 0. 'N' = 30 is delta -2 → -1.
+  EXPECT_EQ(from_string("511O", 7, 1).counts, (std::vector<uint32_t>{5, 1, 1, 0}));
+  EXPECT_THROW(from_string("511N", 7, 1), RleError);
+}
+
+TEST(RleString, RejectsOverlongGroups) {
+  EXPECT_THROW(from_string(std::string(12, 'o') + "0", 1, 1), RleError);
+}
+
+}  // namespace
+}  // namespace glamm::mask
