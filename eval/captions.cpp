@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <future>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -98,10 +99,12 @@ void run_captions(const CaptionsOptions& o) {
   Progress progress(o.common.quiet);
   std::vector<std::string> warnings;
 
-  // METEOR resources first: a missing resource folder should fail before any long work.
+  // METEOR resources: located first (a missing folder fails before any long work), then loaded on a second thread
+  // while the caption files are parsed.
   std::shared_ptr<const meteor::Resources> meteor_res;
   std::unique_ptr<meteor::Scorer> meteor_scorer;
   std::string meteor_source;
+  std::future<meteor::Resources> meteor_loading;
   if (metrics.meteor) {
     meteor_source = locate_meteor_resources(o.meteor_resources);
     if (meteor_source.empty())
@@ -109,18 +112,10 @@ void run_captions(const CaptionsOptions& o) {
                        "METEOR resources not found: pass --meteor-resources DIR_OR_JAR (a folder with english.synsets, "
                        "english.exceptions, english.words, english.prefixes, or pycocoevalcap's meteor-1.5.jar), set "
                        "GLAMM_METEOR_RESOURCES, or leave METEOR out with --metrics bleu,rouge,cider");
-    progress.start("loading METEOR resources from " + meteor_source + "...");
-    meteor_res = std::make_shared<const meteor::Resources>(meteor::Resources::load(meteor_source, o.meteor_paraphrase));
-    meteor::Config cfg;
-    cfg.paraphrase = meteor_res->paraphrase != nullptr;
-    meteor_scorer = std::make_unique<meteor::Scorer>(meteor_res, cfg);
-    progress.done();
-    if (!cfg.paraphrase)
-      warnings.push_back(
-          "METEOR paraphrase module off (no paraphrase table; pass --meteor-paraphrase paraphrase-en.gz or a "
-          "meteor-1.5.jar): scores equal pycocoevalcap's only where no paraphrase match applies");
-    if (meteor_res->approximate)
-      warnings.push_back("METEOR synonyms come from a WordNet fallback, not METEOR's english.synsets: approximate");
+    progress.say("loading METEOR resources from " + meteor_source + "...");
+    meteor_loading = std::async(std::launch::async, [source = meteor_source, para = o.meteor_paraphrase] {
+      return meteor::Resources::load(source, para);
+    });
   }
 
   progress.start("loading annotations into memory...");
@@ -128,6 +123,19 @@ void run_captions(const CaptionsOptions& o) {
   const std::vector<datasets::CocoCaptionResult> results = datasets::load_coco_caption_results(o.res);
   caption::EvalCapInput input = datasets::pair_captions(gt, results, o.res);
   progress.done();
+
+  if (metrics.meteor) {
+    meteor_res = std::make_shared<const meteor::Resources>(meteor_loading.get());
+    meteor::Config cfg;
+    cfg.paraphrase = meteor_res->paraphrase != nullptr;
+    meteor_scorer = std::make_unique<meteor::Scorer>(meteor_res, cfg);
+    if (!cfg.paraphrase)
+      warnings.push_back(
+          "METEOR paraphrase module off (no paraphrase table; pass --meteor-paraphrase paraphrase-en.gz or a "
+          "meteor-1.5.jar): scores equal pycocoevalcap's only where no paraphrase match applies");
+    if (meteor_res->approximate)
+      warnings.push_back("METEOR synonyms come from a WordNet fallback, not METEOR's english.synsets: approximate");
+  }
 
   caption::EvalCapOptions opt;
   opt.metrics = metrics;
