@@ -1,0 +1,205 @@
+// `glamm-eval gcg` on small hand-built GranD-f folders: official behaviour on awkward predictions and clear errors on
+// bad input. Fixtures are written to a temporary folder by each test.
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "metrics/mask/rle.h"
+#include "support/shared_data.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+constexpr uint32_t kH = 6, kW = 8;
+
+/// Compressed RLE of the rectangle rows [y0, y1) × columns [x0, x1) on a kH × kW image.
+json rect(uint32_t x0, uint32_t y0, uint32_t x1, uint32_t y1, uint32_t h = kH, uint32_t w = kW) {
+  std::vector<uint8_t> m(static_cast<std::size_t>(h) * w, 0);
+  for (uint32_t x = x0; x < x1; ++x)
+    for (uint32_t y = y0; y < y1; ++y) m[x * h + y] = 1;
+  return {{"size", {h, w}}, {"counts", glamm::mask::to_string(glamm::mask::encode(m.data(), h, w))}};
+}
+
+struct Fixture {
+  fs::path dir;
+  json cap_gt, mask_gt;
+  std::vector<std::pair<std::string, json>> preds;
+  std::string sim = "gt_label\tpred_label\tsimilarity\na kite\tkite\t0.9\na bench\tbench\t0.8\nthe dog\tdog\t0.95\n";
+
+  Fixture() {
+    dir = fs::path(::testing::TempDir()) / ("gcg_cli_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
+                                            "_" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir);
+    fs::create_directories(dir / "pred");
+    json images = json::array({{{"id", "img_b"}, {"height", kH}, {"width", kW}},
+                               {{"id", "img_a"}, {"height", kH}, {"width", kW}}});
+    cap_gt = {{"images", images},
+              {"annotations",
+               {{{"id", 1}, {"image_id", "img_b"}, {"caption", "A kite flies above a bench."},
+                 {"labels", {"a kite", "a bench"}}},
+                {{"id", 2}, {"image_id", "img_a"}, {"caption", "The dog sits."}, {"labels", {"the dog"}}}}}};
+    mask_gt = {{"images", images},
+               {"categories", {{{"id", 1}, {"name", "object"}}}},
+               {"annotations",
+                {{{"id", 1}, {"image_id", "img_b"}, {"category_id", 1}, {"iscrowd", 0}, {"area", 6},
+                  {"segmentation", rect(1, 1, 4, 3)}},
+                 {{"id", 2}, {"image_id", "img_b"}, {"category_id", 1}, {"iscrowd", 0}, {"area", 9},
+                  {"segmentation", rect(4, 2, 7, 5)}},
+                 {{"id", 3}, {"image_id", "img_a"}, {"category_id", 1}, {"iscrowd", 0}, {"area", 12},
+                  {"segmentation", rect(0, 3, 4, 6)}}}}};
+    preds = {{"img_b", {{"image_id", "img_b"}, {"caption", "A kite above a bench."}, {"phrases", {"kite", "bench"}},
+                        {"pred_masks", {rect(1, 1, 4, 3), rect(4, 2, 7, 4)}}}},
+             {"img_a", {{"image_id", "img_a"}, {"caption", "A dog."}, {"phrases", {"dog"}},
+                        {"pred_masks", {rect(0, 3, 4, 6)}}}}};
+  }
+  void write() const {
+    std::ofstream(dir / "val_gcg_coco_caption_gt.json") << cap_gt.dump();
+    std::ofstream(dir / "val_gcg_coco_mask_gt.json") << mask_gt.dump();
+    for (const auto& [id, p] : preds) std::ofstream(dir / "pred" / (id + ".json")) << p.dump();
+    std::ofstream(dir / "sim.tsv") << sim;
+  }
+  /// Run the CLI; returns the exit status and fills `out` with stdout+stderr and `rec` with the record if written.
+  int run(std::string& out, json* rec = nullptr, const std::string& extra = "") const {
+    write();
+    const fs::path log = dir / "log.txt", js = dir / "rec.json";
+    fs::remove(js);
+    std::string meteor;
+    if (auto sd = glamm::testing::shared_dir()) meteor = " --meteor-resources " + (*sd / "data" / "meteor").string();
+    const std::string cmd = std::string(GLAMM_EVAL_BINARY) + " gcg -q --split val --gt-dir " + dir.string() +
+                            " --pred " + (dir / "pred").string() + " --text-sim " + (dir / "sim.tsv").string() +
+                            meteor + " --json " + js.string() + " " + extra + " > " + log.string() + " 2>&1";
+    const int rc = std::system(cmd.c_str());
+    std::ifstream in(log);
+    out.assign(std::istreambuf_iterator<char>(in), {});
+    if (rec && fs::exists(js)) *rec = json::parse(std::ifstream(js));
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+  }
+};
+
+#define NEED_METEOR()                                                       \
+  do {                                                                      \
+    GLAMM_REQUIRE_SHARED(meteor_dir_, "data/meteor/english.synsets");       \
+    (void)meteor_dir_;                                                      \
+  } while (0)
+
+}  // namespace
+
+TEST(GcgCli, HandComputedSmallSet) {
+  NEED_METEOR();
+  Fixture f;
+  std::string out;
+  json rec;
+  ASSERT_EQ(f.run(out, &rec), 0) << out;
+  // img_b: kite exact (IoU 1), bench pred rows 2-3 vs GT rows 2-4 over columns 4-6: 6/9; img_a exact.
+  EXPECT_DOUBLE_EQ(rec["metrics"]["mIoU"].get<double>(), ((1.0 + 6.0 / 9.0) / 2 + 1.0) / 2);
+  EXPECT_DOUBLE_EQ(rec["metrics"]["Recall"].get<double>(), 1.0);  // 3 of 3 phrases matched (IoU ≥ .5, sim ≥ .5)
+  EXPECT_EQ(rec["details"]["recall_actual_positives"], 3);
+  EXPECT_DOUBLE_EQ(rec["metrics"]["AP50"].get<double>(), 1.0);
+  EXPECT_EQ(rec["label"], "pred");
+}
+
+TEST(GcgCli, MissingPredictionFileIsAnErrorListingIdsUnlessAllowed) {
+  NEED_METEOR();
+  Fixture f;
+  f.preds.pop_back();  // img_a has no file
+  std::string out;
+  EXPECT_EQ(f.run(out), 2);
+  EXPECT_NE(out.find("img_a"), std::string::npos) << out;
+  EXPECT_NE(out.find("--allow-missing"), std::string::npos) << out;
+  json rec;
+  ASSERT_EQ(f.run(out, &rec, "--allow-missing"), 0) << out;
+  EXPECT_EQ(rec["details"]["failure_breakdown"]["missing_prediction"], 1);
+  EXPECT_DOUBLE_EQ(rec["per_sample"][1]["miou"].get<double>(), 0.0);
+}
+
+TEST(GcgCli, PredictionWithoutPredMasksNamesTheFile) {
+  NEED_METEOR();
+  Fixture f;
+  f.preds[0].second.erase("pred_masks");
+  std::string out;
+  EXPECT_EQ(f.run(out), 2);
+  EXPECT_NE(out.find("img_b.json"), std::string::npos) << out;
+  EXPECT_NE(out.find("pred_masks"), std::string::npos) << out;
+}
+
+TEST(GcgCli, WrongSizeMaskIsAClearError) {
+  NEED_METEOR();
+  Fixture f;
+  f.preds[1].second["pred_masks"] = {rect(0, 0, 2, 2, 10, 10)};
+  std::string out;
+  EXPECT_EQ(f.run(out), 2);
+  EXPECT_NE(out.find("img_a"), std::string::npos) << out;
+  EXPECT_NE(out.find("sizes differ"), std::string::npos) << out;
+}
+
+TEST(GcgCli, MoreMasksThanPhrasesFollowsTheOfficialIndexErrorSkip) {
+  NEED_METEOR();
+  Fixture f;
+  // two masks, one phrase; the best IoU is at mask index 1 → IndexError in the reference: image skipped from
+  // recall (its 1 positive stays counted), mIoU unaffected.
+  f.preds[1].second["pred_masks"] = {rect(6, 0, 8, 1), rect(0, 3, 4, 6)};
+  std::string out;
+  json rec;
+  ASSERT_EQ(f.run(out, &rec), 0) << out;
+  EXPECT_EQ(rec["details"]["recall_true_positives"], 2);
+  EXPECT_EQ(rec["details"]["recall_actual_positives"], 3);
+  EXPECT_NE(rec["per_sample"][1]["recall_skipped"].get<std::string>().find("IndexError"), std::string::npos);
+  EXPECT_EQ(rec["details"]["failure_breakdown"]["more_masks_than_phrases"], 1);
+  json strict;
+  ASSERT_EQ(f.run(out, &strict, "--strict"), 0) << out;
+  EXPECT_FALSE(strict["per_sample"][1].contains("recall_skipped"));
+}
+
+TEST(GcgCli, PolygonGroundTruthIsRefusedLikeTheOfficialDecode) {
+  NEED_METEOR();
+  Fixture f;
+  f.mask_gt["annotations"][2]["segmentation"] = json::array({{0, 3, 4, 3, 4, 6, 0, 6}});
+  std::string out;
+  EXPECT_EQ(f.run(out), 2);
+  EXPECT_NE(out.find("not compressed RLE"), std::string::npos) << out;
+}
+
+TEST(GcgCli, EmptySplitFileIsAnError) {
+  NEED_METEOR();
+  Fixture f;
+  f.cap_gt["images"] = json::array();
+  std::string out;
+  EXPECT_EQ(f.run(out), 2);
+  EXPECT_NE(out.find("val_gcg_coco_caption_gt.json"), std::string::npos) << out;
+}
+
+TEST(GcgCli, AllCaptionsEmptyStillScoresWithAWarning) {
+  NEED_METEOR();
+  Fixture f;
+  for (auto& [id, p] : f.preds) p["caption"] = "";
+  std::string out;
+  json rec;
+  ASSERT_EQ(f.run(out, &rec), 0) << out;
+  EXPECT_EQ(rec["metrics"]["METEOR"].get<double>(), 0.0);
+  EXPECT_EQ(rec["metrics"]["CIDEr"].get<double>(), 0.0);
+  EXPECT_NE(out.find("every predicted caption is empty"), std::string::npos) << out;
+}
+
+TEST(GcgCli, NoPredictedMasksInTheSplitGivesZeroAPAndAWarning) {
+  NEED_METEOR();
+  Fixture f;
+  for (auto& [id, p] : f.preds) {
+    p["pred_masks"] = json::array();
+    p["phrases"] = json::array();
+  }
+  std::string out;
+  json rec;
+  ASSERT_EQ(f.run(out, &rec), 0) << out;
+  for (double v : rec["details"]["coco_stats"].get<std::vector<double>>()) EXPECT_TRUE(v == 0.0 || v == -1.0) << v;
+  EXPECT_EQ(rec["metrics"]["AP50"].get<double>(), 0.0);
+  EXPECT_EQ(rec["metrics"]["mIoU"].get<double>(), 0.0);
+  EXPECT_EQ(rec["metrics"]["Recall"].get<double>(), 0.0);
+  EXPECT_NE(out.find("no predicted masks"), std::string::npos) << out;
+}
