@@ -1,0 +1,191 @@
+// Torch zip checkpoint reader: state dict listing, dense bytes through offset/strides (transposed views, fp16),
+// and clear errors for a missing/corrupt archive, a missing storage entry and storages too small for a view.
+// Fixtures: zip archives written here with libzip around small pickles (hex below) laid out as torch.save does:
+// OrderedDict of torch._utils._rebuild_tensor_v2(storage, offset, size, stride, False, OrderedDict()).
+#include <unistd.h>
+#include <zip.h>
+
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "common/error.h"
+#include "common/io.h"
+#include "common/torch_zip.h"
+
+namespace fs = std::filesystem;
+using glamm::torch_zip::Checkpoint;
+
+namespace {
+
+std::string unhex(const std::string& h) {
+  std::string out;
+  for (std::size_t k = 0; k + 1 < h.size(); k += 2) out += static_cast<char>(std::stoi(h.substr(k, 2), nullptr, 16));
+  return out;
+}
+
+// {'w': float32 [2,3] storage '0' (6 elements), 'wt': the same storage viewed [3,2] with strides (1,3),
+//  'b': float32 [2] at offset 2 of storage '1' (4 elements), 'h': float16 [2] of storage '2'}
+const char* kGood =
+    "800263636f6c6c656374696f6e730a4f726465726564446963740a71002952710128580100000077710263746f7263682e5f7574696c73"
+    "0a5f72656275696c645f74656e736f725f76320a71032828580700000073746f72616765710463746f7263680a466c6f617453746f72"
+    "6167650a71055801000000307106580300000063707571074b06747108514b004b024b038671094b034b0186710a8968002952710b74"
+    "710c52710d58020000007774710e6803282868046805680668074b0674710f514b004b034b028671104b014b038671118968002952711274"
+    "711352711458010000006271156803282868046805580100000031711668074b04747117514b024b028571184b018571198968002952"
+    "711a74711b52711c580100000068711d68032828680463746f7263680a48616c6653746f726167650a711e580100000032711f68074b02"
+    "747120514b006818681989680029527121747122527123752e";
+// {'v': float32 [4] at offset 1 of storage '1' (4 elements): one element past the end}
+const char* kBadView =
+    "800263636f6c6c656374696f6e730a4f726465726564446963740a710029527101580100000076710263746f7263682e5f7574696c73"
+    "0a5f72656275696c645f74656e736f725f76320a71032828580700000073746f72616765710463746f7263680a466c6f617453746f72"
+    "6167650a71055801000000317106580300000063707571074b04747108514b014b048571094b0185710a8968002952710b74710c5271"
+    "0d732e";
+const char* kList = "80025d7100284b014b02652e";  // [1, 2]
+
+std::string float_bytes(std::vector<float> v) { return std::string(reinterpret_cast<const char*>(v.data()), v.size() * 4); }
+
+class TorchZipTest : public ::testing::Test {
+ protected:
+  fs::path dir;
+  void SetUp() override {
+    dir = fs::temp_directory_path() / ("glamm_torch_zip_test_" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+  }
+  void TearDown() override { fs::remove_all(dir); }
+
+  fs::path write_zip(const std::string& name, const std::vector<std::pair<std::string, std::string>>& entries) {
+    const fs::path p = dir / name;
+    int err = 0;
+    zip_t* z = zip_open(p.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &err);
+    EXPECT_NE(z, nullptr);
+    std::vector<std::string> keep;
+    keep.reserve(entries.size());
+    for (const auto& [entry, data] : entries) {
+      keep.push_back(data);
+      zip_source_t* s = zip_source_buffer(z, keep.back().data(), keep.back().size(), 0);
+      EXPECT_GE(zip_file_add(z, entry.c_str(), s, ZIP_FL_OVERWRITE), 0);
+    }
+    EXPECT_EQ(zip_close(z), 0);
+    return p;
+  }
+
+  fs::path good_archive(bool with_storage_1 = true, std::size_t storage1_floats = 4) {
+    std::vector<std::pair<std::string, std::string>> e = {
+        {"archive/data.pkl", unhex(kGood)},
+        {"archive/byteorder", "little"},
+        {"archive/data/0", float_bytes({1, 2, 3, 4, 5, 6})},
+        {"archive/data/2", std::string("\x00\x3c\x00\xc0", 4)},  // fp16 1.0, -2.0
+    };
+    if (with_storage_1) {
+      std::vector<float> s1 = {10, 11, 12, 13};
+      s1.resize(storage1_floats);
+      e.push_back({"archive/data/1", float_bytes(s1)});
+    }
+    return write_zip("model.bin", e);
+  }
+};
+
+std::vector<float> as_floats(const std::string& b) {
+  std::vector<float> v(b.size() / 4);
+  std::memcpy(v.data(), b.data(), b.size());
+  return v;
+}
+
+TEST_F(TorchZipTest, ListsStateDictInPickleOrder) {
+  const Checkpoint c = Checkpoint::open(good_archive());
+  EXPECT_EQ(c.stem(), "archive");
+  const auto sd = c.state_dict();
+  ASSERT_EQ(sd.size(), 4u);
+  EXPECT_EQ(sd[0].name, "w");
+  EXPECT_EQ(sd[0].ref.size, (std::vector<int64_t>{2, 3}));
+  EXPECT_EQ(sd[1].name, "wt");
+  EXPECT_EQ(sd[1].ref.stride, (std::vector<int64_t>{1, 3}));
+  EXPECT_EQ(sd[2].name, "b");
+  EXPECT_EQ(sd[2].ref.offset, 2);
+  EXPECT_EQ(sd[3].ref.dtype, glamm::pickle::StorageDtype::kFloat16);
+}
+
+TEST_F(TorchZipTest, GathersContiguousTransposedAndOffsetViews) {
+  const Checkpoint c = Checkpoint::open(good_archive());
+  const auto sd = c.state_dict();
+  EXPECT_EQ(as_floats(c.tensor_bytes(sd[0].ref, "w")), (std::vector<float>{1, 2, 3, 4, 5, 6}));
+  // [3,2] view with strides (1,3) of [1..6]: rows (1,4), (2,5), (3,6).
+  EXPECT_EQ(as_floats(c.tensor_bytes(sd[1].ref, "wt")), (std::vector<float>{1, 4, 2, 5, 3, 6}));
+  EXPECT_EQ(as_floats(c.tensor_bytes(sd[2].ref, "b")), (std::vector<float>{12, 13}));
+  EXPECT_EQ(c.tensor_bytes(sd[3].ref, "h"), std::string("\x00\x3c\x00\xc0", 4));
+}
+
+TEST_F(TorchZipTest, MissingStorageEntryNamesTensorAndEntry) {
+  const Checkpoint c = Checkpoint::open(good_archive(false));
+  const auto sd = c.state_dict();
+  try {
+    c.tensor_bytes(sd[2].ref, "b");
+    FAIL();
+  } catch (const glamm::InputError& e) {
+    EXPECT_EQ(e.record(), "b");
+    EXPECT_NE(std::string(e.what()).find("archive/data/1"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(TorchZipTest, StorageEntryShorterThanItsNumelIsRejected) {
+  const Checkpoint c = Checkpoint::open(good_archive(true, 3));
+  const auto sd = c.state_dict();
+  try {
+    c.tensor_bytes(sd[2].ref, "b");
+    FAIL();
+  } catch (const glamm::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("12 bytes, less than 4"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(TorchZipTest, ViewPastTheStorageEndIsRejected) {
+  const Checkpoint c = Checkpoint::open(write_zip("bad.bin", {{"x/data.pkl", unhex(kBadView)}, {"x/data/1", float_bytes({1, 2, 3, 4})}}));
+  const auto sd = c.state_dict();
+  ASSERT_EQ(sd.size(), 1u);
+  try {
+    c.tensor_bytes(sd[0].ref, "v");
+    FAIL();
+  } catch (const glamm::InputError& e) {
+    EXPECT_EQ(e.record(), "v");
+    EXPECT_NE(std::string(e.what()).find("too small for the view"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(TorchZipTest, NonDictRootIsNotAStateDict) {
+  const Checkpoint c = Checkpoint::open(write_zip("list.bin", {{"a/data.pkl", unhex(kList)}}));
+  EXPECT_THROW(c.state_dict(), glamm::InputError);
+}
+
+TEST_F(TorchZipTest, ArchiveErrorsNameTheFile) {
+  EXPECT_THROW(Checkpoint::open(dir / "absent.bin"), glamm::InputError);
+  // No data.pkl.
+  try {
+    Checkpoint::open(write_zip("empty.bin", {{"a/other", "x"}}));
+    FAIL();
+  } catch (const glamm::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("data.pkl"), std::string::npos) << e.what();
+  }
+  // Big-endian archives are refused.
+  EXPECT_THROW(Checkpoint::open(write_zip("be.bin", {{"a/data.pkl", unhex(kList)}, {"a/byteorder", "big"}})), glamm::InputError);
+  // A truncated archive (central directory cut off).
+  const std::string whole = glamm::io::read_file(good_archive());
+  glamm::io::write_file_atomic(dir / "cut.bin", whole.substr(0, whole.size() / 2));
+  try {
+    Checkpoint::open(dir / "cut.bin");
+    FAIL();
+  } catch (const glamm::InputError& e) {
+    EXPECT_EQ(e.file(), (dir / "cut.bin").string());
+  }
+  // A pickle the safe unpickler rejects is reported with the entry name.
+  try {
+    Checkpoint::open(write_zip("badpkl.bin", {{"a/data.pkl", "\x80\x02junk"}}));
+    FAIL();
+  } catch (const glamm::InputError& e) {
+    EXPECT_EQ(e.record(), "a/data.pkl");
+  }
+}
+
+}  // namespace
