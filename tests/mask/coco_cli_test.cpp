@@ -1,0 +1,151 @@
+// `glamm-eval coco` end to end: built-in sample output, summarize lines, --json record, exit codes and messages for
+// bad input. Runs the built binary (GLAMM_EVAL_BINARY); skipped when it has not been built.
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <sys/wait.h>
+
+#include "datasets/coco_sample.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct CliRun {
+  int code = -1;
+  std::string out, err;
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream f(p);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+class CocoCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!fs::exists(GLAMM_EVAL_BINARY)) GTEST_SKIP() << "glamm-eval not built: " << GLAMM_EVAL_BINARY;
+    dir_ = fs::temp_directory_path() /
+           ("glamm_coco_cli_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+  }
+  void TearDown() override {
+    std::error_code ec;
+    if (!dir_.empty()) fs::remove_all(dir_, ec);
+  }
+  fs::path write(const std::string& name, const std::string& text) {
+    fs::path p = dir_ / name;
+    std::ofstream(p) << text;
+    return p;
+  }
+  CliRun run(const std::string& args) {
+    CliRun r;
+    const fs::path out = dir_ / "stdout.txt", err = dir_ / "stderr.txt";
+    std::string cmd = std::string("'") + GLAMM_EVAL_BINARY + "' coco " + args + " >'" + out.string() + "' 2>'" +
+                      err.string() + "'";
+    int status = std::system(cmd.c_str());
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.out = slurp(out);
+    r.err = slurp(err);
+    return r;
+  }
+  fs::path dir_;
+};
+
+std::vector<std::string> lines(const std::string& s) {
+  std::vector<std::string> v;
+  std::istringstream in(s);
+  for (std::string l; std::getline(in, l);) v.push_back(l);
+  return v;
+}
+
+const std::regex kLine(
+    R"( Average (Precision  \(AP\)|Recall     \(AR\)) @\[ IoU=0\.[0-9]{2}(:0\.[0-9]{2}|     ) \| area=[ a-z]{6} \| maxDets=[ 0-9]{3} \] = -?[0-9]\.[0-9]{3})");
+
+TEST_F(CocoCli, WithoutInputsRunsTheBuiltinSampleAndSaysSo) {
+  CliRun r = run("--quiet");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto ls = lines(r.out);
+  ASSERT_EQ(ls.size(), 13u) << r.out;
+  EXPECT_NE(ls[0].find("built-in sample"), std::string::npos);
+  for (std::size_t j = 1; j < ls.size(); ++j) EXPECT_TRUE(std::regex_match(ls[j], kLine)) << ls[j];
+  EXPECT_EQ(ls[1].substr(0, 58), " Average Precision  (AP) @[ IoU=0.50:0.95 | area=   all | m");
+  EXPECT_TRUE(r.err.empty()) << r.err;  // --quiet: no progress
+}
+
+TEST_F(CocoCli, FilesGiveExactlyTheTwelveSummarizeLinesAndAJsonRecord) {
+  glamm::datasets::CocoSample s = glamm::datasets::builtin_coco_sample();
+  fs::path gt = write("gt.json", s.gt_json), dt = write("dt.json", s.dt_json), rec = dir_ / "out" / "r.json";
+  CliRun r = run("--gt '" + gt.string() + "' --dt '" + dt.string() + "' --threads 2 --json '" + rec.string() + "'");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto ls = lines(r.out);
+  ASSERT_EQ(ls.size(), 12u) << r.out;
+  EXPECT_NE(r.err.find("Accumulating evaluation results..."), std::string::npos);  // progress on stderr
+  auto j = nlohmann::json::parse(slurp(rec));
+  EXPECT_EQ(j["task"], "coco");
+  ASSERT_EQ(j["details"]["stats"].size(), 12u);
+  EXPECT_EQ(j["metrics"]["AP"].get<double>(), j["details"]["stats"][0].get<double>());
+  EXPECT_EQ(j["metrics"]["ARl"].get<double>(), j["details"]["stats"][11].get<double>());
+  EXPECT_EQ(j["signature"]["strict"], "off");
+  EXPECT_EQ(j["signature"]["iouType"], "segm");
+  EXPECT_EQ(j["input_sha256"]["gt"].get<std::string>().size(), 64u);
+  // The sample gives the same numbers through files as built in.
+  CliRun b = run("--sample --quiet");
+  EXPECT_EQ(lines(b.out)[1], ls[0]);
+
+  CliRun st = run("--gt '" + gt.string() + "' --dt '" + dt.string() + "' --strict -q --json '" + rec.string() + "'");
+  ASSERT_EQ(st.code, 0) << st.err;
+  EXPECT_NE(st.out.find("strict: GT id 0 can be matched"), std::string::npos);
+  EXPECT_EQ(nlohmann::json::parse(slurp(rec))["signature"]["strict"],
+            "on(gt_id_zero_matchable,segm_results_keep_mask_area)");
+}
+
+TEST_F(CocoCli, EmptyResultListWarnsAndScoresZero) {
+  glamm::datasets::CocoSample s = glamm::datasets::builtin_coco_sample();
+  fs::path gt = write("gt.json", s.gt_json), dt = write("dt.json", "[]");
+  CliRun r = run("--gt '" + gt.string() + "' --dt '" + dt.string() + "' -q");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("warning: "), std::string::npos);
+  EXPECT_NE(r.err.find("result list is empty"), std::string::npos);
+  EXPECT_NE(lines(r.out)[0].find("] = 0.000"), std::string::npos);
+}
+
+TEST_F(CocoCli, BadInputExitsTwoNamingFileAndRecord) {
+  glamm::datasets::CocoSample s = glamm::datasets::builtin_coco_sample();
+  fs::path gt = write("gt.json", s.gt_json);
+  fs::path dt = write("bad.json", R"([{"image_id": 1, "category_id": 1, "segmentation": {"size": [120, 160], "counts": "P1"}}])");
+  CliRun r = run("--gt '" + gt.string() + "' --dt '" + dt.string() + "' -q");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find(dt.string() + ": results[0]: missing field 'score'"), std::string::npos) << r.err;
+
+  CliRun missing = run("--gt '" + (dir_ / "nope.json").string() + "' --dt '" + dt.string() + "' -q");
+  EXPECT_EQ(missing.code, 2);
+  EXPECT_NE(missing.err.find("nope.json"), std::string::npos) << missing.err;
+
+  CliRun half = run("--gt '" + gt.string() + "' -q");
+  EXPECT_EQ(half.code, 2);
+  EXPECT_NE(half.err.find("--dt"), std::string::npos) << half.err;
+
+  CliRun dets = run("--max-dets 1,10 -q");
+  EXPECT_EQ(dets.code, 2);
+}
+
+TEST_F(CocoCli, HelpListsTheOptions) {
+  CliRun r = run("--help");
+  EXPECT_EQ(r.code, 0);
+  for (const char* opt : {"--gt", "--dt", "--iou-type", "--cat-ids", "--img-ids", "--use-cats", "--max-dets", "--json",
+                          "--strict", "--threads", "--sample"})
+    EXPECT_NE(r.out.find(opt), std::string::npos) << opt;
+}
+
+}  // namespace
