@@ -14,12 +14,15 @@
 #include <unordered_map>
 #include <vector>
 
+#include <unistd.h>
+
 #include <fmt/format.h>
 
 #include "common/error.h"
 #include "common/result.h"
 #include "datasets/coco_json.h"
 #include "datasets/grandf.h"
+#include "datasets/grandf_sample.h"
 #include "eval/command.h"
 #include "eval/meteor_setup.h"
 #include "eval/progress.h"
@@ -59,6 +62,7 @@ struct GcgOptions {
   std::string text_sim;
   std::string bert;
   bool allow_missing = false;
+  bool sample = false;
   std::string meteor_resources, meteor_paraphrase;
 };
 
@@ -90,7 +94,35 @@ std::string default_label(const std::vector<std::string>& pred_dirs) {
   return s.empty() ? "run" : s;
 }
 
-void run_gcg(const GcgOptions& o) {
+void run_gcg_files(const GcgOptions& o, bool meteor_optional);
+
+/// --sample: write the built-in synthetic GranD-f set to a temporary folder and evaluate it like any other.
+void run_gcg(const GcgOptions& in) {
+  if (!in.sample) return run_gcg_files(in, false);
+  if (!in.pred_dirs.empty() || !in.text_sim.empty())
+    throw InputError("", "--sample", "--sample evaluates the built-in set; leave out --pred and --text-sim");
+  std::error_code ec;
+  const fs::path dir = fs::temp_directory_path() / fmt::format("glamm-gcg-sample-{}", ::getpid());
+  fs::remove_all(dir, ec);
+  datasets::grandf::write_grandf_sample(dir);
+  GcgOptions o = in;
+  o.split = "val";
+  o.gt_dir = dir.string();
+  o.pred_dirs = {(dir / "predictions").string()};
+  o.text_sim = (dir / "val_text_similarity.tsv").string();
+  if (o.common.label.empty()) o.common.label = "builtin-sample";
+  std::cout << "glamm-eval gcg: built-in sample (6 synthetic 48x64 images in GranD-f layout, phrase similarities "
+               "from a table; no input files, no BERT)\n";
+  try {
+    run_gcg_files(o, true);
+  } catch (...) {
+    fs::remove_all(dir, ec);
+    throw;
+  }
+  fs::remove_all(dir, ec);
+}
+
+void run_gcg_files(const GcgOptions& o, bool meteor_optional) {
   if (o.split != "val" && o.split != "test")
     throw InputError("", "--split", "GCG has only the splits val and test (got '" + o.split + "')");
   if (o.pred_dirs.empty()) throw InputError("", "--pred", "give the predictions folder (one <image_id>.json each)");
@@ -107,7 +139,15 @@ void run_gcg(const GcgOptions& o) {
   Progress progress(o.common.quiet);
   std::vector<std::string> warnings;
 
-  MeteorSetup met = load_meteor(o.meteor_resources, o.meteor_paraphrase, progress, warnings);
+  // METEOR: required, except for the built-in sample on a machine without METEOR's resources.
+  MeteorSetup met;
+  const bool with_meteor = !meteor_optional || !locate_meteor_resources(o.meteor_resources).empty();
+  if (with_meteor) {
+    met = load_meteor(o.meteor_resources, o.meteor_paraphrase, progress, warnings);
+  } else {
+    warnings.push_back("METEOR not computed: no METEOR resources found (pass --meteor-resources DIR_OR_JAR with "
+                       "english.synsets, english.exceptions, english.words, english.prefixes or meteor-1.5.jar)");
+  }
 
   const fs::path cap_file = fs::path(o.gt_dir) / (o.split + "_gcg_coco_caption_gt.json");
   const fs::path mask_file = fs::path(o.gt_dir) / (o.split + "_gcg_coco_mask_gt.json");
@@ -255,6 +295,7 @@ void run_gcg(const GcgOptions& o) {
     cin.hyps.push_back(preds[i].caption);
   }
   caption::EvalCapOptions copt;
+  copt.metrics.meteor = with_meteor;
   copt.line_breaks = strict ? ptb::LineBreakMode::kStrict : ptb::LineBreakMode::kReference;
   copt.meteor = met.scorer.get();
   copt.threads = threads;
@@ -315,6 +356,8 @@ void run_gcg(const GcgOptions& o) {
     const std::string& id = cap_gt.image_ids[i];
     json s;
     s["image_id"] = id;
+    // Where the report's overlays find this image's predicted masks (GT masks and file names: inputs.mask_gt).
+    s["prediction_file"] = (fs::path(o.pred_dirs.front()) / (id + ".json")).string();
     mious.push_back(miou_res[i].miou);
     s["miou"] = miou_res[i].miou;
     s["miou_pairs"] = miou_res[i].pairs;
@@ -348,9 +391,11 @@ void run_gcg(const GcgOptions& o) {
     if (name == "METEOR") meteor_v = value;
     if (name == "CIDEr") cider_v = value;
   }
-  std::cout << fmt::format("\nGCG {} ({} images{}): METEOR {:.3f} | CIDEr {:.3f} | AP50 {:.3f} | mIoU {:.3f} | "
+  std::cout << fmt::format("\nGCG {} ({} images{}): METEOR {} | CIDEr {:.3f} | AP50 {:.3f} | mIoU {:.3f} | "
                            "Recall {:.3f}\n",
-                           o.split, preds.size(), strict ? ", --strict" : "", meteor_v, cider_v, stats[1], miou, recall);
+                           o.split, preds.size(), strict ? ", --strict" : "",
+                           with_meteor ? fmt::format("{:.3f}", meteor_v) : std::string("n/a"), cider_v, stats[1], miou,
+                           recall);
   if (strict) std::cout << "strict: corrected GCG variants (spec §5 items 1-7, 13); not comparable to the paper\n";
   std::cout.flush();
 
@@ -359,8 +404,9 @@ void run_gcg(const GcgOptions& o) {
   r.dataset = "grandf";
   r.split = o.split;
   r.label = o.common.label.empty() ? default_label(o.pred_dirs) : o.common.label;
-  r.metrics = {{"METEOR", meteor_v}, {"CIDEr", cider_v}, {"AP50", stats[1]}, {"mIoU", miou}, {"Recall", recall},
-               {"AP", stats[0]}};
+  if (with_meteor) r.metrics.emplace_back("METEOR", meteor_v);
+  r.metrics.insert(r.metrics.end(),
+                   {{"CIDEr", cider_v}, {"AP50", stats[1]}, {"mIoU", miou}, {"Recall", recall}, {"AP", stats[0]}});
   for (const auto& kv : cap.metrics)
     if (kv.first != "METEOR" && kv.first != "CIDEr") r.metrics.push_back(kv);
   r.signature.set("metric", "glamm-gcg");
@@ -369,7 +415,11 @@ void run_gcg(const GcgOptions& o) {
   r.signature.set("text_similarity", "table:" + o.text_sim);
   r.signature.set("tokenizer", std::string("ptb-corenlp-3.4.1+pycocoevalcap-filter:") +
                                    (strict ? "strict" : "reference"));
-  sign_meteor(r.signature, met);
+  if (with_meteor) {
+    sign_meteor(r.signature, met);
+  } else {
+    r.signature.set("meteor", "not-computed(no-resources)");
+  }
   r.signature.set("strict", strict ? "on(miou_nan_as_1,miou_unmatched_count,recall_no_break,recall_no_nan,"
                                      "recall_label_coupling,recall_errors_fatal,gt_id_zero_matchable,"
                                      "gt_category1_noncrowd)"
@@ -405,8 +455,10 @@ void run_gcg(const GcgOptions& o) {
   for (std::size_t i = 0; i < preds.size(); ++i) {
     json& s = per[i];
     const caption::ImageEval& ce = cap.per_image[i];
-    s["METEOR"] = ce.meteor;
-    s["meteor_stats"] = ce.meteor_stats.v;
+    if (with_meteor) {
+      s["METEOR"] = ce.meteor;
+      s["meteor_stats"] = ce.meteor_stats.v;
+    }
     s["CIDEr"] = ce.cider;
     s["ROUGE_L"] = ce.rouge_l;
     s["bleu_counts"] = {{"testlen", ce.bleu_counts.testlen}, {"reflen", ce.bleu_counts.reflen},
@@ -446,8 +498,10 @@ void add_gcg(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--pred", opts->pred_dirs,
                   "Predictions folder(s) with one <image_id>.json each (as GLaMM's infer.py writes them); several "
-                  "folders (shards) are merged and an image predicted twice is an error")
-      ->required();
+                  "folders (shards) are merged and an image predicted twice is an error");
+  sub->add_flag("--sample", opts->sample,
+                "Evaluate the built-in synthetic GranD-f sample (no data, no BERT needed; METEOR only when its "
+                "resources are found)");
   sub->add_option("--text-sim", opts->text_sim,
                   "Phrase similarity table gt_label<TAB>pred_label<TAB>similarity used by mask recall instead of "
                   "BERT (a missing pair counts 0.0)");
