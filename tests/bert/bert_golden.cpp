@@ -18,6 +18,7 @@
 #include "common/safetensors.h"
 #include "model/bert.h"
 #include "model/bert_tokenizer.h"
+#include "model/similarity_plugin.h"
 #include "model/text_similarity.h"
 #include "support/shared_data.h"
 
@@ -29,8 +30,10 @@ using glamm::model::BertTokenizer;
 
 namespace {
 
+}  // namespace
 constexpr double kRelTol = 1e-5;  // README: BERT embeddings within 1e-5 relative, cosine within 1e-5
 constexpr double kCosTol = 1e-5;
+namespace {
 
 std::vector<float> floats(const glamm::safetensors::TensorView& t) {
   EXPECT_EQ(t.dtype, "F32") << t.name;
@@ -238,4 +241,27 @@ TEST(BertRealVocab, LoadsAndTokenizesKnownPhrases) {
   EXPECT_EQ(tok.tokenize("\xe4\xb8\x80\xe4\xba\x8c"), (std::vector<std::string>{"\xe4\xb8\x80", "\xe4\xba\x8c"}));  // 一二
   for (const std::string& p : tok.tokenize("a man riding a wave on a surfboard"))
     EXPECT_NE(tok.id(p), tok.unk_id()) << p;
+}
+
+// glamm-eval's lazy path: the plugin library next to the glamm-eval binary gives the same cosines.
+TEST(BertPlugin, LoadsTinyBertAndMatchesGoldenPairs) {
+  if (!glamm::model::torch_available()) GTEST_SKIP() << "built without libtorch";
+  GLAMM_REQUIRE_SHARED(dir, "golden/model/tiny-bert-uncased");
+  GLAMM_REQUIRE_SHARED(golden, "golden/model/golden/bert_golden.json");
+  const fs::path plugin = fs::path(GLAMM_EVAL_BINARY).parent_path() / glamm::model::kBertPluginFile;
+  if (!fs::exists(plugin)) GTEST_SKIP() << "plugin not built: " << plugin << " (build target glamm_bert)";
+  ::setenv("GLAMM_BERT_PLUGIN", plugin.c_str(), 1);
+  auto sim = glamm::model::load_bert_plugin(dir.string());
+  ::unsetenv("GLAMM_BERT_PLUGIN");
+  const nlohmann::json g = glamm::io::load_json(golden);
+  sim->prepare(g["texts"].get<std::vector<std::string>>());
+  for (const auto& p : g["pairs"])
+    EXPECT_NEAR(sim->similarity(p["a"].get<std::string>(), p["b"].get<std::string>()), p["cosine"].get<double>(), kCosTol);
+  EXPECT_EQ(sim->signature().rfind("bert:" + dir.string() + " (sha256 ", 0), 0u) << sim->signature();
+  // A bad folder is reported through the plugin as an InputError.
+  ::setenv("GLAMM_BERT_PLUGIN", plugin.c_str(), 1);
+  EXPECT_THROW(glamm::model::load_bert_plugin((dir / "absent").string()), glamm::InputError);
+  ::setenv("GLAMM_BERT_PLUGIN", (dir / "absent.so").c_str(), 1);
+  EXPECT_THROW(glamm::model::load_bert_plugin(dir.string()), glamm::InputError);
+  ::unsetenv("GLAMM_BERT_PLUGIN");
 }
