@@ -13,6 +13,12 @@ constexpr int kBeamSize = 40;
 // Aligner weights METEOR's scorer installs for evaluation ("best weights for evaluation").
 constexpr double kAlignerWeights[4] = {1.0, 0.5, 0.5, 0.5};
 
+inline unsigned bloom_bit(int id) { return (static_cast<std::uint32_t>(id) * 2654435761u) >> 22; }  // 0..1023
+inline bool bloom_has(const std::array<std::uint64_t, 16>& b, int id) {
+  const unsigned k = bloom_bit(id);
+  return (b[k >> 6] >> (k & 63)) & 1u;
+}
+
 bool intersects(const std::vector<int>& a, const std::vector<int>& b) {
   std::size_t i = 0, j = 0;
   while (i < a.size() && j < b.size()) {
@@ -59,14 +65,14 @@ struct Stage {
 void match_exact(int stage, const Sentence& t, const Sentence& r, Stage& s) {
   for (std::size_t j = 0; j < r.words.size(); ++j)
     for (std::size_t i = 0; i < t.words.size(); ++i)
-      if (t.info[i]->hash == r.info[j]->hash)
+      if (t.hash[i] == r.hash[j])
         s.add({static_cast<int>(j), 1, static_cast<int>(i), 1, stage});
 }
 
 void match_stem(int stage, const Sentence& t, const Sentence& r, Stage& s) {
   for (std::size_t j = 0; j < r.words.size(); ++j)
     for (std::size_t i = 0; i < t.words.size(); ++i)
-      if (t.info[i]->stem_hash == r.info[j]->stem_hash && t.info[i]->hash != r.info[j]->hash)
+      if (t.stem_hash[i] == r.stem_hash[j] && t.hash[i] != r.hash[j])
         s.add({static_cast<int>(j), 1, static_cast<int>(i), 1, stage});
 }
 
@@ -79,6 +85,7 @@ void match_synonym(int stage, const Sentence& t, const Sentence& r, Stage& s) {
       const std::vector<int>& syn = r.info[j]->synsets;
       auto lo = idx.begin();
       for (int id : syn) {
+        if (!bloom_has(t.synset_bloom, id)) continue;
         lo = std::lower_bound(lo, idx.end(), id, [](const std::pair<int, std::uint64_t>& e, int v) { return e.first < v; });
         if (lo == idx.end()) break;
         if (lo->first == id) share |= lo->second;
@@ -86,7 +93,7 @@ void match_synonym(int stage, const Sentence& t, const Sentence& r, Stage& s) {
       while (share) {
         const int i = __builtin_ctzll(share);
         share &= share - 1;
-        if (t.info[static_cast<std::size_t>(i)]->hash != r.info[j]->hash)
+        if (t.hash[static_cast<std::size_t>(i)] != r.hash[j])
           s.add({static_cast<int>(j), 1, i, 1, stage});
       }
     }
@@ -149,23 +156,34 @@ struct Path {
 };
 
 struct Arena {
-  std::vector<std::int32_t> data;
+  std::vector<std::int32_t> data;  // used as raw storage: [0, used) holds blocks
+  std::size_t used = 0;
   std::size_t n1 = 0, n2 = 0, size = 0;
   void reset(std::size_t a, std::size_t b) {
     n1 = a, n2 = b, size = 2 * b + a;
-    data.clear();
+    used = 0;
+  }
+  std::size_t grab() {  // room for one more block (contents unspecified)
+    if (used + size > data.size()) data.resize(std::max<std::size_t>(2 * data.size(), used + size + 256));
+    std::size_t off = used;
+    used += size;
+    return off;
   }
   std::size_t fresh() {
-    std::size_t off = data.size();
-    data.resize(off + size, 0);
+    std::size_t off = grab();
+    std::fill(data.begin() + static_cast<std::ptrdiff_t>(off), data.begin() + static_cast<std::ptrdiff_t>(off + size), 0);
     for (std::size_t j = 0; j < n2; ++j) data[off + j] = -1;
     return off;
   }
   std::size_t copy(std::size_t src) {
-    std::size_t off = data.size();
-    data.resize(off + size);
-    std::copy(data.begin() + static_cast<std::ptrdiff_t>(src), data.begin() + static_cast<std::ptrdiff_t>(src + size),
-              data.begin() + static_cast<std::ptrdiff_t>(off));
+    std::size_t off = grab();
+    std::copy_n(data.data() + src, size, data.data() + off);
+    return off;
+  }
+  /// Copy block `src` of `from` (same shape) into this arena.
+  std::size_t copy_from(const Arena& from, std::size_t src) {
+    std::size_t off = grab();
+    std::copy_n(from.data.data() + src, size, data.data() + off);
     return off;
   }
   std::int32_t* matches(std::size_t b) { return data.data() + b; }
@@ -242,12 +260,7 @@ Path resolve(Workspace& ws, Path start) {
     // bounded by one level of the search (Java's garbage collector does the same for the dropped states).
     paths.resize(static_cast<std::size_t>(limit));
     ws.spare.reset(ws.arena.n1, ws.arena.n2);
-    for (Path& p : paths) {
-      std::size_t off = ws.spare.data.size();
-      ws.spare.data.insert(ws.spare.data.end(), ws.arena.data.begin() + static_cast<std::ptrdiff_t>(p.block),
-                           ws.arena.data.begin() + static_cast<std::ptrdiff_t>(p.block + ws.arena.size));
-      p.block = off;
-    }
+    for (Path& p : paths) p.block = ws.spare.copy_from(ws.arena, p.block);
     std::swap(ws.arena, ws.spare);
     Arena& ar = ws.arena;
     for (int rank = 0; rank < limit; ++rank) {
@@ -304,8 +317,18 @@ Path resolve(Workspace& ws, Path start) {
 
 }  // namespace
 
+void finish_sentence(Sentence& s) {
+  s.hash.resize(s.info.size());
+  s.stem_hash.resize(s.info.size());
+  for (std::size_t i = 0; i < s.info.size(); ++i) {
+    s.hash[i] = s.info[i]->hash;
+    s.stem_hash[i] = s.info[i]->stem_hash;
+  }
+}
+
 void index_synsets(Sentence& s) {
   s.synset_index.clear();
+  s.synset_bloom.fill(0);
   if (s.words.size() > 64) return;
   for (std::size_t i = 0; i < s.words.size(); ++i)
     for (int id : s.info[i]->synsets) s.synset_index.emplace_back(id, std::uint64_t{1} << i);
@@ -316,9 +339,29 @@ void index_synsets(Sentence& s) {
     else s.synset_index[w++] = s.synset_index[k];
   }
   s.synset_index.resize(w);
+  for (const auto& e : s.synset_index) {
+    const unsigned k = bloom_bit(e.first);
+    s.synset_bloom[k >> 6] |= std::uint64_t{1} << (k & 63);
+  }
 }
 
-AlignmentResult align(const Sentence& test, const Sentence& ref, int n_modules, const ParaphraseTable* para) {
+AlignmentResult align(const Sentence& test_in, const Sentence& ref_in, int n_modules, const ParaphraseTable* para) {
+  // Sentences built without finish_sentence get their hash arrays here.
+  Sentence test_fixed, ref_fixed;
+  const Sentence* tp = &test_in;
+  const Sentence* rp = &ref_in;
+  if (test_in.hash.size() != test_in.info.size()) {
+    test_fixed = test_in;
+    finish_sentence(test_fixed);
+    tp = &test_fixed;
+  }
+  if (ref_in.hash.size() != ref_in.info.size()) {
+    ref_fixed = ref_in;
+    finish_sentence(ref_fixed);
+    rp = &ref_fixed;
+  }
+  const Sentence& test = *tp;
+  const Sentence& ref = *rp;
   thread_local Workspace ws;
   const std::size_t n1 = test.words.size(), n2 = ref.words.size();
   Stage& s = ws.stage;
@@ -327,7 +370,7 @@ AlignmentResult align(const Sentence& test, const Sentence& ref, int n_modules, 
   int mods_used = n_modules;
   if (n1 == n2) {
     bool same = true;
-    for (std::size_t i = 0; i < n1 && same; ++i) same = test.info[i]->hash == ref.info[i]->hash;
+    for (std::size_t i = 0; i < n1 && same; ++i) same = test.hash[i] == ref.hash[i];
     if (same) mods_used = 1;
   }
   for (int mod = 0; mod < mods_used; ++mod) {

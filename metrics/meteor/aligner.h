@@ -26,10 +26,15 @@ struct WordInfo {
 struct Sentence {
   std::vector<std::string> words;
   std::vector<const WordInfo*> info;
+  std::vector<std::int32_t> hash, stem_hash;  ///< copies of info[i]->hash / stem_hash, contiguous for the matchers
   /// Optional index for the synonym matcher when this sentence is the hypothesis (built by index_synsets;
   /// only for sentences of at most 64 words): synset id → bit set of word positions, sorted by id.
   std::vector<std::pair<int, std::uint64_t>> synset_index;
+  std::array<std::uint64_t, 16> synset_bloom{};  ///< 1024-bit filter over the ids in synset_index
 };
+
+/// Fill `s.hash` and `s.stem_hash` from `s.info` (call after setting words and info).
+void finish_sentence(Sentence& s);
 
 /// Build `s.synset_index` (no-op for sentences longer than 64 words). Speeds up the synonym matcher when the
 /// same hypothesis is aligned against several references; results are identical with or without it.

@@ -107,9 +107,10 @@ ParaphraseTable ParaphraseTable::parse(const std::string& text, const std::strin
   return t;
 }
 
-ParaphraseTable ParaphraseTable::load_gz(const std::string& path) {
-  std::string data = io::read_file(path);
-  return parse(gunzip(data, path), path);
+ParaphraseTable ParaphraseTable::load_gz(const std::string& path) { return load_gz_bytes(io::read_file(path), path); }
+
+ParaphraseTable ParaphraseTable::load_gz_bytes(const std::string& data, const std::string& source) {
+  return parse(gunzip(data, source), source);
 }
 
 int ParaphraseTable::translate(const std::string& word) const {

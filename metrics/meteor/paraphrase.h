@@ -18,6 +18,8 @@ class ParaphraseTable {
   /// Read a gzip file (several members allowed) and parse it. Throws InputError naming the file when it is
   /// unreadable, not gzip, or truncated.
   static ParaphraseTable load_gz(const std::string& path);
+  /// Same from the gzip bytes already in memory (`source` names the file in errors).
+  static ParaphraseTable load_gz_bytes(const std::string& data, const std::string& source);
 
   /// Vocabulary id of a word, -1 when the table never mentions it (ParaphraseTransducer.translate).
   int translate(const std::string& word) const;

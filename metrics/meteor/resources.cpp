@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <future>
 #include <map>
 #include <unordered_map>
 
@@ -188,8 +189,8 @@ Resources Resources::load(const std::string& dir_or_jar, const std::string& para
           Resources r = load_wordnet_fallback(wn.string(), d.string());
           if (!paraphrase_gz.empty() && paraphrase_gz != "-") {
             r.paraphrase_source = paraphrase_gz;
-            r.paraphrase = std::make_shared<ParaphraseTable>(ParaphraseTable::load_gz(paraphrase_gz));
             std::string para_bytes = io::read_file(paraphrase_gz);
+            r.paraphrase = std::make_shared<ParaphraseTable>(ParaphraseTable::load_gz_bytes(para_bytes, paraphrase_gz));
             r.checksum = io::sha256_hex(r.checksum + ":paraphrase:" + io::sha256_hex(para_bytes));
           }
           return r;
@@ -235,20 +236,25 @@ Resources Resources::load(const std::string& dir_or_jar, const std::string& para
   }
   if (!paraphrase_gz.empty() && paraphrase_gz != "-") r.paraphrase_source = paraphrase_gz;
 
+  std::string para_bytes;
+  if (!r.paraphrase_source.empty()) para_bytes = io::read_file(r.paraphrase_source);
+  const bool with_para = !r.paraphrase_source.empty();
+  // The checksum (SHA-256 over 3.7 MB) runs on a second thread while the tables are parsed; the future's
+  // destructor waits for it even when parsing throws.
+  auto checksum = std::async(std::launch::async, [&] {
+    return checksum_of({{"synsets", &syn},
+                        {"exceptions", &exc},
+                        {"words", &words},
+                        {"prefixes", &prefixes},
+                        {"paraphrase", with_para ? &para_bytes : nullptr}});
+  });
   parse_synsets(syn, r.synsets_source, r);
   parse_exceptions(exc, r.exceptions_source, r);
   parse_function_words(words, r);
   parse_prefixes(prefixes, r);
-  std::string para_bytes;
-  if (!r.paraphrase_source.empty()) {
-    para_bytes = io::read_file(r.paraphrase_source);
-    r.paraphrase = std::make_shared<ParaphraseTable>(ParaphraseTable::load_gz(r.paraphrase_source));
-  }
-  r.checksum = checksum_of({{"synsets", &syn},
-                            {"exceptions", &exc},
-                            {"words", &words},
-                            {"prefixes", &prefixes},
-                            {"paraphrase", r.paraphrase ? &para_bytes : nullptr}});
+  if (with_para)
+    r.paraphrase = std::make_shared<ParaphraseTable>(ParaphraseTable::load_gz_bytes(para_bytes, r.paraphrase_source));
+  r.checksum = checksum.get();
   return r;
 }
 

@@ -165,9 +165,19 @@ struct Scorer::Impl {
 
   Sentence sentence(const std::string& line) const {
     Sentence s;
-    s.words = java::tokenize(normalize(line));
+    // A line of only [a-z0-9] and spaces is its own normalized, lowercased form (see normalize_english's fast
+    // path): split it directly instead of building the intermediate strings.
+    bool simple = true;
+    for (char c : line) {
+      if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == ' ')) {
+        simple = false;
+        break;
+      }
+    }
+    s.words = java::tokenize(simple ? line : normalize(line));
     s.info.reserve(s.words.size());
     for (const auto& w : s.words) s.info.push_back(info(w));
+    finish_sentence(s);
     return s;
   }
 
