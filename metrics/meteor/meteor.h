@@ -45,11 +45,12 @@ struct Resources {
   std::shared_ptr<const ParaphraseTable> paraphrase;                        ///< null when paraphrase is off
 
   /// Load from a directory holding english.synsets, english.exceptions, english.words, english.prefixes
-  /// (and paraphrase-en.gz when present and `paraphrase_gz` is empty), or from a meteor-1.5.jar (zip with
-  /// entries resources/synonym/english.{synsets,exceptions}, resources/function/english.words,
-  /// resources/nonbreaking/english.prefixes, resources/paraphrase/paraphrase-en.gz).
-  /// `paraphrase_gz`: explicit paraphrase table (gzip of 3-line records prob/phrase/paraphrase); "" = none
-  /// (except the one found next to the other resources). Use `paraphrase_gz = "-"` to force no paraphrase table.
+  /// (and paraphrase-en.gz, used when present and `paraphrase_gz` is empty), or from a meteor-1.5.jar (zip with
+  /// entries synonym/english.{synsets,exceptions}, function/english.words, nonbreaking/english.prefixes, also
+  /// accepted under a "resources/" prefix; the jar's paraphrase table is looked for where METEOR looks for it,
+  /// <jar folder>/data/paraphrase-en.gz).
+  /// `paraphrase_gz`: explicit paraphrase table (gzip of 3-line records prob/phrase/paraphrase); "" = only the
+  /// one found next to the other resources, if any; "-" = no paraphrase table.
   /// Approximate fallback: a folder with english.words and english.prefixes but neither english.synsets nor
   /// english.exceptions is loaded with load_wordnet_fallback (WordNet from that folder or /usr/share/wordnet).
   /// Throws glamm::InputError naming the file (or jar entry) on unreadable, missing or truncated input.
@@ -82,9 +83,11 @@ class Scorer {
   Scorer(Scorer&&) noexcept;
   Scorer& operator=(Scorer&&) noexcept;
 
-  /// One SCORE line: normalize + lowercase hyp and refs, align hyp against each ref, return the stats of the
-  /// best-scoring ref (strictly greater score wins; the first ref wins ties). Input is already-tokenized text.
-  /// Follows Meteor's MeteorScorer.getMeteorStats(String, List<String>).
+  /// One SCORE line: Java-trim, normalize and lowercase hyp and refs, align hyp against each ref, return the stats
+  /// of the best-scoring ref (strictly greater score wins; the first ref wins ties; no refs → all zeros). Input is
+  /// already-tokenized text; refs are used as given (pycocoevalcap joins them with " ||| ", so a ref containing
+  /// "|||" would split into more refs there: callers that must mimic that split it first). Follows Meteor's
+  /// stdio SCORE handling and MeteorScorer.getMeteorStats(String, List<String>).
   Stats segment_stats(const std::string& hyp, const std::vector<std::string>& refs) const;
 
   /// MeteorScorer.computeMetrics on one stats vector: the segment score in [0, 1] (NaN → 0; clamped at ≥ 0).
