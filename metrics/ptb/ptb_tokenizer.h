@@ -16,14 +16,17 @@ enum class LineBreakMode {
   kStrict      ///< treat the line-break characters as spaces (each caption gets its own line)
 };
 
-/// Tokenize ONE line (no line-break characters expected) as `PTBTokenizer -preserveLines -lowerCase` prints it:
-/// tokens joined by one space, no trailing newline. Untokenizable characters are deleted. Should the input
-/// nevertheless contain Java line breaks (\n, \r, U+2028, ...), they are treated as spaces.
-/// Reimplements CoreNLP v3.4.1 PTBLexer.flex + PTBTokenizer's writer. Throws glamm::InputError on invalid UTF-8.
+/// Tokenize ONE caption as `PTBTokenizer -preserveLines -lowerCase` prints it when the caption is the last line of
+/// the input: tokens joined by one space, no trailing newline. Untokenizable characters (e.g. non-BMP emoji) are
+/// deleted. Java line breaks inside (\n, \r, U+000B, U+000C, U+2028, U+2029) are treated as spaces. In a batch the
+/// next caption is look-ahead context ("etc." before an upper-case start repeats its period): use tokenize_batch
+/// to reproduce pycocoevalcap exactly. Reimplements CoreNLP v3.4.1 PTBLexer.flex + PTBTokenizer's writer.
+/// Throws glamm::InputError on invalid UTF-8.
 std::string tokenize_line(std::string_view utf8_line);
 
-/// The pycocoevalcap wrapper's filter (ptbtokenizer.py): rstrip (Python whitespace), split on ' ', drop tokens
-/// exactly in {'' ' `` ` -LRB- -RRB- -LCB- -RCB- . ? ! , : - -- ... ;} (and empty strings), join with ' '.
+/// The pycocoevalcap wrapper's filter (ptbtokenizer.py): rstrip() (Python whitespace), split(' '), drop tokens
+/// exactly in {'' ' `` ` -LRB- -RRB- -LCB- -RCB- . ? ! , : - -- ... ;} (case-sensitive, so "-lrb-" stays; empty
+/// fields from double spaces stay, as in Python), join with ' '. Input is a raw tokenizer line (UTF-8).
 std::string filter_punctuation(std::string_view raw_line);
 
 struct BatchResult {
@@ -34,10 +37,12 @@ struct BatchResult {
   std::vector<std::string> warnings;     ///< human-readable warnings (line shift etc.)
 };
 
-/// pycocoevalcap PTBTokenizer.tokenize over a list of captions: replace '\n' by ' ', join with '\n', tokenize,
-/// split output lines, zip with the captions. kReference reproduces the misalignment exactly (spec §3.3): caption i
-/// receives output line i, lines beyond the caption count are dropped. Parallel over captions (`threads` >= 1)
-/// with deterministic output. Throws glamm::InputError on invalid UTF-8 naming the caption index.
+/// pycocoevalcap PTBTokenizer.tokenize over a list of captions: replace '\n' by ' ', join with '\n', tokenize as one
+/// Java run, split the printed text on '\n', zip with the captions. kReference reproduces the misalignment exactly
+/// (spec §3.3): caption i receives printed line i, lines beyond the caption count are dropped, and a warning names
+/// the first shifted caption. kStrict blanks the line-break characters first, so each caption gets its own tokens.
+/// Runs in `threads` chunks (>= 1) whose results equal one sequential run. Throws glamm::InputError with record
+/// "caption <index>" on invalid UTF-8.
 BatchResult tokenize_batch(const std::vector<std::string>& captions, LineBreakMode mode, int threads = 1);
 
 }  // namespace glamm::ptb
