@@ -10,6 +10,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libstemmer-dev libutf8proc-dev libzip-dev zlib1g-dev libssl-dev
   wordnet-base
+  libtorch-dev
 )
 
 missing=()
