@@ -91,8 +91,8 @@ class Dfa {
  private:
   friend class AutomatonBuilder;
   static constexpr int32_t kUnknown = -2;
-  static constexpr int kBlockBits = 8;
-  static constexpr size_t kMaxBlocks = 8192;
+  static constexpr int kBlockBits = 6;       ///< 64 states per block of transition rows
+  static constexpr size_t kMaxBlocks = 2048;  ///< up to 131,072 states (the full subset construction has < 5,000)
 
   const std::atomic<int32_t>* row(int state) const {
     const std::atomic<int32_t>* block = blocks_[static_cast<size_t>(state) >> kBlockBits].load(std::memory_order_acquire);

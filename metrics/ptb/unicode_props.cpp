@@ -2,6 +2,7 @@
 #include "metrics/ptb/unicode_props.h"
 
 #include <algorithm>
+#include <iterator>
 #include <unordered_map>
 #include <utility>
 
@@ -29,9 +30,9 @@ constexpr std::pair<uint32_t, uint32_t> kNewerThanJflex[] = {
     {0xAB70, 0xABBF}};
 
 bool newer_than_jflex(uint32_t c) {
-  for (const auto& r : kNewerThanJflex)
-    if (c >= r.first && c <= r.second) return true;
-  return false;
+  auto it = std::upper_bound(std::begin(kNewerThanJflex), std::end(kNewerThanJflex), c,
+                             [](uint32_t v, const std::pair<uint32_t, uint32_t>& r) { return v < r.first; });
+  return it != std::begin(kNewerThanJflex) && std::prev(it)->second >= c;
 }
 
 utf8proc_category_t category(uint32_t c) {
@@ -42,25 +43,24 @@ utf8proc_category_t category(uint32_t c) {
 
 bool jflex_letter(uint32_t c) {
   if (c == 0x1885 || c == 0x1886) return true;  // Mongolian letters, marks (Mn) since Unicode 9
-  if (newer_than_jflex(c)) return false;
   switch (category(c)) {
     case UTF8PROC_CATEGORY_LU:
     case UTF8PROC_CATEGORY_LL:
     case UTF8PROC_CATEGORY_LT:
     case UTF8PROC_CATEGORY_LM:
     case UTF8PROC_CATEGORY_LO:
-      return true;
+      return !newer_than_jflex(c);
     default:
       return false;
   }
 }
 
-bool jflex_digit(uint32_t c) { return !newer_than_jflex(c) && category(c) == UTF8PROC_CATEGORY_ND; }
+bool jflex_digit(uint32_t c) { return category(c) == UTF8PROC_CATEGORY_ND && !newer_than_jflex(c); }
 
 bool jflex_uppercase(uint32_t c) {
   if ((c >= 0x2160 && c <= 0x216F) || (c >= 0x24B6 && c <= 0x24CF)) return true;  // Other_Uppercase
   if (c >= 0x13A0 && c <= 0x13F5) return false;  // Cherokee: Lo in Unicode 6.3
-  return !newer_than_jflex(c) && category(c) == UTF8PROC_CATEGORY_LU;
+  return category(c) == UTF8PROC_CATEGORY_LU && !newer_than_jflex(c);
 }
 
 std::vector<uint32_t> caseless_variants(uint32_t c) {
