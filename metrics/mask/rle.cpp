@@ -157,6 +157,25 @@ Rle merge(const std::vector<Rle>& rles, bool intersect) {
   return acc;
 }
 
+Rle canonical(const Rle& r) {
+  Rle out{r.h, r.w, {}};
+  out.counts.reserve(r.counts.size());
+  for (size_t i = 0; i < r.counts.size(); ++i) {
+    const uint32_t c = r.counts[i];
+    if (i == 0) {
+      out.counts.push_back(c);
+    } else if (c == 0 && (i + 1 == r.counts.size() ||
+                          uint64_t{out.counts.back()} + r.counts[i + 1] <= std::numeric_limits<uint32_t>::max())) {
+      // A zero-length run: the next run has the value of the one before it, so it joins that run (kept only where
+      // the joined run would not fit in uint32, possible only for masks above 2^32-1 pixels).
+      if (i + 1 < r.counts.size()) out.counts.back() += r.counts[++i];
+    } else {
+      out.counts.push_back(c);
+    }
+  }
+  return out;
+}
+
 void bbox_iou(const std::vector<Box>& dt, const std::vector<Box>& gt, const std::vector<uint8_t>& iscrowd,
               double* out) {
   if (iscrowd.size() != gt.size()) throw std::invalid_argument("bbox_iou: iscrowd must have one entry per gt");

@@ -66,10 +66,18 @@ Rle from_bbox(const Box& bb, uint32_t h, uint32_t w);
 Rle from_polygon(const std::vector<double>& xy, uint32_t h, uint32_t w);
 
 /// rleMerge: union (intersect = false) or intersection of n RLEs, folded left with the C code's two-pointer walk
-/// (canonical output for canonical inputs; zero-length runs of an input can survive, exactly as in 2.0.6). n = 0 → 0×0 empty RLE; n = 1 → copy; any size mismatch → {h = 0, w = 0, counts = {}}
+/// (canonical output for canonical inputs). Non-canonical inputs behave exactly as in 2.0.6: their zero-length
+/// runs can survive, and when both inputs reach a zero-length run at the same pixel the walk ends there, so the
+/// result covers fewer than h*w pixels (see canonical()). n = 0 → 0×0 empty RLE; n = 1 → copy; any size mismatch → {h = 0, w = 0, counts = {}}
 /// (serialised by pycocotools as {'size': [0, 0], 'counts': ''}). Inputs whose counts do not sum to h*w are
 /// invalid; the walk then stops when the shorter input ends (the C code would loop forever).
 Rle merge(const std::vector<Rle>& rles, bool intersect);
+
+/// The canonical form of an RLE: zero-length runs after the first count removed by joining their neighbours
+/// ({1, 0, 0, 2} → {1, 2}; {0, 0, 3} → {3}); the same mask. Not a pycocotools function: 2.0.6 keeps zero-length
+/// runs, and its merge/iou walk stops early when both inputs reach one at the same pixel (so {1,0,0,2} vs itself
+/// has IoU 0 there, and merge drops the tail). Used by to_rle under --strict.
+Rle canonical(const Rle& r);
 
 /// rleToString: the compressed LEB128-like string (5 bits per char, alphabet '0'..'o', delta rule: counts[i] -
 /// counts[i-2] for i > 2 only, in int64). {0, 12} → "0<", {5,1,1,1,4} → "51103", {3,2,7} → "327". Empty counts
@@ -87,7 +95,8 @@ Rle from_string(std::string_view s, uint32_t h, uint32_t w);
 /// is empty). Pairs whose to_bbox boxes do not overlap (bbox_iou <= 0) get 0 without RLE work; a size mismatch
 /// with overlapping boxes gives -1; intersection 0 gives 0 (empty vs empty is 0, not NaN); crowd GT
 /// (iscrowd[g] != 0) uses the detection area as the union (|d∩g| / |d|). Two-pointer walk over the runs, no
-/// decode, no allocation beyond the two box lists. Throws std::invalid_argument when iscrowd.size() !=
+/// decode, no allocation beyond the two box lists. Non-canonical inputs give 2.0.6's result, including its early
+/// stop at a shared zero-length run (see canonical()). Throws std::invalid_argument when iscrowd.size() !=
 /// gt.size() (2.0.6 asserts the same).
 void iou(const std::vector<Rle>& dt, const std::vector<Rle>& gt, const std::vector<uint8_t>& iscrowd, double* out);
 

@@ -68,7 +68,7 @@ Rle compressed_to_rle(const CompressedRle& c, uint32_t image_h, uint32_t image_w
 }  // namespace
 
 Rle to_rle(const Segmentation& seg, uint32_t image_h, uint32_t image_w, bool strict) {
-  return std::visit(
+  Rle r = std::visit(
       [&](const auto& s) -> Rle {
         using T = std::decay_t<decltype(s)>;
         if constexpr (std::is_same_v<T, Polygons>) {
@@ -80,6 +80,7 @@ Rle to_rle(const Segmentation& seg, uint32_t image_h, uint32_t image_w, bool str
         }
       },
       seg);
+  return strict ? canonical(r) : r;
 }
 
 }  // namespace glamm::mask

@@ -61,6 +61,8 @@ using Segmentation = std::variant<Polygons, UncompressedRle, CompressedRle>;
 /// `strict` (the CLI's --strict) additionally rejects what 2.0.6 accepts silently but is almost surely a data
 /// error: any polygon part with fewer than 6 numbers or an odd count of numbers, and an RLE whose size differs
 /// from image_h × image_w (2.0.6 keeps it, and its IoU with same-image masks becomes -1 where boxes overlap).
+/// Under `strict` the result is also made canonical (canonical(): zero-length runs joined away), so a
+/// non-canonical RLE in the input cannot trigger 2.0.6's early stop in merge/iou; the default keeps it as given.
 Rle to_rle(const Segmentation& seg, uint32_t image_h, uint32_t image_w, bool strict = false);
 
 }  // namespace glamm::mask

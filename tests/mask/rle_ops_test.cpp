@@ -135,6 +135,30 @@ TEST(RleMerge, ZeroLengthRunsInTheInputSurviveAsIn206) {
   EXPECT_EQ(merge({Rle{1, 6, {2, 2, 2}}, Rle{1, 6, {6}}}, false).counts, (Counts{2, 2, 2}));
 }
 
+TEST(RleMerge, SharedZeroLengthRunStopsTheWalkEarlyAsIn206) {
+  // {1,0,0,2} is the mask 0 1 1 with two zero-length runs. Both walks reach a zero-length run at pixel 1 at once,
+  // so maskApi.c's loop ends: merge keeps only the first run and iou sees no intersection (checked against the
+  // 2.0.6 C code). canonical() removes the zero-length runs and gives the true answers.
+  const Rle odd{1, 3, {1, 0, 0, 2}};
+  EXPECT_EQ(merge({odd, odd}, false).counts, (Counts{1}));
+  double o = -5;
+  iou({odd}, {odd}, {0}, &o);
+  EXPECT_EQ(o, 0.0);
+  const Rle fixed = canonical(odd);
+  EXPECT_EQ(fixed.counts, (Counts{1, 2}));
+  EXPECT_EQ(merge({fixed, fixed}, false).counts, (Counts{1, 2}));
+  iou({fixed}, {fixed}, {0}, &o);
+  EXPECT_EQ(o, 1.0);
+}
+
+TEST(RleCanonical, JoinsAroundZeroLengthRunsKeepingTheLeadingCount) {
+  EXPECT_EQ(canonical(Rle{1, 3, {0, 0, 3}}).counts, (Counts{3}));
+  EXPECT_EQ(canonical(Rle{1, 4, {0, 0, 0, 4}}).counts, (Counts{0, 4}));
+  EXPECT_EQ(canonical(Rle{1, 5, {3, 2, 0}}).counts, (Counts{3, 2}));
+  EXPECT_EQ(canonical(Rle{1, 5, {0, 5}}).counts, (Counts{0, 5}));
+  EXPECT_EQ(canonical(Rle{2, 3, {1, 2, 0, 1, 2}}).counts, (Counts{1, 3, 2}));
+}
+
 TEST(RleMerge, InvalidInputsWithDifferentSumsTerminate) {
   // Counts summing to less than h*w are invalid; 2.0.6 loops forever here. We stop at the shorter input.
   const Rle short_one{1, 4, {1, 1}};

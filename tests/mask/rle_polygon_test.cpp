@@ -147,6 +147,12 @@ TEST(ToRle, UncompressedCountsMustCoverTheMask) {
   EXPECT_THROW(to_rle(UncompressedRle{3, 4, {5, 10}}, 3, 4), RleError);
 }
 
+TEST(ToRle, StrictMakesRlesCanonical) {
+  const Segmentation seg = UncompressedRle{1, 3, {1, 0, 0, 2}};
+  EXPECT_EQ(to_rle(seg, 1, 3).counts, (Counts{1, 0, 0, 2}));  // default: as given, like frUncompressedRLE
+  EXPECT_EQ(to_rle(seg, 1, 3, /*strict=*/true).counts, (Counts{1, 2}));
+}
+
 TEST(ToRle, CompressedRleIsDecodedAsIs) {
   const Rle r = to_rle(CompressedRle{20, 19, "T3X1T300"}, 480, 640);
   EXPECT_EQ(r.h, 20u);
