@@ -25,6 +25,7 @@
 #include "datasets/grandf_sample.h"
 #include "eval/command.h"
 #include "eval/meteor_setup.h"
+#include "eval/phrase_similarity.h"
 #include "eval/progress.h"
 #include "metrics/caption/coco_eval_cap.h"
 #include "metrics/mask/cocoeval.h"
@@ -126,14 +127,7 @@ void run_gcg_files(const GcgOptions& o, bool meteor_optional) {
   if (o.split != "val" && o.split != "test")
     throw InputError("", "--split", "GCG has only the splits val and test (got '" + o.split + "')");
   if (o.pred_dirs.empty()) throw InputError("", "--pred", "give the predictions folder (one <image_id>.json each)");
-  if (!o.bert.empty())
-    throw InputError("", "--bert",
-                     "BERT text similarity is not available in this build yet; pass --text-sim TABLE.tsv "
-                     "(gt_label<TAB>pred_label<TAB>similarity)");
-  if (o.text_sim.empty())
-    throw InputError("", "--text-sim",
-                     "mask recall needs phrase similarities: pass --text-sim TABLE.tsv (gt_label<TAB>pred_label<TAB>"
-                     "similarity; BERT-base cosine in the official evaluation)");
+  PhraseSimilaritySource similarity = PhraseSimilaritySource::open(o.text_sim, o.bert);  // --bert / GLAMM_BERT / --text-sim
   const bool strict = o.common.strict;
   const int threads = resolve_threads(o.common);
   Progress progress(o.common.quiet);
@@ -158,7 +152,6 @@ void run_gcg_files(const GcgOptions& o, bool meteor_optional) {
   lo.threads = threads;
   mask::CocoGroundTruth mask_gt = datasets::load_coco_gt(mask_file, lo, warnings);
   const std::vector<datasets::grandf::MaskGtAnnotation> mask_anns = datasets::grandf::load_mask_gt_annotations(mask_file);
-  const datasets::grandf::SimilarityTable sim_table = datasets::grandf::load_similarity_table(o.text_sim);
   progress.done();
 
   // Index of the mask-GT images by id text, and of the GT annotations / first caption by image.
@@ -326,6 +319,15 @@ void run_gcg_files(const GcgOptions& o, bool meteor_optional) {
   std::vector<mask::GcgImageMiou> miou_res(n);
   std::vector<mask::GcgImageRecall> recall_res(n);
   std::vector<std::string> errors(n);
+  {  // BERT: embed every GT label and predicted phrase once, batched, before the parallel loop
+    std::vector<std::string> phrases;
+    for (std::size_t i = 0; i < n; ++i) {
+      auto c = caps_by_image.find(cap_gt.image_ids[i]);
+      if (c != caps_by_image.end()) phrases.insert(phrases.end(), c->second.front()->labels.begin(), c->second.front()->labels.end());
+      phrases.insert(phrases.end(), preds[i].phrases.begin(), preds[i].phrases.end());
+    }
+    similarity.prepare(phrases);
+  }
   parallel_for(n, threads, [&](std::size_t i) {
     const std::string& id = cap_gt.image_ids[i];
     const std::size_t P = pred_rles[i].size(), G = gt_rles[i].size();
@@ -342,7 +344,7 @@ void run_gcg_files(const GcgOptions& o, bool meteor_optional) {
     miou_res[i] = mask::gcg_image_miou_from_ious(std::move(ious), P, G, strict);
     const auto& pl = preds[i].phrases;
     const std::vector<std::string>& gl = caps_by_image.at(id).front()->labels;  // first caption annotation only
-    auto sim = [&](std::size_t gi, std::size_t pj) { return sim_table.lookup(gl[gi], pl[pj]); };
+    auto sim = [&](std::size_t gi, std::size_t pj) { return similarity(gl[gi], pl[pj]); };
     recall_res[i] = mask::gcg_image_recall_from_ious(std::move(t), G, gl.size(), P, pl.size(), sim, 0.5, 0.5, strict);
   });
   for (std::size_t i = 0; i < n; ++i)
@@ -412,7 +414,7 @@ void run_gcg_files(const GcgOptions& o, bool meteor_optional) {
   r.signature.set("metric", "glamm-gcg");
   r.signature.set("reference", "groundingLMM eval/gcg/evaluate.py + pycocotools-2.0.6 + pycocoevalcap");
   r.signature.set("split", o.split);
-  r.signature.set("text_similarity", "table:" + o.text_sim);
+  r.signature.set("text_similarity", similarity.signature());
   r.signature.set("tokenizer", std::string("ptb-corenlp-3.4.1+pycocoevalcap-filter:") +
                                    (strict ? "strict" : "reference"));
   if (with_meteor) {
@@ -427,7 +429,11 @@ void run_gcg_files(const GcgOptions& o, bool meteor_optional) {
   r.signature.set("version", tool_version());
   r.add_input("caption_gt", cap_file);
   r.add_input("mask_gt", mask_file);
-  r.add_input("text_sim", o.text_sim);
+  if (similarity.input_key() == "text_sim") {
+    r.add_input("text_sim", o.text_sim);
+  } else {
+    r.inputs["bert"] = similarity.input_path();  // weights checksum: in the text_similarity signature
+  }
   r.inputs["predictions"] = o.pred_dirs.front();
   for (std::size_t k = 1; k < o.pred_dirs.size(); ++k) r.inputs["predictions_" + std::to_string(k)] = o.pred_dirs[k];
   r.warnings = warnings;
@@ -505,8 +511,9 @@ void add_gcg(CLI::App& app) {
   sub->add_option("--text-sim", opts->text_sim,
                   "Phrase similarity table gt_label<TAB>pred_label<TAB>similarity used by mask recall instead of "
                   "BERT (a missing pair counts 0.0)");
-  sub->add_option("--bert", opts->bert, "bert-base-uncased folder for the recall's text similarity (not yet "
-                                        "available in this build; use --text-sim)");
+  sub->add_option("--bert", opts->bert,
+                  "bert-base-uncased folder (config.json, vocab.txt, model.safetensors or pytorch_model.bin) for the "
+                  "recall's text similarity, as the official evaluation; default: env GLAMM_BERT");
   sub->add_flag("--allow-missing", opts->allow_missing,
                 "Score a missing prediction file as an empty prediction (and report how many) instead of failing");
   sub->add_option("--meteor-resources", opts->meteor_resources,
