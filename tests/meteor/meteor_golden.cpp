@@ -323,4 +323,46 @@ TEST(MeteorGolden, ParallelScoringIsDeterministic) {
   for (std::size_t i = 0; i < rows.size(); ++i) ASSERT_EQ(par[i].to_string(), rows[i][5]) << "item " << i;
 }
 
+// ------------------------------------------------------------------------------------------ command line
+TEST(MeteorGolden, CommandLinePrintsSegmentScoresStatsAndCorpus) {
+  GLAMM_REQUIRE_SHARED(data, "data/meteor");
+  GLAMM_REQUIRE_SHARED(cases, "golden/meteor/meteor_cases32.tsv");
+  auto rows = read_tsv(cases);
+  auto input = std::filesystem::temp_directory_path() / ("glamm_meteor_cli_" + std::to_string(::getpid()) + ".txt");
+  std::vector<const std::vector<std::string>*> expected;
+  double corpus_expected = -1;
+  {
+    std::ofstream out(input);
+    for (const auto& f : rows) {
+      if (f[0] == "#AGGREGATE" && f[1] == "B") corpus_expected = std::stod(f[3]);
+      if (f[0][0] != 'B') continue;
+      out << f[2];
+      for (const auto& r : json_strings(f[3])) out << " ||| " << r;
+      out << "\n";
+      expected.push_back(&f);
+    }
+  }
+  std::string cmd = std::string(GLAMM_EVAL_BINARY) + " meteor --stats -q --threads 3 --meteor-resources '" + data.string() +
+                    "' --meteor-paraphrase '" + (data / "tiny-paraphrase-en.gz").string() + "' < '" + input.string() + "'";
+  FILE* p = popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string output;
+  char buf[4096];
+  while (std::size_t n = std::fread(buf, 1, sizeof(buf), p)) output.append(buf, n);
+  ASSERT_EQ(pclose(p), 0) << output;
+  std::filesystem::remove(input);
+  std::vector<std::string> lines;
+  std::istringstream is(output);
+  for (std::string l; std::getline(is, l);) lines.push_back(l);
+  ASSERT_EQ(lines.size(), expected.size() + 1);
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    const auto& f = *expected[i];
+    auto tab = lines[i].find('\t');
+    ASSERT_NE(tab, std::string::npos);
+    EXPECT_EQ(lines[i].substr(0, tab), f[5]) << "case " << f[1];  // Java Double.toString text of the score
+    EXPECT_EQ(lines[i].substr(tab + 1), f[6]) << "case " << f[1];
+  }
+  EXPECT_NEAR(std::stod(lines.back()), corpus_expected, 1e-12);
+}
+
 }  // namespace
