@@ -9,6 +9,7 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <malloc.h>
 
 #include "common/error.h"
 #include "common/result.h"
@@ -66,6 +67,11 @@ void run_coco(const CocoOptions& o) {
   for (int m : o.max_dets)
     if (m <= 0) throw InputError("", "--max-dets", "values must be positive");
 
+  // Tens of thousands of RLE count vectors are allocated by the decoding threads: one arena that grows in 32 MiB
+  // steps avoids thousands of page-by-page heap extensions (mprotect) in per-thread arenas (about 40% less
+  // system time on the 5000-image benchmark). Affects only this process's allocator tuning, not results.
+  mallopt(M_ARENA_MAX, 1);
+  mallopt(M_TOP_PAD, 32 << 20);
   const mask::IouType iou_type = o.iou_type == "segm" ? mask::IouType::kSegm : mask::IouType::kBbox;
   const int threads = resolve_threads(o.common);
   datasets::CocoLoadOptions lo;
