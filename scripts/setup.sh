@@ -10,6 +10,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libstemmer-dev libutf8proc-dev libzip-dev zlib1g-dev libssl-dev
   wordnet-base
+  libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
+  chromium
   libtorch-dev
 )
 

@@ -1,0 +1,298 @@
+#include "reports/table.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "common/error.h"
+
+namespace glamm::reports {
+
+namespace {
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+bool matches(const std::vector<std::string>& accepted, const std::string& value) {
+  if (accepted.empty()) return true;
+  const std::string v = lower(value);
+  for (const auto& a : accepted)
+    if (lower(a) == v) return true;
+  return false;
+}
+
+bool column_takes(const PaperColumn& c, const RunRecord& r) {
+  return matches(c.datasets, r.dataset) && matches(c.splits, r.split);
+}
+
+}  // namespace
+
+std::vector<RunRow> place_runs(const PaperTable& table, const PaperTables& paper, const std::vector<RunRecord>& runs) {
+  std::vector<RunRow> rows;
+  const std::size_t n = table.num_columns();
+  // Per column: the first record placed there (for the variant check).
+  std::vector<const RunRecord*> first_in_column(n, nullptr);
+  for (const RunRecord& r : runs) {
+    if (r.task != table.task)
+      throw InputError(r.path, "task",
+                       "is a '" + r.task + "' record; Table " + table.id + " shows '" + table.task + "' runs");
+    auto row_it = std::find_if(rows.begin(), rows.end(), [&](const RunRow& x) { return x.label == r.label; });
+    if (row_it == rows.end()) {
+      rows.push_back({r.label, std::vector<RunCell>(n), {}});
+      row_it = rows.end() - 1;
+    }
+    row_it->records.push_back(&r);
+    bool placed = false;
+    for (std::size_t j = 0; j < n; ++j) {
+      const PaperColumn& c = table.column(j);
+      if (!column_takes(c, r)) continue;
+      placed = true;
+      for (const RunRecord* other : row_it->records)
+        if (other != &r && column_takes(c, *other))
+          throw InputError(r.path, "label " + r.label,
+                           "fills column '" + c.name + "' of Table " + table.id + " that " + other->path +
+                               " (same label) already fills; give the runs different --label values");
+      if (const RunRecord* f = first_in_column[j]) {
+        if (metric_variant(*f) != metric_variant(r))
+          throw InputError(r.path, "signature",
+                           "Table " + table.id + " column '" + c.name + "': refusing to put runs with different "
+                           "metric variants in one column:\n  " + f->path + ": " + metric_variant(*f) + "\n  " +
+                           r.path + ": " + metric_variant(r));
+      } else {
+        first_in_column[j] = &r;
+      }
+      RunCell& cell = row_it->cells[j];
+      double v;
+      if (r.metric(c.metric, v) && std::isfinite(v)) {
+        const double scaled = paper.is_percent(c.metric) ? v * 100.0 : v;
+        cell.text = fmt::format("{:.1f}", scaled);
+        cell.shown = std::strtod(cell.text.c_str(), nullptr);
+        cell.present = true;
+      } else {
+        cell.text = "n/a";
+      }
+    }
+    if (!placed)
+      throw InputError(r.path, "dataset/split",
+                       "'" + r.dataset + "' split '" + r.split + "' matches no column of Table " + table.id);
+  }
+  return rows;
+}
+
+std::string delta_row_for(const PaperTable& table, const std::string& label, const std::string& override_row) {
+  if (!override_row.empty()) return table.row(override_row).name;
+  const std::string l = lower(label);
+  for (const auto& rule : table.delta_rules)
+    if (l.find(lower(rule.label_contains)) != std::string::npos) return rule.row;
+  return table.delta_default_row;
+}
+
+namespace {
+
+struct Line {
+  std::string name;
+  std::vector<std::string> cells;  // printed, with <b>…</b> for bold
+  bool published = false;
+};
+
+std::string latex_escape(const std::string& s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (s.compare(i, 3, "\xE2\x80\xA0") == 0) {  // † 
+      out += "\\textsuperscript{\\dag}";
+      i += 2;
+    } else if (s.compare(i, 2, "\xC3\x97") == 0) {  // ×
+      out += "$\\times$";
+      i += 1;
+    } else if (s.compare(i, 2, "\xCE\x94") == 0) {  // Δ
+      out += "$\\Delta$";
+      i += 1;
+    } else if (c == '\\') {
+      out += "\\textbackslash{}";
+    } else if (c == '&' || c == '%' || c == '$' || c == '#' || c == '_' || c == '{' || c == '}') {
+      out += '\\';
+      out += c;
+    } else if (c == '~') {
+      out += "\\textasciitilde{}";
+    } else if (c == '^') {
+      out += "\\textasciicircum{}";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string latex_cell(const std::string& cell) {
+  return cell_is_bold(cell) ? "\\textbf{" + latex_escape(cell_text(cell)) + "}" : latex_escape(cell);
+}
+
+// Display width of UTF-8 text (code points).
+std::size_t text_width(const std::string& s) {
+  std::size_t w = 0;
+  for (unsigned char c : s) w += (c & 0xC0) != 0x80;
+  return w;
+}
+
+std::string md_row(const std::vector<std::string>& cells, const std::vector<std::size_t>& width) {
+  std::string s = "|";
+  for (std::size_t j = 0; j < cells.size(); ++j)
+    s += " " + cells[j] + std::string(width[j] - std::min(width[j], text_width(cells[j])), ' ') + " |";
+  return s + "\n";
+}
+
+}  // namespace
+
+std::string render_table(const PaperTable& table, const PaperTables& paper, const std::vector<RunRecord>& runs,
+                         const TableOptions& opt) {
+  const std::size_t n = table.num_columns();
+  const bool with_paper = opt.with_paper || runs.empty();
+  std::vector<RunRow> run_rows = place_runs(table, paper, runs);
+
+  // Bold for run cells: strictly greater than every other shown row's printed value in that column.
+  std::vector<Line> lines;
+  if (with_paper)
+    for (const auto& r : table.rows) lines.push_back({r.name, r.cells, true});
+  std::vector<std::string> notes;
+  for (std::size_t k = 0; k < run_rows.size(); ++k) {
+    const RunRow& rr = run_rows[k];
+    Line line{rr.label, {}, false};
+    for (std::size_t j = 0; j < n; ++j) {
+      const RunCell& c = rr.cells[j];
+      if (!c.present) {
+        line.cells.push_back(c.text.empty() ? "-" : c.text);
+        continue;
+      }
+      bool best = true;
+      if (with_paper)
+        for (const auto& pr : table.rows) {
+          double v;
+          if (parse_cell(pr.cells[j], v) && !(c.shown > v)) best = false;
+        }
+      for (std::size_t o = 0; o < run_rows.size(); ++o)
+        if (o != k && run_rows[o].cells[j].present && !(c.shown > run_rows[o].cells[j].shown)) best = false;
+      line.cells.push_back(best ? "<b>" + c.text + "</b>" : c.text);
+    }
+    lines.push_back(line);
+    if (opt.delta_vs_paper) {
+      const std::string ref_name = delta_row_for(table, rr.label, opt.delta_row);
+      const PaperRow& ref = table.row(ref_name);
+      Line d{"\xCE\x94 " + rr.label + " vs " + ref.name, {}, false};
+      for (std::size_t j = 0; j < n; ++j) {
+        double pv;
+        if (rr.cells[j].present && parse_cell(ref.cells[j], pv)) {
+          double diff = rr.cells[j].shown - pv;
+          if (std::fabs(diff) < 0.05) diff = 0.0;  // printed values agree
+          d.cells.push_back(fmt::format("{:+.1f}", diff));
+        } else {
+          d.cells.push_back("-");
+        }
+      }
+      lines.push_back(d);
+    }
+  }
+
+  // Notes: published source, each run's signature, SPICE-style note.
+  if (with_paper) notes.push_back("Published rows: " + paper.source + ".");
+  std::vector<std::string> pct;
+  for (const auto& g : table.groups)
+    for (const auto& c : g.columns)
+      if (paper.is_percent(c.metric) && std::find(pct.begin(), pct.end(), c.metric) == pct.end()) pct.push_back(c.metric);
+  if (!run_rows.empty() && !pct.empty()) {
+    std::string p;
+    for (const auto& m : pct) p += (p.empty() ? "" : ", ") + m;
+    notes.push_back("Run values: " + p + " ×100, one decimal; bold = better than every other row of the column.");
+  }
+  for (const RunRow& rr : run_rows)
+    for (const RunRecord* r : rr.records)
+      notes.push_back(fmt::format("{}: {} {} split {} ({}); metric variants: {}; {}", rr.label, r->task, r->dataset,
+                                  r->split, r->path, metric_variant(*r), r->tool_version));
+  for (std::size_t j = 0; j < n; ++j) {
+    const PaperColumn& c = table.column(j);
+    if (c.metric != "SPICE" || !with_paper) continue;
+    for (const RunRow& rr : run_rows) {
+      if (!rr.cells[j].present) continue;
+      std::string how;
+      for (const RunRecord* r : rr.records)
+        if (column_takes(c, *r)) how = r->signature_value("spice");
+      notes.push_back("SPICE of " + rr.label + " (" + c.name + " column) is " +
+                      (how.empty() ? std::string("glamm-eval's SPICE-style score") : how) +
+                      ", shown beside the paper's SPICE (official SPICE 1.0 jar); not an exact equivalent.");
+    }
+  }
+
+  std::string out;
+  if (opt.format == TableFormat::kMarkdown) {
+    std::vector<std::vector<std::string>> grid;
+    std::vector<std::string> h1{table.row_header}, h2{""};
+    for (const auto& g : table.groups)
+      for (std::size_t c = 0; c < g.columns.size(); ++c) {
+        h1.push_back(c == 0 ? g.name : "");
+        h2.push_back(g.columns[c].name);
+      }
+    grid.push_back(h1);
+    grid.push_back(h2);
+    for (const auto& l : lines) {
+      std::vector<std::string> row{l.name};
+      row.insert(row.end(), l.cells.begin(), l.cells.end());
+      grid.push_back(row);
+    }
+    std::vector<std::size_t> width(n + 1, 3);
+    for (const auto& row : grid)
+      for (std::size_t j = 0; j < row.size(); ++j) width[j] = std::max(width[j], text_width(row[j]));
+    out += md_row(grid[0], width);
+    std::vector<std::string> sep;
+    for (std::size_t j = 0; j <= n; ++j) sep.push_back(std::string(width[j], '-'));
+    out += md_row(sep, width);
+    for (std::size_t i = 1; i < grid.size(); ++i) out += md_row(grid[i], width);
+    out += "\nTable " + table.id + ". " + table.caption + "\n";
+    if (!notes.empty()) {
+      out += "\nNotes:\n";
+      for (const auto& s : notes) out += "- " + s + "\n";
+    }
+    return out;
+  }
+
+  // LaTeX (booktabs).
+  out += "% Table " + table.id + " (glamm-eval table); needs \\usepackage{booktabs}\n";
+  out += "\\begin{table}[t]\n\\centering\n\\begin{tabular}{l";
+  for (const auto& g : table.groups) out += std::string(g.columns.size(), 'c');
+  out += "}\n\\toprule\n" + latex_escape(table.row_header);
+  std::string rules;
+  std::size_t col = 2;
+  for (const auto& g : table.groups) {
+    const std::size_t w = g.columns.size();
+    out += " & \\multicolumn{" + std::to_string(w) + "}{c}{" + latex_escape(g.name) + "}";
+    rules += fmt::format("\\cmidrule(lr){{{}-{}}}", col, col + w - 1);
+    col += w;
+  }
+  out += " \\\\\n" + rules + "\n";
+  for (const auto& g : table.groups)
+    for (const auto& c : g.columns) out += " & " + latex_escape(c.name);
+  out += " \\\\\n\\midrule\n";
+  bool prev_published = true;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    const Line& l = lines[i];
+    if (i > 0 && prev_published && !l.published) out += "\\midrule\n";
+    prev_published = l.published;
+    out += latex_escape(l.name);
+    for (const auto& c : l.cells) out += " & " + latex_cell(c);
+    out += " \\\\\n";
+  }
+  out += "\\bottomrule\n\\end{tabular}\n";
+  if (!notes.empty()) {
+    out += "\\par\\smallskip{\\footnotesize\n";
+    for (const auto& s : notes) out += latex_escape(s) + "\\par\n";
+    out += "}\n";
+  }
+  out += "\\caption{" + latex_escape(table.caption) + "}\n\\label{tab:glamm-" + table.id + "}\n\\end{table}\n";
+  return out;
+}
+
+}  // namespace glamm::reports

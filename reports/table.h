@@ -1,0 +1,53 @@
+// `glamm-eval table`: a paper table (Tables 3–6) in Markdown or LaTeX, with runs as rows beside the
+// published ones, per-cell deltas to the matching paper row, and a footnote with every run's signature.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "reports/paper_tables.h"
+#include "reports/record.h"
+
+namespace glamm::reports {
+
+enum class TableFormat { kMarkdown, kLatex };
+
+struct TableOptions {
+  TableFormat format = TableFormat::kMarkdown;
+  bool with_paper = false;      ///< include the published rows (implied when no runs are given)
+  bool delta_vs_paper = false;  ///< add a Δ row per run: run − matching paper row, per cell
+  std::string delta_row;        ///< paper row to subtract; "" = the table's rule (Table 5: FT for RegCap labels)
+};
+
+/// One rendered cell of a run row.
+struct RunCell {
+  bool present = false;
+  double shown = 0;   ///< value as printed (×100 for percentage-like metrics, rounded to one decimal)
+  std::string text;   ///< printed text (without bold)
+};
+
+/// A run row: the label and its cells (one per table column), plus the records that filled it.
+struct RunRow {
+  std::string label;
+  std::vector<RunCell> cells;
+  std::vector<const RunRecord*> records;
+};
+
+/// Place `runs` into `table`'s columns: one row per label (first-appearance order); a record fills the columns
+/// whose dataset/split it matches. Throws InputError when a record is of another task than the table's, matches
+/// no column, two records of one label fill the same column, or two runs in one column have different metric
+/// variants (metric_variant; the check names both records and both variants).
+std::vector<RunRow> place_runs(const PaperTable& table, const PaperTables& paper, const std::vector<RunRecord>& runs);
+
+/// The paper row `--delta-vs-paper` subtracts for a run labelled `label` (see PaperTable::delta_rules).
+std::string delta_row_for(const PaperTable& table, const std::string& label, const std::string& override_row);
+
+/// Render the table. Published cells keep the printed strings and bold marks (<b>…</b> in Markdown, \textbf in
+/// LaTeX); run cells are bold when their printed value is strictly greater than every other row's in the column.
+/// Markdown follows the paper's layout: group header line, separator, column-name line, rows, then the caption
+/// and the notes (signatures, SPICE note). LaTeX is a booktabs `table` (needs \usepackage{booktabs}).
+/// Throws as place_runs.
+std::string render_table(const PaperTable& table, const PaperTables& paper, const std::vector<RunRecord>& runs,
+                         const TableOptions& opt);
+
+}  // namespace glamm::reports
