@@ -2,6 +2,7 @@
 #include "metrics/ptb/ptb_lexer.h"
 
 #include <stdexcept>
+#include <unordered_set>
 
 namespace glamm::ptb::detail {
 
@@ -166,12 +167,22 @@ size_t PtbLexer::scan(std::u16string_view text, size_t from, size_t stop, TokenL
   size_t pos = from;
   const size_t n = text.size();
   Out& arena = out.arena;
+  // Reps' memo for linear-time maximal munch: (state, position) pairs from which the DFA is known to reach no
+  // accepting state. Recorded only after long fruitless runs (e.g. "a,a,a,..." where the e-mail pattern scans to
+  // the end each time), so ordinary text never pays for it.
+  constexpr size_t kRecordAfter = 16;
+  std::vector<uint8_t> marked;  // per position from `from`: some failing pair recorded there
+  std::unordered_set<uint64_t> failed;
+  std::vector<uint64_t> trail;
+  auto key = [](int state, size_t p) { return (static_cast<uint64_t>(p) << 20) | static_cast<uint64_t>(state); };
   while (pos < stop && pos < n) {
     // Longest match; the DFA's accept value is the earliest rule among those matching that length.
     int state = Dfa::kStart;
     int rule = -1;
     size_t end = pos;
+    trail.clear();
     for (size_t p = pos; p < n;) {
+      if (!marked.empty() && marked[p - from] && failed.count(key(state, p))) break;
       state = main_.step(state, cmap_[text[p]]);
       if (state < 0) break;
       ++p;
@@ -179,6 +190,16 @@ size_t PtbLexer::scan(std::u16string_view text, size_t from, size_t stop, TokenL
       if (a >= 0) {
         rule = a;
         end = p;
+        trail.clear();
+      } else {
+        trail.push_back(key(state, p));
+      }
+    }
+    if (trail.size() > kRecordAfter) {
+      if (marked.empty()) marked.assign(n - from + 1, 0);
+      for (uint64_t k : trail) {
+        failed.insert(k);
+        marked[static_cast<size_t>(k >> 20) - from] = 1;
       }
     }
     if (rule < 0) throw std::logic_error("PTB lexer: no rule matched");

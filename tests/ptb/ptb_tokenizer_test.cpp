@@ -224,16 +224,34 @@ TEST(PtbTokenize, LongCaptionsScaleLinearly) {
   std::string dots;
   for (int i = 0; i < 50000; ++i) dots += "a.";
   std::string spaces = "U.S." + std::string(100000, ' ') + "The";
+  // Inputs where a pattern (e-mail, URL, SGML) scans to the end of the caption at every position before failing:
+  // quadratic in a plain maximal-munch scanner (CoreNLP included), linear here.
+  std::string commas, emoji, tags, want_commas, want_tags;
+  for (int i = 0; i < 50000; ++i) {
+    commas += "a,";
+    want_commas += i ? " a ," : "a ,";
+  }
+  for (int i = 0; i < 50000; ++i) emoji += "\U0001F600";
+  for (int i = 0; i < 33333; ++i) {
+    tags += "<!a";
+    want_tags += i ? " < ! a" : "< ! a";
+  }
   auto t0 = std::chrono::steady_clock::now();
   std::string w = tokenize_line(words);
   std::string l = tokenize_line(letters);
   std::string d = tokenize_line(dots);
   std::string s = tokenize_line(spaces);
+  std::string c = tokenize_line(commas);
+  std::string e = tokenize_line(emoji);
+  std::string g = tokenize_line(tags);
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   EXPECT_EQ(w.substr(0, 44), "a man 's dog -lrb- maybe 5 -rrb- is n't happ");
   EXPECT_EQ(l, letters);
   EXPECT_EQ(d, dots);               // one acronym-with-period token
   EXPECT_EQ(s, "u.s. the");         // the acronym look-ahead needs a space after "The"; none at the end
+  EXPECT_EQ(c, want_commas);
+  EXPECT_EQ(e, "");
+  EXPECT_EQ(g, want_tags);
   EXPECT_LT(secs, 2.0) << "100k-character captions took " << secs << " s";
 }
 
