@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <future>
 #include <optional>
 
 #include "common/error.h"
@@ -99,21 +100,18 @@ EvalCapResult score_tokenized(std::vector<ImageId> image_ids, std::vector<std::v
   out.per_image.resize(n);
   for (std::size_t i = 0; i < n; ++i) out.per_image[i].image_id = image_ids[i];
 
-  // BLEU and CIDEr-D share the n-gram counts (both split with str.split()).
+  // BLEU and CIDEr-D share the n-gram counts (both split with str.split()). Counting is serial, so when METEOR
+  // runs it is done on its own thread meanwhile (results are identical either way).
+  std::future<NgramCorpus> cooking;
   std::optional<NgramCorpus> corpus;
-  if (opt.metrics.bleu || opt.metrics.cider) corpus = cook_corpus(hyps_tokenized, refs_tokenized);
-
-  if (opt.metrics.bleu) {
-    say(opt, "computing Bleu score...");
-    BleuResult b = bleu_score(*corpus, threads);
-    for (std::size_t i = 0; i < n; ++i) {
-      out.per_image[i].bleu = b.per_image[i];
-      out.per_image[i].bleu_counts = b.per_image_counts[i];
-    }
-    out.bleu_total = b.total;
-    out.bleu_ratio = b.ratio;
-    for (int k = 0; k < kMaxNgram; ++k) out.metrics.emplace_back("Bleu_" + std::to_string(k + 1), b.corpus[k]);
+  if (opt.metrics.bleu || opt.metrics.cider) {
+    if (opt.metrics.meteor && threads > 1)
+      cooking = std::async(std::launch::async, [&] { return cook_corpus(hyps_tokenized, refs_tokenized); });
+    else
+      corpus = cook_corpus(hyps_tokenized, refs_tokenized);
   }
+
+  std::vector<std::pair<std::string, double>> meteor_metric;
   if (opt.metrics.meteor) {
     say(opt, "computing METEOR score...");
     const meteor::Scorer& scorer = *opt.meteor;
@@ -127,8 +125,22 @@ EvalCapResult score_tokenized(std::vector<ImageId> image_ids, std::vector<std::v
           out.per_image[i].meteor = scorer.score(stats[i]);
         },
         4);
-    out.metrics.emplace_back("METEOR", scorer.corpus_score(stats));
+    meteor_metric.emplace_back("METEOR", scorer.corpus_score(stats));
   }
+  if (cooking.valid()) corpus = cooking.get();
+
+  if (opt.metrics.bleu) {
+    say(opt, "computing Bleu score...");
+    BleuResult b = bleu_score(*corpus, threads);
+    for (std::size_t i = 0; i < n; ++i) {
+      out.per_image[i].bleu = b.per_image[i];
+      out.per_image[i].bleu_counts = b.per_image_counts[i];
+    }
+    out.bleu_total = b.total;
+    out.bleu_ratio = b.ratio;
+    for (int k = 0; k < kMaxNgram; ++k) out.metrics.emplace_back("Bleu_" + std::to_string(k + 1), b.corpus[k]);
+  }
+  out.metrics.insert(out.metrics.end(), meteor_metric.begin(), meteor_metric.end());
   if (opt.metrics.rouge) {
     say(opt, "computing Rouge score...");
     RougeResult r = rouge_score(hyps_tokenized, refs_tokenized, threads);
