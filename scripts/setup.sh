@@ -9,7 +9,7 @@ PACKAGES=(
   nlohmann-json3-dev libfmt-dev libcli11-dev libsimdjson-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libstemmer-dev libutf8proc-dev libzip-dev zlib1g-dev libssl-dev
-  wordnet-base
+  wordnet-base liblink-grammar-dev link-grammar-dictionaries-en
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
   chromium
   libtorch-dev
