@@ -1,0 +1,99 @@
+// Shared caption-task steps (see caption_task.h). No metric math: everything goes through caption::evaluate.
+#include "eval/caption_task.h"
+
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "common/error.h"
+
+namespace glamm::cli {
+
+void add_caption_task_options(CLI::App* sub, CaptionTaskOptions& o, const std::string& pred_help) {
+  sub->add_option("--pred", o.pred, pred_help)->required();
+  sub->add_flag("--allow-missing", o.allow_missing,
+                "Score samples without a prediction as empty captions (counted and printed) instead of failing");
+  sub->add_flag("--only-present", o.only_present,
+                "Score only the samples that have a prediction, as GLaMM's script silently does (named in the "
+                "output and the signature)");
+  sub->add_option("--meteor-resources", o.meteor_resources,
+                  "METEOR resources: folder with english.{synsets,exceptions,words,prefixes} or meteor-1.5.jar");
+  sub->add_option("--meteor-paraphrase", o.meteor_paraphrase,
+                  "METEOR paraphrase table (paraphrase-en.gz); '-' turns the paraphrase module off");
+  add_common_options(sub, o.common,
+                     "Treat line-break characters inside a caption as spaces (pycocoevalcap lets them shift later "
+                     "captions onto the wrong image, caption-metrics spec §3.3)");
+}
+
+datasets::Coverage coverage_of(const CaptionTaskOptions& o) {
+  if (o.allow_missing && o.only_present)
+    throw InputError("", "--allow-missing", "use --allow-missing or --only-present, not both");
+  if (o.allow_missing) return datasets::Coverage::kAllowMissing;
+  if (o.only_present) return datasets::Coverage::kOnlyPresent;
+  return datasets::Coverage::kComplete;
+}
+
+caption::EvalCapResult score_captions(const caption::EvalCapInput& input, const CaptionTaskOptions& o,
+                                      const MeteorSetup& met, Progress& progress, std::vector<std::string>& warnings) {
+  caption::EvalCapOptions opt;
+  opt.line_breaks = o.common.strict ? ptb::LineBreakMode::kStrict : ptb::LineBreakMode::kReference;
+  opt.meteor = met.scorer.get();
+  opt.threads = resolve_threads(o.common);
+  opt.progress = [&progress](const std::string& m) { progress.note(m); };
+  caption::EvalCapResult ev = caption::evaluate(input, opt);
+  warnings.insert(warnings.end(), ev.warnings.begin(), ev.warnings.end());
+  return ev;
+}
+
+nlohmann::json per_sample_json(const caption::EvalCapResult& ev, const datasets::Pairing& pairing) {
+  nlohmann::json per = nlohmann::json::array();
+  for (std::size_t i = 0; i < ev.per_image.size(); ++i) {
+    const caption::ImageEval& im = ev.per_image[i];
+    nlohmann::json s;
+    s["image_id"] = im.image_id.is_string ? nlohmann::json(im.image_id.text) : nlohmann::json(im.image_id.number);
+    s["predicted"] = pairing.predicted.at(i);
+    for (int k = 0; k < caption::kMaxNgram; ++k) s["Bleu_" + std::to_string(k + 1)] = im.bleu[k];
+    s["METEOR"] = im.meteor;
+    s["ROUGE_L"] = im.rouge_l;
+    s["CIDEr"] = im.cider;
+    s["bleu_counts"] = {{"testlen", im.bleu_counts.testlen}, {"reflen", im.bleu_counts.reflen},
+                        {"guess", im.bleu_counts.guess}, {"correct", im.bleu_counts.correct}};
+    s["meteor_stats"] = im.meteor_stats.v;
+    s["caption_tokenized"] = ev.hyps_tokenized.at(i);
+    per.push_back(std::move(s));
+  }
+  return per;
+}
+
+void sign_captions(Signature& sig, const CaptionTaskOptions& o, const MeteorSetup& met) {
+  sig.set("reference", "pycocoevalcap-1.2(salaniz@ad63453)");
+  sig.set("tokenizer", std::string("ptb-corenlp-3.4.1+pycocoevalcap-filter:") +
+                           (o.common.strict ? "strict" : "reference"));
+  sign_meteor(sig, met);
+  sig.set("coverage", o.only_present ? "only-present" : o.allow_missing ? "allow-missing" : "complete");
+  sig.set("strict", o.common.strict ? "on(line_breaks_as_spaces)" : "off");
+  sig.set("version", tool_version());
+}
+
+void print_caption_metrics(const caption::EvalCapResult& ev, const std::string& prefix) {
+  for (const auto& [name, value] : ev.metrics) std::cout << fmt::format("{}{}: {:0.3f}\n", prefix, name, value);
+}
+
+void note_coverage(const datasets::Pairing& p, const CaptionTaskOptions& o, Result& r,
+                   std::vector<std::string>& warnings) {
+  r.details["num_missing"] = p.missing.size();
+  r.details["num_predictions_outside_split"] = p.outside.size();
+  if (!p.missing.empty())
+    warnings.push_back(o.only_present
+                           ? fmt::format("{} sample(s) without a prediction left out (--only-present): the score "
+                                         "covers only part of the set",
+                                         p.missing.size())
+                           : fmt::format("{} sample(s) without a prediction scored as empty captions "
+                                         "(--allow-missing)",
+                                         p.missing.size()));
+  if (!p.outside.empty())
+    warnings.push_back(fmt::format("{} prediction(s) are for images outside the evaluated split: ignored",
+                                   p.outside.size()));
+}
+
+}  // namespace glamm::cli
