@@ -40,6 +40,38 @@ struct RunCursor {
   bool exhausted() const { return left == 0 && next >= m; }
 };
 
+/// The rleIou two-pointer walk: pixels in both (inter) and in either (uni). Same steps as the C loop (one run
+/// loaded per side per iteration, stop when both current runs are empty), with branch-free accumulation.
+void walk_intersection_union(const Rle& da, const Rle& db, uint64_t& inter, uint64_t& uni) {
+  const uint32_t* A = da.counts.data();
+  const uint32_t* B = db.counts.data();
+  const size_t ka = da.counts.size(), kb = db.counts.size();
+  uint32_t ca = ka ? A[0] : 0, cb = kb ? B[0] : 0;
+  size_t ia = 1, ib = 1;
+  uint32_t va = 0, vb = 0;  // 0 or 1
+  uint64_t i = 0, u = 0;
+  for (;;) {
+    const uint32_t c = std::min(ca, cb);
+    u += uint64_t{c} & (0 - uint64_t{va | vb});
+    i += uint64_t{c} & (0 - uint64_t{va & vb});
+    ca -= c;
+    if (ca == 0 && ia < ka) {
+      ca = A[ia++];
+      va ^= 1;
+    }
+    cb -= c;
+    if (cb == 0 && ib < kb) {
+      cb = B[ib++];
+      vb ^= 1;
+    }
+    if ((ca | cb) == 0) break;  // C: ct == 0
+    // Invalid inputs whose sums differ: one side has nothing left and the other cannot advance (C loops forever).
+    if (c == 0 && ((ca == 0 && ia >= ka) || (cb == 0 && ib >= kb))) break;
+  }
+  inter = i;
+  uni = u;
+}
+
 }  // namespace
 
 Rle encode(const uint8_t* mask_colmajor, uint32_t h, uint32_t w) {
@@ -176,18 +208,18 @@ Rle canonical(const Rle& r) {
   return out;
 }
 
-void bbox_iou(const std::vector<Box>& dt, const std::vector<Box>& gt, const std::vector<uint8_t>& iscrowd,
-              double* out) {
-  if (iscrowd.size() != gt.size()) throw std::invalid_argument("bbox_iou: iscrowd must have one entry per gt");
-  const size_t n = gt.size();
-  for (size_t g = 0; g < n; ++g) {
+namespace {
+
+/// bbIou over raw arrays (out row-major, dt_n × gt_n).
+void bbox_iou_raw(const Box* dt, size_t dt_n, const Box* gt, size_t gt_n, const uint8_t* iscrowd, double* out) {
+  for (size_t g = 0; g < gt_n; ++g) {
     const Box& G = gt[g];
     const double ga = G[2] * G[3];
     const bool crowd = iscrowd[g] != 0;
-    for (size_t d = 0; d < dt.size(); ++d) {
+    for (size_t d = 0; d < dt_n; ++d) {
       const Box& D = dt[d];
       const double da = D[2] * D[3];
-      double& o = out[d * n + g];
+      double& o = out[d * gt_n + g];
       o = 0;
       const double iw = std::fmin(D[2] + D[0], G[2] + G[0]) - std::fmax(D[0], G[0]);
       if (iw <= 0) continue;
@@ -200,38 +232,32 @@ void bbox_iou(const std::vector<Box>& dt, const std::vector<Box>& gt, const std:
   }
 }
 
-void iou(const std::vector<Rle>& dt, const std::vector<Rle>& gt, const std::vector<uint8_t>& iscrowd, double* out) {
-  if (iscrowd.size() != gt.size()) throw std::invalid_argument("iou: iscrowd must have one entry per gt");
-  if (dt.empty() || gt.empty()) return;
-  std::vector<Box> db(dt.size()), gb(gt.size());
-  for (size_t d = 0; d < dt.size(); ++d) db[d] = to_bbox(dt[d]);
-  for (size_t g = 0; g < gt.size(); ++g) gb[g] = to_bbox(gt[g]);
-  bbox_iou(db, gb, iscrowd, out);
-  const size_t n = gt.size();
-  for (size_t d = 0; d < dt.size(); ++d) {
-    for (size_t g = 0; g < n; ++g) {
-      double& o = out[d * n + g];
+}  // namespace
+
+void bbox_iou(const std::vector<Box>& dt, const std::vector<Box>& gt, const std::vector<uint8_t>& iscrowd,
+              double* out) {
+  if (iscrowd.size() != gt.size()) throw std::invalid_argument("bbox_iou: iscrowd must have one entry per gt");
+  bbox_iou_raw(dt.data(), dt.size(), gt.data(), gt.size(), iscrowd.data(), out);
+}
+
+void iou(const Rle* const* dt, size_t dt_n, const Rle* const* gt, size_t gt_n, const uint8_t* iscrowd, double* out) {
+  if (dt_n == 0 || gt_n == 0) return;
+  std::vector<Box> db(dt_n), gb(gt_n);
+  for (size_t d = 0; d < dt_n; ++d) db[d] = to_bbox(*dt[d]);
+  for (size_t g = 0; g < gt_n; ++g) gb[g] = to_bbox(*gt[g]);
+  bbox_iou_raw(db.data(), dt_n, gb.data(), gt_n, iscrowd, out);
+  for (size_t d = 0; d < dt_n; ++d) {
+    for (size_t g = 0; g < gt_n; ++g) {
+      double& o = out[d * gt_n + g];
       if (!(o > 0)) continue;
-      const Rle& D = dt[d];
-      const Rle& G = gt[g];
+      const Rle& D = *dt[d];
+      const Rle& G = *gt[g];
       if (D.h != G.h || D.w != G.w) {
         o = -1;
         continue;
       }
-      RunCursor a(D), b(G);
       uint64_t inter = 0, uni = 0;
-      for (;;) {
-        const uint32_t c = std::min(a.left, b.left);
-        if (a.value || b.value) {
-          uni += c;
-          if (a.value && b.value) inter += c;
-        }
-        a.consume(c);
-        b.consume(c);
-        if (a.left == 0 && b.left == 0) break;  // C: ct == 0
-        // Invalid inputs whose sums differ: stop when one side has nothing left (C loops forever).
-        if (c == 0 && ((a.exhausted() && b.left > 0) || (b.exhausted() && a.left > 0))) break;
-      }
+      walk_intersection_union(D, G, inter, uni);
       if (inter == 0) {
         o = 0;
       } else {
@@ -240,6 +266,14 @@ void iou(const std::vector<Rle>& dt, const std::vector<Rle>& gt, const std::vect
       }
     }
   }
+}
+
+void iou(const std::vector<Rle>& dt, const std::vector<Rle>& gt, const std::vector<uint8_t>& iscrowd, double* out) {
+  if (iscrowd.size() != gt.size()) throw std::invalid_argument("iou: iscrowd must have one entry per gt");
+  std::vector<const Rle*> dp(dt.size()), gp(gt.size());
+  for (size_t d = 0; d < dt.size(); ++d) dp[d] = &dt[d];
+  for (size_t g = 0; g < gt.size(); ++g) gp[g] = &gt[g];
+  iou(dp.data(), dp.size(), gp.data(), gp.size(), iscrowd.data(), out);
 }
 
 }  // namespace glamm::mask

@@ -100,6 +100,11 @@ Rle from_string(std::string_view s, uint32_t h, uint32_t w);
 /// gt.size() (2.0.6 asserts the same).
 void iou(const std::vector<Rle>& dt, const std::vector<Rle>& gt, const std::vector<uint8_t>& iscrowd, double* out);
 
+/// rleIou over pointers, so that callers holding RLEs elsewhere need not copy them: dt[0..dt_n) and gt[0..gt_n)
+/// point to the RLEs, iscrowd has gt_n entries (may be null when gt_n == 0), out has dt_n*gt_n doubles written
+/// row-major as above. Same results as the vector form.
+void iou(const Rle* const* dt, size_t dt_n, const Rle* const* gt, size_t gt_n, const uint8_t* iscrowd, double* out);
+
 /// bbIou: the same for [x, y, w, h] boxes, row-major out[d * gt.size() + g]: intersection / union of the box
 /// areas, 0 when they do not overlap (touching edges included); crowd: intersection over the detection box area.
 /// Throws std::invalid_argument when iscrowd.size() != gt.size().

@@ -193,6 +193,18 @@ TEST(RleIou, OutputIsDetectionMajor) {
   EXPECT_EQ(o, (std::vector<double>{0.5, 0, 1, 0, 0, 1}));
 }
 
+TEST(RleIou, PointerFormMatchesVectorForm) {
+  const Rle a = rle_of({"1000"}), b = rle_of({"1100"}), c = rle_of({"0011"});
+  const Rle* dt[] = {&a, &b, &c};
+  const Rle* gt[] = {&b, &c};
+  const uint8_t crowd[] = {1, 0};
+  std::vector<double> o(6, -5), v(6, -5);
+  iou(dt, 3, gt, 2, crowd, o.data());
+  iou({a, b, c}, {b, c}, {1, 0}, v.data());
+  EXPECT_EQ(o, v);
+  EXPECT_EQ(o, (std::vector<double>{1, 0, 1, 0, 0, 1}));  // crowd column: |a∩b| / |a| = 1
+}
+
 TEST(RleIou, EmptyVsEmptyIsZeroNotNan) {
   const Rle e{2, 2, {4}};
   double o = -5;
