@@ -94,6 +94,7 @@ CocoSample builtin_coco_sample() {
       double r = 4 * std::exp(rng.range(0, std::log(45.0 / 4)));
       Ellipse e{rng.range(r, kW - r), rng.range(std::min(r, kH / 2.0), kH - std::min(r, kH / 2.0)), r * rng.range(0.8, 1.6),
                 r * rng.range(0.6, 1.0)};
+      if ((img == 6 || img == 11) && j == 0) e = {80, 60, 70, 50};  // two large objects (> 96^2 px)
       mask::Rle rle = ellipse_rle(e);
       nlohmann::json ann = {{"id", ann_id++}, {"image_id", img}, {"category_id", cat}, {"iscrowd", 0}};
       if (j % 3 == 0) {  // polygon, area from the polygon (differs from the pixel count, as in COCO)
