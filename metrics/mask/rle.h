@@ -6,6 +6,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -46,8 +47,8 @@ std::vector<uint8_t> decode(const Rle& r);
 uint32_t area(const Rle& r);
 
 /// rleToBbox (2.0.6 behaviour, including the whole-height rule: a 1-run that crosses a column boundary makes the
-/// y-range [0, h-1]): [x, y, w, h] in whole pixels. counts.size() < 2 (empty) gives [0, 0, 0, 0]; the
-/// count list is cut to an even length (a trailing 0-run does not matter). Zero-length 1-runs are skipped; when every
+/// y-range [0, h-1]): [x, y, w, h] in whole pixels. counts.size() < 2 (empty) gives [0, 0, 0, 0]; the count
+/// list is cut to an even length (a trailing 0-run does not matter). Zero-length 1-runs are skipped; when every
 /// 1-run has length 0 (non-canonical, e.g. {0, 0, 12} on 4×3) the result is 2.0.6's uint32 wrap-around
 /// [w, h, 2^32+1-w, 2^32+1-h] (here [3, 4, 4294967294, 4294967293]), reproduced exactly.
 /// Throws RleError only for h == 0 with a non-empty 1-run (the C code divides by zero there).
@@ -60,7 +61,7 @@ Rle from_bbox(const Box& bb, uint32_t h, uint32_t w);
 /// rleFrPoly: even-odd scan conversion with 5× upsampling and C truncation; `xy` = x0,y0,x1,y1,... in pixels; an
 /// odd-length list drops its last number (as int(len/2) vertices). Pixel (x, y) is set when its centre lies
 /// inside, up to the 1/5-pixel quantisation; points outside the image are clipped as 2.0.6 does. Fewer than 3
-/// vertices give an empty mask (as 2.0.6). The result may contain zero runs exactly as 2.0.6's does.
+/// vertices give an empty mask (as 2.0.6). The result is canonical (only counts[0] may be 0), as 2.0.6's.
 /// Cost is linear in the perimeter measured in 1/5 pixels. Throws RleError for a non-finite coordinate, a
 /// coordinate with |5v + 0.5| >= 2^30 (C's int conversion would be undefined) or h*w > 2^32-1.
 Rle from_polygon(const std::vector<double>& xy, uint32_t h, uint32_t w);
@@ -68,9 +69,10 @@ Rle from_polygon(const std::vector<double>& xy, uint32_t h, uint32_t w);
 /// rleMerge: union (intersect = false) or intersection of n RLEs, folded left with the C code's two-pointer walk
 /// (canonical output for canonical inputs). Non-canonical inputs behave exactly as in 2.0.6: their zero-length
 /// runs can survive, and when both inputs reach a zero-length run at the same pixel the walk ends there, so the
-/// result covers fewer than h*w pixels (see canonical()). n = 0 → 0×0 empty RLE; n = 1 → copy; any size mismatch → {h = 0, w = 0, counts = {}}
-/// (serialised by pycocotools as {'size': [0, 0], 'counts': ''}). Inputs whose counts do not sum to h*w are
-/// invalid; the walk then stops when the shorter input ends (the C code would loop forever).
+/// result covers fewer than h*w pixels (see canonical()). n = 0 → 0×0 empty RLE; n = 1 → copy; any size
+/// mismatch → {h = 0, w = 0, counts = {}} (serialised by pycocotools as {'size': [0, 0], 'counts': ''}).
+/// Inputs whose counts do not sum to h*w are invalid; the walk then stops when the shorter input ends (the C code
+/// would loop forever).
 Rle merge(const std::vector<Rle>& rles, bool intersect);
 
 /// The canonical form of an RLE: zero-length runs after the first count removed by joining their neighbours
@@ -95,9 +97,9 @@ Rle from_string(std::string_view s, uint32_t h, uint32_t w);
 /// is empty). Pairs whose to_bbox boxes do not overlap (bbox_iou <= 0) get 0 without RLE work; a size mismatch
 /// with overlapping boxes gives -1; intersection 0 gives 0 (empty vs empty is 0, not NaN); crowd GT
 /// (iscrowd[g] != 0) uses the detection area as the union (|d∩g| / |d|). Two-pointer walk over the runs, no
-/// decode, no allocation beyond the two box lists. Non-canonical inputs give 2.0.6's result, including its early
-/// stop at a shared zero-length run (see canonical()). Throws std::invalid_argument when iscrowd.size() !=
-/// gt.size() (2.0.6 asserts the same).
+/// decode; allocates only the two box lists (and, in this vector form, two pointer lists). Non-canonical inputs
+/// give 2.0.6's result, including its early stop at a shared zero-length run (see canonical()). Throws
+/// std::invalid_argument when iscrowd.size() != gt.size() (2.0.6 asserts the same).
 void iou(const std::vector<Rle>& dt, const std::vector<Rle>& gt, const std::vector<uint8_t>& iscrowd, double* out);
 
 /// rleIou over pointers, so that callers holding RLEs elsewhere need not copy them: dt[0..dt_n) and gt[0..gt_n)

@@ -118,8 +118,8 @@ TEST(ToRle, EmptyListAndTooShortFirstPartAreErrors) {
 TEST(ToRle, ShortLaterPartsAddNothingByDefaultAndAreRejectedWhenStrict) {
   const std::vector<double> rect = {1, 1, 5, 1, 5, 4, 1, 4};
   const Rle alone = to_rle(Polygons{{rect}}, 6, 7);
-  for (const std::vector<double>& extra :
-       {std::vector<double>{}, std::vector<double>{2, 2}, std::vector<double>{0, 0, 6, 6}, std::vector<double>{0, 0, 6, 6, 1}}) {
+  const std::vector<std::vector<double>> extras = {{}, {2, 2}, {0, 0, 6, 6}, {0, 0, 6, 6, 1}};
+  for (const std::vector<double>& extra : extras) {
     const Segmentation seg = Polygons{{rect, extra}};
     EXPECT_EQ(to_rle(seg, 6, 7).counts, alone.counts) << extra.size() << " numbers";
     EXPECT_THROW(to_rle(seg, 6, 7, /*strict=*/true), RleError) << extra.size() << " numbers";

@@ -211,7 +211,12 @@ TEST(RleProperty, AxisAlignedRectanglePolygonsFollowThePixelCentreRule) {
     }
     const Rle r = from_polygon(xy, h, w);
     uint64_t sum = 0;
-    for (uint32_t c : r.counts) sum += c;
+    for (size_t i = 0; i < r.counts.size(); ++i) {
+      sum += r.counts[i];
+      if (i > 0) {
+        ASSERT_GT(r.counts[i], 0u) << "frPoly output not canonical at " << i;
+      }
+    }
     ASSERT_EQ(sum, uint64_t{h} * w);
     const uint32_t nx = centres_inside(x0, x1, w), ny = centres_inside(y0, y1, h);
     ASSERT_EQ(area(r), nx * ny) << "rect x [" << X0 << "," << X1 << "] y [" << Y0 << "," << Y1 << "] on " << h

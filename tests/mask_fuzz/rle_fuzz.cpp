@@ -116,7 +116,9 @@ TEST(RleFuzz, MutatedValidStringsIntoFromStringAndDecode) {
       case 1:
         if (!s.empty()) s.resize(rng() % s.size());
         break;
-      case 2: s.insert(s.begin() + static_cast<std::ptrdiff_t>(rng() % (s.size() + 1)), static_cast<char>('0' + rng() % 64)); break;
+      case 2:
+        s.insert(s.begin() + static_cast<std::ptrdiff_t>(rng() % (s.size() + 1)), static_cast<char>('0' + rng() % 64));
+        break;
       case 3:
         if (!s.empty()) s.erase(s.begin() + static_cast<std::ptrdiff_t>(rng() % s.size()));
         break;
@@ -172,6 +174,7 @@ TEST(RleFuzz, RandomPolygonsGiveValidRlesOrErrors) {
     try {
       const Rle r = from_polygon(xy, h, w);
       ASSERT_EQ(sum_of(r), uint64_t{h} * w);
+      ASSERT_EQ(canonical(r).counts, r.counts);  // frPoly output is canonical
       ASSERT_EQ(decode(r).size(), size_t{h} * w);
       to_bbox(r);
     } catch (const RleError&) {
