@@ -74,13 +74,12 @@ struct Aggregator::Impl {
     return x.empty() ? 0.0 : metrics::numpy_mean(x);
   }
 
-  double ap(const std::vector<std::size_t>& idx, bool at50) const {
+  mask::CocoAccumulation accumulate_over(const std::vector<std::size_t>& idx, mask::CocoEvaluation& e) const {
     // Images in np.unique order of their ids, repeats adjacent (draw order among equal ids).
     std::vector<std::size_t> order(idx);
     std::vector<std::size_t> rank(ids.size());
     for (std::size_t k = 0; k < ap_order.size(); ++k) rank[ap_order[k]] = k;
     std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return rank[a] < rank[b]; });
-    mask::CocoEvaluation e;
     e.params = ev.params;
     e.params.img_ids.assign(order.size(), mask::ImageId{int64_t{0}});
     e.eval_cat_ids = ev.eval_cat_ids;
@@ -88,7 +87,12 @@ struct Aggregator::Impl {
     for (std::size_t k = 0; k < order.size(); ++k) e.cell_slot[k] = slot_of[order[k]];
     // slot_evals are shared read-only data; copy the small vector of structs once per call.
     e.slot_evals = ev.slot_evals;
-    const mask::CocoAccumulation acc = mask::accumulate(e);
+    return mask::accumulate(e);
+  }
+
+  double ap(const std::vector<std::size_t>& idx, bool at50) const {
+    mask::CocoEvaluation e;
+    const mask::CocoAccumulation acc = accumulate_over(idx, e);
     mask::CocoSummaryItem item;
     item.ap = true;
     item.iou_thr = at50 ? 0.5 : -1;
@@ -288,6 +292,21 @@ bool Aggregator::sample_score(const std::string& metric, std::size_t i, double& 
   if (it == impl_->per_sample_scores.end() || i >= it->second.size()) return false;
   value = it->second[i];
   return true;
+}
+
+std::vector<double> Aggregator::precision_curve(double iou_thr) const {
+  const Impl& I = *impl_;
+  if (I.ev.slot_evals.empty()) return {};
+  std::vector<std::size_t> idx(size());
+  std::iota(idx.begin(), idx.end(), 0);
+  mask::CocoEvaluation e;
+  const mask::CocoAccumulation acc = I.accumulate_over(idx, e);
+  std::size_t t = 0;
+  while (t < e.params.iou_thrs.size() && std::fabs(e.params.iou_thrs[t] - iou_thr) > 1e-9) ++t;
+  if (t == e.params.iou_thrs.size()) return {};
+  std::vector<double> out(acc.R);
+  for (std::size_t r = 0; r < acc.R; ++r) out[r] = acc.precision_at(t, r, 0, 0, acc.M - 1);
+  return out;
 }
 
 }  // namespace glamm::reports

@@ -45,6 +45,11 @@ class Aggregator {
   /// their per-sample fields, cIoU → intersection/union, else the sample's field of that name. False when none.
   bool sample_score(const std::string& metric, std::size_t i, double& value) const;
 
+  /// COCOeval precision at the 101 recall thresholds (0, 0.01, …, 1) for IoU threshold `iou_thr` (one of
+  /// 0.50:0.05:0.95), area all, maxDets 100, over all samples; −1 entries where undefined. Empty when the
+  /// record has no per-image match records.
+  std::vector<double> precision_curve(double iou_thr) const;
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

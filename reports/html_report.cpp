@@ -1,0 +1,222 @@
+#include "reports/html_report.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <numeric>
+
+#include <fmt/format.h>
+
+#include "common/error.h"
+#include "common/io.h"
+#include "reports/aggregate.h"
+#include "reports/overlay.h"
+#include "reports/svg_plot.h"
+
+namespace glamm::reports {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+std::vector<std::pair<std::string, long long>> failure_breakdown(const RunRecord& r) {
+  std::vector<std::pair<std::string, long long>> out;
+  auto d = r.doc.find("details");
+  if (d == r.doc.end() || !d->is_object()) return out;
+  auto fb = d->find("failure_breakdown");
+  if (fb == d->end() || !fb->is_object()) return out;
+  static const std::vector<std::pair<std::string, std::string>> known = {
+      {"missing_prediction", "missing prediction file"}, {"parse_error", "parse error"},
+      {"empty_caption", "empty caption"},                 {"no_masks", "no [SEG] / no mask"},
+      {"no_seg", "no [SEG] / no mask"},                   {"fewer_masks_than_phrases", "fewer masks than phrases"},
+      {"more_masks_than_phrases", "more masks than phrases"}, {"empty_mask", "empty mask"},
+      {"wrong_size_mask", "mask of the wrong size"}};
+  std::vector<std::string> seen;
+  for (const auto& [key, text] : known) {
+    auto it = fb->find(key);
+    if (it == fb->end() || !it->is_number()) continue;
+    out.emplace_back(text, it->get<long long>());
+    seen.push_back(key);
+  }
+  for (auto it = fb->begin(); it != fb->end(); ++it)
+    if (it->is_number() && std::find(seen.begin(), seen.end(), it.key()) == seen.end())
+      out.emplace_back(it.key(), it->get<long long>());
+  return out;
+}
+
+namespace {
+
+const char* kStyle = R"css(
+body { font-family: "DejaVu Sans", Arial, sans-serif; margin: 24px; color: #222; background: #fafafa; }
+h1 { font-size: 22px; margin: 0 0 6px 0; }
+h2 { font-size: 17px; margin: 22px 0 8px 0; }
+.meta { color: #555; font-size: 13px; }
+table { border-collapse: collapse; font-size: 14px; background: #fff; }
+th, td { border: 2px solid #2b5c8a; padding: 4px 10px; text-align: right; }
+th { background: #2b5c8a; color: #fff; }
+td.name { text-align: left; }
+.plots { display: flex; gap: 24px; flex-wrap: wrap; }
+.plot { background: #fff; border: 1px solid #ccc; padding: 6px; }
+.worst { display: flex; gap: 16px; flex-wrap: wrap; }
+.worst figure { margin: 0; background: #fff; border: 1px solid #ccc; padding: 6px; max-width: 500px; }
+.note { color: #8a4b00; font-size: 13px; }
+code { font-size: 12px; }
+)css";
+
+std::string input_path(const RunRecord& r, const char* role) {
+  auto in = r.doc.find("inputs");
+  if (in == r.doc.end() || !in->is_object()) return "";
+  auto it = in->find(role);
+  return it != in->end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+// GT masks and file names per image id from a COCO-style mask GT file (inputs.mask_gt).
+struct MaskGt {
+  std::map<std::string, std::string> file_name;
+  std::map<std::string, json> annotations;  // id → list of RLEs
+};
+
+std::string id_text(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
+
+MaskGt load_mask_gt(const std::string& path) {
+  MaskGt g;
+  const json j = io::load_json(path);
+  if (j.contains("images"))
+    for (const auto& im : j["images"])
+      if (im.contains("id") && im.contains("file_name")) g.file_name[id_text(im["id"])] = im["file_name"].get<std::string>();
+  if (j.contains("annotations"))
+    for (const auto& a : j["annotations"]) {
+      if (!a.contains("image_id") || !a.contains("segmentation") || !a["segmentation"].is_object()) continue;
+      g.annotations[id_text(a["image_id"])].push_back(a["segmentation"]);
+    }
+  return g;
+}
+
+}  // namespace
+
+std::string render_html_report(const RunRecord& r, const ReportOptions& opt) {
+  Aggregator agg(r);
+  std::string h;
+  h += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
+  h += "<title>glamm-eval report: " + html_escape(r.label) + " " + html_escape(r.task) + "</title>\n";
+  h += "<style>" + std::string(kStyle) + "</style>\n</head>\n<body>\n";
+  h += "<h1>" + html_escape(r.task) + " · " + html_escape(r.dataset) + " " + html_escape(r.split) + " · " +
+       html_escape(r.label) + "</h1>\n";
+  std::string ts;
+  if (auto t = r.doc.find("timestamp"); t != r.doc.end() && t->is_string()) ts = t->get<std::string>();
+  h += "<div class=\"meta\">" + html_escape(r.tool_version) + " · " + html_escape(ts) + " · " +
+       std::to_string(agg.size()) + " samples · record <code>" + html_escape(r.path) + "</code></div>\n";
+
+  // Metrics.
+  h += "<h2>Metrics</h2>\n<table id=\"metrics\">\n<tr><th>metric</th><th>value</th><th>×100</th></tr>\n";
+  for (const auto& [name, v] : r.metrics)
+    h += fmt::format("<tr><td class=\"name\">{}</td><td>{}</td><td>{}</td></tr>\n", html_escape(name),
+                     std::isnan(v) ? "n/a" : fmt::format("{:.4f}", v), std::isnan(v) ? "" : fmt::format("{:.1f}", v * 100));
+  h += "</table>\n<div class=\"meta\">signature: <code>" + html_escape(r.signature_string) + "</code></div>\n";
+
+  // Failure breakdown.
+  const auto fb = failure_breakdown(r);
+  if (!fb.empty()) {
+    h += "<h2>Failure breakdown</h2>\n<table id=\"failures\">\n<tr><th>reason</th><th>samples</th></tr>\n";
+    for (const auto& [reason, count] : fb)
+      h += fmt::format("<tr><td class=\"name\">{}</td><td>{}</td></tr>\n", html_escape(reason), count);
+    h += "</table>\n";
+  }
+
+  // Plots.
+  h += "<h2>Plots</h2>\n<div class=\"plots\">\n";
+  const std::vector<double> p50 = agg.precision_curve(0.5), p75 = agg.precision_curve(0.75);
+  if (!p50.empty()) {
+    std::vector<SvgSeries> series;
+    auto add = [&](const std::vector<double>& p, const std::string& color, const std::string& label) {
+      SvgSeries s{{}, color, label};
+      for (std::size_t k = 0; k < p.size(); ++k)
+        if (p[k] >= 0) s.points.emplace_back(static_cast<double>(k) / static_cast<double>(p.size() - 1), p[k]);
+      series.push_back(s);
+    };
+    add(p50, "#d62728", "IoU 0.50");
+    add(p75, "#1f77b4", "IoU 0.75");
+    h += "<div class=\"plot\"><div>AP precision–recall (area all, maxDets 100)</div>\n" +
+         svg_line_plot("pr-curve", series, "recall", "precision") + "</div>\n";
+  } else {
+    h += "<div class=\"note\">No precision–recall curve: the record has no per-image match records.</div>\n";
+  }
+  std::vector<double> miou;
+  for (std::size_t i = 0; i < agg.size(); ++i) {
+    double v;
+    if (agg.sample_score("mIoU", i, v)) miou.push_back(v);
+  }
+  if (!miou.empty())
+    h += "<div class=\"plot\"><div>per-image mIoU (" + std::to_string(miou.size()) + " images)</div>\n" +
+         svg_histogram("miou-histogram", miou, 10, "#2ca02c", "mIoU") + "</div>\n";
+  h += "</div>\n";
+
+  // Worst images.
+  if (!miou.empty() && opt.worst > 0) {
+    std::vector<std::size_t> order(agg.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      double x = 0, y = 0;
+      agg.sample_score("mIoU", a, x);
+      agg.sample_score("mIoU", b, y);
+      return x < y;
+    });
+    order.resize(std::min(order.size(), static_cast<std::size_t>(opt.worst)));
+    h += fmt::format("<h2>Worst {} images by mIoU</h2>\n", order.size());
+    const std::string mask_gt_path = input_path(r, "mask_gt");
+    MaskGt gt;
+    std::string gt_note;
+    if (!opt.images_dir.empty()) {
+      try {
+        if (mask_gt_path.empty()) throw InputError(r.path, "inputs", "no mask_gt path in the record");
+        gt = load_mask_gt(mask_gt_path);
+      } catch (const std::exception& e) {
+        gt_note = e.what();
+      }
+    }
+    if (opt.images_dir.empty())
+      h += "<div class=\"note\">Overlays need the images: pass --images DIR.</div>\n";
+    else if (!gt_note.empty())
+      h += "<div class=\"note\">No overlays: " + html_escape(gt_note) + "</div>\n";
+    h += "<div class=\"worst\">\n";
+    const json& per = r.per_sample();
+    const std::string pred_dir = input_path(r, "predictions");
+    for (std::size_t i : order) {
+      const std::string& id = agg.sample_ids()[i];
+      double v = 0;
+      agg.sample_score("mIoU", i, v);
+      const json& s = per[i];
+      std::string caption;
+      if (s.contains("caption_tokenized") && s["caption_tokenized"].is_string()) caption = s["caption_tokenized"];
+      h += "<figure class=\"sample\">";
+      if (!opt.images_dir.empty() && gt_note.empty()) {
+        try {
+          std::string pred_file = s.contains("prediction_file") && s["prediction_file"].is_string()
+                                      ? s["prediction_file"].get<std::string>()
+                                      : (fs::path(pred_dir) / (id + ".json")).string();
+          const json pred = io::load_json(pred_file);
+          const auto pred_rles =
+              rles_from_json(pred.contains("pred_masks") ? pred["pred_masks"] : json::array(), pred_file, "pred_masks");
+          auto ga = gt.annotations.find(id);
+          const auto gt_rles =
+              ga == gt.annotations.end() ? std::vector<mask::Rle>{} : rles_from_json(ga->second, mask_gt_path, "segmentation");
+          auto fn = gt.file_name.find(id);
+          const std::string image = (fs::path(opt.images_dir) / (fn == gt.file_name.end() ? id + ".jpg" : fn->second)).string();
+          h += "<img alt=\"" + html_escape(id) + "\" src=\"data:image/jpeg;base64," +
+               base64(overlay_jpeg(image, gt_rles, pred_rles)) + "\">";
+        } catch (const std::exception& e) {
+          h += "<div class=\"note\">no overlay: " + html_escape(e.what()) + "</div>";
+        }
+      }
+      h += fmt::format("<figcaption><b>{}</b> · mIoU {:.3f}<br>{}</figcaption></figure>\n", html_escape(id), v,
+                       html_escape(caption));
+    }
+    h += "</div>\n<div class=\"meta\">red: predicted masks · green outline: ground truth</div>\n";
+  }
+  for (const auto& n : agg.notes()) h += "<div class=\"note\">" + html_escape(n) + "</div>\n";
+  h += "<script>console.log('glamm-report: rendered ' + document.querySelectorAll('svg').length + ' plots');</script>\n";
+  h += "</body>\n</html>\n";
+  return h;
+}
+
+}  // namespace glamm::reports

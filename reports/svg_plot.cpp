@@ -1,0 +1,111 @@
+#include "reports/svg_plot.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+namespace glamm::reports {
+
+std::string html_escape(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+namespace {
+
+struct Frame {
+  int w, h;
+  double left = 52, right = 14, top = 14, bottom = 44;
+  double px(double x) const { return left + x * (w - left - right); }
+  double py(double y) const { return top + (1.0 - y) * (h - top - bottom); }
+};
+
+std::string axes(const Frame& f, const std::string& x_title, const std::string& y_title,
+                  const std::vector<std::string>& y_labels) {
+  std::string s;
+  s += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"#ffffff\" "
+                   "stroke=\"#444444\" stroke-width=\"1\"/>\n",
+                   f.left, f.top, f.w - f.left - f.right, f.h - f.top - f.bottom);
+  for (int k = 0; k <= 5; ++k) {
+    const double v = k / 5.0;
+    s += fmt::format("<line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{0:.1f}\" y2=\"{2:.1f}\" stroke=\"#dddddd\"/>"
+                     "<text x=\"{0:.1f}\" y=\"{3:.1f}\" font-size=\"11\" text-anchor=\"middle\">{4:.1f}</text>\n",
+                     f.px(v), f.py(0), f.py(1), f.py(0) + 15, v);
+    s += fmt::format("<line x1=\"{1:.1f}\" y1=\"{0:.1f}\" x2=\"{2:.1f}\" y2=\"{0:.1f}\" stroke=\"#dddddd\"/>"
+                     "<text x=\"{3:.1f}\" y=\"{4:.1f}\" font-size=\"11\" text-anchor=\"end\">{5}</text>\n",
+                     f.py(v), f.px(0), f.px(1), f.px(0) - 5, f.py(v) + 4, html_escape(y_labels[static_cast<std::size_t>(k)]));
+  }
+  s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"12\" text-anchor=\"middle\">{}</text>\n",
+                   (f.px(0) + f.px(1)) / 2, static_cast<double>(f.h) - 8, html_escape(x_title));
+  s += fmt::format("<text x=\"14\" y=\"{0:.1f}\" font-size=\"12\" text-anchor=\"middle\" "
+                   "transform=\"rotate(-90 14 {0:.1f})\">{1}</text>\n",
+                   (f.py(0) + f.py(1)) / 2, html_escape(y_title));
+  return s;
+}
+
+}  // namespace
+
+std::string svg_line_plot(const std::string& id, const std::vector<SvgSeries>& series, const std::string& x_title,
+                          const std::string& y_title, int width, int height) {
+  Frame f{width, height};
+  std::vector<std::string> yl;
+  for (int k = 0; k <= 5; ++k) yl.push_back(fmt::format("{:.1f}", k / 5.0));
+  std::string s = fmt::format("<svg id=\"{}\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" "
+                              "viewBox=\"0 0 {} {}\" role=\"img\">\n",
+                              html_escape(id), width, height, width, height);
+  s += axes(f, x_title, y_title, yl);
+  double ly = f.top + 14;
+  for (const auto& se : series) {
+    std::string pts;
+    for (const auto& [x, y] : se.points)
+      pts += fmt::format("{:.2f},{:.2f} ", f.px(std::clamp(x, 0.0, 1.0)), f.py(std::clamp(y, 0.0, 1.0)));
+    s += fmt::format("<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"3\" points=\"{}\"/>\n", se.color, pts);
+    s += fmt::format("<line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{2:.1f}\" y2=\"{1:.1f}\" stroke=\"{3}\" "
+                     "stroke-width=\"3\"/><text x=\"{4:.1f}\" y=\"{5:.1f}\" font-size=\"11\">{6}</text>\n",
+                     f.px(0.62), ly, f.px(0.70), se.color, f.px(0.72), ly + 4, html_escape(se.label));
+    ly += 16;
+  }
+  return s + "</svg>\n";
+}
+
+std::string svg_histogram(const std::string& id, const std::vector<double>& values, int bins, const std::string& color,
+                          const std::string& x_title, int width, int height) {
+  bins = std::max(1, bins);
+  std::vector<int> count(static_cast<std::size_t>(bins), 0);
+  for (double v : values) {
+    if (std::isnan(v)) continue;
+    int b = static_cast<int>(std::floor(std::clamp(v, 0.0, 1.0) * bins));
+    ++count[static_cast<std::size_t>(std::min(b, bins - 1))];
+  }
+  const int top = std::max(1, *std::max_element(count.begin(), count.end()));
+  Frame f{width, height};
+  std::vector<std::string> yl;
+  for (int k = 0; k <= 5; ++k) yl.push_back(fmt::format("{:.0f}", top * k / 5.0));
+  std::string s = fmt::format("<svg id=\"{}\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" "
+                              "viewBox=\"0 0 {} {}\" role=\"img\">\n",
+                              html_escape(id), width, height, width, height);
+  s += axes(f, x_title, "images", yl);
+  for (int b = 0; b < bins; ++b) {
+    const double x0 = f.px(static_cast<double>(b) / bins), x1 = f.px(static_cast<double>(b + 1) / bins);
+    const double y = f.py(static_cast<double>(count[static_cast<std::size_t>(b)]) / top);
+    s += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"{}\" "
+                     "stroke=\"#ffffff\"><title>{:.2f}–{:.2f}: {}</title></rect>\n",
+                     x0, y, x1 - x0, f.py(0) - y, color, static_cast<double>(b) / bins,
+                     static_cast<double>(b + 1) / bins, count[static_cast<std::size_t>(b)]);
+  }
+  return s + "</svg>\n";
+}
+
+}  // namespace glamm::reports
