@@ -55,7 +55,7 @@ void run(const char* label, const BertModel& m, std::size_t n) {
     k = end;
   }
   const double batched = sorted.size() / seconds_since(t0);
-  std::printf("%-34s batch-1 %9.0f phrases/s   batched %9.0f phrases/s   (%zu phrases)\n", label, one, batched, n);
+  std::printf("%-34s batch-1 %9.2f phrases/s   batched %9.2f phrases/s   (%zu phrases)\n", label, one, batched, n);
 }
 
 }  // namespace
