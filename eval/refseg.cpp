@@ -216,6 +216,13 @@ void run_refseg(const RefsegOptions& o) {
                            n_sent, split.num_refs, items.size(),
                            o.sampling_seed ? fmt::format(", GLaMM <=3-per-image draw (seed {})", *o.sampling_seed) : "",
                            o.only_present ? ", ONLY PRESENT predictions" : "");
+  {
+    std::string counts;
+    for (const auto& [name, c] : refer::count_splits(refs))
+      counts += fmt::format("{}{}: {} images / {} refs / {} sentences", counts.empty() ? "" : "; ", name, c.images,
+                            c.refs, c.sentences);
+    std::cout << fmt::format("refs({}).p splits: {}\n", split_by, counts);
+  }
   if (o.common.strict)
     std::cout << fmt::format("giou: {:.7f}  ciou: {:.7f}  (--strict: exact arithmetic)\n", giou, ciou);
   else

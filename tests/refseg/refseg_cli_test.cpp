@@ -59,6 +59,10 @@ TEST(RefsegCli, ScoresTheSpecExampleOfficialAndStrict) {
   EXPECT_NEAR(r["metrics"]["gIoU"].get<double>(), 0.4285694, 2e-7);  // float32 with the 1e-5 epsilons
   EXPECT_NEAR(r["metrics"]["cIoU"].get<double>(), 0.3448276, 2e-7);
   EXPECT_NE(out.find("giou: 0.428569"), std::string::npos) << out;
+  EXPECT_NE(out.find("refs(unc).p splits: testA: 1 images / 2 refs / 3 sentences; val: 1 images / 1 refs / 1 sentences"),
+            std::string::npos)
+      << out;
+  EXPECT_EQ(r["details"]["split_counts"]["testA"]["sentences"], 3);
   EXPECT_EQ(r["signature"]["arithmetic"].get<std::string>().find("exact"), std::string::npos);
   ASSERT_EQ(f.eval(kP7001 + "\n" + kP7002 + "\n" + kP7003 + "\n", "--strict", out, &r), 0) << out;
   EXPECT_DOUBLE_EQ(r["metrics"]["gIoU"].get<double>(), (1.0 + 4.0 / 14.0) / 3.0);
