@@ -311,7 +311,7 @@ CocoEvaluation evaluate(const CocoGroundTruth& gt, const CocoDetections& dt, con
 
   parallel_for(I, threads, [&](std::size_t i) {
     std::vector<uint32_t> g_idx, d_idx;
-    std::vector<Rle> g_rle, d_rle;
+    std::vector<const Rle*> g_rle, d_rle;
     std::vector<Box> g_box, d_box;
     std::vector<uint8_t> crowd;
     for (std::size_t k = 0; k < K; ++k) {
@@ -337,9 +337,9 @@ CocoEvaluation evaluate(const CocoGroundTruth& gt, const CocoDetections& dt, con
         if (segm) {
           g_rle.resize(G);
           d_rle.resize(D);
-          for (std::size_t g = 0; g < G; ++g) g_rle[g] = gt.annotations[g_idx[g]].rle;
-          for (std::size_t d = 0; d < D; ++d) d_rle[d] = dt.results[d_idx[d]].rle;
-          iou(d_rle, g_rle, crowd, mat.values.data());
+          for (std::size_t g = 0; g < G; ++g) g_rle[g] = &gt.annotations[g_idx[g]].rle;
+          for (std::size_t d = 0; d < D; ++d) d_rle[d] = &dt.results[d_idx[d]].rle;
+          iou(d_rle.data(), D, g_rle.data(), G, crowd.data(), mat.values.data());
         } else {
           g_box.resize(G);
           d_box.resize(D);
