@@ -19,7 +19,7 @@ using nlohmann::json;
 namespace {
 
 std::string id_of(const json& s, std::size_t i) {
-  for (const char* k : {"image_id", "sample_id", "id"}) {
+  for (const char* k : {"sample_id", "sent_id", "image_id", "id"}) {
     auto it = s.find(k);
     if (it == s.end()) continue;
     if (it->is_string()) return it->get<std::string>();
@@ -196,7 +196,7 @@ Aggregator::Aggregator(const RunRecord& r) : impl_(std::make_unique<Impl>()) {
                      [&](std::size_t a, std::size_t b) { return I.ids[a] < I.ids[b]; });
   }
 
-  const std::map<std::string, std::string> mean_field_of = {{"mIoU", "miou"}};
+  const std::map<std::string, std::string> mean_field_of = {{"mIoU", "miou"}, {"gIoU", "iou"}};
   for (const auto& [name, value] : r.metrics) {
     (void)value;
     std::function<double(const std::vector<std::size_t>&)> fn;

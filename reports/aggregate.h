@@ -1,7 +1,7 @@
 // Re-aggregation of a record's metrics from its stored per-sample data, for any multiset of samples (bootstrap
 // resampling). Uses the metrics/ aggregation functions; never recomputes anything from raw inputs:
-//   mIoU, ROUGE_L, CIDEr (CIDEr-D per image, document frequencies fixed from the full set), any metric stored per
-//   sample under its own name → NumPy-order mean of the per-sample values;
+//   mIoU (per-sample miou), gIoU (per-sample iou), ROUGE_L, CIDEr (CIDEr-D per image, document frequencies fixed
+//   from the full set), any metric stored per sample under its own name → NumPy-order mean of the per-sample values;
 //   Bleu_1..4 → bleu_from_counts of the summed per-sample bleu_counts;
 //   METEOR → corpus score of the per-sample meteor_stats (MeteorStats.addStats rule);
 //   Recall → Σ matches / Σ positives (images the reference skipped add positives, no matches);
@@ -32,7 +32,7 @@ class Aggregator {
   const std::vector<std::string>& metrics() const;
   /// Record metrics that cannot (with why), e.g. "SPICE: no per-sample data in the record".
   const std::vector<std::string>& notes() const;
-  /// Sample ids in record order (`image_id`, else `sample_id`, else `id`, else the position).
+  /// Sample ids in record order (`sample_id`, else `sent_id`, else `image_id`, else `id`, else the position).
   const std::vector<std::string>& sample_ids() const;
   std::size_t size() const;
 
@@ -41,7 +41,7 @@ class Aggregator {
   /// compute() over all samples in record order (equals the record's values up to float rounding).
   std::vector<double> compute_all() const;
 
-  /// Per-sample score of `metric` for sample i (for "most regressed" lists): mIoU → miou, METEOR/CIDEr/ROUGE_L →
+  /// Per-sample score of `metric` for sample i (for "most regressed" lists): mIoU → miou, gIoU → iou, METEOR/CIDEr/ROUGE_L →
   /// their per-sample fields, cIoU → intersection/union, else the sample's field of that name. False when none.
   bool sample_score(const std::string& metric, std::size_t i, double& value) const;
 
