@@ -60,7 +60,7 @@ td.name { text-align: left; }
 .worst { display: flex; gap: 16px; flex-wrap: wrap; }
 .worst figure { margin: 0; background: #fff; border: 1px solid #ccc; padding: 6px; max-width: 500px; }
 .note { color: #8a4b00; font-size: 13px; }
-code { font-size: 12px; }
+code { font-size: 12px; word-break: break-all; }
 )css";
 
 std::string input_path(const RunRecord& r, const char* role) {
