@@ -10,9 +10,10 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libstemmer-dev libutf8proc-dev libzip-dev zlib1g-dev libssl-dev
   wordnet-base liblink-grammar-dev link-grammar-dictionaries-en
+  libtorch-dev libopenblas0-pthread
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
   chromium
-  libtorch-dev
+  locales python3-numpy
 )
 
 missing=()
@@ -28,6 +29,18 @@ if ((${#missing[@]})); then
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 else
   echo "setup: all Debian packages present"
+fi
+
+# A non-C locale for the tests that check results do not depend on the locale (Java tools misparse numbers under
+# some locales; ours must not).
+if ! locale -a 2>/dev/null | grep -qi '^de_DE\.utf-\?8$'; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  if [ -f /etc/locale.gen ]; then
+    $SUDO sed -i 's/^# *\(de_DE.UTF-8 UTF-8\)/\1/' /etc/locale.gen
+    grep -q '^de_DE.UTF-8 UTF-8' /etc/locale.gen || echo 'de_DE.UTF-8 UTF-8' | $SUDO tee -a /etc/locale.gen > /dev/null
+    $SUDO locale-gen > /dev/null || echo "setup: locale-gen failed; locale tests will be skipped"
+  fi
 fi
 
 [ "${1:-}" = "--no-build" ] && exit 0
