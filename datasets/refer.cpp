@@ -469,6 +469,26 @@ std::vector<uint8_t> gt_mask(const Instances& inst, std::size_t annotation, GtOv
   return out;
 }
 
+mask::Rle gt_rle(const Instances& inst, std::size_t annotation) {
+  const Annotation& a = inst.annotations.at(annotation);
+  const Image& im = inst.images.at(inst.image_index.at(a.image_id));
+  const std::string rec = fmt::format("annotation id {}", a.id);
+  std::vector<mask::Rle> parts;
+  try {
+    for (const mask::Segmentation& seg : a.parts) {
+      mask::Rle r = mask::to_rle(seg, im.height, im.width);
+      if (r.h != im.height || r.w != im.width)
+        throw InputError(inst.file, rec, fmt::format("RLE size [{}, {}] differs from the image size [{}, {}]", r.h,
+                                                     r.w, im.height, im.width));
+      parts.push_back(std::move(r));
+    }
+  } catch (const mask::RleError& e) {
+    throw InputError(inst.file, rec, std::string("cannot decode 'segmentation': ") + e.what());
+  }
+  if (parts.empty()) return mask::Rle{im.height, im.width, {im.height * im.width}};
+  return parts.size() == 1 ? parts[0] : mask::merge(parts, false);
+}
+
 std::vector<Prediction> parse_predictions(std::string_view text, const std::string& file) {
   std::vector<Prediction> out;
   simdjson::dom::parser parser;

@@ -129,6 +129,10 @@ enum class GtOverlap {
 /// naming the file and annotation for undecodable segmentations or a size mismatch.
 std::vector<uint8_t> gt_mask(const Instances& inst, std::size_t annotation, GtOverlap overlap);
 
+/// The union GT mask of an annotation as one RLE at the image size (the kUnion mask of gt_mask without decoding).
+/// Same errors as gt_mask.
+mask::Rle gt_rle(const Instances& inst, std::size_t annotation);
+
 /// One record of the refseg prediction file (§4.7).
 struct Prediction {
   int64_t sent_id = 0, ref_id = 0, image_id = 0;

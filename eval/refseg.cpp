@@ -173,6 +173,23 @@ void run_refseg(const RefsegOptions& o) {
   auto work = [&] {
     for (std::size_t i = next++; i < items.size(); i = next++) {
       try {
+        if (overlap == refer::GtOverlap::kUnion) {  // 0/1 masks: counts straight from the runs
+          std::unordered_map<std::size_t, mask::Rle> gts;
+          for (std::size_t k : items[i]) {
+            const refer::Sample& s = split.samples[k];
+            auto g = gts.find(s.annotation);
+            if (g == gts.end()) g = gts.emplace(s.annotation, refer::gt_rle(inst, s.annotation)).first;
+            const int64_t ag = mask::area(g->second);
+            if (!by_sample[k]) {
+              counts[i].push_back({0, ag});
+              continue;
+            }
+            const mask::Rle& pr = by_sample[k]->mask;
+            const int64_t inter = mask::area(mask::merge({pr, g->second}, true));
+            counts[i].push_back({inter, static_cast<int64_t>(mask::area(pr)) + ag - inter});
+          }
+          continue;
+        }
         std::unordered_map<std::size_t, std::vector<uint8_t>> gts;
         for (std::size_t k : items[i]) {
           const refer::Sample& s = split.samples[k];

@@ -148,3 +148,27 @@ TEST(RefsegCli, BadDatasetFilesAndSplitNames) {
   EXPECT_EQ(f.eval(ok, "", out), 2);
   EXPECT_NE(out.find("refs[0] (ref_id 501): ann_id 5555 is not in"), std::string::npos) << out;
 }
+
+TEST(RefsegCli, GtOverlapUnionByDefaultGlammSumOnRequest) {
+  Fixture f;
+  json inst = fx::spec_instances();
+  // 9001 as two overlapping parts: x 1..3 and x 2..4, rows 1..2 (union 8 px, 4 px covered twice)
+  inst["annotations"][0]["segmentation"] = {{1, 1, 4, 1, 4, 3, 1, 3}, {2, 1, 5, 1, 5, 3, 2, 3}};
+  fx::write_refer(f.dir / "data", "refcoco", "unc", fx::spec_refs(), inst);
+  std::string out;
+  json u, s;
+  ASSERT_EQ(f.eval(kP7001 + "\n", "--only-present --strict", out, &u), 0) << out;
+  ASSERT_EQ(f.eval(kP7001 + "\n", "--only-present --strict --gt-overlap sum", out, &s), 0) << out;
+  // pred = x 1..3 × y 1..2 (6 px). union GT: I 6, U 8. summed GT: value 2 leaves the GT area → I 2, U 6 + 4 - 2.
+  EXPECT_EQ(u["per_sample"][0]["intersection"], 6);
+  EXPECT_EQ(u["per_sample"][0]["union"], 8);
+  EXPECT_EQ(s["per_sample"][0]["intersection"], 2);
+  EXPECT_EQ(s["per_sample"][0]["union"], 8);
+  EXPECT_EQ(s["signature"]["gt_overlap"], "sum");
+  // without overlaps both paths agree on every count
+  fx::write_refer(f.dir / "data", "refcoco", "unc", fx::spec_refs(), fx::spec_instances());
+  const std::string all = kP7001 + "\n" + kP7002 + "\n" + kP7003 + "\n";
+  ASSERT_EQ(f.eval(all, "", out, &u), 0) << out;
+  ASSERT_EQ(f.eval(all, "--gt-overlap sum", out, &s), 0) << out;
+  EXPECT_EQ(u["per_sample"], s["per_sample"]);
+}
