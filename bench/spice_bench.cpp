@@ -1,5 +1,5 @@
 // SPICE-style (Link Grammar parser) benchmark and tuple dump.
-//   spice_bench coco [THREADS]   COCO val2017 leave-one-out (5000 candidates, 20,014 refs; captions in the PTB
+//   spice_bench coco [THREADS [N]] COCO val2017 leave-one-out (5000 candidates, 20,014 refs; captions in the PTB
 //                                "final" form of golden/ptb/val2017_captions_ptb.tsv): score, parse counts, wall
 //                                and CPU time of the whole process (dictionary + WordNet + METEOR synsets loaded).
 //   spice_bench clip             the CLIPScore example (golden/captions/clipscore_example_expected.json) good/bad.
@@ -88,6 +88,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   int threads = argc > 2 ? std::atoi(argv[2]) : 2;
+  long limit = argc > 3 ? std::atol(argv[3]) : -1;  // first N images only (quick timing)
   // Captions by annotation id, in PTB "final" form.
   std::unordered_map<long, std::string> final_by_ann;
   {
@@ -113,6 +114,7 @@ int main(int argc, char** argv) {
   for (const auto& a : gt["annotations"]) imgs[img_index.at(a["image_id"].get<long>())].refs.push_back(final_by_ann.at(a["id"].get<long>()));
   const auto& cands = exp["candidate_annotation_ids"];
   for (std::size_t i = 0; i < cands.size() && i < imgs.size(); ++i) imgs[i].candidate = final_by_ann.at(cands[i].get<long>());
+  if (limit >= 0 && static_cast<std::size_t>(limit) < imgs.size()) imgs.resize(static_cast<std::size_t>(limit));
   auto t1 = std::chrono::steady_clock::now();
   auto s = score_corpus(parser, synsets, imgs, threads);
   auto t2 = std::chrono::steady_clock::now();
