@@ -2,9 +2,10 @@
 
 #include <algorithm>
 
-#include <opencv2/core.hpp>
-#include <opencv2/imgcodecs.hpp>
-#include <opencv2/imgproc.hpp>
+#include <cstdlib>
+#include <filesystem>
+
+#include <dlfcn.h>
 
 #include "common/error.h"
 
@@ -42,45 +43,45 @@ std::vector<mask::Rle> rles_from_json(const json& list, const std::string& file,
 
 namespace {
 
-// Row-major 0/1 mask of the image size from a column-major RLE decode.
-cv::Mat mask_mat(const mask::Rle& r, const cv::Size& image) {
-  std::vector<uint8_t> col = mask::decode(r);
-  cv::Mat colmajor(static_cast<int>(r.w), static_cast<int>(r.h), CV_8U, col.data());
-  cv::Mat m = colmajor.t();
-  if (m.size() != image) cv::resize(m, m, image, 0, 0, cv::INTER_NEAREST);
-  return m.clone();
+using OverlayFn = int (*)(const char* image_path, const mask::Rle* gt, std::size_t n_gt, const mask::Rle* pred,
+                          std::size_t n_pred, int max_side, std::string* out, std::string* error);
+
+/// The OpenCV drawing lives in a plugin (libglamm_overlay.so, reports/opencv/) loaded on first use, so that every
+/// other glamm-eval command starts without OpenCV's ~130 shared libraries.
+OverlayFn overlay_plugin() {
+  static OverlayFn fn = [] {
+    namespace fs = std::filesystem;
+    std::vector<fs::path> candidates;
+    if (const char* env = std::getenv("GLAMM_OVERLAY_PLUGIN"); env && *env) candidates.emplace_back(env);
+    std::error_code ec;
+    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    if (!ec) candidates.push_back(exe.parent_path() / "libglamm_overlay.so");
+#ifdef GLAMM_PLUGIN_DIR
+    candidates.push_back(fs::path(GLAMM_PLUGIN_DIR) / "libglamm_overlay.so");
+#endif
+    for (const auto& lib : candidates) {
+      if (!fs::is_regular_file(lib, ec)) continue;
+      void* h = dlopen(lib.c_str(), RTLD_NOW | RTLD_LOCAL);  // never unloaded
+      if (!h) throw InputError(lib.string(), "", std::string("cannot load the overlay plugin: ") + dlerror());
+      auto f = reinterpret_cast<OverlayFn>(dlsym(h, "glamm_overlay_jpeg"));
+      if (!f) throw InputError(lib.string(), "", "not a glamm overlay plugin (no glamm_overlay_jpeg)");
+      return f;
+    }
+    throw InputError("libglamm_overlay.so", "",
+                     "mask overlays need the OpenCV plugin next to glamm-eval (build target glamm_overlay; "
+                     "scripts/setup.sh installs OpenCV) or GLAMM_OVERLAY_PLUGIN set to it");
+  }();
+  return fn;
 }
 
 }  // namespace
 
 std::string overlay_jpeg(const std::string& image_path, const std::vector<mask::Rle>& gt,
                          const std::vector<mask::Rle>& pred, int max_side) {
-  cv::Mat img = cv::imread(image_path, cv::IMREAD_COLOR);
-  if (img.empty()) throw InputError(image_path, "", "cannot read the image (missing or not an image file)");
-  const cv::Size size = img.size();
-  cv::Mat red(size, CV_8UC3, cv::Scalar(40, 40, 230));
-  for (const auto& r : pred) {
-    if (r.h == 0 || r.w == 0) continue;
-    cv::Mat m = mask_mat(r, size);
-    cv::Mat blended;
-    cv::addWeighted(img, 0.55, red, 0.45, 0.0, blended);
-    blended.copyTo(img, m);
-  }
-  for (const auto& r : gt) {
-    if (r.h == 0 || r.w == 0) continue;
-    cv::Mat m = mask_mat(r, size);
-    std::vector<std::vector<cv::Point>> contours;
-    cv::findContours(m, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
-    cv::drawContours(img, contours, -1, cv::Scalar(60, 220, 60), 2);
-  }
-  const int longer = std::max(img.cols, img.rows);
-  if (longer > max_side && max_side > 0) {
-    const double s = static_cast<double>(max_side) / longer;
-    cv::resize(img, img, cv::Size(), s, s, cv::INTER_AREA);
-  }
-  std::vector<uchar> buf;
-  cv::imencode(".jpg", img, buf, {cv::IMWRITE_JPEG_QUALITY, 85});
-  return std::string(buf.begin(), buf.end());
+  std::string out, error;
+  if (overlay_plugin()(image_path.c_str(), gt.data(), gt.size(), pred.data(), pred.size(), max_side, &out, &error) != 0)
+    throw InputError(image_path, "", error);
+  return out;
 }
 
 std::string base64(const std::string& bytes) {
