@@ -7,6 +7,7 @@
 #include <future>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,8 @@
 #include "common/result.h"
 #include "datasets/coco_captions.h"
 #include "eval/command.h"
+#include "eval/meteor_setup.h"
+#include "eval/progress.h"
 #include "metrics/caption/coco_eval_cap.h"
 #include "metrics/meteor/meteor.h"
 
@@ -36,27 +39,6 @@ constexpr const char* kStrictHelp =
     "lets each of them start a new tokenizer output line, which shifts every later caption onto the wrong image "
     "(caption-metrics spec §3.3); a warning is printed either way when such characters occur";
 
-class Progress {
- public:
-  explicit Progress(bool quiet) : quiet_(quiet) {}
-  void say(const std::string& what) const {
-    if (!quiet_) std::cerr << what << "\n";
-  }
-  void start(const std::string& what) {
-    t0_ = std::chrono::steady_clock::now();
-    say(what);
-  }
-  void done() const {
-    if (quiet_) return;
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
-    std::cerr << fmt::format("DONE (t={:0.2f}s).\n", s);
-  }
-
- private:
-  bool quiet_;
-  std::chrono::steady_clock::time_point t0_;
-};
-
 /// Python repr() of a float (shortest round trip, always with a '.' or exponent), locale-independent.
 std::string py_float(double v) {
   std::string s = fmt::format("{}", v);
@@ -66,22 +48,6 @@ std::string py_float(double v) {
 
 std::string py_int_list(const std::array<std::int64_t, caption::kMaxNgram>& a) {
   return fmt::format("[{}]", fmt::join(a, ", "));
-}
-
-/// Where the METEOR resources come from: --meteor-resources, env GLAMM_METEOR_RESOURCES, an installed
-/// pycocoevalcap jar, else <GLAMM_SHARED or the build's shared folder>/data/meteor. "" when none exists.
-std::string locate_meteor_resources(const std::string& cli_value) {
-  std::string found = meteor::find_resources(cli_value);
-  if (!found.empty()) return found;
-  std::vector<fs::path> candidates;
-  if (const char* env = std::getenv("GLAMM_SHARED"); env && *env) candidates.emplace_back(fs::path(env) / "data" / "meteor");
-#ifdef GLAMM_SHARED_DEFAULT
-  candidates.emplace_back(fs::path(GLAMM_SHARED_DEFAULT) / "data" / "meteor");
-#endif
-  std::error_code ec;
-  for (const auto& c : candidates)
-    if (fs::is_regular_file(c / "english.synsets", ec)) return c.string();
-  return "";
 }
 
 nlohmann::json image_id_json(const caption::ImageId& id) {
@@ -101,22 +67,8 @@ void run_captions(const CaptionsOptions& o) {
 
   // METEOR resources: located first (a missing folder fails before any long work), then loaded on a second thread
   // while the caption files are parsed.
-  std::shared_ptr<const meteor::Resources> meteor_res;
-  std::unique_ptr<meteor::Scorer> meteor_scorer;
-  std::string meteor_source;
-  std::future<meteor::Resources> meteor_loading;
-  if (metrics.meteor) {
-    meteor_source = locate_meteor_resources(o.meteor_resources);
-    if (meteor_source.empty())
-      throw InputError("", "--meteor-resources",
-                       "METEOR resources not found: pass --meteor-resources DIR_OR_JAR (a folder with english.synsets, "
-                       "english.exceptions, english.words, english.prefixes, or pycocoevalcap's meteor-1.5.jar), set "
-                       "GLAMM_METEOR_RESOURCES, or leave METEOR out with --metrics bleu,rouge,cider");
-    progress.say("loading METEOR resources from " + meteor_source + "...");
-    meteor_loading = std::async(std::launch::async, [source = meteor_source, para = o.meteor_paraphrase] {
-      return meteor::Resources::load(source, para);
-    });
-  }
+  std::optional<MeteorLoader> meteor_loading;
+  if (metrics.meteor) meteor_loading.emplace(o.meteor_resources, o.meteor_paraphrase, progress);
 
   progress.start("loading annotations into memory...");
   datasets::CocoCaptionGt gt = datasets::load_coco_caption_gt(o.gt, warnings);
@@ -124,25 +76,15 @@ void run_captions(const CaptionsOptions& o) {
   caption::EvalCapInput input = datasets::pair_captions(gt, results, o.res);
   progress.done();
 
-  if (metrics.meteor) {
-    meteor_res = std::make_shared<const meteor::Resources>(meteor_loading.get());
-    meteor::Config cfg;
-    cfg.paraphrase = meteor_res->paraphrase != nullptr;
-    meteor_scorer = std::make_unique<meteor::Scorer>(meteor_res, cfg);
-    if (!cfg.paraphrase)
-      warnings.push_back(
-          "METEOR paraphrase module off (no paraphrase table; pass --meteor-paraphrase paraphrase-en.gz or a "
-          "meteor-1.5.jar): scores equal pycocoevalcap's only where no paraphrase match applies");
-    if (meteor_res->approximate)
-      warnings.push_back("METEOR synonyms come from a WordNet fallback, not METEOR's english.synsets: approximate");
-  }
+  MeteorSetup met;
+  if (meteor_loading) met = meteor_loading->finish(warnings);
 
   caption::EvalCapOptions opt;
   opt.metrics = metrics;
   opt.line_breaks = o.common.strict ? ptb::LineBreakMode::kStrict : ptb::LineBreakMode::kReference;
-  opt.meteor = meteor_scorer.get();
+  opt.meteor = met.scorer.get();
   opt.threads = threads;
-  opt.progress = [&progress](const std::string& m) { progress.say(m); };
+  opt.progress = [&progress](const std::string& m) { progress.note(m); };
   caption::EvalCapResult ev = caption::evaluate(input, opt);
   warnings.insert(warnings.end(), ev.warnings.begin(), ev.warnings.end());
 
@@ -168,11 +110,7 @@ void run_captions(const CaptionsOptions& o) {
   r.signature.set("tokenizer", std::string("ptb-corenlp-3.4.1+pycocoevalcap-filter:") +
                                    (o.common.strict ? "strict" : "reference"));
   if (metrics.meteor) {
-    r.signature.set("meteor", "1.5-coco(-l en -norm)");
-    r.signature.set("meteor_resources", meteor_source);
-    r.signature.set("meteor_resources_sha256", meteor_res->checksum);
-    r.signature.set("meteor_paraphrase", meteor_res->paraphrase ? "on(" + meteor_res->paraphrase_source + ")" : "off");
-    if (meteor_res->approximate) r.signature.set("meteor_synonyms", "approximate(wordnet-fallback)");
+    sign_meteor(r.signature, met);
   }
   r.signature.set("strict", o.common.strict ? "on(line_breaks_as_spaces)" : "off");
   r.signature.set("version", tool_version());

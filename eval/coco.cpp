@@ -16,6 +16,7 @@
 #include "datasets/coco_json.h"
 #include "datasets/coco_sample.h"
 #include "eval/command.h"
+#include "eval/progress.h"
 #include "metrics/mask/cocoeval.h"
 
 namespace glamm::cli {
@@ -36,24 +37,6 @@ constexpr const char* kStrictHelp =
     "Fix exactly two pycocotools 2.0.6 quirks (mask-metrics spec §5 items 7 and 8): a GT annotation with id 0 can "
     "be matched (2.0.6 counts its detections as false positives), and segm results that also carry a bbox keep "
     "their mask areas (2.0.6 loadRes takes the bbox branch and uses w*h)";
-
-class Progress {
- public:
-  explicit Progress(bool quiet) : quiet_(quiet) {}
-  void start(const std::string& what) {
-    t0_ = std::chrono::steady_clock::now();
-    if (!quiet_) std::cerr << what << "\n";
-  }
-  void done() {
-    if (quiet_) return;
-    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
-    std::cerr << fmt::format("DONE (t={:0.2f}s).\n", s);
-  }
-
- private:
-  bool quiet_;
-  std::chrono::steady_clock::time_point t0_;
-};
 
 void run_coco(const CocoOptions& o) {
   const bool use_sample = o.sample || (o.gt.empty() && o.dt.empty());

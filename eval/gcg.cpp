@@ -135,9 +135,10 @@ void run_gcg_files(const GcgOptions& o, bool meteor_optional) {
 
   // METEOR: required, except for the built-in sample on a machine without METEOR's resources.
   MeteorSetup met;
+  std::optional<MeteorLoader> meteor_loading;  // loads while the GT and predictions are read
   const bool with_meteor = !meteor_optional || !locate_meteor_resources(o.meteor_resources).empty();
   if (with_meteor) {
-    met = load_meteor(o.meteor_resources, o.meteor_paraphrase, progress, warnings);
+    meteor_loading.emplace(o.meteor_resources, o.meteor_paraphrase, progress);
   } else {
     warnings.push_back("METEOR not computed: no METEOR resources found (pass --meteor-resources DIR_OR_JAR with "
                        "english.synsets, english.exceptions, english.words, english.prefixes or meteor-1.5.jar)");
@@ -271,6 +272,8 @@ void run_gcg_files(const GcgOptions& o, bool meteor_optional) {
     throw InputError(mask_file.string(), "", e.what());
   }
   progress.done();
+
+  if (meteor_loading) met = meteor_loading->finish(warnings);
 
   // 2. Captions (COCOEvalCap; image ids = images with a caption prediction, in GT order).
   caption::EvalCapInput cin;

@@ -23,21 +23,26 @@ std::string locate_meteor_resources(const std::string& cli_value) {
   return "";
 }
 
-MeteorSetup load_meteor(const std::string& cli_resources, const std::string& cli_paraphrase, Progress& progress,
-                        std::vector<std::string>& warnings) {
-  MeteorSetup m;
-  m.source = locate_meteor_resources(cli_resources);
-  if (m.source.empty())
+MeteorLoader::MeteorLoader(const std::string& cli_resources, const std::string& cli_paraphrase,
+                           const Progress& progress)
+    : source_(locate_meteor_resources(cli_resources)) {
+  if (source_.empty())
     throw InputError("", "--meteor-resources",
                      "METEOR resources not found: pass --meteor-resources DIR_OR_JAR (a folder with english.synsets, "
                      "english.exceptions, english.words, english.prefixes, or pycocoevalcap's meteor-1.5.jar) or set "
                      "GLAMM_METEOR_RESOURCES");
-  progress.start("loading METEOR resources from " + m.source + "...");
-  m.resources = std::make_shared<const meteor::Resources>(meteor::Resources::load(m.source, cli_paraphrase));
+  progress.note("loading METEOR resources from " + source_ + "...");
+  loading_ = std::async(std::launch::async,
+                        [source = source_, para = cli_paraphrase] { return meteor::Resources::load(source, para); });
+}
+
+MeteorSetup MeteorLoader::finish(std::vector<std::string>& warnings) {
+  MeteorSetup m;
+  m.source = source_;
+  m.resources = std::make_shared<const meteor::Resources>(loading_.get());
   meteor::Config cfg;
   cfg.paraphrase = m.resources->paraphrase != nullptr;
   m.scorer = std::make_unique<meteor::Scorer>(m.resources, cfg);
-  progress.done();
   if (!cfg.paraphrase)
     warnings.push_back(
         "METEOR paraphrase module off (no paraphrase table; pass --meteor-paraphrase paraphrase-en.gz or a "
@@ -45,6 +50,11 @@ MeteorSetup load_meteor(const std::string& cli_resources, const std::string& cli
   if (m.resources->approximate)
     warnings.push_back("METEOR synonyms come from a WordNet fallback, not METEOR's english.synsets: approximate");
   return m;
+}
+
+MeteorSetup load_meteor(const std::string& cli_resources, const std::string& cli_paraphrase, Progress& progress,
+                        std::vector<std::string>& warnings) {
+  return MeteorLoader(cli_resources, cli_paraphrase, progress).finish(warnings);
 }
 
 void sign_meteor(Signature& sig, const MeteorSetup& m) {

@@ -1,6 +1,7 @@
 // Locating and loading METEOR's resources for the commands that score captions (captions, gcg, regcap, imagecap).
 #pragma once
 
+#include <future>
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,6 +22,20 @@ struct MeteorSetup {
 /// Where the METEOR resources come from: --meteor-resources, env GLAMM_METEOR_RESOURCES, an installed
 /// pycocoevalcap jar, else <GLAMM_SHARED or the build's shared folder>/data/meteor. "" when none exists.
 std::string locate_meteor_resources(const std::string& cli_value);
+
+/// Loads METEOR's resources on a second thread so that the caller can parse its input files meanwhile. The
+/// constructor locates the resources first (a missing folder fails at once, with InputError saying how to get them).
+class MeteorLoader {
+ public:
+  MeteorLoader(const std::string& cli_resources, const std::string& cli_paraphrase, const Progress& progress);
+  /// Wait for the load, build the scorer (paraphrase on when a table was found), append warnings (paraphrase off,
+  /// approximate synonyms). Passes on the loader's InputError for unreadable resources. Call once.
+  MeteorSetup finish(std::vector<std::string>& warnings);
+
+ private:
+  std::string source_;
+  std::future<meteor::Resources> loading_;
+};
 
 /// Locate and load the resources and build the scorer (paraphrase on when a table was found). Appends warnings
 /// (paraphrase off, approximate synonyms). Throws InputError saying how to get the resources when none are found.
