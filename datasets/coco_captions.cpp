@@ -1,5 +1,6 @@
 // COCO caption GT / results loaders (pycocotools COCO() + loadRes, COCOEvalCap image order) on simdjson's DOM.
 #include "datasets/coco_captions.h"
+#include "datasets/json_util.h"
 
 #include <cmath>
 #include <optional>
@@ -20,19 +21,7 @@ using simdjson::dom::element;
 using simdjson::dom::element_type;
 using simdjson::dom::object;
 
-const char* type_name(element_type t) {
-  switch (t) {
-    case element_type::ARRAY: return "an array";
-    case element_type::OBJECT: return "an object";
-    case element_type::INT64:
-    case element_type::UINT64: return "an integer";
-    case element_type::DOUBLE: return "a number";
-    case element_type::STRING: return "a string";
-    case element_type::BOOL: return "a boolean";
-    case element_type::NULL_VALUE: return "null";
-  }
-  return "a value";
-}
+const char* type_name(element_type t) { return json_type_name(t); }
 
 /// Offset of the first byte that does not belong to a well-formed UTF-8 sequence (no overlongs, no surrogates,
 /// ≤ U+10FFFF), or npos.

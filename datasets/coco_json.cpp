@@ -1,5 +1,6 @@
 // COCO instances / results loaders (pycocotools 2.0.6 COCO() + loadRes semantics) on simdjson's DOM.
 #include "datasets/coco_json.h"
+#include "datasets/json_util.h"
 
 #include <algorithm>
 #include <atomic>
@@ -37,19 +38,7 @@ std::optional<element> field(const object& o, std::string_view key) {
   return e;
 }
 
-const char* type_name(element_type t) {
-  switch (t) {
-    case element_type::ARRAY: return "an array";
-    case element_type::OBJECT: return "an object";
-    case element_type::INT64:
-    case element_type::UINT64: return "an integer";
-    case element_type::DOUBLE: return "a number";
-    case element_type::STRING: return "a string";
-    case element_type::BOOL: return "a boolean";
-    case element_type::NULL_VALUE: return "null";
-  }
-  return "a value";
-}
+const char* type_name(element_type t) { return json_type_name(t); }
 
 std::string ann_record(const char* list, std::size_t j, std::optional<int64_t> id = std::nullopt) {
   return id ? fmt::format("{}[{}] (id {})", list, j, *id) : fmt::format("{}[{}]", list, j);

@@ -1,5 +1,6 @@
 // REFER refs pickle + instances.json + split selection + GT masks + refseg predictions (spec dataset-formats.md §4).
 #include "datasets/refer.h"
+#include "datasets/json_util.h"
 
 #include <algorithm>
 #include <cmath>
@@ -71,19 +72,7 @@ struct RefReader {
 // ---------------------------------------------------------------------------------------------------------------
 // JSON side
 
-const char* type_name(element_type t) {
-  switch (t) {
-    case element_type::ARRAY: return "an array";
-    case element_type::OBJECT: return "an object";
-    case element_type::INT64:
-    case element_type::UINT64: return "an integer";
-    case element_type::DOUBLE: return "a number";
-    case element_type::STRING: return "a string";
-    case element_type::BOOL: return "a boolean";
-    case element_type::NULL_VALUE: return "null";
-  }
-  return "a value";
-}
+const char* type_name(element_type t) { return json_type_name(t); }
 
 element require(const object& o, const char* key, const std::string& file, const std::string& rec) {
   element e;
