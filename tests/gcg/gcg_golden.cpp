@@ -22,7 +22,9 @@ json load(const std::filesystem::path& p) {
 /// Run `glamm-eval gcg` on one golden split (official mode unless `extra` adds flags) and return its record.
 json run_gcg(const std::filesystem::path& gold, const std::filesystem::path& shared, const std::string& split,
              const std::string& extra = "") {
-  const std::string out = ::testing::TempDir() + "gcg_golden_" + split + ".json";
+  // One file per test: ctest runs the tests of this file in parallel processes.
+  const std::string out = ::testing::TempDir() + "gcg_golden_" + split + "_" +
+                          ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".json";
   const std::string cmd = std::string(GLAMM_EVAL_BINARY) + " gcg -q --split " + split + " --gt-dir " + gold.string() +
                           " --pred " + (gold / ("predictions_" + split)).string() + " --text-sim " +
                           (gold / (split + "_text_similarity.tsv")).string() + " --meteor-resources " +
