@@ -59,14 +59,15 @@ void write_file_atomic(const fs::path& path, const std::string& data) {
   }
 }
 
-nlohmann::json load_json(const fs::path& path) {
-  const std::string text = read_file(path);
+nlohmann::json parse_json(std::string_view text, const std::string& file) {
   try {
-    return nlohmann::json::parse(text);
+    return nlohmann::json::parse(text.begin(), text.end());
   } catch (const nlohmann::json::parse_error& e) {
-    throw InputError(path.string(), "", std::string("invalid JSON: ") + e.what());
+    throw InputError(file, "", std::string("invalid JSON: ") + e.what());
   }
 }
+
+nlohmann::json load_json(const fs::path& path) { return parse_json(read_file(path), path.string()); }
 
 void save_json(const fs::path& path, const nlohmann::json& j, int indent) {
   // nlohmann formats doubles with its own locale-independent grisu2 code: '.' decimals, shortest round-trip.

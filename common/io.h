@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -15,6 +16,9 @@ std::string read_file(const std::filesystem::path& path);
 /// Creates missing parent folders. A reader never sees a half-written file; on failure the old file is kept.
 /// Throws InputError naming the path on any I/O failure.
 void write_file_atomic(const std::filesystem::path& path, const std::string& data);
+
+/// Parse JSON text with nlohmann::json; `file` names the source in the InputError for a syntax error.
+nlohmann::json parse_json(std::string_view text, const std::string& file);
 
 /// Parse a JSON file with nlohmann::json. Throws InputError naming the file and the byte offset of a syntax error.
 nlohmann::json load_json(const std::filesystem::path& path);

@@ -1,4 +1,5 @@
 #include "common/pickle.h"
+#include "common/utf8.h"
 
 #include <charconv>
 #include <cstdio>
@@ -123,25 +124,6 @@ bool allowed_global(const std::string& name) {
          name == "torch._utils._rebuild_parameter" || name == "__builtin__.set" || name == "builtins.set" ||
          name == "__builtin__.frozenset" || name == "builtins.frozenset" || name == "_codecs.encode" ||
          storage_dtype(name, &d);
-}
-
-/// Append a UTF-8 encoding of code point cp.
-void put_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
 }
 
 class Unpickler {
@@ -522,10 +504,10 @@ class Unpickler {
         if (k + 2 + n > s.size()) fail("bad \\u escape");
         const uint32_t cp = hex(s.substr(k + 2, n));
         if (cp > 0x10FFFF) fail("bad code point in UNICODE");
-        put_utf8(out, cp);
+        append_utf8(out, cp);
         k += 1 + n;
       } else {
-        put_utf8(out, static_cast<uint8_t>(s[k]));
+        append_utf8(out, static_cast<uint8_t>(s[k]));
       }
     }
     push(make_str(std::move(out)));

@@ -20,12 +20,7 @@ caption::ImageId photo_id(const std::string& filename) {
 }
 
 Split parse(std::string_view text, const std::string& file, const std::string& split) {
-  nlohmann::json root;
-  try {
-    root = nlohmann::json::parse(text.begin(), text.end());
-  } catch (const nlohmann::json::parse_error& e) {
-    throw InputError(file, "", std::string("invalid JSON: ") + e.what());
-  }
+  const nlohmann::json root = io::parse_json(text, file);
   if (!root.is_object() || !root.contains("images") || !root["images"].is_array())
     throw InputError(file, "", "expected Karpathy's layout {\"images\": [...], \"dataset\": ...}");
   Split out;

@@ -12,12 +12,7 @@
 namespace glamm::datasets::nocaps {
 
 Data parse(std::string_view text, const std::string& file) {
-  nlohmann::json root;
-  try {
-    root = nlohmann::json::parse(text.begin(), text.end());
-  } catch (const nlohmann::json::parse_error& e) {
-    throw InputError(file, "", std::string("invalid JSON: ") + e.what());
-  }
+  const nlohmann::json root = io::parse_json(text, file);
   if (!root.is_object() || !root.contains("images") || !root["images"].is_array())
     throw InputError(file, "", "expected a NoCaps object with an 'images' array");
   Data d;

@@ -1,6 +1,8 @@
 // Java-compatible text conversions (see java_text.h).
 #include "metrics/ptb/java_text.h"
 
+#include "common/utf8.h"
+
 #include <utf8proc.h>
 
 namespace glamm::ptb::detail {
@@ -43,23 +45,7 @@ bool decode_utf8(std::string_view in, std::u16string& out, size_t& error_offset)
 
 namespace {
 
-void put_cp(uint32_t cp, std::string& out) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
+void put_cp(uint32_t cp, std::string& out) { glamm::append_utf8(out, cp); }
 
 constexpr uint32_t kUnpaired = 0xFFFFFFFF;
 
