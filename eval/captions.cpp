@@ -1,6 +1,7 @@
 // `glamm-eval captions`: pycocoevalcap's COCOEvalCap on a COCO captions GT file and a results list, printing the
-// BLEU dict and the metric lines as the reference does. Wires datasets/coco_captions → metrics/caption/coco_eval_cap
-// → Result record; no metric math here.
+// BLEU dict and the metric lines as the reference does; with --spice also the SPICE-style (Link Grammar parser)
+// score (metrics/spice, never labelled plain SPICE). Wires datasets/coco_captions → metrics/caption/coco_eval_cap
+// (and spice::score_corpus) → Result record; no metric math here.
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -16,6 +17,7 @@
 #include "common/error.h"
 #include "common/result.h"
 #include "datasets/coco_captions.h"
+#include "eval/caption_task.h"
 #include "eval/command.h"
 #include "eval/meteor_setup.h"
 #include "eval/progress.h"
@@ -32,6 +34,7 @@ struct CaptionsOptions {
   std::string gt, res;
   std::string metrics = "bleu,meteor,rouge,cider";
   std::string meteor_resources, meteor_paraphrase;
+  bool spice = false;
 };
 
 constexpr const char* kStrictHelp =
@@ -67,8 +70,12 @@ void run_captions(const CaptionsOptions& o) {
 
   // METEOR resources: located first (a missing folder fails before any long work), then loaded on a second thread
   // while the caption files are parsed.
+  // SPICE-style needs only METEOR's synonym files (no paraphrase table) when METEOR itself is not run.
   std::optional<MeteorLoader> meteor_loading;
-  if (metrics.meteor) meteor_loading.emplace(o.meteor_resources, o.meteor_paraphrase, progress);
+  if (metrics.meteor)
+    meteor_loading.emplace(o.meteor_resources, o.meteor_paraphrase, progress);
+  else if (o.spice)
+    meteor_loading.emplace(o.meteor_resources, "-", progress);
 
   progress.start("loading annotations into memory...");
   datasets::CocoCaptionGt gt = datasets::load_coco_caption_gt(o.gt, warnings);
@@ -77,7 +84,15 @@ void run_captions(const CaptionsOptions& o) {
   progress.done();
 
   MeteorSetup met;
-  if (meteor_loading) met = meteor_loading->finish(warnings);
+  if (meteor_loading) {
+    std::vector<std::string> meteor_warnings;
+    met = meteor_loading->finish(meteor_warnings);
+    if (metrics.meteor)
+      warnings.insert(warnings.end(), meteor_warnings.begin(), meteor_warnings.end());
+    else if (met.resources->approximate)
+      warnings.push_back("SPICE-style synonyms come from a WordNet fallback, not METEOR's english.synsets: "
+                         "approximate");
+  }
 
   caption::EvalCapOptions opt;
   opt.metrics = metrics;
@@ -87,6 +102,8 @@ void run_captions(const CaptionsOptions& o) {
   opt.progress = [&progress](const std::string& m) { progress.note(m); };
   caption::EvalCapResult ev = caption::evaluate(input, opt);
   warnings.insert(warnings.end(), ev.warnings.begin(), ev.warnings.end());
+  std::optional<SpiceStyleRun> sp;
+  if (o.spice) sp = score_spice_style(ev, met, threads, progress, "leave out --spice to skip it");
 
   for (const auto& w : warnings) std::cerr << "warning: " << w << "\n";
   if (metrics.bleu) {
@@ -96,6 +113,7 @@ void run_captions(const CaptionsOptions& o) {
     std::cout << "ratio: " << py_float(ev.bleu_ratio) << "\n";
   }
   for (const auto& [name, value] : ev.metrics) std::cout << fmt::format("{}: {:0.3f}\n", name, value);
+  if (sp) print_spice_style(*sp);
   std::cout.flush();
 
   if (o.common.json_path.empty()) return;
@@ -104,6 +122,7 @@ void run_captions(const CaptionsOptions& o) {
   r.dataset = "coco_captions";
   r.label = o.common.label;
   r.metrics = ev.metrics;
+  if (sp) r.metrics.emplace_back(spice::kMetricName, sp->score.spice);
   r.signature.set("metric", "coco-caption");
   r.signature.set("reference", "pycocoevalcap-1.2(salaniz@ad63453)");
   r.signature.set("metrics", metrics.str());
@@ -111,7 +130,11 @@ void run_captions(const CaptionsOptions& o) {
                                    (o.common.strict ? "strict" : "reference"));
   if (metrics.meteor) {
     sign_meteor(r.signature, met);
+  } else if (sp) {
+    r.signature.set("meteor_resources", met.source);  // SPICE-style's synonyms
+    r.signature.set("meteor_resources_sha256", met.resources->checksum);
   }
+  if (sp) sign_spice_style(r.signature, *sp);
   r.signature.set("strict", o.common.strict ? "on(line_breaks_as_spaces)" : "off");
   r.signature.set("version", tool_version());
   r.add_input("gt", o.gt);
@@ -129,6 +152,7 @@ void run_captions(const CaptionsOptions& o) {
     bi["ratio"] = ev.bleu_ratio;
     r.details["bleu_info"] = bi;
   }
+  if (sp) r.details["spice_style"] = spice_style_details(*sp);
   r.details["per_sample_fields"] = {
       {"bleu_counts", "BLEU sufficient statistics of the image: corpus BLEU = formula on their element-wise sum"},
       {"meteor_stats", "METEOR's 23 sufficient statistics (best reference): corpus METEOR = computeMetrics of the "
@@ -150,6 +174,7 @@ void run_captions(const CaptionsOptions& o) {
     s["caption_tokenized"] = ev.hyps_tokenized[i];
     per.push_back(std::move(s));
   }
+  if (sp) add_spice_style_per_sample(per, *sp);
   r.per_sample = std::move(per);
   write_result(o.common.json_path, r);
 }
@@ -173,6 +198,10 @@ void add_captions(CLI::App& app) {
   sub->add_option("--meteor-paraphrase", opts->meteor_paraphrase,
                   "METEOR paraphrase table (paraphrase-en.gz) when it is not next to the resources; '-' turns the "
                   "paraphrase module off");
+  sub->add_flag("--spice", opts->spice,
+                "Also compute the SPICE-style (Link Grammar parser) score: SPICE 1.0's tuple scoring with the Link "
+                "Grammar parser in place of CoreNLP (not the Java SPICE; ~3-5 ms per distinct caption). Needs "
+                "METEOR's english.synsets (located as for METEOR)");
   add_common_options(sub, opts->common, kStrictHelp);
   sub->callback([opts] { run_captions(*opts); });
 }

@@ -1,12 +1,15 @@
 // `glamm-eval imagecap`: zero-shot image captioning (paper Table 6) on Flickr30k (Karpathy split) and NoCaps
-// (overall and per domain, as the NoCaps benchmark reports). COCOEvalCap metrics; SPICE is reported as not available
-// until a SPICE-style scorer exists. NoCaps test has no public captions: the submission file is written and scoring
-// is refused (exit 3). Wires datasets/flickr30k, datasets/nocaps → caption::evaluate → Result record.
+// (overall and per domain, as the NoCaps benchmark reports). COCOEvalCap metrics plus, unless --no-spice, the
+// SPICE-style score (metrics/spice: SPICE 1.0's tuple scoring with the Link Grammar parser in place of CoreNLP; always
+// labelled "SPICE-style (Link Grammar parser)", never plain SPICE). NoCaps test has no public captions: the
+// submission file is written and scoring is refused (exit 3). Wires datasets/flickr30k, datasets/nocaps →
+// caption::evaluate, spice::score_corpus → Result record.
 // Spec: dataset-formats.md §8.
 #include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +33,7 @@ using nlohmann::json;
 struct ImagecapOptions {
   CaptionTaskOptions task;
   std::string dataset, annotations, split, submission;
+  bool no_spice = false;
 };
 
 json id_json(const caption::ImageId& id) { return id.is_string ? json(id.text) : json(id.number); }
@@ -103,6 +107,9 @@ void run_imagecap(const ImagecapOptions& o) {
                                    pairing.outside.size(), samples.size(), split));
   MeteorSetup met = load_meteor(o.task.meteor_resources, o.task.meteor_paraphrase, progress, warnings);
   caption::EvalCapResult ev = score_captions(pairing.input, o.task, met, progress, warnings);
+  std::optional<SpiceStyleRun> sp;
+  if (!o.no_spice)
+    sp = score_spice_style(ev, met, resolve_threads(o.task.common), progress, "pass --no-spice to skip it");
 
   // NoCaps: the benchmark's per-domain numbers, each domain evaluated on its own (IDF from that domain's refs).
   json domains = json::object();
@@ -114,8 +121,10 @@ void run_imagecap(const ImagecapOptions& o) {
     std::sort(names.begin(), names.end());
     for (const std::string& dom : names) {
       caption::EvalCapInput sub;
+      std::vector<std::size_t> in_domain;
       for (std::size_t i = 0; i < pairing.sample_index.size(); ++i) {
         if (samples[pairing.sample_index[i]].domain != dom) continue;
+        in_domain.push_back(i);
         sub.image_ids.push_back(pairing.input.image_ids[i]);
         sub.refs.push_back(pairing.input.refs[i]);
         sub.hyps.push_back(pairing.input.hyps[i]);
@@ -124,6 +133,8 @@ void run_imagecap(const ImagecapOptions& o) {
       const caption::EvalCapResult de = score_captions(sub, o.task, met, progress, dw);
       json m = json::object();
       for (const auto& [n, v] : de.metrics) m[n] = v;
+      // SPICE-style per image depends only on that image's captions: the domain value is the mean of its images.
+      if (sp) m[spice::kMetricName] = spice_style_mean(*sp, in_domain);
       m["num_images"] = sub.image_ids.size();
       domains[dom] = m;
       for (const auto& [n, v] : de.metrics)
@@ -136,10 +147,14 @@ void run_imagecap(const ImagecapOptions& o) {
   std::cout << fmt::format("imagecap {} {}: {} images scored{}\n", o.dataset, split, pairing.input.image_ids.size(),
                            o.task.only_present ? ", ONLY PRESENT predictions" : "");
   print_caption_metrics(ev);
-  std::cout << "SPICE: not available (no SPICE scorer in this build)\n";
+  if (sp)
+    print_spice_style(*sp);
+  else
+    std::cout << spice::kMetricName << ": not computed (--no-spice)\n";
   for (auto it = domains.begin(); it != domains.end(); ++it) {
     std::cout << fmt::format("[{}] {} images:", it.key(), it.value()["num_images"].get<std::size_t>());
     for (const auto& [n, v] : ev.metrics) std::cout << fmt::format(" {} {:0.3f}", n, it.value()[n].get<double>());
+    if (sp) std::cout << fmt::format(" SPICE-style {:0.3f}", it.value()[spice::kMetricName].get<double>());
     std::cout << "\n";
   }
   std::cout.flush();
@@ -149,17 +164,21 @@ void run_imagecap(const ImagecapOptions& o) {
   r.split = split;
   r.label = label;
   r.metrics = ev.metrics;
+  if (sp) r.metrics.emplace_back(spice::kMetricName, sp->score.spice);
   r.metrics.insert(r.metrics.end(), domain_metrics.begin(), domain_metrics.end());
   r.signature.set("metric", "glamm-imagecap");
   r.signature.set("dataset", o.dataset);
   r.signature.set("split", split);
   r.signature.set("references", o.dataset == "flickr30k" ? "karpathy sentences[].raw" : "nocaps annotations");
-  r.signature.set("spice", "not-available");
   sign_captions(r.signature, o.task, met);
+  if (sp)
+    sign_spice_style(r.signature, *sp);
+  else
+    r.signature.set("spice", "off(--no-spice)");
   r.add_input("annotations", o.annotations);
   for (std::size_t k = 0; k < pred_files.size(); ++k)
     r.add_input(k == 0 ? "predictions" : "predictions_" + std::to_string(k), pred_files[k]);
-  r.details["SPICE"] = "not available: no SPICE scorer in this build";
+  if (sp) r.details["spice_style"] = spice_style_details(*sp);
   r.details["num_images"] = pairing.input.image_ids.size();
   r.details["num_split_images"] = samples.size();
   r.details["num_predictions"] = preds.size();
@@ -172,6 +191,7 @@ void run_imagecap(const ImagecapOptions& o) {
   if (o.dataset == "nocaps")
     for (std::size_t i = 0; i < pairing.sample_index.size(); ++i)
       r.per_sample[i]["domain"] = samples[pairing.sample_index[i]].domain;
+  if (sp) add_spice_style_per_sample(r.per_sample, *sp);
   const std::string out = o.task.common.json_path.empty()
                               ? "glamm-results/imagecap_" + o.dataset + "_" + split + "_" + label + ".json"
                               : o.task.common.json_path;
@@ -184,7 +204,7 @@ void add_imagecap(CLI::App& app) {
   CLI::App* sub = app.add_subcommand(
       "imagecap",
       "Zero-shot image captioning on Flickr30k (Karpathy split) and NoCaps (overall and per domain): CIDEr, METEOR, "
-      "BLEU, ROUGE-L (paper Table 6; SPICE not available yet)");
+      "BLEU, ROUGE-L and the SPICE-style (Link Grammar parser) score (paper Table 6)");
   sub->add_option("--dataset", o->dataset, "flickr30k or nocaps")
       ->required()
       ->check(CLI::IsMember({"flickr30k", "nocaps"}));
@@ -193,6 +213,8 @@ void add_imagecap(CLI::App& app) {
       ->required();
   sub->add_option("--split", o->split, "Flickr30k: test (default), val, train; NoCaps: val (default) or test "
                                        "(writes the submission file, exit 3)");
+  sub->add_flag("--no-spice", o->no_spice,
+                "Skip the SPICE-style (Link Grammar parser) score (it parses every caption: ~3-5 ms each)");
   sub->add_option("--submission", o->submission, "NoCaps test: where to write the EvalAI submission list");
   add_caption_task_options(sub, o->task,
                            "Predictions: JSON list [{image_id, caption}] (Flickr30k: the photo id from the file name, "
