@@ -1,0 +1,70 @@
+// SAM ViT image encoder against the golden reference (shared golden/model): the tiny checkpoint's
+// model.grounding_encoder.image_encoder.* run on the golden SAM input of both images must give
+// `sam.image_embeddings` within 1e-4·(1 + max|ref|) (README tolerance).
+#include <cmath>
+#include <filesystem>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "common/io.h"
+#include "model/sam_image_encoder.h"
+#include "model/weights.h"
+#include "sam/sam_support.h"
+#include "support/shared_data.h"
+
+namespace fs = std::filesystem;
+using glamm::model::SamImageEncoder;
+using glamm::model::WeightStore;
+using glamm::sam_test::compare;
+using glamm::sam_test::golden_tensor;
+using glamm::sam_test::sam_input_from_resized;
+
+TEST(SamImageEncoderGolden, TinyConfigurationIsInferredFromShapes) {
+  GLAMM_REQUIRE_SHARED(ckpt, "golden/model/tiny-glamm");
+  WeightStore store = WeightStore::open(ckpt);
+  const SamImageEncoder enc = SamImageEncoder::load(store);
+  const auto& c = enc.config();
+  EXPECT_EQ(c.dim, 48);
+  EXPECT_EQ(c.heads, 3);
+  EXPECT_EQ(c.head_dim, 16);
+  EXPECT_EQ(c.grid, 64);
+  EXPECT_EQ(c.patch, 16);
+  EXPECT_EQ(c.image_size, 1024);
+  EXPECT_EQ(c.mlp_dim, 192);
+  EXPECT_EQ(c.out_chans, 32);
+  EXPECT_EQ(c.window, (std::vector<int64_t>{14, 0, 14, 0}));  // README: global blocks [1, 3]
+}
+
+TEST(SamImageEncoderGolden, ImageEmbeddingsMatchBothImages) {
+  GLAMM_REQUIRE_SHARED(ckpt, "golden/model/tiny-glamm");
+  GLAMM_REQUIRE_SHARED(gdir, "golden/model/golden");
+  const nlohmann::json index = glamm::io::load_json(gdir / "index.json");
+  WeightStore store = WeightStore::open(ckpt);
+  const SamImageEncoder enc = SamImageEncoder::load(store);
+  int images = 0;
+  for (const auto& im : index.at("images")) {
+    const fs::path file = gdir / im.at("file").get<std::string>();
+    const at::Tensor resized = golden_tensor(file, "sam.resized_u8_hwc", /*keep_dtype=*/true);
+    ASSERT_EQ(resized.scalar_type(), at::kByte);
+    EXPECT_EQ(resized.size(0), im.at("sam_resize_hw")[0].get<int64_t>());
+    EXPECT_EQ(resized.size(1), im.at("sam_resize_hw")[1].get<int64_t>());
+    const at::Tensor input = sam_input_from_resized(resized);
+    // The input itself: its sum and absolute sum are in index.json (float64 sums of the fp32 tensor).
+    const double sum = input.to(at::kDouble).sum().item<double>();
+    const double abs_sum = input.to(at::kDouble).abs().sum().item<double>();
+    EXPECT_NEAR(sum, im.at("sam_input_sum").get<double>(), 1e-6 * std::abs(im.at("sam_input_sum").get<double>()));
+    EXPECT_NEAR(abs_sum, im.at("sam_input_abs_sum").get<double>(), 1e-6 * im.at("sam_input_abs_sum").get<double>());
+
+    const at::Tensor got = enc.forward(input);
+    const at::Tensor ref = golden_tensor(file, "sam.image_embeddings");
+    ASSERT_EQ(got.sizes().vec(), ref.sizes().vec());
+    const auto d = compare(got, ref);
+    std::printf("[sam] %s image_embeddings max|d| = %.3g (max|ref| %.3g, bound %.3g)\n",
+                im.at("image").get<std::string>().c_str(), d.max_abs, d.max_ref, d.bound());
+    EXPECT_TRUE(d.ok()) << im.at("image") << ": max|d| " << d.max_abs << " > " << d.bound();
+    ++images;
+  }
+  EXPECT_EQ(images, 2);
+}
