@@ -1,0 +1,143 @@
+// CLIP ViT vision tower forward pass (ATen ops, fp32) and its weight loading. See clip_vision.h.
+#include "model/clip_vision.h"
+
+#include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+#include "common/error.h"
+
+namespace glamm::model {
+namespace {
+
+at::Tensor f32(const at::Tensor& t) { return as_dtype(t, at::kFloat); }
+
+at::Tensor linear(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) {
+  return at::linear(x, f32(w), f32(b));
+}
+
+}  // namespace
+
+ClipVisionTower ClipVisionTower::load(WeightStore& ws, const ClipVisionConfig& c, int64_t select_layer,
+                                      int64_t num_levels) {
+  ClipVisionTower t;
+  t.config_ = c;
+  const int64_t C = c.hidden_size, I = c.intermediate_size;
+  const std::string p = "vision_model.";
+  ws.ignore({p + "post_layernorm.*", p + "embeddings.position_ids", "text_model.*", "text_projection.*",
+             "visual_projection.*", "logit_scale"});
+  t.class_embedding_ = ws.get(p + "embeddings.class_embedding", {C});
+  t.patch_weight_ = ws.get(p + "embeddings.patch_embedding.weight", {C, c.num_channels, c.patch_size, c.patch_size});
+  t.position_embedding_ = ws.get(p + "embeddings.position_embedding.weight", {c.num_positions(), C});
+  t.pre_ln_w_ = ws.get(p + "pre_layrnorm.weight", {C});
+  t.pre_ln_b_ = ws.get(p + "pre_layrnorm.bias", {C});
+  for (int64_t l = 0; l < c.num_hidden_layers; ++l) {
+    const std::string q = p + "encoder.layers." + std::to_string(l) + ".";
+    Layer L;
+    L.ln1_w = ws.get(q + "layer_norm1.weight", {C});
+    L.ln1_b = ws.get(q + "layer_norm1.bias", {C});
+    L.q_w = ws.get(q + "self_attn.q_proj.weight", {C, C});
+    L.q_b = ws.get(q + "self_attn.q_proj.bias", {C});
+    L.k_w = ws.get(q + "self_attn.k_proj.weight", {C, C});
+    L.k_b = ws.get(q + "self_attn.k_proj.bias", {C});
+    L.v_w = ws.get(q + "self_attn.v_proj.weight", {C, C});
+    L.v_b = ws.get(q + "self_attn.v_proj.bias", {C});
+    L.o_w = ws.get(q + "self_attn.out_proj.weight", {C, C});
+    L.o_b = ws.get(q + "self_attn.out_proj.bias", {C});
+    L.ln2_w = ws.get(q + "layer_norm2.weight", {C});
+    L.ln2_b = ws.get(q + "layer_norm2.bias", {C});
+    L.fc1_w = ws.get(q + "mlp.fc1.weight", {I, C});
+    L.fc1_b = ws.get(q + "mlp.fc1.bias", {I});
+    L.fc2_w = ws.get(q + "mlp.fc2.weight", {C, I});
+    L.fc2_b = ws.get(q + "mlp.fc2.bias", {C});
+    t.layers_.push_back(std::move(L));
+  }
+  // hidden_states has num_hidden_layers + 1 entries (index 0 = pre-LN'd embeddings).
+  const int64_t n_hs = c.num_hidden_layers + 1;
+  if (select_layer >= 0 || select_layer < -n_hs)
+    throw InputError(ws.path().string(), "mm_vision_select_layer",
+                     std::to_string(select_layer) + " is outside the " + std::to_string(n_hs) + " hidden states");
+  t.select_index_ = n_hs + select_layer;
+  // hidden_states[-2::-3] (indices n_hs-2, n_hs-5, ... >= 0), reversed, then the last num_levels of that list.
+  std::vector<int64_t> all;
+  for (int64_t i = n_hs - 2; i >= 0; i -= 3) all.push_back(i);
+  std::reverse(all.begin(), all.end());
+  if (num_levels <= 0 || static_cast<int64_t>(all.size()) < num_levels)
+    throw InputError(ws.path().string(), "num_level_reg_features",
+                     "a CLIP tower of " + std::to_string(c.num_hidden_layers) + " layers gives " +
+                         std::to_string(all.size()) + " region levels, fewer than " + std::to_string(num_levels));
+  t.level_indices_.assign(all.end() - num_levels, all.end());
+  return t;
+}
+
+ClipVisionTower ClipVisionTower::load_folder(const std::filesystem::path& folder, int64_t select_layer,
+                                             int64_t num_levels) {
+  const std::filesystem::path cfg_file = folder / "config.json";
+  const ClipVisionConfig cfg = ClipVisionConfig::from_json_file(cfg_file);
+  WeightStore ws = WeightStore::open(folder);
+  cfg.check_shapes(
+      [&ws](const std::string& n) -> std::optional<std::vector<int64_t>> {
+        if (!ws.contains(n)) return std::nullopt;
+        return ws.shape(n);
+      },
+      cfg_file.string());
+  ClipVisionTower t = load(ws, cfg, select_layer, num_levels);
+  ws.finish({"vision_model."});
+  return t;
+}
+
+ClipVisionOutput ClipVisionTower::forward(const at::Tensor& pixel_values) const {
+  c10::InferenceMode guard;
+  const ClipVisionConfig& c = config_;
+  at::Tensor px = pixel_values;
+  if (px.dim() == 3) px = px.unsqueeze(0);
+  if (px.dim() != 4 || px.size(0) != 1 || px.size(1) != c.num_channels || px.size(2) != c.image_size ||
+      px.size(3) != c.image_size)
+    throw std::invalid_argument("CLIP pixel_values must be [1," + std::to_string(c.num_channels) + "," +
+                                std::to_string(c.image_size) + "," + std::to_string(c.image_size) + "], got " +
+                                shape_text(px.sizes().vec()));
+  px = px.to(at::kFloat).contiguous();
+  const int64_t C = c.hidden_size, H = c.num_attention_heads, D = c.head_dim();
+  const double eps = c.layer_norm_eps;
+  // Embeddings: conv patchify (no bias) → [576, C], CLS first, + learned positions, then pre_layrnorm.
+  at::Tensor patches = at::conv2d(px, f32(patch_weight_), {}, c.patch_size).flatten(2).squeeze(0).t();
+  at::Tensor x = at::cat({f32(class_embedding_).unsqueeze(0), patches}, 0) + f32(position_embedding_);
+  x = at::layer_norm(x, {C}, f32(pre_ln_w_), f32(pre_ln_b_), eps);
+
+  const int64_t last_needed = std::max(select_index_, level_indices_.back());
+  std::vector<at::Tensor> keep(last_needed + 1);
+  keep[0] = x;
+  const int64_t T = x.size(0);
+  const double scale = 1.0 / std::sqrt(static_cast<double>(D));
+  for (int64_t l = 0; l < last_needed; ++l) {
+    const Layer& L = layers_[l];
+    // Self-attention (pre-LN); q is scaled before QKᵀ as CLIPAttention does; no mask.
+    at::Tensor h = at::layer_norm(x, {C}, f32(L.ln1_w), f32(L.ln1_b), eps);
+    at::Tensor q = (linear(h, L.q_w, L.q_b) * scale).view({T, H, D}).transpose(0, 1);
+    at::Tensor k = linear(h, L.k_w, L.k_b).view({T, H, D}).transpose(0, 1);
+    at::Tensor v = linear(h, L.v_w, L.v_b).view({T, H, D}).transpose(0, 1);
+    at::Tensor attn = at::softmax(at::bmm(q, k.transpose(1, 2)), -1);
+    at::Tensor o = at::bmm(attn, v).transpose(0, 1).reshape({T, C});
+    x = x + linear(o, L.o_w, L.o_b);
+    // MLP with quick_gelu: x·sigmoid(1.702x).
+    h = at::layer_norm(x, {C}, f32(L.ln2_w), f32(L.ln2_b), eps);
+    h = linear(h, L.fc1_w, L.fc1_b);
+    h = h * at::sigmoid(h * 1.702);
+    x = x + linear(h, L.fc2_w, L.fc2_b);
+    keep[l + 1] = x;
+  }
+  ClipVisionOutput out;
+  const at::Tensor& sel = keep[select_index_];
+  out.patches = sel.narrow(0, 1, T - 1).contiguous();
+  out.cls = sel[0].contiguous();
+  std::vector<at::Tensor> levels;
+  for (int64_t i : level_indices_) levels.push_back(keep[i].narrow(0, 1, T - 1));
+  out.region_levels = at::stack(levels, 0);
+  return out;
+}
+
+}  // namespace glamm::model

@@ -1,0 +1,32 @@
+// V-L projector forward (Linear → exact GELU → Linear, fp32). See projector.h.
+#include "model/projector.h"
+
+#include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
+
+#include <stdexcept>
+
+namespace glamm::model {
+
+Projector Projector::load(WeightStore& ws, int64_t in_dim, int64_t hidden, const std::string& prefix) {
+  Projector p;
+  p.in_dim_ = in_dim;
+  p.hidden_ = hidden;
+  p.w0_ = ws.get(prefix + "0.weight", {hidden, in_dim});
+  p.b0_ = ws.get(prefix + "0.bias", {hidden});
+  p.w2_ = ws.get(prefix + "2.weight", {hidden, hidden});
+  p.b2_ = ws.get(prefix + "2.bias", {hidden});
+  return p;
+}
+
+at::Tensor Projector::forward(const at::Tensor& x) const {
+  c10::InferenceMode guard;
+  if (x.dim() != 2 || x.size(1) != in_dim_)
+    throw std::invalid_argument("projector input must be [N, " + std::to_string(in_dim_) + "], got " +
+                                shape_text(x.sizes().vec()));
+  at::Tensor h = at::linear(x.to(at::kFloat), as_dtype(w0_, at::kFloat), as_dtype(b0_, at::kFloat));
+  h = at::gelu(h);  // approximate = "none": the erf form of nn.GELU()
+  return at::linear(h, as_dtype(w2_, at::kFloat), as_dtype(b2_, at::kFloat));
+}
+
+}  // namespace glamm::model
