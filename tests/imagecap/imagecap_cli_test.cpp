@@ -1,16 +1,24 @@
 // glamm-eval imagecap on the dataset-formats.md §8.2/§8.3 examples: NoCaps per-domain scores, NoCaps test →
 // submission file and exit 3, Flickr30k predictions outside the split (warned, ignored) and unknown ids (error),
-// SPICE reported as not available; and `glamm-eval datasets` on a partial data root.
+// the SPICE-style (Link Grammar parser) score by default (equal to what metrics/spice computes for the same
+// captions, labelled, with its breakdown and fallback count; per NoCaps domain) and left out with --no-spice; and
+// `glamm-eval datasets` on a partial data root.
+#include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "datasets/refer_fixture.h"
+#include "imagecap/spice_reference.h"
 #include "support/shared_data.h"
 
 namespace fx = glamm::testing::refer_fixture;
+using glamm::spice::kMetricName;
+using glamm::testing::spice_reference::library_spice_style;
 using nlohmann::json;
 
 namespace {
@@ -53,9 +61,20 @@ TEST(ImagecapCli, NocapsValOverallAndPerDomain) {
   EXPECT_TRUE(r["metrics"].contains("near-domain/CIDEr"));
   EXPECT_EQ(r["per_sample"][2]["domain"], "near-domain");
   EXPECT_NE(out.find("[near-domain] 2 images:"), std::string::npos) << out;
-  EXPECT_NE(out.find("SPICE: not available"), std::string::npos) << out;
   // the single out-domain image is scored on its own: its BLEU equals the overall per-image BLEU of that image
   EXPECT_DOUBLE_EQ(r["details"]["domains"]["out-domain"]["Bleu_1"].get<double>(), r["per_sample"][0]["Bleu_1"].get<double>());
+  // SPICE-style per domain = the library's score of that domain's images alone (images 1 and 2 are near-domain).
+  const auto near = library_spice_style({{"A man rides a bicycle."}, {"A woman rides a horse."}},
+                                        {"a man rides a bicycle", "a woman on a horse"}, meteor);
+  EXPECT_DOUBLE_EQ(r["details"]["domains"]["near-domain"][kMetricName].get<double>(), near.spice);
+  const auto all = library_spice_style({{"A red lantern hangs outside.", "A lantern on a wall."},
+                                        {"A man rides a bicycle."}, {"A woman rides a horse."}},
+                                       {"a lantern hangs on a wall", "a man rides a bicycle", "a woman on a horse"},
+                                       meteor);
+  EXPECT_DOUBLE_EQ(r["metrics"][kMetricName].get<double>(), all.spice);
+  EXPECT_DOUBLE_EQ(r["details"]["domains"]["out-domain"][kMetricName].get<double>(),
+                   r["per_sample"][0][kMetricName].get<double>());
+  EXPECT_NE(out.find("SPICE-style "), std::string::npos) << out;
   std::filesystem::remove_all(dir);
 }
 
@@ -127,5 +146,101 @@ TEST(DatasetsCli, ListsFoundAndMissingFiles) {
   EXPECT_NE(out.find("Refer_Segm/coco_2014/train2014/  (at "), std::string::npos) << out;  // the docs' location
   const json j = json::parse(std::ifstream(dir / "list.json"));
   EXPECT_EQ(j["entries"][0]["found"], true);
+  std::filesystem::remove_all(dir);
+}
+
+namespace {
+// Flickr30k fixture for the SPICE-style tests: two test images; the second one's candidate has more than 60 words,
+// which the parser does not take (noun-only fallback, counted).
+std::string long_caption() {
+  std::string c = "a cat";
+  for (int i = 0; i < 16; ++i) c += " sleeps on a red sofa";
+  return c;  // 2 + 16 * 5 = 82 words
+}
+const std::vector<std::vector<std::string>> kSpiceRefs = {{"A dog runs on sand.", "The brown dog is running."},
+                                                          {"A cat sleeps on a red sofa.", "Two cats on a couch."}};
+
+json run_spice_fixture(const std::filesystem::path& dir, const std::filesystem::path& meteor, const std::string& extra,
+                       std::string& out) {
+  json images = json::array();
+  for (std::size_t i = 0; i < kSpiceRefs.size(); ++i) {
+    json sents = json::array();
+    for (const auto& c : kSpiceRefs[i]) sents.push_back({{"raw", c}});
+    images.push_back({{"filename", std::to_string(9000001 + i) + ".jpg"}, {"imgid", i}, {"split", "test"},
+                      {"sentences", sents}});
+  }
+  fx::write(dir / "k.json", json({{"dataset", "flickr30k"}, {"images", images}}).dump());
+  fx::write(dir / "pred.json", json::array({{{"image_id", 9000001}, {"caption", "A brown dog runs on the beach."}},
+                                            {{"image_id", 9000002}, {"caption", long_caption()}}})
+                                   .dump());
+  const int rc = eval("--dataset flickr30k --annotations '" + (dir / "k.json").string() + "' --pred '" +
+                          (dir / "pred.json").string() + "' --json '" + (dir / "rec.json").string() + "' " + extra,
+                      meteor, out);
+  EXPECT_EQ(rc, 0) << out;
+  return rc == 0 ? json::parse(std::ifstream(dir / "rec.json")) : json();
+}
+
+void expect_same(const json& got, double want, const std::string& what) {
+  if (std::isnan(want))
+    EXPECT_TRUE(got.is_null()) << what << ": " << got;
+  else
+    EXPECT_DOUBLE_EQ(got.get<double>(), want) << what;
+}
+}  // namespace
+
+TEST(ImagecapCli, SpiceStyleByDefaultEqualsTheLibraryWithBreakdownAndFallbackCount) {
+  GLAMM_REQUIRE_SHARED(meteor, "data/meteor");
+  const auto dir = fx::temp_dir("imagecap_spice");
+  std::string out;
+  const json r = run_spice_fixture(dir, meteor, "", out);
+  ASSERT_FALSE(r.is_null());
+  const auto lib = library_spice_style(kSpiceRefs, {"A brown dog runs on the beach.", long_caption()}, meteor);
+  ASSERT_TRUE(r["metrics"].contains(kMetricName)) << r["metrics"];
+  EXPECT_DOUBLE_EQ(r["metrics"][kMetricName].get<double>(), lib.spice);
+  EXPECT_GT(lib.spice, 0.0);
+  EXPECT_FALSE(r["metrics"].contains("SPICE"));  // never unqualified
+  for (std::size_t i = 0; i < 2; ++i)
+    EXPECT_DOUBLE_EQ(r["per_sample"][i][kMetricName].get<double>(), lib.per_image[i].scores[0].f) << i;
+  const json& d = r["details"]["spice_style"];
+  EXPECT_EQ(d["metric"], kMetricName);
+  for (std::size_t k = 0; k < lib.average.size(); ++k) {
+    const std::string name = glamm::spice::subset_name(glamm::spice::kSubsets[k]);
+    ASSERT_TRUE(d["subsets"].contains(name)) << name;
+    expect_same(d["subsets"][name]["f"], lib.average[k].f, name + ".f");
+    expect_same(d["subsets"][name]["precision"], lib.average[k].pr, name + ".precision");
+    EXPECT_EQ(d["subsets"][name]["tp"], lib.average[k].tp) << name;
+  }
+  for (const char* name : {"Object", "Attribute", "Relation", "Color", "Cardinality", "Size"})
+    EXPECT_TRUE(d["subsets"].contains(name)) << name;
+  // the 82-word candidate is not parsed: scored from its nouns, and counted
+  EXPECT_EQ(lib.counts.nouns_only, 1);
+  EXPECT_EQ(d["fallback_captions"], lib.counts.nouns_only);
+  EXPECT_EQ(d["captions_parsed"]["distinct_captions"], lib.counts.total());
+  EXPECT_EQ(r["signature"]["spice"], "SPICE-style (Link Grammar parser)");
+  EXPECT_NE(r["signature_string"].get<std::string>().find("spice:SPICE-style (Link Grammar parser)"), std::string::npos);
+  char line[96];
+  std::snprintf(line, sizeof line, "\nSPICE-style (Link Grammar parser): %.3f\n", lib.spice);
+  EXPECT_NE(out.find(line), std::string::npos) << out;
+  EXPECT_NE(out.find("1 not parsed (noun-only fallback)"), std::string::npos) << out;
+  EXPECT_EQ(out.find("\nSPICE:"), std::string::npos) << out;
+  std::filesystem::remove_all(dir);
+}
+
+TEST(ImagecapCli, NoSpiceLeavesTheSpiceStyleScoreOutAndKeepsTheOthers) {
+  GLAMM_REQUIRE_SHARED(meteor, "data/meteor");
+  const auto dir = fx::temp_dir("imagecap_nospice");
+  std::string out_on, out_off;
+  const json on = run_spice_fixture(dir, meteor, "", out_on);
+  const json off = run_spice_fixture(dir, meteor, "--no-spice", out_off);
+  ASSERT_FALSE(on.is_null());
+  ASSERT_FALSE(off.is_null());
+  EXPECT_FALSE(off["metrics"].contains(kMetricName));
+  EXPECT_FALSE(off["details"].contains("spice_style"));
+  EXPECT_FALSE(off["per_sample"][0].contains(kMetricName));
+  EXPECT_EQ(off["signature_string"].get<std::string>().find("SPICE-style"), std::string::npos);
+  EXPECT_EQ(off["signature"]["spice"], "off(--no-spice)");
+  EXPECT_NE(out_off.find("SPICE-style (Link Grammar parser): not computed (--no-spice)"), std::string::npos) << out_off;
+  for (const char* m : {"Bleu_4", "METEOR", "ROUGE_L", "CIDEr"})
+    EXPECT_EQ(off["metrics"][m].get<double>(), on["metrics"][m].get<double>()) << m;
   std::filesystem::remove_all(dir);
 }
