@@ -1,5 +1,9 @@
-// `glamm-eval captions` end to end on small fixtures (no shared data; METEOR left out): printed lines, JSON record,
-// warnings (single-image CIDEr, line breaks, --strict) and exit status 2 with file/record-named errors.
+// `glamm-eval captions` end to end on small fixtures (METEOR left out): printed lines, JSON record, warnings
+// (single-image CIDEr, line breaks, --strict) and exit status 2 with file/record-named errors. The opt-in
+// SPICE-style (Link Grammar parser) score (--spice; needs METEOR's english.synsets from the shared data/meteor):
+// equal to what metrics/spice computes for the same captions, labelled, absent without --spice, and on the CLIPScore
+// example (golden/captions) near the published SPICE.
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -9,6 +13,8 @@
 #include <unistd.h>
 
 #include "common/io.h"
+#include "imagecap/spice_reference.h"
+#include "support/shared_data.h"
 
 namespace {
 
@@ -132,6 +138,81 @@ TEST_F(CaptionsCli, BadInputExitsWithStatus2NamingFileAndRecord) {
   EXPECT_NE(err_.find("unknown caption metric 'spice'"), std::string::npos) << err_;
   EXPECT_EQ(run("--gt \"" + (tmp_ / "missing.json").string() + "\" --res \"" + res.string() + "\" --metrics bleu"), 2);
   EXPECT_NE(err_.find("missing.json: cannot open file"), std::string::npos) << err_;
+}
+
+TEST_F(CaptionsCli, SpiceStyleIsOptInLabelledAndEqualsTheLibrary) {
+  GLAMM_REQUIRE_SHARED(meteor, "data/meteor");
+  using glamm::spice::kMetricName;
+  const auto gt = write("gt.json", kGt);
+  const auto res = write("res.json", R"([{"image_id": 1, "caption": "A brown dog runs on grass."},
+      {"image_id": 2, "caption": "Two cats on a sofa."}, {"image_id": 3, "caption": "A red bus on a street."}])");
+  const std::string meteor_arg = " --meteor-resources \"" + meteor.string() + "\"";
+  ASSERT_EQ(run(files(gt, res, "bleu") + " --spice" + meteor_arg + " --json \"" + (tmp_ / "on.json").string() + "\""),
+            0)
+      << err_;
+  const auto lib = glamm::testing::spice_reference::library_spice_style(
+      {{"A dog runs on the grass.", "A brown dog."}, {"Two cats sleep on a sofa."}, {"A red bus."}},
+      {"A brown dog runs on grass.", "Two cats on a sofa.", "A red bus on a street."}, meteor);
+  const auto on = nlohmann::json::parse(glamm::io::read_file(tmp_ / "on.json"));
+  EXPECT_DOUBLE_EQ(on.at("metrics").at(kMetricName).get<double>(), lib.spice);
+  EXPECT_GT(lib.spice, 0.0);
+  EXPECT_EQ(on.at("metric_order").back(), kMetricName);
+  for (std::size_t i = 0; i < 3; ++i)
+    EXPECT_DOUBLE_EQ(on.at("per_sample").at(i).at(kMetricName).get<double>(), lib.per_image[i].scores[0].f) << i;
+  EXPECT_EQ(on.at("details").at("spice_style").at("subsets").at("Object").at("tp"), lib.average[1].tp);
+  EXPECT_EQ(on.at("details").at("spice_style").at("fallback_captions"), lib.counts.nouns_only);
+  EXPECT_EQ(on.at("signature").at("spice"), "SPICE-style (Link Grammar parser)");
+  EXPECT_TRUE(on.at("signature").contains("meteor_resources_sha256"));  // the synonyms SPICE-style used
+  EXPECT_FALSE(on.at("metrics").contains("METEOR"));
+  char line[96];
+  std::snprintf(line, sizeof line, "\nSPICE-style (Link Grammar parser): %.3f\n", lib.spice);
+  EXPECT_NE(out_.find(line), std::string::npos) << out_;
+  EXPECT_EQ(err_.find("paraphrase"), std::string::npos) << err_;  // METEOR itself did not run
+
+  ASSERT_EQ(run(files(gt, res, "bleu") + meteor_arg + " --json \"" + (tmp_ / "off.json").string() + "\""), 0) << err_;
+  const auto off = nlohmann::json::parse(glamm::io::read_file(tmp_ / "off.json"));
+  EXPECT_FALSE(off.at("metrics").contains(kMetricName));
+  EXPECT_FALSE(off.at("signature").contains("spice"));
+  EXPECT_FALSE(off.at("details").contains("spice_style"));
+  EXPECT_EQ(out_.find("SPICE"), std::string::npos) << out_;
+  EXPECT_EQ(off.at("metrics").at("Bleu_1"), on.at("metrics").at("Bleu_1"));
+}
+
+// Golden: the CLIPScore example (golden/captions/clipscore_example_expected.json; its tokenized captions written as
+// a COCO GT file and results lists): SPICE-style 0.4143 (good) / 0.1548 (bad) at the time of writing, within 0.05
+// of the published SPICE 0.4000 / 0.1500 and in the same order; METEOR on the same run still matches the golden.
+TEST_F(CaptionsCli, SpiceStyleOnClipscoreExampleNearPublishedSpiceAndOrdered) {
+  GLAMM_REQUIRE_SHARED(exp_path, "golden/captions/clipscore_example_expected.json");
+  GLAMM_REQUIRE_SHARED(meteor, "data/meteor");
+  const auto e = nlohmann::json::parse(glamm::io::read_file(exp_path));
+  double got[2];
+  int k = 0;
+  for (const char* set : {"good", "bad"}) {
+    const auto& tok = e.at(set).at("tokenized");
+    nlohmann::json gt = {{"images", nlohmann::json::array()}, {"annotations", nlohmann::json::array()}};
+    nlohmann::json res = nlohmann::json::array();
+    for (std::size_t i = 0; i < tok.at("cands").size(); ++i) {
+      gt["images"].push_back({{"id", i}});
+      for (const auto& c : tok.at("refs").at(i)) gt["annotations"].push_back({{"image_id", i}, {"caption", c}});
+      res.push_back({{"image_id", i}, {"caption", tok.at("cands").at(i)}});
+    }
+    const auto gt_path = write("gt.json", gt.dump());
+    const auto res_path = write("res.json", res.dump());
+    ASSERT_EQ(run(files(gt_path, res_path, "bleu,meteor,rouge,cider") + " --spice --meteor-resources \"" +
+                  meteor.string() + "\" --meteor-paraphrase - --json \"" + (tmp_ / "r.json").string() + "\""),
+              0)
+        << err_;
+    const auto r = nlohmann::json::parse(glamm::io::read_file(tmp_ / "r.json"));
+    const double v = r.at("metrics").at(glamm::spice::kMetricName).get<double>();
+    const double published = e.at(set).at("published_4dp").at("SPICE").get<double>();
+    std::printf("%s: %s %.4f (published SPICE %.4f)\n", set, glamm::spice::kMetricName, v, published);
+    EXPECT_NEAR(v, published, 0.05) << set;
+    EXPECT_NEAR(r.at("metrics").at("METEOR").get<double>(), e.at(set).at("corpus").at("METEOR").get<double>(), 1e-12);
+    EXPECT_NE(r.at("signature_string").get<std::string>().find("spice:SPICE-style (Link Grammar parser)"),
+              std::string::npos);
+    got[k++] = v;
+  }
+  EXPECT_GT(got[0], got[1]);
 }
 
 }  // namespace
