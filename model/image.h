@@ -1,14 +1,18 @@
 // Image loading for the GLaMM runner: the reference reads every image with `cv2.imread(path)` (OpenCV 4.6,
 // IMREAD_COLOR) and converts BGR → RGB (spec glamm-model.md §4). This does the same through the OpenCV C++ API,
-// so every decoder rule below is OpenCV's own (checked on Debian's OpenCV 4.6 by tests/image/image_load_test.cpp):
+// so every decoder rule below is OpenCV's own (each one checked on Debian's OpenCV 4.6 by
+// tests/image/image_load_test.cpp):
 //  * EXIF orientation (JPEG APP1 Exif tag 0x0112) is applied: the pixels come back rotated/flipped upright and
 //    height/width are those of the upright image;
 //  * 8-bit grayscale (and grayscale + alpha) become 3 equal channels;
 //  * an alpha channel (RGBA / LA PNG) is dropped without compositing: the colour values are kept as stored,
 //    whatever the alpha;
-//  * 16 bits per channel become 8: PNG keeps the high byte (v >> 8, truncation); TIFF scales through libtiff's
-//    RGBA path (≈ round(v·255/65535));
-//  * palette images are expanded to their colours.
+//  * 16 bits per channel become 8: PNG keeps the high byte (v >> 8, truncation); TIFF is scaled,
+//    round(v·255/65535);
+//  * palette PNGs are expanded to their palette colours (transparency ignored); 1/2/4-bit grayscale is scaled to
+//    0..255 (1 bit → 0 / 255);
+//  * a JPEG cut inside its entropy-coded data still decodes (libjpeg prints "Premature end of JPEG file" and fills
+//    the missing part), exactly as cv2.imread accepts it; a file cut inside its headers is an error.
 // No torch, and OpenCV stays private to this file's implementation.
 #pragma once
 

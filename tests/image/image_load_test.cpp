@@ -8,8 +8,10 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "common/error.h"
 #include "model/image.h"
@@ -38,6 +40,41 @@ std::vector<uint8_t> pixel(const ImageU8& im, int y, int x) {
 
 void write_bytes(const fs::path& p, const std::string& bytes) {
   std::ofstream(p, std::ios::binary) << bytes;
+}
+
+void put_be32(std::string& s, uint32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8) s.push_back(static_cast<char>((v >> shift) & 0xFF));
+}
+
+void png_chunk(std::string& png, const char* type, const std::string& data) {
+  put_be32(png, static_cast<uint32_t>(data.size()));
+  const std::string body = std::string(type, 4) + data;
+  png += body;
+  put_be32(png, static_cast<uint32_t>(crc32(0L, reinterpret_cast<const Bytef*>(body.data()), body.size())));
+}
+
+// A minimal PNG (formats cv::imwrite cannot produce: palette, gray + alpha, 1-bit). `rows` are the raw scanlines
+// without filter bytes; `plte` / `trns` are added when non-empty.
+std::string make_png(int width, int height, int bit_depth, int color_type, const std::vector<std::string>& rows,
+                     const std::string& plte = "", const std::string& trns = "") {
+  std::string png("\x89PNG\r\n\x1a\n", 8);
+  std::string ihdr;
+  put_be32(ihdr, static_cast<uint32_t>(width));
+  put_be32(ihdr, static_cast<uint32_t>(height));
+  ihdr += std::string{static_cast<char>(bit_depth), static_cast<char>(color_type), 0, 0, 0};
+  png_chunk(png, "IHDR", ihdr);
+  if (!plte.empty()) png_chunk(png, "PLTE", plte);
+  if (!trns.empty()) png_chunk(png, "tRNS", trns);
+  std::string raw;
+  for (const auto& r : rows) raw += std::string(1, '\0') + r;  // filter type 0 (None) per row
+  uLongf n = compressBound(raw.size());
+  std::string z(n, '\0');
+  EXPECT_EQ(compress(reinterpret_cast<Bytef*>(z.data()), &n, reinterpret_cast<const Bytef*>(raw.data()),
+                     raw.size()), Z_OK);
+  z.resize(n);
+  png_chunk(png, "IDAT", z);
+  png_chunk(png, "IEND", "");
+  return png;
 }
 
 }  // namespace
@@ -73,6 +110,36 @@ TEST_F(ImageLoad, AlphaIsDroppedWithoutCompositing) {
   const auto p = dir_ / "a.png";
   ASSERT_TRUE(cv::imwrite(p.string(), bgra));
   EXPECT_EQ(load_image_rgb(p).rgb, (std::vector<uint8_t>{30, 20, 10, 60, 50, 40}));
+}
+
+TEST_F(ImageLoad, GrayAlphaPngBecomesGrayRgbWithoutCompositing) {
+  // Colour type 4 (gray + alpha), 8 bit: (gray 90, alpha 0), (gray 200, alpha 255).
+  write_bytes(dir_ / "la.png", make_png(2, 1, 8, 4, {std::string("\x5a\x00\xc8\xff", 4)}));
+  EXPECT_EQ(load_image_rgb(dir_ / "la.png").rgb, (std::vector<uint8_t>{90, 90, 90, 200, 200, 200}));
+}
+
+TEST_F(ImageLoad, PalettePngIsExpandedToItsColours) {
+  // Colour type 3, 8 bit, palette {0: (1,2,3), 1: (250,128,7)}, index 1 fully transparent (tRNS): colours kept.
+  const std::string plte("\x01\x02\x03\xfa\x80\x07", 6);
+  write_bytes(dir_ / "p.png", make_png(3, 1, 8, 3, {std::string("\x01\x00\x01", 3)}, plte,
+                                       std::string("\xff\x00", 2)));
+  EXPECT_EQ(load_image_rgb(dir_ / "p.png").rgb, (std::vector<uint8_t>{250, 128, 7, 1, 2, 3, 250, 128, 7}));
+}
+
+TEST_F(ImageLoad, OneBitGrayPngExpandsTo0And255) {
+  // Colour type 0, 1 bit: 8 pixels 1,0,1,1,0,0,0,1 in one byte (0xB1).
+  write_bytes(dir_ / "bw.png", make_png(8, 1, 1, 0, {std::string("\xb1", 1)}));
+  const ImageU8 im = load_image_rgb(dir_ / "bw.png");
+  ASSERT_EQ(im.width, 8);
+  std::vector<uint8_t> r;
+  for (int x = 0; x < 8; ++x) r.push_back(pixel(im, 0, x)[0]);
+  EXPECT_EQ(r, (std::vector<uint8_t>{255, 0, 255, 255, 0, 0, 0, 255}));
+}
+
+TEST_F(ImageLoad, SixteenBitGrayPngKeepsTheHighByte) {
+  // Colour type 0, 16 bit big-endian: 0x12F0, 0xFF80, 0x0180 → 0x12, 0xFF, 0x01 (not rounded: 0x12F0 → 18).
+  write_bytes(dir_ / "g16.png", make_png(3, 1, 16, 0, {std::string("\x12\xf0\xff\x80\x01\x80", 6)}));
+  EXPECT_EQ(load_image_rgb(dir_ / "g16.png").rgb, (std::vector<uint8_t>{18, 18, 18, 255, 255, 255, 1, 1, 1}));
 }
 
 TEST_F(ImageLoad, SixteenBitPngKeepsTheHighByte) {
@@ -115,6 +182,21 @@ TEST_F(ImageLoad, ExifOrientationIsApplied) {
   ASSERT_EQ(im.width, 16);
   EXPECT_LT(pixel(im, 4, 8)[0], 16);
   EXPECT_GT(pixel(im, 28, 8)[0], 239);
+}
+
+TEST_F(ImageLoad, TruncatedJpegDecodesAsFarAsLibjpegGets) {
+  // cv2.imread accepts a JPEG cut inside the entropy-coded data (libjpeg warns "Premature end of JPEG file" and
+  // fills the rest), so the loader does too; a file cut inside the headers cannot be decoded.
+  cv::Mat noise(64, 48, CV_8UC3);
+  cv::randu(noise, cv::Scalar::all(0), cv::Scalar::all(255));
+  std::vector<uint8_t> jpg;
+  ASSERT_TRUE(cv::imencode(".jpg", noise, jpg));
+  write_bytes(dir_ / "half.jpg", std::string(reinterpret_cast<const char*>(jpg.data()), jpg.size() / 2));
+  const ImageU8 im = load_image_rgb(dir_ / "half.jpg");
+  EXPECT_EQ(im.height, 64);
+  EXPECT_EQ(im.width, 48);
+  write_bytes(dir_ / "head.jpg", std::string(reinterpret_cast<const char*>(jpg.data()), 40));
+  EXPECT_THROW(load_image_rgb(dir_ / "head.jpg"), glamm::InputError);
 }
 
 TEST_F(ImageLoad, MissingFileNamesThePath) {
