@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "metrics/spice/spice.h"  // kMetricName only (header constant; reports does not link the scorer)
 
 namespace glamm::reports {
 
@@ -68,12 +69,16 @@ std::vector<RunRow> place_runs(const PaperTable& table, const PaperTables& paper
       }
       RunCell& cell = row_it->cells[j];
       double v;
-      if (r.metric(c.metric, v) && std::isfinite(v)) {
+      bool found = r.metric(c.metric, v);
+      if (!found && c.metric == "SPICE" && r.metric(spice::kMetricName, v)) found = cell.spice_style = true;
+      if (found && std::isfinite(v)) {
         const double scaled = paper.is_percent(c.metric) ? v * 100.0 : v;
         cell.text = fmt::format("{:.1f}", scaled);
         cell.shown = std::strtod(cell.text.c_str(), nullptr);
         cell.present = true;
+        if (cell.spice_style) cell.text += kSpiceStyleMarker;
       } else {
+        cell.spice_style = false;
         cell.text = "n/a";
       }
     }
@@ -106,6 +111,9 @@ std::string latex_escape(const std::string& s) {
     const char c = s[i];
     if (s.compare(i, 3, "\xE2\x80\xA0") == 0) {  // † 
       out += "\\textsuperscript{\\dag}";
+      i += 2;
+    } else if (s.compare(i, 3, "\xE2\x80\xA1") == 0) {  // ‡
+      out += "\\textsuperscript{\\ddag}";
       i += 2;
     } else if (s.compare(i, 2, "\xC3\x97") == 0) {  // ×
       out += "$\\times$";
@@ -140,6 +148,15 @@ std::size_t text_width(const std::string& s) {
   return w;
 }
 
+// "NoCap SPICE": the column's group and name.
+std::string column_title(const PaperTable& table, std::size_t j) {
+  std::size_t k = 0;
+  for (const auto& g : table.groups)
+    for (const auto& c : g.columns)
+      if (k++ == j) return g.name + " " + c.name;
+  return table.column(j).name;
+}
+
 std::string md_row(const std::vector<std::string>& cells, const std::vector<std::size_t>& width) {
   std::string s = "|";
   for (std::size_t j = 0; j < cells.size(); ++j)
@@ -169,7 +186,8 @@ std::string render_table(const PaperTable& table, const PaperTables& paper, cons
         line.cells.push_back(c.text.empty() ? "-" : c.text);
         continue;
       }
-      bool best = true;
+      // A SPICE-style cell is another metric than the published (Java) SPICE: never bold beside those rows.
+      bool best = !(with_paper && c.spice_style);
       if (with_paper)
         for (const auto& pr : table.rows) {
           double v;
@@ -189,7 +207,7 @@ std::string render_table(const PaperTable& table, const PaperTables& paper, cons
         if (rr.cells[j].present && parse_cell(ref.cells[j], pv)) {
           double diff = rr.cells[j].shown - pv;
           if (std::fabs(diff) < 0.05) diff = 0.0;  // printed values agree
-          d.cells.push_back(fmt::format("{:+.1f}", diff));
+          d.cells.push_back(fmt::format("{:+.1f}", diff) + (rr.cells[j].spice_style ? kSpiceStyleMarker : ""));
         } else {
           d.cells.push_back("-");
         }
@@ -213,11 +231,21 @@ std::string render_table(const PaperTable& table, const PaperTables& paper, cons
     for (const RunRecord* r : rr.records)
       notes.push_back(fmt::format("{}: {} {} split {} ({}); metric variants: {}; {}", rr.label, r->task, r->dataset,
                                   r->split, r->path, metric_variant(*r), r->tool_version));
+  for (const RunRow& rr : run_rows) {
+    std::string cols;
+    for (std::size_t j = 0; j < n; ++j)
+      if (rr.cells[j].present && rr.cells[j].spice_style)
+        cols += (cols.empty() ? "" : ", ") + column_title(table, j);
+    if (cols.empty()) continue;
+    notes.push_back(std::string(kSpiceStyleMarker) + " " + rr.label + " (" + cols + ") is " + spice::kMetricName +
+                    ": SPICE 1.0's tuple scoring with the CMU Link Grammar parser in place of "
+                    "Stanford CoreNLP. Not the Java SPICE 1.0 behind the paper's SPICE values: close, not equal.");
+  }
   for (std::size_t j = 0; j < n; ++j) {
     const PaperColumn& c = table.column(j);
     if (c.metric != "SPICE" || !with_paper) continue;
     for (const RunRow& rr : run_rows) {
-      if (!rr.cells[j].present) continue;
+      if (!rr.cells[j].present || rr.cells[j].spice_style) continue;
       std::string how;
       for (const RunRecord* r : rr.records)
         if (column_takes(c, *r)) how = r->signature_value("spice");
