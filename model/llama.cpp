@@ -1,0 +1,210 @@
+// LLaMA decoder forward pass (ATen ops, fp32 compute, stored-dtype weights) with a KV cache. See llama.h.
+#include "model/llama.h"
+
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <c10/core/InferenceMode.h>
+
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <string>
+
+namespace glamm::model {
+namespace {
+
+at::Tensor f32(const at::Tensor& t) { return as_dtype(t, at::kFloat); }
+
+/// LlamaRMSNorm 4.29 in fp32: w · (x · rsqrt(mean(x²) + eps)).
+at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& w, double eps) {
+  const at::Tensor var = x.pow(2).mean(-1, /*keepdim=*/true);
+  return f32(w) * (x * at::rsqrt(var + eps));
+}
+
+/// rotate_half over the last dimension: [-x2, x1].
+at::Tensor rotate_half(const at::Tensor& x) {
+  const int64_t half = x.size(-1) / 2;
+  return at::cat({-x.narrow(-1, half, half), x.narrow(-1, 0, half)}, -1);
+}
+
+}  // namespace
+
+ShapeLookup shape_lookup(const WeightStore& ws) {
+  return [&ws](const std::string& n) -> std::optional<std::vector<int64_t>> {
+    if (!ws.contains(n)) return std::nullopt;
+    return ws.shape(n);
+  };
+}
+
+int64_t KvCache::bytes() const {
+  int64_t n = 0;
+  for (const at::Tensor& t : k_) n += t.defined() ? static_cast<int64_t>(t.nbytes()) : 0;
+  for (const at::Tensor& t : v_) n += t.defined() ? static_cast<int64_t>(t.nbytes()) : 0;
+  return n;
+}
+
+Llama Llama::load(WeightStore& ws, const LlamaConfig& c) {
+  Llama m;
+  m.config_ = c;
+  const int64_t D = c.hidden_size, I = c.intermediate_size, V = c.vocab_size;
+  m.embed_tokens_ = ws.get("model.embed_tokens.weight", {V, D});
+  for (int64_t l = 0; l < c.num_hidden_layers; ++l) {
+    const std::string p = "model.layers." + std::to_string(l) + ".";
+    ws.ignore({p + "self_attn.rotary_emb.inv_freq"});
+    Layer L;
+    L.in_norm = ws.get(p + "input_layernorm.weight", {D});
+    L.q = ws.get(p + "self_attn.q_proj.weight", {D, D});
+    L.k = ws.get(p + "self_attn.k_proj.weight", {D, D});
+    L.v = ws.get(p + "self_attn.v_proj.weight", {D, D});
+    L.o = ws.get(p + "self_attn.o_proj.weight", {D, D});
+    L.post_norm = ws.get(p + "post_attention_layernorm.weight", {D});
+    L.gate = ws.get(p + "mlp.gate_proj.weight", {I, D});
+    L.up = ws.get(p + "mlp.up_proj.weight", {I, D});
+    L.down = ws.get(p + "mlp.down_proj.weight", {D, I});
+    m.layers_.push_back(std::move(L));
+  }
+  m.norm_ = ws.get("model.norm.weight", {D});
+  m.lm_head_ = ws.get("lm_head.weight", {V, D});
+  return m;
+}
+
+Llama Llama::random(const LlamaConfig& c, c10::ScalarType dtype, uint64_t seed, bool with_embeddings) {
+  c10::InferenceMode guard;
+  Llama m;
+  m.config_ = c;
+  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(seed);
+  const auto opt = at::TensorOptions().dtype(at::kFloat);
+  auto normal = [&](std::vector<int64_t> shape) { return (at::randn(shape, gen, opt) * 0.02).to(dtype); };
+  auto ones = [&](int64_t n) { return at::ones({n}, opt).to(dtype); };
+  const int64_t D = c.hidden_size, I = c.intermediate_size, V = c.vocab_size;
+  if (with_embeddings) {
+    m.embed_tokens_ = normal({V, D});
+    m.lm_head_ = normal({V, D});
+  }
+  for (int64_t l = 0; l < c.num_hidden_layers; ++l) {
+    Layer L;
+    L.in_norm = ones(D);
+    L.q = normal({D, D});
+    L.k = normal({D, D});
+    L.v = normal({D, D});
+    L.o = normal({D, D});
+    L.post_norm = ones(D);
+    L.gate = normal({I, D});
+    L.up = normal({I, D});
+    L.down = normal({D, I});
+    m.layers_.push_back(std::move(L));
+  }
+  m.norm_ = ones(D);
+  return m;
+}
+
+std::pair<at::Tensor, at::Tensor> Llama::rope(int64_t start, int64_t T) const {
+  const int64_t hd = config_.head_dim();
+  const auto opt = at::TensorOptions().dtype(at::kFloat);
+  // inv_freq = 1 / base^(arange(0, hd, 2) / hd), positions as float, outer product, cat(freqs, freqs).
+  const at::Tensor inv_freq = 1.0 / at::pow(config_.rope_theta, at::arange(0, hd, 2, opt) / static_cast<double>(hd));
+  const at::Tensor t = at::arange(start, start + T, opt);
+  const at::Tensor freqs = at::outer(t, inv_freq);
+  const at::Tensor emb = at::cat({freqs, freqs}, -1);
+  return {emb.cos(), emb.sin()};
+}
+
+at::Tensor Llama::embed(const at::Tensor& ids) const {
+  c10::InferenceMode guard;
+  if (!embed_tokens_.defined()) throw std::logic_error("Llama::embed: model built without embeddings");
+  const at::Tensor i = ids.to(at::kLong).flatten();
+  if (i.numel() > 0) {
+    const int64_t lo = i.min().item<int64_t>(), hi = i.max().item<int64_t>();
+    if (lo < 0 || hi >= config_.vocab_size)
+      throw std::invalid_argument("token id " + std::to_string(lo < 0 ? lo : hi) + " outside [0, " +
+                                  std::to_string(config_.vocab_size) + ")");
+  }
+  return f32(at::index_select(embed_tokens_, 0, i));
+}
+
+at::Tensor Llama::forward(const at::Tensor& inputs_embeds, KvCache* cache) const {
+  c10::InferenceMode guard;
+  const LlamaConfig& c = config_;
+  const int64_t D = c.hidden_size, H = c.num_attention_heads, hd = c.head_dim();
+  if (inputs_embeds.dim() != 2 || inputs_embeds.size(1) != D || inputs_embeds.size(0) == 0)
+    throw std::invalid_argument("LLaMA inputs_embeds must be [T>0, " + std::to_string(D) + "], got " +
+                                shape_text(inputs_embeds.sizes().vec()));
+  const int64_t T = inputs_embeds.size(0);
+  const int64_t past = cache ? cache->length() : 0;
+  const int64_t S = past + T;
+  if (S > c.max_position_embeddings)
+    throw std::length_error("sequence of " + std::to_string(S) + " positions exceeds max_position_embeddings " +
+                            std::to_string(c.max_position_embeddings));
+  const auto [cos, sin] = rope(past, T);  // [T, hd]
+  const double scale = std::sqrt(static_cast<double>(hd));
+  const float fmin = std::numeric_limits<float>::lowest();
+  // Causal mask for the new rows: query i (position past+i) sees keys 0..past+i; finfo.min elsewhere.
+  at::Tensor mask;
+  if (T > 1) mask = at::full({T, S}, fmin, at::TensorOptions().dtype(at::kFloat)).triu(past + 1);
+  if (cache && cache->k_.size() != layers_.size()) {
+    cache->k_.assign(layers_.size(), at::Tensor());
+    cache->v_.assign(layers_.size(), at::Tensor());
+    cache->length_ = 0;
+  }
+
+  at::Tensor x = inputs_embeds.to(at::kFloat);
+  for (std::size_t l = 0; l < layers_.size(); ++l) {
+    const Layer& L = layers_[l];
+    at::Tensor h = rms_norm(x, L.in_norm, c.rms_norm_eps);
+    at::Tensor q = at::linear(h, f32(L.q)).view({T, H, hd}).transpose(0, 1);  // [H, T, hd]
+    at::Tensor k = at::linear(h, f32(L.k)).view({T, H, hd}).transpose(0, 1);
+    at::Tensor v = at::linear(h, f32(L.v)).view({T, H, hd}).transpose(0, 1);
+    q = q * cos + rotate_half(q) * sin;
+    k = k * cos + rotate_half(k) * sin;
+    at::Tensor k_all = k, v_all = v;
+    if (cache) {
+      at::Tensor& K = cache->k_[l];
+      at::Tensor& Vc = cache->v_[l];
+      const int64_t cap = K.defined() ? K.size(1) : 0;
+      if (cap < S) {
+        const int64_t new_cap = std::max(S, cap + 256);
+        at::Tensor K2 = at::empty({H, new_cap, hd}, at::TensorOptions().dtype(at::kFloat));
+        at::Tensor V2 = at::empty({H, new_cap, hd}, at::TensorOptions().dtype(at::kFloat));
+        if (past > 0) {
+          K2.narrow(1, 0, past).copy_(K.narrow(1, 0, past));
+          V2.narrow(1, 0, past).copy_(Vc.narrow(1, 0, past));
+        }
+        K = K2;
+        Vc = V2;
+      }
+      K.narrow(1, past, T).copy_(k);
+      Vc.narrow(1, past, T).copy_(v);
+      k_all = K.narrow(1, 0, S);
+      v_all = Vc.narrow(1, 0, S);
+    }
+    at::Tensor scores = at::matmul(q, k_all.transpose(1, 2)) / scale;  // [H, T, S]
+    if (mask.defined()) scores = at::clamp_min(scores + mask, fmin);
+    at::Tensor probs = at::softmax(scores, -1, at::kFloat);
+    at::Tensor o = at::matmul(probs, v_all).transpose(0, 1).reshape({T, D});
+    x = x + at::linear(o, f32(L.o));
+    h = rms_norm(x, L.post_norm, c.rms_norm_eps);
+    h = at::silu(at::linear(h, f32(L.gate))) * at::linear(h, f32(L.up));
+    x = x + at::linear(h, f32(L.down));
+  }
+  if (cache) cache->length_ = S;
+  return rms_norm(x, norm_, c.rms_norm_eps);
+}
+
+at::Tensor Llama::logits(const at::Tensor& hidden) const {
+  c10::InferenceMode guard;
+  if (!lm_head_.defined()) throw std::logic_error("Llama::logits: model built without lm_head");
+  return at::linear(hidden.to(at::kFloat), f32(lm_head_));
+}
+
+int64_t Llama::weight_bytes() const {
+  int64_t n = 0;
+  auto add = [&](const at::Tensor& t) { n += t.defined() ? static_cast<int64_t>(t.nbytes()) : 0; };
+  add(embed_tokens_);
+  add(norm_);
+  add(lm_head_);
+  for (const Layer& L : layers_)
+    for (const at::Tensor* t : {&L.in_norm, &L.q, &L.k, &L.v, &L.o, &L.post_norm, &L.gate, &L.up, &L.down}) add(*t);
+  return n;
+}
+
+}  // namespace glamm::model

@@ -1,0 +1,84 @@
+// LLaMA decoder (Vicuna-7B v1.5 as used by GLaMM), inference in fp32 with weights kept in their stored dtype
+// (bf16 in the releases) and up-cast per use; with a key/value cache (prefill many tokens, then one at a time) or
+// without (the whole sequence recomputed, as the reference's generate() with use_cache=False does).
+// Math of transformers 4.29 modeling_llama: LlamaRMSNorm (variance in fp32), LlamaRotaryEmbedding (base 10000,
+// cos/sin in fp32, rotate_half), LlamaAttention (scores / sqrt(head_dim), causal mask at finfo.min, clamp at
+// finfo.min, softmax in fp32), LlamaMLP (down(silu(gate(x)) · up(x)), no biases), untied lm_head.
+// Spec: glamm-model.md §0 (4.29 behaviour), §1.3, §2.2 (LLM keys), §5, §6.1–§6.2.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "model/glamm_config.h"
+#include "model/weights.h"
+
+namespace glamm::model {
+
+/// ShapeLookup over a WeightStore (for GlammConfig/ClipVisionConfig::check_shapes).
+ShapeLookup shape_lookup(const WeightStore& ws);
+
+/// Keys and values of every layer for the positions processed so far (fp32, [heads, capacity, head_dim] per
+/// layer, the first length() positions valid). Grows geometrically, so appending one token is amortised O(1)
+/// copies. One cache per sequence; not thread-safe.
+class KvCache {
+ public:
+  /// Positions held (= the position of the next token).
+  int64_t length() const { return length_; }
+  /// Forget everything (keeps the allocation).
+  void clear() { length_ = 0; }
+  /// Bytes allocated for keys and values.
+  int64_t bytes() const;
+
+ private:
+  friend class Llama;
+  std::vector<at::Tensor> k_, v_;
+  int64_t length_ = 0;
+};
+
+class Llama {
+ public:
+  /// Read `model.embed_tokens`, `model.layers.{0..L-1}.*`, `model.norm`, `lm_head` for `config` from `ws`
+  /// (missing / mis-shaped keys are recorded for ws.finish(); call it before the first forward). Marks
+  /// `model.layers.*.self_attn.rotary_emb.inv_freq` as ignored (4.29 persistent buffers; recomputed here).
+  /// The vocabulary size is config.vocab_size (GlammConfig::check_shapes sets it from the embedding).
+  static Llama load(WeightStore& ws, const LlamaConfig& config);
+
+  /// Random weights (normal σ 0.02, norms 1) in `dtype` with a fixed seed — for benchmarks. `with_embeddings`
+  /// false leaves out embed_tokens / lm_head (embed() and logits() then throw std::logic_error).
+  static Llama random(const LlamaConfig& config, c10::ScalarType dtype, uint64_t seed = 0, bool with_embeddings = true);
+
+  const LlamaConfig& config() const { return config_; }
+
+  /// Token embeddings: ids int64 [T] → [T, hidden] fp32. Throws std::invalid_argument for an id outside
+  /// [0, vocab_size) (the −200 image placeholder must be spliced out first, see generation.h).
+  at::Tensor embed(const at::Tensor& ids) const;
+
+  /// Run the decoder on inputs_embeds [T, hidden] (any float dtype) and return the final-RMSNorm hidden states
+  /// [T, hidden] fp32 (the "hidden state" GLaMM uses for logits and [SEG]). Positions are cache->length() ..
+  /// +T−1; the new keys/values are appended to `cache`. With cache == nullptr the sequence is processed alone
+  /// from position 0 (full recomputation). Throws std::invalid_argument for another width or T = 0, and
+  /// std::length_error past max_position_embeddings.
+  at::Tensor forward(const at::Tensor& inputs_embeds, KvCache* cache = nullptr) const;
+
+  /// lm_head: hidden [T, hidden] → logits [T, vocab] fp32.
+  at::Tensor logits(const at::Tensor& hidden) const;
+
+  /// Bytes of the weights as held (stored dtype, e.g. bf16).
+  int64_t weight_bytes() const;
+
+ private:
+  struct Layer {
+    at::Tensor in_norm, q, k, v, o, post_norm, gate, up, down;
+  };
+  /// cos/sin [T, head_dim] fp32 for positions start..start+T−1.
+  std::pair<at::Tensor, at::Tensor> rope(int64_t start, int64_t T) const;
+
+  LlamaConfig config_;
+  at::Tensor embed_tokens_, norm_, lm_head_;
+  std::vector<Layer> layers_;
+};
+
+}  // namespace glamm::model

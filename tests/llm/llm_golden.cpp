@@ -1,0 +1,177 @@
+// LLaMA decoder + GLaMM generation against the golden fp32 reference (shared golden/model), both images:
+// prefill inputs_embeds (image splice, <bbox> region vectors), greedy ids / sequences / per-step argmax exact,
+// top-5 logits within 1e-3, per-step last hidden, last-step hidden states and [SEG] vectors within
+// 1e-4 × (1 + max|ref|), with the KV cache and with full recomputation; the teacher-forced RefSeg forward.
+// Inputs come from the golden tensors (projector.out, region.vectors, input_ids), so only the LLM is tested.
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "common/safetensors.h"
+#include "llm/llm_test_support.h"
+#include "model/generation.h"
+#include "model/glamm_config.h"
+#include "model/llama.h"
+#include "model/weights.h"
+#include "support/shared_data.h"
+
+namespace fs = std::filesystem;
+using namespace glamm::model;
+using glamm::testing::expect_close;
+using glamm::testing::golden_ids;
+using glamm::testing::golden_tensor;
+
+namespace {
+
+struct TinyLlm {
+  GlammConfig config;
+  std::unique_ptr<Llama> llm;
+};
+
+/// The tiny LLM, loaded once per test program.
+const TinyLlm& tiny_llm(const fs::path& root) {
+  static std::unique_ptr<TinyLlm> m;
+  if (!m) {
+    m = std::make_unique<TinyLlm>();
+    m->config = GlammConfig::from_json_file(root / "tiny-glamm" / "config.json");
+    WeightStore ws = WeightStore::open(root / "tiny-glamm");
+    m->config.check_shapes(shape_lookup(ws), (root / "tiny-glamm" / "config.json").string());
+    m->llm = std::make_unique<Llama>(Llama::load(ws, m->config.llm));
+    ws.finish({"model.layers.", "model.embed_tokens.", "model.norm.", "lm_head."});
+  }
+  return *m;
+}
+
+SpecialIds special_of(const GlammConfig& c) {
+  SpecialIds s;
+  s.bbox = c.bbox_token_id;
+  s.seg = c.seg_token_id;
+  s.eos = c.eos_token_id;
+  return s;
+}
+
+struct Case {
+  std::string task, image;
+  std::string name() const { return task + "__" + image; }
+};
+
+std::string case_name(const ::testing::TestParamInfo<Case>& i) {
+  std::string n = i.param.name();
+  for (char& ch : n)
+    if (!isalnum(static_cast<unsigned char>(ch))) ch = '_';
+  return n;
+}
+
+class GenerationGolden : public ::testing::TestWithParam<Case> {};
+
+/// Top-5 logits within 1e-3; ids compared where the logit is not tied (ties among the zeroed lm_head rows have no
+/// defined order) — and the top-1 id always.
+void expect_top5(const GenerationTrace& tr, const glamm::safetensors::File& g, const std::string& what) {
+  const at::Tensor ref_ids = golden_tensor(g, "gen.step_top5_ids");
+  const at::Tensor ref_logits = golden_tensor(g, "gen.step_top5_logits");
+  expect_close(tr.top_logits, ref_logits, what + " step top5 logits", 0, 1e-3);
+  if (tr.top_ids.sizes() != ref_ids.sizes()) return;
+  for (int64_t s = 0; s < ref_ids.size(0); ++s)
+    for (int64_t r = 0; r < ref_ids.size(1); ++r) {
+      const float l = ref_logits[s][r].item<float>();
+      const bool tied = (r > 0 && std::abs(ref_logits[s][r - 1].item<float>() - l) < 1e-3) ||
+                        (r + 1 < ref_ids.size(1) && std::abs(ref_logits[s][r + 1].item<float>() - l) < 1e-3);
+      if (r == 0 || !tied) {
+        EXPECT_EQ(tr.top_ids[s][r].item<int64_t>(), ref_ids[s][r].item<int64_t>())
+            << what << " step " << s << " rank " << r;
+      }
+    }
+}
+
+TEST_P(GenerationGolden, GreedyDecodingMatchesReferenceWithAndWithoutKvCache) {
+  GLAMM_REQUIRE_SHARED(root, "golden/model");
+  const TinyLlm& m = tiny_llm(root);
+  const Case c = GetParam();
+  const auto img = glamm::safetensors::File::open(root / "golden" / ("image__" + c.image + ".safetensors"));
+  const auto g = glamm::safetensors::File::open(root / "golden" / (c.name() + ".safetensors"));
+  const std::vector<int64_t> prompt = golden_ids(g, "input_ids");
+  const at::Tensor image_vectors = golden_tensor(img, "projector.out");
+  const at::Tensor regions = g.find("region.vectors") ? golden_tensor(g, "region.vectors") : at::Tensor();
+  const SpecialIds special = special_of(m.config);
+
+  const at::Tensor embeds = build_inputs_embeds(*m.llm, prompt, image_vectors, regions, special);
+  expect_close(embeds, golden_tensor(g, "llm.prefill_inputs_embeds"), c.name() + " prefill inputs_embeds");
+
+  const std::vector<int64_t> ref_generated = golden_ids(g, "gen.generated_ids");
+  std::vector<int64_t> ref_sequence = golden_ids(g, "gen.sequences");
+  for (bool kv : {true, false}) {
+    const std::string what = c.name() + (kv ? " [kv]" : " [full]");
+    GenerateOptions opt;
+    opt.max_new_tokens = 512;
+    opt.kv_cache = kv;
+    opt.special = special;
+    const GenerationTrace tr = greedy_generate(*m.llm, prompt, embeds, opt);
+    EXPECT_EQ(tr.generated_ids, ref_generated) << what;
+    EXPECT_EQ(tr.generated_ids, golden_ids(g, "gen.step_argmax")) << what;
+    std::vector<int64_t> seq = prompt;
+    seq.insert(seq.end(), tr.generated_ids.begin(), tr.generated_ids.end());
+    EXPECT_EQ(seq, ref_sequence) << what;
+    EXPECT_EQ(tr.generated_ids.back(), m.config.eos_token_id) << what;
+    expect_top5(tr, g, what);
+    expect_close(tr.step_last_hidden, golden_tensor(g, "gen.step_last_hidden"), what + " step last hidden");
+    expect_close(tr.final_step_hidden, golden_tensor(g, "llm.final_step_hidden_states"), what + " final step hidden");
+    EXPECT_EQ(tr.seg_rows, golden_ids(g, "seg.positions_in_final_step_hidden")) << what;
+    expect_close(tr.seg_hidden, golden_tensor(g, "seg.hidden"), what + " seg hidden");
+    std::cout << "[timing] " << what << ": prefill " << tr.prefill_tokens << " tokens " << tr.prefill_seconds
+              << " s, decode " << tr.generated_ids.size() - 1 << " tokens " << tr.decode_seconds << " s\n";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllGenerationCases, GenerationGolden,
+                         ::testing::Values(Case{"gcg", "COCO_val2014_000000391895"}, Case{"gcg", "surfer"},
+                                           Case{"regcap1", "COCO_val2014_000000391895"}, Case{"regcap1", "surfer"},
+                                           Case{"regcap2", "COCO_val2014_000000391895"}, Case{"regcap2", "surfer"}),
+                         case_name);
+
+class TeacherForcedGolden : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(TeacherForcedGolden, RefSegForwardAndSegVectorsMatchReference) {
+  GLAMM_REQUIRE_SHARED(root, "golden/model");
+  const TinyLlm& m = tiny_llm(root);
+  const std::string name = "refseg_tf__" + GetParam();
+  const auto img = glamm::safetensors::File::open(root / "golden" / ("image__" + GetParam() + ".safetensors"));
+  const auto g = glamm::safetensors::File::open(root / "golden" / (name + ".safetensors"));
+  const std::vector<int64_t> ids = golden_ids(g, "input_ids");
+  const TeacherForcedTrace tr =
+      teacher_forced(*m.llm, ids, golden_tensor(img, "projector.out"), at::Tensor(), special_of(m.config));
+  expect_close(tr.inputs_embeds, golden_tensor(g, "llm.inputs_embeds"), name + " inputs_embeds");
+  expect_close(tr.hidden, golden_tensor(g, "llm.final_hidden_states"), name + " final hidden states");
+  EXPECT_EQ(tr.seg_rows, golden_ids(g, "seg.positions_in_hidden")) << name;
+  EXPECT_EQ(tr.seg_rows.size(), 2u) << name;  // one [SEG] per answer, both rounds gathered
+  expect_close(tr.seg_hidden, golden_tensor(g, "seg.hidden"), name + " seg hidden");
+}
+
+INSTANTIATE_TEST_SUITE_P(BothImages, TeacherForcedGolden, ::testing::Values("COCO_val2014_000000391895", "surfer"));
+
+TEST(KvCacheEquivalence, PrefillThenDecodeEqualsFullRecomputationPerPosition) {
+  GLAMM_REQUIRE_SHARED(root, "golden/model");
+  const TinyLlm& m = tiny_llm(root);
+  const auto img = glamm::safetensors::File::open(root / "golden" / "image__surfer.safetensors");
+  const auto g = glamm::safetensors::File::open(root / "golden" / "gcg__surfer.safetensors");
+  const at::Tensor embeds = build_inputs_embeds(*m.llm, golden_ids(g, "input_ids"), golden_tensor(img, "projector.out"));
+  const std::vector<int64_t> generated = golden_ids(g, "gen.generated_ids");
+  at::Tensor full = at::cat({embeds, m.llm->embed(at::tensor(generated, at::kLong))}, 0);
+  const at::Tensor ref = m.llm->forward(full, nullptr);
+  // Prefill in two uneven chunks, then one token at a time.
+  KvCache cache;
+  std::vector<at::Tensor> parts;
+  parts.push_back(m.llm->forward(full.narrow(0, 0, 100), &cache));
+  parts.push_back(m.llm->forward(full.narrow(0, 100, embeds.size(0) - 100), &cache));
+  for (int64_t t = embeds.size(0); t < full.size(0); ++t) parts.push_back(m.llm->forward(full.narrow(0, t, 1), &cache));
+  EXPECT_EQ(cache.length(), full.size(0));
+  const at::Tensor got = at::cat(parts, 0);
+  expect_close(got, ref, "kv cache vs full recomputation (hidden)");
+  expect_close(m.llm->logits(got), m.llm->logits(ref), "kv cache vs full recomputation (logits)");
+  cache.clear();
+  EXPECT_EQ(cache.length(), 0);
+}
+
+}  // namespace
