@@ -1,0 +1,232 @@
+// The inference loop. See runner.h.
+#include "runners/runner.h"
+
+#include <chrono>
+#include <ctime>
+#include <exception>
+#include <map>
+#include <system_error>
+
+#include <fmt/format.h>
+
+#include "common/error.h"
+#include "common/io.h"
+#include "common/result.h"
+#include "runners/outputs.h"
+#include "runners/progress.h"
+#include "runners/python_json.h"
+
+namespace glamm::runners {
+
+namespace fs = std::filesystem;
+using nlohmann::ordered_json;
+
+fs::path item_output_path(Task task, const WorkItem& w, const fs::path& out) {
+  if (task == Task::kGcg) return out / (w.key + ".json");
+  return out / "items" / (w.key + ".json");
+}
+
+fs::path predictions_path(Task task, const fs::path& out) {
+  switch (task) {
+    case Task::kGcg: return out;
+    case Task::kRefseg: return out / "predictions.jsonl";
+    default: return out / "predictions.json";
+  }
+}
+
+fs::path manifest_path(const fs::path& out, const Shard& s) {
+  return s.count <= 1 ? out / "manifest.json" : out / ("manifest." + s.tag() + ".json");
+}
+
+bool item_output_valid(Task task, const fs::path& path) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) return false;
+  try {
+    const nlohmann::json j = io::load_json(path);
+    if (task == Task::kGcg)
+      return j.is_object() && j.contains("caption") && j.contains("phrases") && j.contains("pred_masks") &&
+             j["pred_masks"].is_array();
+    if (!j.is_array() || j.empty()) return false;
+    for (const auto& r : j)
+      if (!r.is_object()) return false;
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+std::string compute_item(const ItemList& list, const WorkItem& w, model::InferenceModel& model,
+                         std::map<std::string, double>* seconds) {
+  auto add = [seconds](const model::GlammOutput& out) {
+    if (seconds)
+      for (const auto& [k, v] : out.seconds) (*seconds)[k] += v;
+  };
+  switch (list.task) {
+    case Task::kGcg: {
+      const model::GlammOutput out = model.generate(w.image, w.instruction);
+      add(out);
+      return gcg_output_text(w.image_id.is_string() ? w.image_id.get<std::string>() : w.image_id.dump(), out);
+    }
+    case Task::kRegcap:
+    case Task::kImagecap: {
+      const model::GlammOutput out = model.generate(w.image, w.instruction, w.boxes);
+      add(out);
+      return caption_list_text({caption_record(w.image_id, out.caption)});
+    }
+    case Task::kRefseg: {
+      std::vector<ordered_json> recs;
+      if (list.refseg_generate) {
+        for (const RefSentence& s : w.sentences) {
+          const model::GlammOutput out = model.generate(w.image, fill_template(kRefsegGenQuestion, s.text));
+          add(out);
+          // The first [SEG] mask answers the question; no [SEG] means an empty prediction.
+          recs.push_back(refseg_record(list, w, s, out.masks.empty() ? empty_mask(out.image_height, out.image_width)
+                                                                      : out.masks.front()));
+        }
+      } else {
+        const auto chats = refseg_conversations(w);
+        std::size_t k = 0;
+        for (const auto& chat : chats) {
+          const model::GlammOutput out = model.teacher_forced(w.image, chat);
+          add(out);
+          if (out.masks.size() != chat.size())
+            throw InputError(w.image.string(), "image " + w.key,
+                             fmt::format("the teacher-forced chat has {} [SEG] answers but the model returned {} masks",
+                                         chat.size(), out.masks.size()));
+          for (const auto& m : out.masks) recs.push_back(refseg_record(list, w, w.sentences[k++], m));
+        }
+      }
+      if (recs.empty()) throw InputError(w.image.string(), "image " + w.key, "no sentence to segment");
+      return ordered_json(recs).dump();
+    }
+  }
+  return "";
+}
+
+std::size_t merge_predictions(const ItemList& list, const fs::path& out, std::size_t limit) {
+  const std::size_t n = limit > 0 ? std::min(limit, list.items.size()) : list.items.size();
+  std::size_t missing = 0;
+  std::error_code ec;
+  for (std::size_t i = 0; i < n; ++i)
+    if (!fs::is_regular_file(item_output_path(list.task, list.items[i], out), ec)) ++missing;
+  if (missing || list.task == Task::kGcg) return missing;
+  std::vector<ordered_json> recs;
+  for (std::size_t i = 0; i < n; ++i) {
+    const fs::path p = item_output_path(list.task, list.items[i], out);
+    const std::string text = io::read_file(p);
+    ordered_json j;
+    try {
+      j = ordered_json::parse(text);
+    } catch (const std::exception& e) {
+      throw InputError(p.string(), "", std::string("item file does not parse (delete it to recompute): ") + e.what());
+    }
+    if (!j.is_array()) throw InputError(p.string(), "", "item file is not a JSON list (delete it to recompute)");
+    for (auto& r : j) recs.push_back(std::move(r));
+  }
+  const fs::path target = predictions_path(list.task, out);
+  io::write_file_atomic(target, list.task == Task::kRefseg ? jsonl_text(recs) : caption_list_text(recs));
+  return 0;
+}
+
+namespace {
+
+std::string utc_now() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace
+
+RunSummary run_items(const ItemList& list, model::InferenceModel& model, const RunOptions& o, std::ostream& log) {
+  RunSummary sum;
+  sum.total = o.limit > 0 ? std::min(o.limit, list.items.size()) : list.items.size();
+  std::tie(sum.shard_begin, sum.shard_end) = shard_range(sum.total, o.shard);
+  sum.manifest = manifest_path(o.out, o.shard);
+  std::error_code ec;
+  fs::create_directories(o.out, ec);
+  if (ec) throw InputError(o.out.string(), "", "cannot create the output folder: " + ec.message());
+
+  ordered_json man;
+  man["tool"] = tool_version();
+  man["task"] = task_name(list.task);
+  man["status"] = "running";
+  man["started"] = utc_now();
+  man["source"] = list.source;
+  man["shard"] = {{"index", o.shard.index}, {"count", o.shard.count}, {"source", o.shard.source},
+                  {"items", {sum.shard_begin, sum.shard_end}}};
+  man["items_total"] = sum.total;
+  man["items_in_shard"] = sum.shard_end - sum.shard_begin;
+  if (list.task == Task::kRefseg)
+    man["refseg"] = {{"dataset", list.dataset}, {"split_by", list.split_by}, {"split", list.split},
+                     {"mode", list.refseg_generate ? "generate" : "teacher-forced"},
+                     {"question", list.refseg_generate ? kRefsegGenQuestion : kRefsegTfQuestion},
+                     {"answer", list.refseg_generate ? "" : kRefsegTfAnswer},
+                     {"rounds_per_chat", 3}};
+  {
+    ordered_json d = ordered_json::object();
+    for (const auto& [k, v] : model.describe()) d[k] = v;
+    man["model"] = std::move(d);
+  }
+  man["request"] = o.request;
+  man["warnings"] = list.warnings;
+  io::write_file_atomic(sum.manifest, man.dump(2) + "\n");
+
+  ItemProgress progress(sum.shard_end - sum.shard_begin, log, o.quiet);
+  std::map<std::string, double> component_seconds;
+  auto finish = [&](const std::string& status, const std::string& error) {
+    man["status"] = status;
+    if (!error.empty()) man["error"] = error;
+    man["finished"] = utc_now();
+    man["computed"] = sum.computed;
+    man["resumed"] = sum.resumed;
+    man["failed"] = sum.failures.size();
+    ordered_json f = ordered_json::array();
+    for (const auto& x : sum.failures) f.push_back({{"key", x.key}, {"image", x.image}, {"error", x.message}});
+    man["failures"] = std::move(f);
+    man["missing_in_list"] = sum.missing;
+    man["predictions"] = sum.predictions.string();
+    man["wall_seconds"] = progress.elapsed();
+    ordered_json cs = ordered_json::object();
+    for (const auto& [k, v] : component_seconds) cs[k] = v;
+    man["component_seconds"] = std::move(cs);
+    io::write_file_atomic(sum.manifest, man.dump(2) + "\n");
+  };
+
+  for (std::size_t i = sum.shard_begin; i < sum.shard_end; ++i) {
+    const WorkItem& w = list.items[i];
+    const fs::path target = item_output_path(list.task, w, o.out);
+    if (item_output_valid(list.task, target)) {
+      ++sum.resumed;
+      progress.item(w.key, "resumed", 0);
+      continue;
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    try {
+      if (!fs::is_regular_file(w.image, ec)) throw InputError(w.image.string(), "", "image file not found");
+      const std::string text = compute_item(list, w, model, &component_seconds);
+      io::write_file_atomic(target, text);
+      ++sum.computed;
+      progress.item(w.key, "done", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    } catch (const InputError& e) {
+      sum.failures.push_back({w.key, w.image.string(), e.what()});
+      log << "error: item " << w.key << ": " << e.what() << " (skipped; a later run retries it)\n";
+      progress.item(w.key, "FAILED", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    } catch (const std::exception& e) {
+      finish("stopped", fmt::format("item {}: {}", w.key, e.what()));
+      throw;
+    }
+  }
+
+  sum.missing = merge_predictions(list, o.out, o.limit);
+  sum.complete = sum.missing == 0;
+  if (sum.complete) sum.predictions = predictions_path(list.task, o.out);
+  sum.wall_seconds = progress.elapsed();
+  finish(sum.failures.empty() ? "finished" : "finished with failures", "");
+  return sum;
+}
+
+}  // namespace glamm::runners

@@ -1,0 +1,91 @@
+// The inference loop shared by every task: run this shard's items through an InferenceModel, write each item's
+// output file atomically (a killed run never leaves a partial file), skip items whose output already exists and
+// parses (resume), record failures and go on, merge the per-item files into the task's prediction file once every
+// item of the list is done (whichever shard finishes last does it), and keep a run manifest.
+//
+// Output folder layout (`out`):
+//   GCG       out/<image_id>.json            (the official layout; `glamm-eval gcg --pred out`)
+//   others    out/items/<key>.json           per-item records (a JSON list), merged into
+//             out/predictions.json           regcap / imagecap (JSON list, indent=2)
+//             out/predictions.jsonl          refseg (JSON Lines)
+//   all       out/manifest.json              (out/manifest.shard-k-of-N.json when sharded)
+//
+// Failure policy: an InputError for one item (unreadable or missing image, a model answer the task cannot use,
+// e.g. fewer masks than [SEG] rounds) is reported, written to the manifest, and the run goes on with the next item;
+// no output file is written for it, so the next run (resume) tries it again. Any other exception (device, memory,
+// internal error) stops the run after the manifest has recorded it.
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <map>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "model/glamm.h"
+#include "runners/items.h"
+#include "runners/shard.h"
+
+namespace glamm::runners {
+
+/// How to run a list.
+struct RunOptions {
+  std::filesystem::path out;        ///< output folder (created)
+  Shard shard;                      ///< part of the list to run
+  std::size_t limit = 0;            ///< > 0: only the first `limit` items of the list (before sharding)
+  bool quiet = false;               ///< no per-item progress lines
+  nlohmann::ordered_json request;   ///< the command's options, copied into the manifest
+};
+
+/// One failed item.
+struct ItemFailure {
+  std::string key, image, message;
+};
+
+/// What a run did.
+struct RunSummary {
+  std::size_t total = 0;                  ///< items in the (limited) list
+  std::size_t shard_begin = 0, shard_end = 0;
+  std::size_t computed = 0, resumed = 0;  ///< this shard's items run now / found done
+  std::vector<ItemFailure> failures;
+  std::size_t missing = 0;                ///< items of the whole list still without output after this run
+  bool complete = false;                  ///< missing == 0
+  std::filesystem::path predictions;      ///< what an evaluator reads: GCG the folder, else the merged file ("" until complete)
+  std::filesystem::path manifest;
+  double wall_seconds = 0;
+};
+
+/// Where item `w` of a `task` list writes its output under `out`.
+std::filesystem::path item_output_path(Task task, const WorkItem& w, const std::filesystem::path& out);
+
+/// The merged prediction file of a task (regcap/imagecap out/predictions.json, refseg out/predictions.jsonl); for
+/// GCG the folder itself.
+std::filesystem::path predictions_path(Task task, const std::filesystem::path& out);
+
+/// The manifest file of a shard: out/manifest.json for an unsharded run, out/manifest.<shard-k-of-N>.json else.
+std::filesystem::path manifest_path(const std::filesystem::path& out, const Shard& s);
+
+/// True when `path` exists, parses as JSON and has the task's shape (GCG: an object with caption, phrases and
+/// pred_masks; others: a non-empty array of objects). A truncated or foreign file gives false (it is recomputed).
+bool item_output_valid(Task task, const std::filesystem::path& path);
+
+/// Compute the output file text of one item (calls the model; throws what the model throws, and InputError when
+/// its answer does not fit the task, e.g. a teacher-forced chat returning fewer masks than rounds). The model's
+/// per-component wall times (GlammOutput::seconds) are added to `*seconds` when given.
+std::string compute_item(const ItemList& list, const WorkItem& w, model::InferenceModel& model,
+                         std::map<std::string, double>* seconds = nullptr);
+
+/// Run shard `o.shard` of `list` (see the file comment). Writes the manifest at the start and at the end; `log`
+/// receives progress and failure lines. Throws InputError when `out` cannot be created, and passes on non-input
+/// errors of the model (after recording them in the manifest).
+RunSummary run_items(const ItemList& list, model::InferenceModel& model, const RunOptions& o, std::ostream& log);
+
+/// Merge the per-item files of the whole (limited) list into predictions_path when every item has one; returns
+/// the number of items still missing (0 = merged; GCG: nothing to write). Throws InputError naming an item file
+/// that does not parse.
+std::size_t merge_predictions(const ItemList& list, const std::filesystem::path& out, std::size_t limit = 0);
+
+}  // namespace glamm::runners

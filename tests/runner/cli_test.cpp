@@ -1,0 +1,167 @@
+// `glamm-eval infer` / `run` / `gcg` from the command line: clear errors (missing plugin, bad --shard), and the GCG
+// evaluator reading the prediction folders of several shards, reporting images missing or predicted twice.
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "common/io.h"
+#include "metrics/mask/rle.h"
+#include "runners/runner.h"
+#include "support/shared_data.h"
+#include "tests/runner/fake_model.h"
+
+namespace fs = std::filesystem;
+using namespace glamm::runners;
+using glamm::runners::testing::FakeModel;
+using nlohmann::json;
+
+namespace {
+
+fs::path fresh_dir(const std::string& name) {
+  const fs::path d = fs::path(::testing::TempDir()) /
+                     ("runner_cli_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "_" + name);
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+/// Run a shell command; returns the exit status, `out` = stdout + stderr.
+int sh(const std::string& cmd, std::string& out) {
+  const fs::path log = fs::path(::testing::TempDir()) / "runner_cli_log.txt";
+  const int rc = std::system((cmd + " > " + log.string() + " 2>&1").c_str());
+  out = glamm::io::read_file(log);
+  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+constexpr uint32_t kH = 6, kW = 8;
+
+glamm::model::PredictedMask rect(uint32_t x0, uint32_t y0, uint32_t x1, uint32_t y1) {
+  std::vector<uint8_t> m(kH * kW, 0);
+  for (uint32_t x = x0; x < x1; ++x)
+    for (uint32_t y = y0; y < y1; ++y) m[x * kH + y] = 1;
+  return {static_cast<int>(kH), static_cast<int>(kW), glamm::mask::to_string(glamm::mask::encode(m.data(), kH, kW))};
+}
+
+json rect_json(uint32_t x0, uint32_t y0, uint32_t x1, uint32_t y1) {
+  const auto m = rect(x0, y0, x1, y1);
+  return {{"size", {m.height, m.width}}, {"counts", m.counts}};
+}
+
+/// A 3-image GranD-f val set (GT files + dummy images).
+fs::path grandf_fixture() {
+  const fs::path d = fresh_dir("gt");
+  json images = json::array();
+  for (const char* id : {"img_a", "img_b", "img_c"}) {
+    images.push_back({{"id", id}, {"height", kH}, {"width", kW}});
+    std::ofstream(d / (std::string(id) + ".jpg")) << "x";
+  }
+  json cap = {{"images", images},
+              {"annotations",
+               {{{"id", 1}, {"image_id", "img_a"}, {"caption", "A dog sits."}, {"labels", {"a dog"}}},
+                {{"id", 2}, {"image_id", "img_b"}, {"caption", "A kite above a bench."}, {"labels", {"a kite", "a bench"}}},
+                {{"id", 3}, {"image_id", "img_c"}, {"caption", "A cat."}, {"labels", {"a cat"}}}}}};
+  json mk = {{"images", images},
+             {"categories", {{{"id", 1}, {"name", "object"}}}},
+             {"annotations",
+              {{{"id", 1}, {"image_id", "img_a"}, {"category_id", 1}, {"iscrowd", 0}, {"area", 12}, {"segmentation", rect_json(0, 3, 4, 6)}},
+               {{"id", 2}, {"image_id", "img_b"}, {"category_id", 1}, {"iscrowd", 0}, {"area", 6}, {"segmentation", rect_json(1, 1, 4, 3)}},
+               {{"id", 3}, {"image_id", "img_b"}, {"category_id", 1}, {"iscrowd", 0}, {"area", 9}, {"segmentation", rect_json(4, 2, 7, 5)}},
+               {{"id", 4}, {"image_id", "img_c"}, {"category_id", 1}, {"iscrowd", 0}, {"area", 4}, {"segmentation", rect_json(6, 0, 8, 2)}}}}};
+  std::ofstream(d / "val_gcg_coco_caption_gt.json") << cap.dump();
+  std::ofstream(d / "val_gcg_coco_mask_gt.json") << mk.dump();
+  std::ofstream(d / "sim.tsv") << "a dog\tdog\t0.9\na kite\tkite\t0.9\na bench\tbench\t0.8\na cat\tcat\t0.95\n";
+  return d;
+}
+
+FakeModel fixture_model() {
+  FakeModel f;
+  f.answer = [](const std::string& stem) {
+    glamm::model::GlammOutput o;
+    if (stem == "img_a") o.caption = "A dog.", o.phrases = {"dog"}, o.masks = {rect(0, 3, 4, 6)};
+    if (stem == "img_b") o.caption = "A kite and a bench.", o.phrases = {"kite", "bench"}, o.masks = {rect(1, 1, 4, 3), rect(4, 2, 7, 4)};
+    if (stem == "img_c") o.caption = "A cat.", o.phrases = {"cat"}, o.masks = {rect(6, 0, 8, 1)};
+    return o;
+  };
+  return f;
+}
+
+std::string eval_cmd(const fs::path& gt, const std::vector<fs::path>& preds, const fs::path& meteor, const fs::path& js) {
+  std::string c = std::string(GLAMM_EVAL_BINARY) + " gcg -q --split val --gt-dir " + gt.string() + " --text-sim " +
+                  (gt / "sim.tsv").string() + " --meteor-resources " + meteor.string() + " --json " + js.string();
+  for (const auto& p : preds) c += " --pred " + p.string();
+  return c;
+}
+
+}  // namespace
+
+TEST(InferCli, MissingPluginIsAClearError) {
+  const fs::path d = fresh_dir("d");
+  std::ofstream(d / "a.jpg") << "x";
+  std::string out;
+  const int rc = sh("GLAMM_RUNNER_PLUGIN=" + (d / "no_such_plugin.so").string() + " " + GLAMM_EVAL_BINARY +
+                        " infer gcg --checkpoint " + d.string() + " --clip " + d.string() + " --images " + d.string() +
+                        " --out " + (d / "out").string(),
+                    out);
+  EXPECT_EQ(rc, 2) << out;
+  EXPECT_NE(out.find("GLaMM runner plugin not found"), std::string::npos) << out;
+  EXPECT_NE(out.find("GLAMM_WITH_TORCH"), std::string::npos) << out;
+}
+
+TEST(InferCli, BadShardTextIsAClearError) {
+  const fs::path d = fresh_dir("d");
+  std::ofstream(d / "a.jpg") << "x";
+  std::string out;
+  const int rc = sh(std::string(GLAMM_EVAL_BINARY) + " infer gcg --checkpoint " + d.string() + " --clip " + d.string() +
+                        " --images " + d.string() + " --out " + (d / "out").string() + " --shard 2/2",
+                    out);
+  EXPECT_EQ(rc, 2) << out;
+  EXPECT_NE(out.find("--shard: '2/2'"), std::string::npos) << out;
+  EXPECT_FALSE(fs::exists(d / "out"));
+}
+
+TEST(GcgShards, EvaluatorMergesShardFoldersAndReportsMissingOrDuplicated) {
+  GLAMM_REQUIRE_SHARED(synsets, "data/meteor/english.synsets");
+  const fs::path meteor = synsets.parent_path();
+  const fs::path gt = grandf_fixture();
+  const ItemList list = gcg_items_from_grandf(gt / "val_gcg_coco_caption_gt.json", gt);
+  // One folder per shard (e.g. node-local disks), and a single-folder reference run.
+  const fs::path s0 = fresh_dir("shard0"), s1 = fresh_dir("shard1"), all = fresh_dir("all");
+  std::ostringstream log;
+  for (int k = 0; k < 2; ++k) {
+    FakeModel f = fixture_model();
+    RunOptions o;
+    o.out = k == 0 ? s0 : s1;
+    o.shard.index = k;
+    o.shard.count = 2;
+    o.quiet = true;
+    run_items(list, f, o, log);
+  }
+  {
+    FakeModel f = fixture_model();
+    RunOptions o;
+    o.out = all;
+    o.quiet = true;
+    run_items(list, f, o, log);
+  }
+  EXPECT_TRUE(fs::exists(s0 / "img_a.json") && fs::exists(s0 / "img_b.json") && fs::exists(s1 / "img_c.json"));
+  std::string out;
+  ASSERT_EQ(sh(eval_cmd(gt, {all}, meteor, gt / "all.json"), out), 0) << out;
+  ASSERT_EQ(sh(eval_cmd(gt, {s0, s1}, meteor, gt / "shards.json"), out), 0) << out;
+  const json a = glamm::io::load_json(gt / "all.json"), b = glamm::io::load_json(gt / "shards.json");
+  EXPECT_EQ(a["metrics"], b["metrics"]);
+  EXPECT_EQ(b["details"]["num_images"], 3);
+  // Shard 1 missing: img_c has no prediction.
+  EXPECT_EQ(sh(eval_cmd(gt, {s0}, meteor, gt / "x.json"), out), 2);
+  EXPECT_NE(out.find("1 of 3 images have no prediction file"), std::string::npos) << out;
+  EXPECT_NE(out.find("img_c"), std::string::npos) << out;
+  // The same image produced by two shards (overlapping runs): an error naming it.
+  fs::copy_file(s0 / "img_b.json", s1 / "img_b.json");
+  EXPECT_EQ(sh(eval_cmd(gt, {s0, s1}, meteor, gt / "x.json"), out), 2);
+  EXPECT_NE(out.find("more than one --pred folder: img_b"), std::string::npos) << out;
+}

@@ -1,0 +1,67 @@
+// A deterministic stand-in for GLaMM in the runner tests: answers from a function of the image and instruction,
+// counts every call per image, and can simulate an unreadable image (InputError) or a killed process (a
+// std::runtime_error after a number of calls).
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+#include "model/glamm.h"
+#include "runners/outputs.h"
+
+namespace glamm::runners::testing {
+
+class FakeModel : public model::InferenceModel {
+ public:
+  std::map<std::string, int> calls;       ///< per image stem
+  int total_calls = 0;
+  int die_after = -1;                     ///< ≥ 0: the call after this many throws std::runtime_error ("killed")
+  std::set<std::string> unreadable;       ///< image stems that give InputError
+  std::vector<std::vector<model::ChatRound>> chats;  ///< teacher-forced conversations seen
+  std::vector<std::string> instructions;
+  std::vector<std::vector<model::RegionBox>> boxes;
+  /// Output for an image stem (default: caption "caption of <stem>", phrase "<stem>", one empty 4×6 mask).
+  std::function<model::GlammOutput(const std::string& stem)> answer = [](const std::string& stem) {
+    model::GlammOutput o;
+    o.caption = "caption of " + stem;
+    o.phrases = {stem};
+    o.masks = {empty_mask(4, 6)};
+    o.image_height = 4;
+    o.image_width = 6;
+    o.seconds = {{"llm", 0.5}};
+    return o;
+  };
+
+  model::GlammOutput generate(const std::filesystem::path& image, const std::string& instruction,
+                              const std::vector<model::RegionBox>& b) override {
+    instructions.push_back(instruction);
+    boxes.push_back(b);
+    return call(image);
+  }
+  model::GlammOutput teacher_forced(const std::filesystem::path& image,
+                                    const std::vector<model::ChatRound>& rounds) override {
+    chats.push_back(rounds);
+    model::GlammOutput o = call(image);
+    o.masks.assign(rounds.size(), empty_mask(4, 6));
+    return o;
+  }
+  std::map<std::string, std::string> describe() const override { return {{"model", "fake"}, {"checkpoint", "none"}}; }
+
+ private:
+  model::GlammOutput call(const std::filesystem::path& image) {
+    const std::string stem = image.stem().string();
+    if (die_after >= 0 && total_calls >= die_after) throw std::runtime_error("killed (simulated)");
+    ++total_calls;
+    ++calls[stem];
+    if (unreadable.count(stem)) throw InputError(image.string(), "", "cannot decode the image (simulated)");
+    return answer(stem);
+  }
+};
+
+}  // namespace glamm::runners::testing

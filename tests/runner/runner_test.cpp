@@ -1,0 +1,411 @@
+// The inference loop with a fake model (runners/runner.h, runners/infer_driver.h): sharding covers every image
+// once, resume skips finished items and recomputes broken ones, failures are reported and retried, output files
+// are byte-identical to the official scripts' files (golden/model/golden), refseg chats and records.
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "common/error.h"
+#include "common/io.h"
+#include "runners/infer_driver.h"
+#include "runners/outputs.h"
+#include "runners/runner.h"
+#include "support/shared_data.h"
+#include "tests/runner/fake_model.h"
+
+namespace fs = std::filesystem;
+using namespace glamm::runners;
+using glamm::runners::testing::FakeModel;
+using nlohmann::ordered_json;
+
+namespace {
+
+fs::path fresh_dir(const std::string& name) {
+  const fs::path d = fs::path(::testing::TempDir()) /
+                     ("runner_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "_" + name);
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+/// `n` dummy image files img_00.jpg … (the fake model never opens them).
+fs::path image_folder(const std::string& name, int n) {
+  const fs::path d = fresh_dir(name);
+  for (int i = 0; i < n; ++i) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "img_%02d.jpg", i);
+    std::ofstream(d / buf) << "not really a jpeg";
+  }
+  return d;
+}
+
+std::string slurp(const fs::path& p) { return glamm::io::read_file(p); }
+
+RunOptions options(const fs::path& out, int k = 0, int n = 1) {
+  RunOptions o;
+  o.out = out;
+  o.shard.index = k;
+  o.shard.count = n;
+  o.quiet = true;
+  return o;
+}
+
+}  // namespace
+
+TEST(Runner, ShardsTogetherComputeEveryImageExactlyOnce) {
+  const fs::path images = image_folder("images", 10);
+  const ItemList list = gcg_items_from_folder(images);
+  ASSERT_EQ(list.items.size(), 10u);
+  for (int N : {1, 2, 3, 7}) {
+    const fs::path out = fresh_dir("out" + std::to_string(N));
+    FakeModel fake;
+    std::ostringstream log;
+    std::size_t computed = 0;
+    for (int k = 0; k < N; ++k) {
+      const RunSummary s = run_items(list, fake, options(out, k, N), log);
+      computed += s.computed;
+      EXPECT_TRUE(fs::exists(manifest_path(out, s.manifest.empty() ? Shard{} : options(out, k, N).shard)));
+      EXPECT_EQ(s.complete, k == N - 1) << "N " << N << " k " << k;  // the last shard completes the list
+    }
+    EXPECT_EQ(computed, 10u);
+    EXPECT_EQ(fake.total_calls, 10);
+    for (const auto& w : list.items) {
+      EXPECT_EQ(fake.calls[w.key], 1) << w.key << " N " << N;
+      EXPECT_TRUE(item_output_valid(Task::kGcg, out / (w.key + ".json")));
+    }
+  }
+}
+
+TEST(Runner, ShardManifestsNameTheShard) {
+  const fs::path images = image_folder("images", 5);
+  const ItemList list = gcg_items_from_folder(images);
+  const fs::path out = fresh_dir("out");
+  FakeModel fake;
+  std::ostringstream log;
+  const RunSummary s = run_items(list, fake, options(out, 1, 3), log);
+  EXPECT_EQ(s.manifest, out / "manifest.shard-1-of-3.json");
+  const nlohmann::json m = glamm::io::load_json(s.manifest);
+  EXPECT_EQ(m["status"], "finished");
+  EXPECT_EQ(m["task"], "gcg");
+  EXPECT_EQ(m["shard"]["index"], 1);
+  EXPECT_EQ(m["shard"]["count"], 3);
+  EXPECT_EQ(m["shard"]["items"], nlohmann::json({2, 4}));  // 5 items: [0,2) [2,4) [4,5)
+  EXPECT_EQ(m["items_total"], 5);
+  EXPECT_EQ(m["computed"], 2);
+  EXPECT_EQ(m["model"]["model"], "fake");
+  EXPECT_DOUBLE_EQ(m["component_seconds"]["llm"].get<double>(), 1.0);
+  EXPECT_EQ(run_items(list, fake, options(out, 0, 1), log).manifest, out / "manifest.json");
+}
+
+TEST(Runner, ResumeAfterAKilledRunRecomputesOnlyUnfinishedOrBrokenItems) {
+  const fs::path images = image_folder("images", 10);
+  const ItemList list = gcg_items_from_folder(images);
+  const fs::path out = fresh_dir("out");
+  std::ostringstream log;
+  {
+    FakeModel fake;
+    fake.die_after = 5;  // the process "dies" during the 6th image
+    EXPECT_THROW(run_items(list, fake, options(out), log), std::runtime_error);
+    EXPECT_EQ(fake.total_calls, 5);
+    const nlohmann::json m = glamm::io::load_json(out / "manifest.json");
+    EXPECT_EQ(m["status"], "stopped");
+    EXPECT_NE(m["error"].get<std::string>().find("img_05"), std::string::npos);
+  }
+  std::vector<std::string> before;
+  for (int i = 0; i < 5; ++i) before.push_back(slurp(out / ("img_0" + std::to_string(i) + ".json")));
+  EXPECT_FALSE(fs::exists(out / "img_05.json"));  // nothing half-written for the killed item
+  // Debris of a crash: a stale temporary file of the atomic writer and a truncated output of another writer.
+  std::ofstream(out / ".img_06.json.tmp12345") << "{\"image_id\": \"img_06\", \"capt";
+  std::ofstream(out / "img_07.json") << "{\"image_id\": \"img_07\", \"caption\": \"trunc";
+  FakeModel fake;
+  const RunSummary s = run_items(list, fake, options(out), log);
+  EXPECT_EQ(s.resumed, 5u);
+  EXPECT_EQ(s.computed, 5u);
+  EXPECT_EQ(fake.total_calls, 5);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(fake.calls["img_0" + std::to_string(i)], 0) << i;  // not recomputed
+  for (int i = 5; i < 10; ++i) EXPECT_EQ(fake.calls["img_0" + std::to_string(i)], 1) << i;
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(slurp(out / ("img_0" + std::to_string(i) + ".json")), before[i]);
+  for (const auto& w : list.items) EXPECT_TRUE(item_output_valid(Task::kGcg, out / (w.key + ".json"))) << w.key;
+  EXPECT_TRUE(s.complete);
+  // A third run finds everything done and computes nothing.
+  FakeModel idle;
+  const RunSummary again = run_items(list, idle, options(out), log);
+  EXPECT_EQ(again.resumed, 10u);
+  EXPECT_EQ(idle.total_calls, 0);
+}
+
+TEST(Runner, AnUnreadableImageIsReportedAndTheRunGoesOn) {
+  const fs::path images = image_folder("images", 4);
+  fs::remove(images / "img_02.jpg");  // missing on disk: reported without calling the model
+  const ItemList list = gcg_items_from_folder(image_folder("images_all", 4));
+  ItemList l2 = list;
+  l2.items[2].image = images / "img_02.jpg";
+  const fs::path out = fresh_dir("out");
+  FakeModel fake;
+  fake.unreadable = {"img_01"};
+  std::ostringstream log;
+  const RunSummary s = run_items(l2, fake, options(out), log);
+  ASSERT_EQ(s.failures.size(), 2u);
+  EXPECT_EQ(s.failures[0].key, "img_01");
+  EXPECT_NE(s.failures[0].message.find("cannot decode"), std::string::npos);
+  EXPECT_EQ(s.failures[1].key, "img_02");
+  EXPECT_NE(s.failures[1].message.find("image file not found"), std::string::npos);
+  EXPECT_EQ(fake.calls.count("img_02"), 0u);
+  EXPECT_EQ(s.computed, 2u);
+  EXPECT_FALSE(s.complete);
+  EXPECT_EQ(s.missing, 2u);
+  EXPECT_FALSE(fs::exists(out / "img_01.json"));
+  EXPECT_NE(log.str().find("item img_01"), std::string::npos);
+  const nlohmann::json m = glamm::io::load_json(out / "manifest.json");
+  EXPECT_EQ(m["status"], "finished with failures");
+  EXPECT_EQ(m["failures"].size(), 2u);
+  // The next run retries only the failed items.
+  FakeModel fixed;
+  const RunSummary r = run_items(list, fixed, options(out), log);
+  EXPECT_EQ(fixed.total_calls, 2);
+  EXPECT_EQ(r.resumed, 2u);
+  EXPECT_TRUE(r.complete);
+}
+
+TEST(RunnerGolden, GcgFilesAreByteIdenticalToTheOfficialInferPy) {
+  GLAMM_REQUIRE_SHARED(golden, "golden/model/golden/gcg_output__surfer.json");
+  const fs::path gdir = golden.parent_path();
+  const fs::path images = fresh_dir("images");
+  for (const char* stem : {"COCO_val2014_000000391895", "surfer"})
+    std::ofstream(images / (std::string(stem) + ".jpg")) << "x";
+  const ItemList list = gcg_items_from_folder(images);
+  FakeModel fake;
+  fake.answer = [&](const std::string& stem) {  // the golden caption, phrases and masks
+    const nlohmann::json g = glamm::io::load_json(gdir / ("gcg_output__" + stem + ".json"));
+    glamm::model::GlammOutput o;
+    o.caption = g["caption"];
+    o.phrases = g["phrases"].get<std::vector<std::string>>();
+    for (const auto& m : g["pred_masks"]) o.masks.push_back({m["size"][0], m["size"][1], m["counts"]});
+    return o;
+  };
+  const fs::path out = fresh_dir("out");
+  std::ostringstream log;
+  run_items(list, fake, options(out), log);
+  for (const char* stem : {"COCO_val2014_000000391895", "surfer"})
+    EXPECT_EQ(slurp(out / (std::string(stem) + ".json")), slurp(gdir / ("gcg_output__" + std::string(stem) + ".json")))
+        << stem;
+  // The case JSON stores the same string as official_output_json.
+  const nlohmann::json c = glamm::io::load_json(gdir / "gcg__surfer.json");
+  EXPECT_EQ(slurp(out / "surfer.json"), c["official_output_json"].get<std::string>());
+}
+
+TEST(RunnerGolden, RegionCaptionMergeIsByteIdenticalToTheOfficialResultFile) {
+  GLAMM_REQUIRE_SHARED(golden, "golden/model/golden/regcap_output.json");
+  const fs::path images = fresh_dir("images");
+  ItemList list;
+  list.task = Task::kRegcap;
+  for (const char* id : {"COCO_val2014_000000391895", "COCO_val2014_000000391895__2boxes", "surfer", "surfer__2boxes"}) {
+    WorkItem w;
+    w.key = id;
+    w.image = images / (std::string(id) + ".jpg");
+    std::ofstream(w.image) << "x";
+    w.instruction = kRegcapInstruction;
+    w.boxes = {{10, 20, 110, 220}};
+    w.image_id = id;
+    list.items.push_back(w);
+  }
+  const fs::path out = fresh_dir("out");
+  std::ostringstream log;
+  for (int k = 0; k < 3; ++k) {  // three shards; the last one merges
+    FakeModel fake;
+    fake.answer = [](const std::string&) {
+      glamm::model::GlammOutput o;
+      o.caption = "The person is here.";
+      return o;
+    };
+    const RunSummary s = run_items(list, fake, options(out, k, 3), log);
+    EXPECT_EQ(s.complete, k == 2);
+    for (const auto& b : fake.boxes) {
+      ASSERT_EQ(b.size(), 1u);
+      EXPECT_EQ(b[0].x2, 110);
+    }
+  }
+  EXPECT_EQ(slurp(out / "predictions.json"), slurp(golden));
+  EXPECT_EQ(slurp(out / "items" / "surfer.json"),
+            "[\n  {\n    \"image_id\": \"surfer\",\n    \"caption\": \"The person is here.\"\n  }\n]");
+}
+
+TEST(Runner, RegionCaptionBoxesAreConvertedFromXywh) {
+  const fs::path d = fresh_dir("data");
+  std::ofstream(d / "gt.json") << R"({"images": [
+   {"id": 1, "file_name": "2301.jpg", "height": 6, "width": 8},
+   {"id": 3, "file_name": "2417.jpg", "height": 6, "width": 8}],
+ "annotations": [
+   {"id": 1, "image_id": 1, "bbox": [1.0, 1.0, 3.0, 2.0], "area": 6.0, "caption": "red kite in the sky"},
+   {"id": 3, "image_id": 3, "bbox": [0.0, 3.0, 2.0, 3.0], "area": 6.0, "caption": "white dog"}]})";
+  const ItemList l = regcap_items(d / "gt.json", d / "img");
+  ASSERT_EQ(l.items.size(), 2u);
+  EXPECT_EQ(l.items[0].key, "1");
+  EXPECT_EQ(l.items[0].image_id, 1);  // integer, as in the GT
+  EXPECT_EQ(l.items[0].image, d / "img" / "2301.jpg");
+  ASSERT_EQ(l.items[0].boxes.size(), 1u);
+  EXPECT_EQ(l.items[0].boxes[0].x1, 1.0);
+  EXPECT_EQ(l.items[0].boxes[0].y1, 1.0);
+  EXPECT_EQ(l.items[0].boxes[0].x2, 4.0);
+  EXPECT_EQ(l.items[0].boxes[0].y2, 3.0);
+  EXPECT_EQ(l.items[1].boxes[0].y2, 6.0);
+  EXPECT_EQ(l.items[0].instruction,
+            "Can you provide me with a detailed description of the region in the picture marked by <bbox>?");
+  const std::string rec = caption_list_text({caption_record(l.items[0].image_id, "a kite")});
+  EXPECT_EQ(rec, "[\n  {\n    \"image_id\": 1,\n    \"caption\": \"a kite\"\n  }\n]");
+}
+
+TEST(Runner, RefsegTeacherForcedChatsOfAtMostThreeRoundsAndOneRecordPerSentence) {
+  const fs::path images = fresh_dir("images");
+  std::ofstream(images / "42.jpg") << "x";
+  ItemList list;
+  list.task = Task::kRefseg;
+  list.dataset = "refcoco";
+  list.split_by = "unc";
+  list.split = "testA";
+  WorkItem w;
+  w.key = "42";
+  w.image = images / "42.jpg";
+  w.image_id = 42;
+  w.refer_image_id = 42;
+  for (int k = 0; k < 5; ++k) w.sentences.push_back({7001 + k, 501 + k / 2, "thing " + std::to_string(k)});
+  list.items.push_back(w);
+  const fs::path out = fresh_dir("out");
+  FakeModel fake;
+  std::ostringstream log;
+  const RunSummary s = run_items(list, fake, options(out), log);
+  ASSERT_TRUE(s.complete) << log.str();
+  ASSERT_EQ(fake.chats.size(), 2u);  // 5 sentences → 3 + 2 rounds
+  ASSERT_EQ(fake.chats[0].size(), 3u);
+  ASSERT_EQ(fake.chats[1].size(), 2u);
+  EXPECT_EQ(fake.chats[0][0].user, "Can you segment the thing 0 in this image?");
+  EXPECT_EQ(fake.chats[0][0].assistant, "Sure, [SEG].");
+  EXPECT_EQ(fake.chats[1][1].user, "Can you segment the thing 4 in this image?");
+  EXPECT_EQ(s.predictions, out / "predictions.jsonl");
+  const std::string jl = slurp(s.predictions);
+  EXPECT_EQ(jl.substr(0, jl.find('\n')),
+            R"({"dataset":"refcoco","split_by":"unc","split":"testA","sent_id":7001,"ref_id":501,"image_id":42,)"
+            R"("mask":{"size":[4,6],"counts":"P0"},"sentence":"thing 0"})");
+  EXPECT_EQ(std::count(jl.begin(), jl.end(), '\n'), 5);
+
+  // Generative mode: one "Please segment {x} in this image." per sentence, first mask, empty mask when none.
+  list.refseg_generate = true;
+  FakeModel gen;
+  gen.answer = [](const std::string&) {
+    glamm::model::GlammOutput o;
+    o.image_height = 4;
+    o.image_width = 6;
+    return o;  // no [SEG]
+  };
+  const std::string text = compute_item(list, list.items[0], gen);
+  EXPECT_EQ(gen.instructions.front(), "Please segment thing 0 in this image.");
+  EXPECT_EQ(gen.instructions.size(), 5u);
+  EXPECT_NE(text.find(R"("counts":"P0")"), std::string::npos);  // 24 zeros
+}
+
+TEST(Runner, RefsegChatWithTooFewMasksIsAnItemError) {
+  class FewMasks : public FakeModel {
+    glamm::model::GlammOutput teacher_forced(const fs::path&, const std::vector<glamm::model::ChatRound>&) override {
+      glamm::model::GlammOutput o;
+      o.masks = {empty_mask(2, 2)};
+      return o;
+    }
+  } fake;
+  ItemList list;
+  list.task = Task::kRefseg;
+  WorkItem w;
+  w.key = "1";
+  w.sentences = {{1, 1, "a"}, {2, 1, "b"}};
+  list.items.push_back(w);
+  try {
+    compute_item(list, list.items[0], fake);
+    FAIL() << "no error";
+  } catch (const glamm::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("2 [SEG] answers but the model returned 1 masks"), std::string::npos) << e.what();
+  }
+}
+
+TEST(InferDriver, BadOptionsFailBeforeTheModelIsLoaded) {
+  InferRequest r;
+  r.task = "gcg";
+  r.images = image_folder("images", 3);
+  r.out = fresh_dir("out");
+  r.quiet = true;
+  int loads = 0;
+  ModelFactory factory = [&](const glamm::model::GlammOptions&) {
+    ++loads;
+    return std::make_unique<FakeModel>();
+  };
+  auto env = [](const char*) -> const char* { return nullptr; };
+  std::ostringstream log;
+  r.shard = "3/3";
+  EXPECT_THROW(run_inference(r, factory, env, log), glamm::InputError);
+  r.shard = "";
+  r.task = "regcap";
+  r.dataset = "coco";
+  EXPECT_THROW(run_inference(r, factory, env, log), glamm::InputError);
+  r.task = "gcg";
+  r.images = r.out / "nope";
+  EXPECT_THROW(run_inference(r, factory, env, log), glamm::InputError);
+  EXPECT_EQ(loads, 0);
+}
+
+TEST(InferDriver, EnvironmentShardAndDeviceReachTheModel) {
+  InferRequest r;
+  r.task = "gcg";
+  r.images = image_folder("images", 7);
+  r.out = fresh_dir("out");
+  r.device = "cuda";
+  r.quiet = true;
+  std::string device;
+  ModelFactory factory = [&](const glamm::model::GlammOptions& o) {
+    device = o.device;
+    return std::make_unique<FakeModel>();
+  };
+  auto env = [](const char* n) -> const char* {
+    const std::string k = n;
+    if (k == "RANK") return "2";
+    if (k == "WORLD_SIZE") return "3";
+    if (k == "LOCAL_RANK") return "1";
+    return nullptr;
+  };
+  std::ostringstream log;
+  const RunSummary s = run_inference(r, factory, env, log);
+  EXPECT_EQ(device, "cuda:1");
+  EXPECT_EQ(s.shard_begin, 5u);  // 7 items over 3: [0,3) [3,5) [5,7)
+  EXPECT_EQ(s.shard_end, 7u);
+  EXPECT_EQ(s.computed, 2u);
+  // Rerun: all done → the model is not even loaded.
+  device.clear();
+  const RunSummary again = run_inference(r, factory, env, log);
+  EXPECT_EQ(device, "");
+  EXPECT_EQ(again.resumed, 2u);
+  const nlohmann::json m = glamm::io::load_json(again.manifest);
+  EXPECT_EQ(m["shard"]["source"], "torchrun");
+  EXPECT_EQ(m["request"]["device"], "cuda");
+}
+
+TEST(InferDriver, LimitTakesTheFirstItemsBeforeSharding) {
+  InferRequest r;
+  r.task = "gcg";
+  r.images = image_folder("images", 9);
+  r.out = fresh_dir("out");
+  r.limit = 4;
+  r.shard = "1/2";
+  r.quiet = true;
+  ModelFactory factory = [&](const glamm::model::GlammOptions&) {
+    return std::unique_ptr<glamm::model::InferenceModel>(new FakeModel());
+  };
+  std::ostringstream log;
+  const RunSummary s = run_inference(r, factory, [](const char*) -> const char* { return nullptr; }, log);
+  EXPECT_EQ(s.total, 4u);
+  EXPECT_EQ(s.shard_begin, 2u);
+  EXPECT_EQ(s.shard_end, 4u);
+  EXPECT_TRUE(fs::exists(r.out / "img_03.json"));
+  EXPECT_FALSE(fs::exists(r.out / "img_04.json"));
+}
