@@ -108,23 +108,22 @@ std::pair<int, int> clip_resize_hw(int height, int width, int edge) {
   const int long_side = std::max(height, width);
   if (short_side == edge) return {height, width};
   // Python: int(size * long / short) — an exact integer product, one float division, truncation.
-  const int new_long = static_cast<int>(static_cast<double>(static_cast<int64_t>(edge) * long_side) / short_side);
+  const double new_long_d = static_cast<double>(static_cast<int64_t>(edge) * long_side) / short_side;
+  if (!(new_long_d < 2147483647.0))
+    throw InputError("", "clip",
+                     "image " + std::to_string(height) + "x" + std::to_string(width) +
+                         " is too elongated: its long side would resize to " + std::to_string(new_long_d) + " px");
+  const int new_long = static_cast<int>(new_long_d);
   return height <= width ? std::pair<int, int>{edge, new_long} : std::pair<int, int>{new_long, edge};
 }
 
 std::vector<float> clip_pixel_values(const ImageU8& image, const ClipPreprocessConfig& config) {
   check_image(image, "clip");
   int h = image.height, w = image.width;
-  std::vector<uint8_t> resized;
-  const std::vector<uint8_t>* pix = &image.rgb;
   if (config.do_resize) {
     const auto [nh, nw] = clip_resize_hw(h, w, config.shortest_edge);
-    if (nh != h || nw != w) {
-      resized = pil::resize(image.rgb, h, w, 3, nh, nw, config.resample);
-      pix = &resized;
-      h = nh;
-      w = nw;
-    }
+    h = nh;
+    w = nw;
   }
   int top = 0, left = 0, oh = h, ow = w;
   if (config.do_center_crop) {
@@ -136,6 +135,16 @@ std::vector<float> clip_pixel_values(const ImageU8& image, const ClipPreprocessC
     left = (w - config.crop_width) / 2;
     oh = config.crop_height;
     ow = config.crop_width;
+  }
+  // Resize then crop, computing only the cropped window (byte-identical to cropping the full resize).
+  std::vector<uint8_t> window;
+  const std::vector<uint8_t>* pix = &image.rgb;
+  int pix_w = image.width;
+  if (h != image.height || w != image.width) {
+    window = pil::resize_window(image.rgb, image.height, image.width, 3, h, w, config.resample, top, left, oh, ow);
+    pix = &window;
+    pix_w = ow;
+    top = left = 0;
   }
   // Per-byte lookup: the value chain depends only on (channel, byte).
   std::array<std::array<float, 256>, 3> lut{};
@@ -152,7 +161,7 @@ std::vector<float> clip_pixel_values(const ImageU8& image, const ClipPreprocessC
   std::vector<float> out(static_cast<std::size_t>(3) * oh * ow);
   const std::size_t plane = static_cast<std::size_t>(oh) * ow;
   for (int y = 0; y < oh; ++y) {
-    const uint8_t* row = pix->data() + (static_cast<std::size_t>(y + top) * w + left) * 3;
+    const uint8_t* row = pix->data() + (static_cast<std::size_t>(y + top) * pix_w + left) * 3;
     for (int x = 0; x < ow; ++x)
       for (int c = 0; c < 3; ++c) out[c * plane + static_cast<std::size_t>(y) * ow + x] = lut[c][row[x * 3 + c]];
   }

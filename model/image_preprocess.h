@@ -37,13 +37,16 @@ ClipPreprocessConfig load_clip_preprocess_config(const std::filesystem::path& pa
 
 /// CLIP resize target (height, width) of an h × w image for shortest edge `edge`: the short side becomes `edge`,
 /// the long side int(edge·long/short) (Python float, truncated); unchanged when the short side already equals
-/// `edge` (transformers' get_resize_output_image_size with default_to_square=False).
+/// `edge` (transformers' get_resize_output_image_size with default_to_square=False). Throws InputError when the
+/// long side would not fit in an int.
 std::pair<int, int> clip_resize_hw(int height, int width, int edge);
 
 /// CLIP `pixel_values` of one image: resize (clip_resize_hw, Pillow filter on uint8), centre crop
 /// (top = (h − crop_h) // 2, left = (w − crop_w) // 2), rescale v·factor in double → float32, normalise
-/// (x − mean) / std in float32, HWC → CHW. Returns 3·crop_h·crop_w floats (channel-major; [1,3,336,336] with the
-/// defaults). Throws InputError for an empty image or a crop larger than the (resized) image.
+/// (x − mean) / std in float32, HWC → CHW. Only the cropped window of the resize is computed
+/// (pil::resize_window), so elongated images cost no full-size intermediate. Returns 3·crop_h·crop_w floats
+/// (channel-major; [1,3,336,336] with the defaults). Throws InputError for an empty image, a crop larger than the
+/// (resized) image, or a resize target that does not fit in an int.
 std::vector<float> clip_pixel_values(const ImageU8& image, const ClipPreprocessConfig& config = {});
 
 /// SAM pixel mean / std (RGB, 0..255 scale), float32 as the reference's buffers.

@@ -43,9 +43,12 @@ struct Coefficients {
 };
 
 /// Coefficients for resampling the input span [in0, in1) of an axis of `in_size` pixels to `out_size` pixels
-/// (in0/in1 are float as Pillow stores the box). Requires in_size ≥ 1, out_size ≥ 1 and in1 > in0; throws
-/// std::invalid_argument otherwise.
-Coefficients compute_coefficients(int in_size, float in0, float in1, int out_size, Filter f);
+/// (in0/in1 are float as Pillow stores the box), for the output indices [out_first, out_first + out_count)
+/// (out_count −1 = up to out_size); entry k of the result belongs to output index out_first + k. Each output
+/// index's coefficients depend on that index alone. Requires in_size ≥ 1, out_size ≥ 1, in1 > in0 and a window
+/// inside [0, out_size); throws std::invalid_argument otherwise.
+Coefficients compute_coefficients(int in_size, float in0, float in1, int out_size, Filter f, int out_first = 0,
+                                  int out_count = -1);
 
 /// Pillow's clip8 on a 22-bit fixed-point accumulator: clamp(acc >> 22, 0, 255) with an arithmetic (floor) shift.
 uint8_t clip8(int64_t acc);
@@ -57,5 +60,13 @@ uint8_t clip8(int64_t acc);
 /// non-positive sizes, channels outside 1..4, a src size that does not match, or an empty/out-of-range box.
 std::vector<uint8_t> resize(const std::vector<uint8_t>& src, int height, int width, int channels, int out_h,
                             int out_w, Filter filter, std::array<float, 4> box = {0.f, 0.f, 0.f, 0.f});
+
+/// The window rows [top, top + win_h) × columns [left, left + win_w) of resize(src, …, out_h, out_w, filter, box),
+/// byte-identical to cropping the full result, but only that window is computed (every output pixel depends on
+/// its own row/column coefficients alone). For CLIP's resize-then-centre-crop: no full-size intermediate, however
+/// elongated the image. Same errors as resize(), plus a window outside [0, out_h) × [0, out_w).
+std::vector<uint8_t> resize_window(const std::vector<uint8_t>& src, int height, int width, int channels, int out_h,
+                                   int out_w, Filter filter, int top, int left, int win_h, int win_w,
+                                   std::array<float, 4> box = {0.f, 0.f, 0.f, 0.f});
 
 }  // namespace glamm::model::pil

@@ -93,6 +93,18 @@ TEST(ClipPixels, ResizesSmallImagesUp) {
   EXPECT_EQ(px[3 * 336 * 336 - 1], 0x1.12acc0p+1f);
 }
 
+TEST(ClipPixels, ElongatedImageNeedsNoFullSizeIntermediate) {
+  // 2 × 200000 → shortest edge 336 → 336 × 33600000 (33.9 GB as a full RGB resize); only the 336 × 336 centre is
+  // computed. G is constant, so it stays exactly the G = 77 value.
+  const ImageU8 im = constant_image(2, 200000, 0, 77, 77);
+  const auto px = clip_pixel_values(im);
+  ASSERT_EQ(px.size(), 3u * 336 * 336);
+  const std::size_t plane = 336 * 336;
+  const float g77 = (static_cast<float>(77 * (1.0 / 255)) - 0.4578275f) / 0.26130258f;
+  EXPECT_EQ(px[plane + 12345], g77);
+  EXPECT_THROW(clip_resize_hw(1, 1 << 30, 336), glamm::InputError);
+}
+
 TEST(ClipPixels, RejectsEmptyImagesAndOversizedCrops) {
   EXPECT_THROW(clip_pixel_values(ImageU8{}), glamm::InputError);
   ClipPreprocessConfig cfg;

@@ -189,6 +189,37 @@ TEST(PilResize, BoxSelectsTheSourceRegion) {
             (std::vector<uint8_t>{20, 30}));
 }
 
+TEST(PilResizeWindow, EqualsTheCropOfTheFullResize) {
+  std::mt19937 rng(5);
+  for (int it = 0; it < 200; ++it) {
+    const int h = 1 + rng() % 30, w = 1 + rng() % 30, oh = 1 + rng() % 40, ow = 1 + rng() % 40;
+    const Filter f = it % 2 ? Filter::kBicubic : Filter::kBilinear;
+    const int wh = 1 + rng() % oh, ww = 1 + rng() % ow;
+    const int top = rng() % (oh - wh + 1), left = rng() % (ow - ww + 1);
+    const auto img = random_bytes(static_cast<std::size_t>(h) * w * 3, 100 + it);
+    const auto full = pil::resize(img, h, w, 3, oh, ow, f);
+    std::vector<uint8_t> crop;
+    for (int y = top; y < top + wh; ++y)
+      crop.insert(crop.end(), full.begin() + (static_cast<std::size_t>(y) * ow + left) * 3,
+                  full.begin() + (static_cast<std::size_t>(y) * ow + left + ww) * 3);
+    ASSERT_EQ(pil::resize_window(img, h, w, 3, oh, ow, f, top, left, wh, ww), crop)
+        << h << "x" << w << " -> " << oh << "x" << ow << " window " << top << "," << left << " " << wh << "x" << ww;
+  }
+  const std::vector<uint8_t> img(4 * 4, 9);
+  EXPECT_THROW(pil::resize_window(img, 4, 4, 1, 8, 8, Filter::kBilinear, 5, 0, 4, 8), std::invalid_argument);
+}
+
+TEST(PilCoefficients, WindowMatchesTheSameIndicesOfTheFullAxis) {
+  const auto full = pil::compute_coefficients(37, 0.f, 37.f, 11, Filter::kBicubic);
+  const auto part = pil::compute_coefficients(37, 0.f, 37.f, 11, Filter::kBicubic, 4, 5);
+  ASSERT_EQ(part.first.size(), 5u);
+  for (int k = 0; k < 5; ++k) {
+    EXPECT_EQ(part.first[k], full.first[4 + k]);
+    EXPECT_EQ(part.count[k], full.count[4 + k]);
+    for (int j = 0; j < full.ksize; ++j) EXPECT_EQ(part.fixed[k * part.ksize + j], full.fixed[(4 + k) * full.ksize + j]);
+  }
+}
+
 TEST(PilResize, RejectsBadArguments) {
   const std::vector<uint8_t> img(12, 0);
   EXPECT_THROW(pil::resize(img, 2, 2, 3, 0, 2, Filter::kBilinear), std::invalid_argument);
