@@ -1,0 +1,246 @@
+// Unit tests of the LLM pieces on small random-weight models (no shared data): KV cache vs full recomputation,
+// the prefill splice and <bbox> replacement rules, the [SEG] row formula, generation limits, RMSNorm / RoPE
+// definitions, and config.json reading.
+#include <unistd.h>
+
+#include <ATen/ATen.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "common/error.h"
+#include "model/generation.h"
+#include "model/glamm_config.h"
+#include "model/llama.h"
+
+namespace fs = std::filesystem;
+using namespace glamm::model;
+
+namespace {
+
+LlamaConfig small_config() {
+  LlamaConfig c;
+  c.hidden_size = 32;
+  c.intermediate_size = 48;
+  c.num_hidden_layers = 2;
+  c.num_attention_heads = 4;
+  c.num_key_value_heads = 4;
+  c.vocab_size = 40;
+  c.max_position_embeddings = 256;
+  return c;
+}
+
+SpecialIds small_special() {
+  SpecialIds s;
+  s.bbox = 30;
+  s.seg = 31;
+  s.eos = 2;
+  return s;
+}
+
+double max_abs_diff(const at::Tensor& a, const at::Tensor& b) { return (a - b).abs().max().item<double>(); }
+
+TEST(LlamaKvCache, DecodingWithTheCacheEqualsFullRecomputation) {
+  const Llama llm = Llama::random(small_config(), at::kBFloat16, 7);
+  const at::Tensor x = at::randn({20, 32}, at::kFloat);
+  const at::Tensor ref = llm.forward(x);
+  KvCache cache;
+  std::vector<at::Tensor> parts{llm.forward(x.narrow(0, 0, 7), &cache), llm.forward(x.narrow(0, 7, 5), &cache)};
+  for (int64_t t = 12; t < 20; ++t) parts.push_back(llm.forward(x.narrow(0, t, 1), &cache));
+  EXPECT_EQ(cache.length(), 20);
+  EXPECT_GT(cache.bytes(), 0);
+  EXPECT_LT(max_abs_diff(at::cat(parts, 0), ref), 1e-5);
+}
+
+TEST(LlamaKvCache, LaterTokensDoNotChangeEarlierHiddenStates) {
+  const Llama llm = Llama::random(small_config(), at::kFloat, 3);
+  const at::Tensor x = at::randn({10, 32}, at::kFloat);
+  const at::Tensor a = llm.forward(x.narrow(0, 0, 6));
+  const at::Tensor b = llm.forward(x).narrow(0, 0, 6);
+  EXPECT_LT(max_abs_diff(a, b), 1e-5);
+}
+
+TEST(LlamaForward, RejectsBadShapesAndIdsAndOverlongSequences) {
+  LlamaConfig c = small_config();
+  c.max_position_embeddings = 8;
+  const Llama llm = Llama::random(c, at::kFloat, 1);
+  EXPECT_THROW(llm.forward(at::zeros({3, 31})), std::invalid_argument);
+  EXPECT_THROW(llm.forward(at::zeros({0, 32})), std::invalid_argument);
+  EXPECT_THROW(llm.forward(at::zeros({9, 32})), std::length_error);
+  EXPECT_THROW(llm.embed(at::tensor({1, 40}, at::kLong)), std::invalid_argument);
+  EXPECT_THROW(llm.embed(at::tensor({-200}, at::kLong)), std::invalid_argument);
+  KvCache cache;
+  llm.forward(at::zeros({8, 32}), &cache);
+  EXPECT_THROW(llm.forward(at::zeros({1, 32}), &cache), std::length_error);
+}
+
+TEST(LlamaForward, FinalRmsNormWithUnitWeightGivesUnitMeanSquareRows) {
+  // model.norm with weight 1: x · rsqrt(mean(x²) + eps) has mean square 1 − eps/mean(x²) ≈ 1.
+  const Llama llm = Llama::random(small_config(), at::kFloat, 11);
+  const at::Tensor h = llm.forward(at::randn({5, 32}, at::kFloat));
+  const at::Tensor ms = h.pow(2).mean(-1);
+  EXPECT_LT((ms - 1).abs().max().item<double>(), 1e-4);
+}
+
+TEST(PrefillSplice, ImageVectorsReplaceThePlaceholderAndBboxRowsGetRegionsInOrder) {
+  const Llama llm = Llama::random(small_config(), at::kFloat, 5);
+  const SpecialIds sp = small_special();
+  const std::vector<int64_t> ids = {1, 5, -200, 6, 30, 7, 30, 8};
+  const at::Tensor img = at::randn({4, 32}, at::kFloat);
+  const at::Tensor regions = at::randn({3, 32}, at::kFloat);  // one extra box: dropped
+  const at::Tensor e = build_inputs_embeds(llm, ids, img, regions, sp);
+  ASSERT_EQ(e.sizes().vec(), (std::vector<int64_t>{11, 32}));
+  const at::Tensor tok = llm.embed(at::tensor({1, 5, 6, 7, 8}, at::kLong));
+  EXPECT_TRUE(at::equal(e[0], tok[0]));
+  EXPECT_TRUE(at::equal(e[1], tok[1]));
+  EXPECT_TRUE(at::equal(e.narrow(0, 2, 4), img));
+  EXPECT_TRUE(at::equal(e[6], tok[2]));
+  EXPECT_TRUE(at::equal(e[7], regions[0]));  // first <bbox> (ids[4] → row 4 + 3)
+  EXPECT_TRUE(at::equal(e[8], tok[3]));
+  EXPECT_TRUE(at::equal(e[9], regions[1]));  // second <bbox>
+  EXPECT_TRUE(at::equal(e[10], tok[4]));
+}
+
+TEST(PrefillSplice, MoreBboxTokensThanRegionsIsAnInputErrorAndImagePlaceholderMustBeUnique) {
+  const Llama llm = Llama::random(small_config(), at::kFloat, 5);
+  const SpecialIds sp = small_special();
+  const at::Tensor img = at::randn({4, 32}, at::kFloat);
+  EXPECT_THROW(build_inputs_embeds(llm, {1, -200, 30, 30}, img, at::randn({1, 32}), sp), glamm::InputError);
+  EXPECT_THROW(build_inputs_embeds(llm, {1, -200, 30}, img, at::Tensor(), sp), glamm::InputError);
+  EXPECT_THROW(build_inputs_embeds(llm, {1, 5, 6}, img, at::Tensor(), sp), std::invalid_argument);
+  EXPECT_THROW(build_inputs_embeds(llm, {1, -200, 6, -200}, img, at::Tensor(), sp), std::invalid_argument);
+  EXPECT_THROW(build_inputs_embeds(llm, {1, -200}, at::randn({4, 31}), at::Tensor(), sp), std::invalid_argument);
+}
+
+TEST(SegRows, PositionPrecedingEachSegWithThe575Offset) {
+  // GLaMM: mask = [0]*575 ++ (S[1:] == [SEG]); [SEG] at S[j+1] → row j + 575.
+  const std::vector<int64_t> s = {1, 5, -200, 6, 32004, 7, 32004};
+  EXPECT_EQ(seg_hidden_rows(s, 576), (std::vector<int64_t>{3 + 575, 5 + 575}));
+  EXPECT_TRUE(seg_hidden_rows({1, -200, 5, 2}, 576).empty());
+}
+
+TEST(GreedyGenerate, StopsAtMaxNewTokensAndRecordsEveryStep) {
+  const Llama llm = Llama::random(small_config(), at::kFloat, 9);
+  SpecialIds sp = small_special();
+  sp.eos = 1000;  // never produced: the limit stops decoding
+  const std::vector<int64_t> ids = {1, -200, 5, 6};
+  const at::Tensor e = build_inputs_embeds(llm, ids, at::randn({4, 32}), at::Tensor(), sp);
+  GenerateOptions opt;
+  opt.max_new_tokens = 6;
+  opt.special = sp;
+  const GenerationTrace kv = greedy_generate(llm, ids, e, opt);
+  opt.kv_cache = false;
+  const GenerationTrace full = greedy_generate(llm, ids, e, opt);
+  EXPECT_EQ(kv.generated_ids.size(), 6u);
+  EXPECT_EQ(kv.generated_ids, full.generated_ids);
+  EXPECT_EQ(kv.top_ids.sizes().vec(), (std::vector<int64_t>{6, 5}));
+  EXPECT_EQ(kv.step_last_hidden.sizes().vec(), (std::vector<int64_t>{6, 32}));
+  // Last step saw prompt (7 expanded rows) + 5 generated tokens.
+  EXPECT_EQ(kv.final_step_hidden.sizes().vec(), (std::vector<int64_t>{12, 32}));
+  EXPECT_LT(max_abs_diff(kv.final_step_hidden, full.final_step_hidden), 1e-5);
+  EXPECT_LT(max_abs_diff(kv.top_logits, full.top_logits), 1e-4);
+  for (std::size_t s = 0; s < kv.generated_ids.size(); ++s)
+    EXPECT_EQ(kv.generated_ids[s], kv.top_ids[static_cast<int64_t>(s)][0].item<int64_t>());
+  opt.max_new_tokens = 0;
+  EXPECT_TRUE(greedy_generate(llm, ids, e, opt).generated_ids.empty());
+}
+
+TEST(GreedyGenerate, EosEndsDecodingAndIsIncluded) {
+  const Llama llm = Llama::random(small_config(), at::kFloat, 9);
+  SpecialIds sp = small_special();
+  const std::vector<int64_t> ids = {1, -200, 5, 6};
+  const at::Tensor e = build_inputs_embeds(llm, ids, at::randn({4, 32}), at::Tensor(), sp);
+  GenerateOptions opt;
+  opt.max_new_tokens = 6;
+  opt.special = sp;
+  const std::vector<int64_t> free_run = greedy_generate(llm, ids, e, opt).generated_ids;
+  sp.eos = free_run[2];  // pretend the third token is EOS
+  opt.special = sp;
+  const GenerationTrace tr = greedy_generate(llm, ids, e, opt);
+  const auto first = std::find(free_run.begin(), free_run.end(), sp.eos);
+  EXPECT_EQ(tr.generated_ids, std::vector<int64_t>(free_run.begin(), first + 1));
+}
+
+// ---- config.json -------------------------------------------------------------------------------------------------
+
+struct TempFile {
+  fs::path path;
+  explicit TempFile(const std::string& text) {
+    static int n = 0;
+    path = fs::temp_directory_path() / ("glamm_llm_cfg_" + std::to_string(::getpid()) + "_" + std::to_string(n++) +
+                                        "_config.json");
+    std::ofstream(path) << text;
+  }
+  ~TempFile() { fs::remove(path); }
+};
+
+TEST(GlammConfigJson, ReadsSizesIdsAndRunnerBlockWithDefaults) {
+  TempFile f(R"({"hidden_size": 64, "intermediate_size": 160, "num_hidden_layers": 2, "num_attention_heads": 4,
+                 "num_key_value_heads": 4, "vocab_size": 32007, "rms_norm_eps": 1e-5, "bbox_token_idx": 32002,
+                 "out_dim": 32, "mm_hidden_size": 128, "mm_vision_select_layer": -2, "num_level_reg_features": 4,
+                 "glamm_runner": {"sam_mask_decoder_num_heads": 2}, "rope_scaling": null})");
+  const GlammConfig c = GlammConfig::from_json_file(f.path);
+  EXPECT_EQ(c.llm.hidden_size, 64);
+  EXPECT_EQ(c.llm.head_dim(), 16);
+  EXPECT_EQ(c.llm.intermediate_size, 160);
+  EXPECT_EQ(c.out_dim, 32);
+  EXPECT_EQ(c.mm_hidden_size, 128);
+  EXPECT_EQ(c.sam_mask_decoder_num_heads, 2);
+  EXPECT_EQ(c.bbox_token_id, 32002);
+  EXPECT_EQ(c.seg_token_id, 32004);
+  EXPECT_DOUBLE_EQ(c.llm.rms_norm_eps, 1e-5);
+  TempFile g(R"({"hidden_size": 4096})");
+  EXPECT_EQ(GlammConfig::from_json_file(g.path).sam_mask_decoder_num_heads, 8);  // default
+  EXPECT_EQ(GlammConfig::from_json_file(g.path).llm.num_hidden_layers, 32);
+}
+
+TEST(GlammConfigJson, RejectsBadValuesNamingTheKey) {
+  auto rejected_key = [](const std::string& text) -> std::string {
+    TempFile f(text);
+    try {
+      GlammConfig::from_json_file(f.path);
+    } catch (const glamm::InputError& e) {
+      EXPECT_EQ(e.file(), f.path.string());
+      return e.record();
+    }
+    return "(accepted)";
+  };
+  EXPECT_EQ(rejected_key(R"({"hidden_size": "64"})"), "hidden_size");
+  EXPECT_EQ(rejected_key(R"({"hidden_size": 0})"), "hidden_size");
+  EXPECT_EQ(rejected_key(R"({"hidden_size": 64, "num_attention_heads": 5})"), "num_attention_heads");
+  EXPECT_EQ(rejected_key(R"({"num_key_value_heads": 8})"), "num_key_value_heads");
+  EXPECT_EQ(rejected_key(R"({"rope_scaling": {"type": "linear", "factor": 2}})"), "rope_scaling");
+  EXPECT_EQ(rejected_key(R"({"mm_vision_select_layer": 3})"), "mm_vision_select_layer");
+  EXPECT_EQ(rejected_key(R"({"glamm_runner": {"sam_mask_decoder_num_heads": -1}})"),
+            "glamm_runner.sam_mask_decoder_num_heads");
+}
+
+TEST(ClipConfigJson, ReadsNestedVisionConfigAndFlatVisionConfig) {
+  TempFile nested(R"({"model_type": "clip", "vision_config": {"hidden_size": 128, "intermediate_size": 256,
+                      "num_attention_heads": 2, "num_hidden_layers": 24, "image_size": 336, "patch_size": 14,
+                      "hidden_act": "quick_gelu", "layer_norm_eps": 1e-5}})");
+  const ClipVisionConfig c = ClipVisionConfig::from_json_file(nested.path);
+  EXPECT_EQ(c.hidden_size, 128);
+  EXPECT_EQ(c.head_dim(), 64);
+  EXPECT_EQ(c.num_patches(), 576);
+  EXPECT_EQ(c.num_positions(), 577);
+  TempFile flat(R"({"hidden_size": 1024, "num_hidden_layers": 24})");
+  EXPECT_EQ(ClipVisionConfig::from_json_file(flat.path).hidden_size, 1024);
+  TempFile gelu(R"({"vision_config": {"hidden_act": "gelu"}})");
+  try {
+    ClipVisionConfig::from_json_file(gelu.path);
+    FAIL();
+  } catch (const glamm::InputError& e) {
+    EXPECT_EQ(e.record(), "vision_config.hidden_act");
+  }
+  TempFile odd(R"({"vision_config": {"image_size": 330}})");
+  EXPECT_THROW(ClipVisionConfig::from_json_file(odd.path), glamm::InputError);
+}
+
+}  // namespace
