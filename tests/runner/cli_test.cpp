@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/io.h"
+#include "datasets/refer_fixture.h"
 #include "metrics/mask/rle.h"
 #include "runners/runner.h"
 #include "support/shared_data.h"
@@ -164,4 +165,65 @@ TEST(GcgShards, EvaluatorMergesShardFoldersAndReportsMissingOrDuplicated) {
   fs::copy_file(s0 / "img_b.json", s1 / "img_b.json");
   EXPECT_EQ(sh(eval_cmd(gt, {s0, s1}, meteor, gt / "x.json"), out), 2);
   EXPECT_NE(out.find("more than one --pred folder: img_b"), std::string::npos) << out;
+}
+
+TEST(RunCli, EvaluatesFinishedGcgPredictionsWithTheGcgCommandAndPassesUnknownOptionsOn) {
+  GLAMM_REQUIRE_SHARED(synsets, "data/meteor/english.synsets");
+  const fs::path meteor = synsets.parent_path();
+  const fs::path gt = grandf_fixture();
+  const fs::path out = fresh_dir("out");
+  {  // inference already done (e.g. by a Slurm array): `run` loads no model and goes straight to the evaluation
+    FakeModel f = fixture_model();
+    RunOptions o;
+    o.out = out;
+    o.quiet = true;
+    std::ostringstream log;
+    run_items(gcg_items_from_grandf(gt / "val_gcg_coco_caption_gt.json", gt), f, o, log);
+  }
+  std::string text;
+  const std::string common = std::string(GLAMM_EVAL_BINARY) + " run gcg --checkpoint " + gt.string() + " --clip " +
+                             gt.string() + " --images " + gt.string() + " --out " + out.string() + " --gt-dir " +
+                             gt.string() + " --gcg-split val -q";
+  ASSERT_EQ(sh(common + " --text-sim " + (gt / "sim.tsv").string() + " --meteor-resources " + meteor.string() +
+                   " --json " + (gt / "run.json").string(),
+               text),
+            0)
+      << text;
+  EXPECT_NE(text.find("3 already done"), std::string::npos) << text;
+  ASSERT_EQ(sh(eval_cmd(gt, {out}, meteor, gt / "direct.json"), text), 0) << text;
+  EXPECT_EQ(glamm::io::load_json(gt / "run.json")["metrics"], glamm::io::load_json(gt / "direct.json")["metrics"]);
+  EXPECT_EQ(sh(common + " --no-such-option 1", text), 2);
+  EXPECT_NE(text.find("--no-such-option"), std::string::npos) << text;
+}
+
+TEST(RefsegOutput, TheRefsegEvaluatorScoresTheRunnerFile) {
+  namespace fx = glamm::testing::refer_fixture;
+  const fs::path root = fresh_dir("data");
+  fx::write_refer(root, "refcoco", "unc", fx::spec_refs(), fx::spec_instances());
+  const fs::path images = fresh_dir("images");
+  std::ofstream(images / "COCO_train2014_000000000042.jpg") << "x";
+  const ItemList list = refseg_items(root / "Refer_Segm" / "refcoco", "refcoco", "", "testA", images, false);
+  ASSERT_EQ(list.items.size(), 1u);
+  ASSERT_EQ(list.items[0].sentences.size(), 3u);
+  EXPECT_EQ(list.split_by, "unc");
+  FakeModel f;
+  f.tf_masks = {{6, 8, "724000g0"}, {6, 8, "=3300000;"}, {6, 8, "`1"}};  // the spec §4.7 example predictions
+  RunOptions o;
+  o.out = fresh_dir("out");
+  o.quiet = true;
+  std::ostringstream log;
+  const RunSummary s = run_items(list, f, o, log);
+  ASSERT_TRUE(s.complete) << log.str();
+  ASSERT_EQ(f.chats.size(), 1u);
+  EXPECT_EQ(f.chats[0][1].user, "Can you segment the guy in red shirt in this image?");
+  std::string text;
+  const fs::path rec = o.out / "rec.json";
+  ASSERT_EQ(sh(std::string(GLAMM_EVAL_BINARY) + " refseg -q --dataset refcoco --split testA --data-root " +
+                   root.string() + " --pred " + s.predictions.string() + " --json " + rec.string(),
+               text),
+            0)
+      << text;
+  const json r = glamm::io::load_json(rec);
+  EXPECT_NEAR(r["metrics"]["gIoU"].get<double>(), 0.4285694, 2e-7);  // the values of the spec example
+  EXPECT_NEAR(r["metrics"]["cIoU"].get<double>(), 0.3448276, 2e-7);
 }

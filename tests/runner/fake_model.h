@@ -25,6 +25,7 @@ class FakeModel : public model::InferenceModel {
   std::set<std::string> unreadable;       ///< image stems that give InputError
   std::vector<std::vector<model::ChatRound>> chats;  ///< teacher-forced conversations seen
   std::vector<std::string> instructions;
+  std::vector<model::PredictedMask> tf_masks;  ///< teacher-forced masks handed out in order (then empty 4×6 ones)
   std::vector<std::vector<model::RegionBox>> boxes;
   /// Output for an image stem (default: caption "caption of <stem>", phrase "<stem>", one empty 4×6 mask).
   std::function<model::GlammOutput(const std::string& stem)> answer = [](const std::string& stem) {
@@ -48,7 +49,15 @@ class FakeModel : public model::InferenceModel {
                                     const std::vector<model::ChatRound>& rounds) override {
     chats.push_back(rounds);
     model::GlammOutput o = call(image);
-    o.masks.assign(rounds.size(), empty_mask(4, 6));
+    o.masks.clear();
+    for (std::size_t k = 0; k < rounds.size(); ++k) {
+      if (tf_masks.empty()) {
+        o.masks.push_back(empty_mask(4, 6));
+      } else {
+        o.masks.push_back(tf_masks.front());
+        tf_masks.erase(tf_masks.begin());
+      }
+    }
     return o;
   }
   std::map<std::string, std::string> describe() const override { return {{"model", "fake"}, {"checkpoint", "none"}}; }

@@ -290,7 +290,7 @@ TEST(Runner, RefsegTeacherForcedChatsOfAtMostThreeRoundsAndOneRecordPerSentence)
   const std::string jl = slurp(s.predictions);
   EXPECT_EQ(jl.substr(0, jl.find('\n')),
             R"({"dataset":"refcoco","split_by":"unc","split":"testA","sent_id":7001,"ref_id":501,"image_id":42,)"
-            R"("mask":{"size":[4,6],"counts":"P0"},"sentence":"thing 0"})");
+            R"("mask":{"size":[4,6],"counts":"h0"},"sentence":"thing 0"})");  // 24 zeros = "h0" (as 48 zeros = "`1", spec §4.7)
   EXPECT_EQ(std::count(jl.begin(), jl.end(), '\n'), 5);
 
   // Generative mode: one "Please segment {x} in this image." per sentence, first mask, empty mask when none.
@@ -305,7 +305,7 @@ TEST(Runner, RefsegTeacherForcedChatsOfAtMostThreeRoundsAndOneRecordPerSentence)
   const std::string text = compute_item(list, list.items[0], gen);
   EXPECT_EQ(gen.instructions.front(), "Please segment thing 0 in this image.");
   EXPECT_EQ(gen.instructions.size(), 5u);
-  EXPECT_NE(text.find(R"("counts":"P0")"), std::string::npos);  // 24 zeros
+  EXPECT_NE(text.find(R"("counts":"h0")"), std::string::npos);  // no [SEG]: the empty 4x6 mask
 }
 
 TEST(Runner, RefsegChatWithTooFewMasksIsAnItemError) {
