@@ -1,6 +1,6 @@
 // The slow LLaMA tokenizer of the GLaMM releases (SentencePiece BPE `tokenizer.model` + the 7 added tokens of
 // `added_tokens.json`), as transformers 4.29 `LlamaTokenizer` runs it, plus LLaVA's `tokenizer_image_token`.
-// Torch-free, and free of libsentencepiece: the SentencePiece BPE model is read and run by our own code (Debian's
+// Torch-free, and free of libsentencepiece: the SentencePiece BPE model is run by model/llama_tokenizer_spm.h (Debian's
 // libsentencepiece exports its private protobuf copy, which crashes processes that also load libtorch's protobuf).
 // Reference: transformers 4.29 PreTrainedTokenizer.tokenize (Trie.split, neighbour stripping of added tokens),
 // LlamaTokenizer._tokenize / convert_tokens_to_string, PreTrainedTokenizer._decode; transformers 4.31

@@ -194,6 +194,23 @@ TEST_F(LlamaTokenizerTest, DecodeSpacesBeforeSpecialTokensInsideARun) {
   EXPECT_EQ(tok().decode({32002, 1577}), "<bbox> ?");
 }
 
+// Values checked against libsentencepiece 0.1.97 on the same model (the reference's SentencePiece build).
+TEST_F(LlamaTokenizerTest, UnknownCharactersFallBackToBytes) {
+  EXPECT_EQ(tok().encode("\xF0\x9F\x98\x80"), (Ids{1, 29871, 243, 162, 155, 131}));  // U+1F600: "▁" + 4 bytes
+  EXPECT_EQ(tok().encode("x\x7F"), (Ids{1, 921, 130}));
+  EXPECT_EQ(tok().encode("\xC3\xA9"), (Ids{1, 904}));                                 // "é" is a piece
+  EXPECT_EQ(tok().encode("\xE2\x96\x81x"), (Ids{1, 29871, 921}));                    // a literal "▁" in the text
+}
+
+TEST_F(LlamaTokenizerTest, DecodeAssemblesBytePiecesAndDropsOnlyOneDummyPrefix) {
+  EXPECT_EQ(tok().decode({198, 172}), "\xC3\xA9");                 // <0xC3><0xA9> → "é"
+  EXPECT_EQ(tok().decode({198}), "\xEF\xBF\xBD");                 // a lone lead byte → U+FFFD
+  EXPECT_EQ(tok().decode({198, 319}), "\xEF\xBF\xBD A");           // bytes first: "▁A" keeps its space
+  EXPECT_EQ(tok().decode({29871, 319}), " A");                     // only the first "▁" is eaten
+  EXPECT_EQ(tok().decode({29871, 29871, 319}), "  A");
+  EXPECT_EQ(tok().decode({13, 319}), "\n A");
+}
+
 TEST_F(LlamaTokenizerTest, DecodeRejectsIdsOutsideTheVocabulary) {
   EXPECT_THROW(tok().decode({1, -200, 2}), glamm::InputError);
   EXPECT_THROW(tok().decode({32007}), glamm::InputError);
