@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdio>
 #include <string>
 
 #include "common/error.h"
@@ -67,10 +68,11 @@ at::Tensor prepare_region_boxes(const std::vector<RegionBox>& boxes, int64_t ima
   const float* h = as_float.data_ptr<float>();
   for (int64_t i = 0; i < n * 4; ++i) {
     if (!std::isfinite(h[i])) {
+      char value[32];
+      std::snprintf(value, sizeof value, "%g", v[i]);
       throw InputError("", box_record(static_cast<std::size_t>(i / 4)),
-                       std::string(kCoordNames[i % 4]) + " = " + std::to_string(v[i]) +
-                           " image sizes after normalisation overflows float16 (the reference would compute "
-                           "with inf)");
+                       std::string(kCoordNames[i % 4]) + " normalises to " + value +
+                           " image sizes, beyond the float16 range (the reference would compute with inf)");
     }
   }
   return half.to(at::kBFloat16).to(at::kFloat);

@@ -5,6 +5,7 @@
 // The RoIAlign kernel alone is also run on the golden fused level 3 with the golden RoIs (same input as the
 // reference), where it must reproduce the reference's level-3 RoI features bit for bit.
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -46,6 +48,10 @@ void expect_close(const std::string& what, const std::string& tensor, const at::
   std::printf("  %-48s %-26s max|d| %.3e  max|ref| %.3e  tol %.3e\n", what.c_str(), tensor.c_str(), d.max_abs,
               d.max_ref, d.tolerance());
   EXPECT_LE(d.max_abs, d.tolerance()) << what << " " << tensor;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
 /// sum, absolute sum and sum of squares of a fused map (the reference's `region.fused_level_stats` row).
@@ -90,15 +96,19 @@ class RegionGolden : public ::testing::Test {
     if (it == fused_cache_.end()) {
       WeightStore image = WeightStore::open(golden / ("image__" + stem + ".safetensors"));
       const at::Tensor levels = image.get("clip.region_levels_patches");
+      const auto t0 = std::chrono::steady_clock::now();
       it = fused_cache_.emplace(stem, encoder_->fuse(levels)).first;
+      std::printf("%s: fuse %.2f s (%d threads)\n", stem.c_str(), seconds_since(t0), at::get_num_threads());
     }
     const auto& fused = it->second;
     const at::Tensor prepared = glamm::model::prepare_region_boxes(boxes, W, H);
     RegionTrace trace;
+    const auto t0 = std::chrono::steady_clock::now();
     const at::Tensor vectors = encoder_->extract(fused, prepared, &trace);
+    const double extract_s = seconds_since(t0);
 
-    std::printf("%s (%zu box%s, %lldx%lld)\n", name.c_str(), boxes.size(), boxes.size() == 1 ? "" : "es",
-                static_cast<long long>(W), static_cast<long long>(H));
+    std::printf("%s (%zu box%s, %lldx%lld): extract %.3f s\n", name.c_str(), boxes.size(),
+                boxes.size() == 1 ? "" : "es", static_cast<long long>(W), static_cast<long long>(H), extract_s);
     EXPECT_TRUE(at::equal(trace.boxes, ref.get("boxes.normalized_fp16_bf16"))) << name << ": boxes\n"
                                                                              << trace.boxes;
     EXPECT_TRUE(at::equal(trace.rois, ref.get("region.rois"))) << name << ": rois\n" << trace.rois;
