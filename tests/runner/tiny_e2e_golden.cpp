@@ -1,0 +1,122 @@
+// End-to-end `glamm-eval infer` with the real model code on the tiny random-weight checkpoint
+// (golden/model/tiny-glamm + tiny-clip-vit-patch14-336) against the official scripts' output files.
+// Needs model/glamm.cpp (load_glamm) in the plugin libglamm_runner.so (built with libtorch); CPU, about 20 s each.
+// Tolerance (golden/model/README.md): caption, phrases, ids exact; masks exact after decoding or at most 0.02 % of
+// the pixels different per mask (mask logits near 0 are summation-order sensitive); both cases are reported.
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "common/io.h"
+#include "metrics/mask/rle.h"
+#include "support/shared_data.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+fs::path fresh_dir(const std::string& name) {
+  const fs::path d = fs::path(::testing::TempDir()) /
+                     ("runner_e2e_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "_" + name);
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+int sh(const std::string& cmd, std::string& out) {
+  const fs::path log = fs::path(::testing::TempDir()) / "runner_e2e_log.txt";
+  const int rc = std::system((cmd + " > " + log.string() + " 2>&1").c_str());
+  out = glamm::io::read_file(log);
+  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+const char* const kStems[] = {"COCO_val2014_000000391895", "surfer"};
+
+/// The two golden images in a folder of their own.
+fs::path golden_images(const fs::path& shared) {
+  const fs::path d = fresh_dir("images");
+  for (const char* stem : kStems) fs::create_symlink(shared / "data" / "images" / (std::string(stem) + ".jpg"),
+                                                     d / (std::string(stem) + ".jpg"));
+  return d;
+}
+
+std::string model_args(const fs::path& shared) {
+  return " --checkpoint " + (shared / "golden/model/tiny-glamm").string() + " --clip " +
+         (shared / "golden/model/tiny-clip-vit-patch14-336").string() + " --device cpu --dtype fp32 -q";
+}
+
+}  // namespace
+
+TEST(TinyCheckpoint, GcgFilesMatchTheOfficialInferPy) {
+  GLAMM_REQUIRE_SHARED(golden, "golden/model/golden/gcg_output__surfer.json");
+  const fs::path shared = golden.parent_path().parent_path().parent_path().parent_path();
+  const fs::path images = golden_images(shared), out = fresh_dir("out");
+  std::string log;
+  ASSERT_EQ(sh(std::string(GLAMM_EVAL_BINARY) + " infer gcg" + model_args(shared) + " --images " + images.string() +
+                   " --out " + out.string(),
+               log),
+            0)
+      << log;
+  for (const char* stem : kStems) {
+    const std::string mine = glamm::io::read_file(out / (std::string(stem) + ".json"));
+    const std::string ref = glamm::io::read_file(golden.parent_path() / ("gcg_output__" + std::string(stem) + ".json"));
+    if (mine == ref) continue;  // byte-identical
+    const json a = json::parse(mine), b = json::parse(ref);
+    EXPECT_EQ(a["image_id"], b["image_id"]) << stem;
+    EXPECT_EQ(a["caption"], b["caption"]) << stem;
+    EXPECT_EQ(a["phrases"], b["phrases"]) << stem;
+    ASSERT_EQ(a["pred_masks"].size(), b["pred_masks"].size()) << stem;
+    for (std::size_t m = 0; m < a["pred_masks"].size(); ++m) {
+      const json& x = a["pred_masks"][m];
+      const json& y = b["pred_masks"][m];
+      ASSERT_EQ(x["size"], y["size"]) << stem << " mask " << m;
+      const uint32_t h = y["size"][0], w = y["size"][1];
+      const auto dx = glamm::mask::decode(glamm::mask::from_string(x["counts"].get<std::string>(), h, w));
+      const auto dy = glamm::mask::decode(glamm::mask::from_string(y["counts"].get<std::string>(), h, w));
+      std::size_t diff = 0;
+      for (std::size_t i = 0; i < dx.size(); ++i) diff += dx[i] != dy[i];
+      EXPECT_LE(static_cast<double>(diff), 2e-4 * static_cast<double>(dx.size())) << stem << " mask " << m;
+      std::cout << stem << " mask " << m << ": " << diff << " of " << dx.size() << " pixels differ from the golden\n";
+    }
+  }
+}
+
+TEST(TinyCheckpoint, RegionCaptionsMatchTheOfficialList) {
+  GLAMM_REQUIRE_SHARED(golden, "golden/model/golden/regcap_output.json");
+  const fs::path gdir = golden.parent_path();
+  const fs::path shared = gdir.parent_path().parent_path().parent_path();
+  const fs::path images = golden_images(shared), out = fresh_dir("out"), data = fresh_dir("data");
+  // A region-caption GT (RefCOCOg layout) with the golden cases' one-box prompts.
+  json gt = {{"images", json::array()}, {"annotations", json::array()}};
+  int id = 1;
+  for (const char* stem : kStems) {
+    const json c = glamm::io::load_json(gdir / ("regcap1__" + std::string(stem) + ".json"));
+    const auto& b = c["boxes_xyxy_pixels"][0];
+    const double x1 = b[0], y1 = b[1], x2 = b[2], y2 = b[3];
+    gt["images"].push_back({{"id", id}, {"file_name", std::string(stem) + ".jpg"},
+                            {"height", c["original_size_hw"][0]}, {"width", c["original_size_hw"][1]}});
+    gt["annotations"].push_back({{"id", id}, {"image_id", id}, {"bbox", {x1, y1, x2 - x1, y2 - y1}},
+                                 {"area", (x2 - x1) * (y2 - y1)}, {"caption", "reference"}});
+    ++id;
+  }
+  std::ofstream(data / "gt.json") << gt.dump();
+  std::string log;
+  ASSERT_EQ(sh(std::string(GLAMM_EVAL_BINARY) + " infer regcap --dataset refcocog --annotations " +
+                   (data / "gt.json").string() + model_args(shared) + " --images " + images.string() + " --out " +
+                   out.string(),
+               log),
+            0)
+      << log;
+  const json mine = glamm::io::load_json(out / "predictions.json");
+  const json ref = glamm::io::load_json(golden);  // entries 0 and 2 are the one-box cases
+  ASSERT_EQ(mine.size(), 2u);
+  EXPECT_EQ(mine[0]["image_id"], 1);
+  EXPECT_EQ(mine[0]["caption"], ref[0]["caption"]);
+  EXPECT_EQ(mine[1]["caption"], ref[2]["caption"]);
+}
