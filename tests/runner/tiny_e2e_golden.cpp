@@ -3,6 +3,7 @@
 // Needs model/glamm.cpp (load_glamm) in the plugin libglamm_runner.so (built with libtorch); CPU, about 20 s each.
 // Tolerance (golden/model/README.md): caption, phrases, ids exact; masks exact after decoding or at most 0.02 % of
 // the pixels different per mask (mask logits near 0 are summation-order sensitive); both cases are reported.
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -13,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/io.h"
+#include "datasets/refer_fixture.h"
 #include "metrics/mask/rle.h"
 #include "support/shared_data.h"
 
@@ -119,4 +121,52 @@ TEST(TinyCheckpoint, RegionCaptionsMatchTheOfficialList) {
   EXPECT_EQ(mine[0]["image_id"], 1);
   EXPECT_EQ(mine[0]["caption"], ref[0]["caption"]);
   EXPECT_EQ(mine[1]["caption"], ref[2]["caption"]);
+}
+
+TEST(TinyCheckpoint, RunRefsegInfersTeacherForcedAndScoresWithRefseg) {
+  namespace fx = glamm::testing::refer_fixture;
+  GLAMM_REQUIRE_SHARED(image, "data/images/COCO_val2014_000000391895.jpg");
+  const fs::path shared = image.parent_path().parent_path().parent_path();
+  const fs::path root = fresh_dir("data"), out = fresh_dir("out");
+  // The §4.8 REFER example with image 42 standing for the 640×360 COCO image.
+  json inst = fx::spec_instances();
+  inst["images"][0]["file_name"] = image.filename().string();
+  inst["images"][0]["height"] = 360;
+  inst["images"][0]["width"] = 640;
+  fx::write_refer(root, "refcoco", "unc", fx::spec_refs(), inst);
+  std::string log;
+  const fs::path rec = out / "rec.json";
+  ASSERT_EQ(sh(std::string(GLAMM_EVAL_BINARY) + " run refseg --dataset refcoco --split testA --data-root " +
+                   root.string() + " --images " + image.parent_path().string() + model_args(shared) + " --out " +
+                   out.string() + " --json " + rec.string(),
+               log),
+            0)
+      << log;
+  const std::string jl = glamm::io::read_file(out / "predictions.jsonl");
+  EXPECT_EQ(std::count(jl.begin(), jl.end(), '\n'), 3);
+  EXPECT_NE(jl.find(R"("size":[360,640])"), std::string::npos) << jl;
+  const json r = glamm::io::load_json(rec);
+  EXPECT_EQ(r["per_sample"].size(), 3u);
+  const double giou = r["metrics"]["gIoU"];
+  EXPECT_GE(giou, 0.0);
+  EXPECT_LE(giou, 1.0);
+  const json m = glamm::io::load_json(out / "manifest.json");
+  EXPECT_EQ(m["refseg"]["mode"], "teacher-forced");
+}
+
+TEST(TinyCheckpoint, ImageCaptionsOfAFolderInCocoResultsFormat) {
+  GLAMM_REQUIRE_SHARED(golden, "golden/model/tiny-glamm/config.json");
+  const fs::path shared = golden.parent_path().parent_path().parent_path().parent_path();
+  const fs::path images = golden_images(shared), out = fresh_dir("out");
+  std::string log;
+  ASSERT_EQ(sh(std::string(GLAMM_EVAL_BINARY) + " infer imagecap --limit 1" + model_args(shared) + " --images " +
+                   images.string() + " --out " + out.string(),
+               log),
+            0)
+      << log;
+  const json p = glamm::io::load_json(out / "predictions.json");
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0]["image_id"], "COCO_val2014_000000391895");
+  EXPECT_TRUE(p[0]["caption"].is_string());
+  EXPECT_EQ(p[0].size(), 2u);
 }
