@@ -10,7 +10,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libstemmer-dev libutf8proc-dev libzip-dev zlib1g-dev libssl-dev
   wordnet-base liblink-grammar-dev link-grammar-dictionaries-en
-  libtorch-dev libopenblas0-pthread libsentencepiece-dev
+  libtorch-dev libopenblas0-pthread
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
   chromium
   locales python3-numpy
