@@ -154,16 +154,27 @@ TEST(TinyCheckpoint, RunRefsegInfersTeacherForcedAndScoresWithRefseg) {
   EXPECT_EQ(m["refseg"]["mode"], "teacher-forced");
 }
 
-TEST(TinyCheckpoint, ImageCaptionsOfAFolderInCocoResultsFormat) {
+TEST(TinyCheckpoint, ImageCaptionsOfAFolderGoOnPastACorruptImageAndResume) {
   GLAMM_REQUIRE_SHARED(golden, "golden/model/tiny-glamm/config.json");
   const fs::path shared = golden.parent_path().parent_path().parent_path().parent_path();
   const fs::path images = golden_images(shared), out = fresh_dir("out");
+  std::ofstream(images / "broken.jpg") << "not an image";  // sorts between the COCO image and surfer
+  const std::string cmd = std::string(GLAMM_EVAL_BINARY) + " infer imagecap --limit 2" + model_args(shared) +
+                          " --images " + images.string() + " --out " + out.string();
   std::string log;
+  ASSERT_EQ(sh(cmd, log), 2) << log;  // the corrupt image fails, the run goes on
+  EXPECT_NE(log.find("failed: broken: "), std::string::npos) << log;
+  EXPECT_TRUE(fs::exists(out / "items" / "COCO_val2014_000000391895.json"));
+  EXPECT_FALSE(fs::exists(out / "predictions.json"));  // incomplete: not merged
+  EXPECT_EQ(glamm::io::load_json(out / "manifest.json")["failures"][0]["key"], "broken");
+  fs::remove(images / "broken.jpg");
   ASSERT_EQ(sh(std::string(GLAMM_EVAL_BINARY) + " infer imagecap --limit 1" + model_args(shared) + " --images " +
                    images.string() + " --out " + out.string(),
                log),
             0)
       << log;
+  EXPECT_NE(log.find("0 computed, 1 already done"), std::string::npos) << log;
+  EXPECT_EQ(glamm::io::load_json(out / "manifest.json")["model"]["loaded"], "no: every item of this shard was already done");
   const json p = glamm::io::load_json(out / "predictions.json");
   ASSERT_EQ(p.size(), 1u);
   EXPECT_EQ(p[0]["image_id"], "COCO_val2014_000000391895");
