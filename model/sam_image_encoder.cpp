@@ -32,8 +32,9 @@ void expect_shape(const at::Tensor& t, const std::vector<int64_t>& shape, const 
   require(t.sizes().vec() == shape, name + " has shape " + shape_of(t) + ", expected " + shape_text(shape));
 }
 
-/// Score bytes allowed for one chunk of heads (the ViT-H global block needs 64 MiB per head).
-constexpr int64_t kScoreBudgetBytes = int64_t{256} << 20;
+/// Score bytes allowed for one chunk of heads: the ViT-H global block (64 MiB of scores per head) then runs one
+/// head at a time; a ViT-H windowed block (25 windows × 196², 3.7 MiB per head) runs all 16 heads at once.
+constexpr int64_t kScoreBudgetBytes = int64_t{64} << 20;
 
 }  // namespace
 
@@ -251,7 +252,8 @@ at::Tensor SamImageEncoder::attention(const Block& blk, const at::Tensor& x) con
     const at::Tensor r_q = q.view({b * hc, h, w, hd});
     const at::Tensor rel_h = at::einsum("bhwc,hkc->bhwk", {r_q, rh});  // [b·hc, H, W, H]
     const at::Tensor rel_w = at::einsum("bhwc,wkc->bhwk", {r_q, rw});  // [b·hc, H, W, W]
-    attn = (attn.view({b * hc, h, w, h, w}) + rel_h.unsqueeze(4) + rel_w.unsqueeze(3)).view({b * hc, n, n});
+    // In place (same additions, same order as the reference's out-of-place sum): no second score-sized buffer.
+    attn.view({b * hc, h, w, h, w}).add_(rel_h.unsqueeze(4)).add_(rel_w.unsqueeze(3));
     attn = at::softmax(attn, -1);
     outs.push_back(at::bmm(attn, v).view({b, hc, h, w, hd}));
   }
