@@ -227,3 +227,42 @@ TEST(RefsegOutput, TheRefsegEvaluatorScoresTheRunnerFile) {
   EXPECT_NEAR(r["metrics"]["gIoU"].get<double>(), 0.4285694, 2e-7);  // the values of the spec example
   EXPECT_NEAR(r["metrics"]["cIoU"].get<double>(), 0.3448276, 2e-7);
 }
+
+TEST(RunCli, EvaluatesFinishedRegionCaptionsWithTheRegcapCommand) {
+  GLAMM_REQUIRE_SHARED(synsets, "data/meteor/english.synsets");
+  const fs::path d = fresh_dir("data"), images = fresh_dir("images"), out = fresh_dir("out");
+  std::ofstream(d / "gt.json") << R"({"images": [
+   {"id": 1, "file_name": "2301.jpg", "height": 6, "width": 8},
+   {"id": 2, "file_name": "2301.jpg", "height": 6, "width": 8},
+   {"id": 3, "file_name": "2417.jpg", "height": 6, "width": 8}],
+ "annotations": [
+   {"id": 1, "image_id": 1, "bbox": [1.0, 1.0, 3.0, 2.0], "area": 6.0, "caption": "red kite in the sky"},
+   {"id": 2, "image_id": 2, "bbox": [4.0, 2.0, 3.0, 3.0], "area": 9.0, "caption": "a wooden bench"},
+   {"id": 3, "image_id": 3, "bbox": [0.0, 3.0, 2.0, 3.0], "area": 6.0, "caption": "white dog"}]})";
+  std::ofstream(images / "2301.jpg") << "x";
+  std::ofstream(images / "2417.jpg") << "x";
+  {
+    FakeModel f;  // every region of photo 2301 gets "caption of 2301"
+    RunOptions o;
+    o.out = out;
+    o.quiet = true;
+    std::ostringstream log;
+    const RunSummary s = run_items(regcap_items(d / "gt.json", images), f, o, log);
+    ASSERT_TRUE(s.complete);
+    EXPECT_EQ(f.total_calls, 3);
+  }
+  EXPECT_EQ(glamm::io::read_file(out / "predictions.json").substr(0, 62),
+            "[\n  {\n    \"image_id\": 1,\n    \"caption\": \"caption of 2301\"\n  },");
+  std::string text;
+  const fs::path rec = out / "rec.json";
+  ASSERT_EQ(sh(std::string(GLAMM_EVAL_BINARY) + " run regcap --dataset refcocog --annotations " +
+                   (d / "gt.json").string() + " --images " + images.string() + " --out " + out.string() +
+                   " --checkpoint " + d.string() + " --clip " + d.string() + " -q --meteor-resources " +
+                   synsets.parent_path().string() + " --json " + rec.string(),
+               text),
+            0)
+      << text;
+  const json r = glamm::io::load_json(rec);
+  EXPECT_EQ(r["details"]["num_samples"], 3);
+  EXPECT_EQ(r["task"], "regcap");
+}
