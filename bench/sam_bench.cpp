@@ -13,6 +13,7 @@
 #include <ATen/Parallel.h>
 #include <c10/core/InferenceMode.h>
 #include <sys/resource.h>
+#include <time.h>
 
 #include <algorithm>
 #include <chrono>
@@ -46,16 +47,35 @@ std::string load_average() {
   return a + " " + b + " " + c;
 }
 
-double seconds(const std::function<void()>& fn) {
-  const auto t0 = std::chrono::steady_clock::now();
-  fn();
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+double process_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
 }
 
+/// CPU seconds (user + system, all threads) of the last seconds()/median_seconds() measurement: on a loaded
+/// machine the single-thread CPU time is what the wall time would be on an idle core.
+double g_last_cpu = 0;
+
+double seconds(const std::function<void()>& fn) {
+  const double c0 = process_cpu_seconds();
+  const auto t0 = std::chrono::steady_clock::now();
+  fn();
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  g_last_cpu = process_cpu_seconds() - c0;
+  return wall;
+}
+
+/// Median wall time of `runs` runs; g_last_cpu is set to the median CPU time.
 double median_seconds(int runs, const std::function<void()>& fn) {
-  std::vector<double> t;
-  for (int i = 0; i < runs; ++i) t.push_back(seconds(fn));
+  std::vector<double> t, c;
+  for (int i = 0; i < runs; ++i) {
+    t.push_back(seconds(fn));
+    c.push_back(g_last_cpu);
+  }
   std::sort(t.begin(), t.end());
+  std::sort(c.begin(), c.end());
+  g_last_cpu = c[c.size() / 2];
   return t[t.size() / 2];
 }
 
@@ -156,8 +176,8 @@ void bench_decoder(const char* label, int64_t dim, int64_t heads, int64_t mlp, i
     const at::Tensor dense = pe.no_mask_dense(n, 64, 64);
     at::Tensor low;
     const double t = median_seconds(runs, [&] { low = dec.predict_low_res(emb, image_pe, sparse, dense); });
-    std::printf("  %-28s n=%lld: decoder %.1f ms total, %.1f ms per mask\n", label, static_cast<long long>(n),
-                1e3 * t, 1e3 * t / static_cast<double>(n));
+    std::printf("  %-28s n=%lld: decoder %.1f ms total (CPU %.1f ms), %.1f ms per mask\n", label,
+                static_cast<long long>(n), 1e3 * t, 1e3 * g_last_cpu, 1e3 * t / static_cast<double>(n));
     if (n == 4) {
       for (auto [h, w] : {std::pair<int64_t, int64_t>{360, 640}, std::pair<int64_t, int64_t>{1500, 2250}}) {
         const std::pair<int64_t, int64_t> resized{(h * 1024 + w / 2) / w, 1024};
@@ -165,8 +185,9 @@ void bench_decoder(const char* label, int64_t dim, int64_t heads, int64_t mlp, i
         const double tp = median_seconds(runs, [&] {
           rle = glamm::model::sam_masks_to_rle(glamm::model::sam_postprocess_masks(low, resized, {h, w}));
         });
-        std::printf("  %-28s post-processing + RLE to %lldx%lld: %.1f ms per mask\n", label,
-                    static_cast<long long>(h), static_cast<long long>(w), 1e3 * tp / static_cast<double>(n));
+        std::printf("  %-28s post-processing + RLE to %lldx%lld: %.1f ms per mask (CPU %.1f ms)\n", label,
+                    static_cast<long long>(h), static_cast<long long>(w), 1e3 * tp / static_cast<double>(n),
+                    1e3 * g_last_cpu / static_cast<double>(n));
       }
     }
   }
@@ -200,7 +221,8 @@ int main(int argc, char** argv) {
     const SamImageEncoder enc(encoder_weights(48, 16, 64, 32, {14, 0, 14, 0}));
     enc.forward(image);  // warm-up (oneDNN / allocator)
     const double t = median_seconds(runs, [&] { enc.forward(image); });
-    std::printf("tiny SAM image encoder (dim 48, 4 blocks): %.0f ms (median of %d)\n", 1e3 * t, runs);
+    std::printf("tiny SAM image encoder (dim 48, 4 blocks): %.0f ms (CPU %.0f ms; medians of %d)\n", 1e3 * t,
+                1e3 * g_last_cpu, runs);
   }
   std::printf("tiny mask decoder (dim 32, 2 heads):\n");
   bench_decoder("tiny", 32, 2, 64, runs);
@@ -211,13 +233,19 @@ int main(int argc, char** argv) {
   {
     const SamImageEncoder enc(encoder_weights(1280, 80, 64, 256, {14, 14, 0}));
     const auto& c = enc.config();
-    enc.forward(image);  // warm-up
     const double t_all = seconds([&] { enc.forward(image); });  // base + 2·win + glob
+    const double cpu_all = g_last_cpu;
     // One-block encoders (patch embedding and neck included): t_win1 = base + win, t_glob1 = base + glob.
     const SamImageEncoder e1(encoder_weights(1280, 80, 64, 256, {14}));
     const SamImageEncoder e0(encoder_weights(1280, 80, 64, 256, {0}));
     const double t_win1 = seconds([&] { e1.forward(image); });
+    const double cpu_win1 = g_last_cpu;
     const double t_glob1 = seconds([&] { e0.forward(image); });
+    const double cpu_glob1 = g_last_cpu;
+    // The same solution on CPU seconds (equal to idle single-core wall time when running one thread).
+    const double cwin = std::max(0.0, (cpu_all - cpu_glob1) / 2.0);
+    const double cbase = std::max(0.0, cpu_win1 - cwin);
+    const double cglob = std::max(0.0, cpu_glob1 - cbase);
     const double win_block = std::max(0.0, (t_all - t_glob1) / 2.0);
     const double base_time = std::max(0.0, t_win1 - win_block);
     const double glob_block = std::max(0.0, t_glob1 - base_time);
@@ -228,7 +256,9 @@ int main(int argc, char** argv) {
     std::printf("  windowed block %.2f s, global block %.2f s, patch embed + neck %.2f s (solved from 1- and 3-block "
                 "runs)\n",
                 win_block, glob_block, base_time);
-    std::printf("  EXTRAPOLATED full ViT-H (patch+neck + 28 windowed + 4 global): %.1f s\n", extrapolated);
+    std::printf("  CPU: windowed block %.2f s, global block %.2f s, patch embed + neck %.2f s\n", cwin, cglob, cbase);
+    std::printf("  EXTRAPOLATED full ViT-H (patch+neck + 28 windowed + 4 global): wall %.1f s, CPU %.1f s\n",
+                extrapolated, cbase + 28.0 * cwin + 4.0 * cglob);
     std::printf("  peak RSS so far %.0f MiB (weights of the 3+1+1 blocks built here ~%.0f MiB; a full 32-block "
                 "encoder holds ~%.0f MiB of weights)\n",
                 peak_rss_mib(), 5 * 19.7e6 * 4 / 1048576.0, 32 * 19.7e6 * 4 / 1048576.0);
