@@ -47,9 +47,9 @@ class Glamm final : public InferenceModel {
  public:
   explicit Glamm(const GlammOptions& options) : options_(options) {
     if (options.device != "cpu")
-      throw std::runtime_error("device '" + options.device +
-                               "' is not supported by this build of the GLaMM runner: the model components run on "
-                               "the CPU only (use --device cpu)");
+      throw InputError("", "--device",
+                       "'" + options.device +
+                           "' is not supported yet: the GLaMM model components run on the CPU only (use --device cpu)");
     if (options.dtype != "fp32")
       throw InputError("", "--dtype", "only fp32 compute is implemented (weights stay in their stored dtype)");
     const fs::path config_json = options.checkpoint / "config.json";

@@ -20,8 +20,8 @@ namespace glamm::model {
 struct GlammOptions {
   std::filesystem::path checkpoint;  ///< HF GLaMM folder (config.json, tokenizer, shards)
   std::filesystem::path clip;        ///< CLIP ViT folder (openai/clip-vit-large-patch14-336 layout)
-  std::string device = "cpu";        ///< "cpu", "cuda", "cuda:N"
-  std::string dtype = "fp32";        ///< compute dtype: "fp32" or "bf16" (weights stay in their stored dtype)
+  std::string device = "cpu";        ///< "cpu" (CUDA devices are refused for now)
+  std::string dtype = "fp32";        ///< compute dtype: "fp32" only for now (weights stay in their stored dtype)
   bool kv_cache = true;              ///< false: recompute the whole sequence every step, as the reference does
   int max_new_tokens = 512;          ///< generation limit (EOS included in the count as in HF generate)
   bool legacy_tokenizer = true;      ///< transformers 4.29 slow-tokenizer behaviour (spec §3.3)
@@ -78,8 +78,8 @@ class InferenceModel {
 };
 
 /// Load GLaMM (+ CLIP) as `options` says. Throws InputError naming the folder/file for a missing or corrupt
-/// checkpoint, a config that disagrees with the tensor shapes, or missing/unexpected keys (all listed), and
-/// std::runtime_error when the requested device is unavailable.
+/// checkpoint, a config that disagrees with the tensor shapes, or missing/unexpected keys (all listed), and for a
+/// device other than "cpu" or a dtype other than "fp32" (not implemented yet).
 std::unique_ptr<InferenceModel> load_glamm(const GlammOptions& options);
 
 }  // namespace glamm::model
