@@ -94,8 +94,6 @@ class Glamm final : public InferenceModel {
     c10::InferenceMode guard;
     GlammOutput out;
     const ImageU8 img = load_image_rgb(image);
-    out.image_height = img.height;
-    out.image_width = img.width;
     const Encoded enc = encode_image(img, out);
 
     const std::string prompt = conv::single_turn_prompt(instruction);
@@ -130,8 +128,6 @@ class Glamm final : public InferenceModel {
     c10::InferenceMode guard;
     GlammOutput out;
     const ImageU8 img = load_image_rgb(image);
-    out.image_height = img.height;
-    out.image_width = img.width;
     const Encoded enc = encode_image(img, out);
     std::vector<conv::Round> conv_rounds;
     for (const ChatRound& r : rounds) conv_rounds.push_back({r.user, r.assistant});
@@ -183,8 +179,11 @@ class Glamm final : public InferenceModel {
     at::Tensor image_vectors;  // [576, D]
   };
 
+  /// CLIP features and projected image tokens of `img`; records the image size and the time in `out`.
   Encoded encode_image(const ImageU8& img, GlammOutput& out) const {
     auto t0 = Clock::now();
+    out.image_height = img.height;
+    out.image_width = img.width;
     Encoded e;
     const std::vector<float> px = clip_pixel_values(img, clip_pp_);
     const int64_t ch = clip_pp_.crop_height, cw = clip_pp_.crop_width;
