@@ -251,17 +251,19 @@ int main(int argc, char** argv) {
     const double glob_block = std::max(0.0, t_glob1 - base_time);
     const double extrapolated = base_time + 28.0 * win_block + 4.0 * glob_block;
     std::printf("ViT-H encoder, %lld of 32 blocks run (2 windowed + 1 global; dim %lld, %lld heads): %.2f s\n",
-                static_cast<long long>(c.window.size()), static_cast<long long>(c.dim),
-                static_cast<long long>(c.heads), t_all);
-    std::printf("  windowed block %.2f s, global block %.2f s, patch embed + neck %.2f s (solved from 1- and 3-block "
-                "runs)\n",
-                win_block, glob_block, base_time);
+                static_cast<long long>(c.window.size()), static_cast<long long>(c.dim), static_cast<long long>(c.heads),
+                t_all);
+    std::printf(
+        "  windowed block %.2f s, global block %.2f s, patch embed + neck %.2f s (solved from 1- and 3-block "
+        "runs)\n",
+        win_block, glob_block, base_time);
     std::printf("  CPU: windowed block %.2f s, global block %.2f s, patch embed + neck %.2f s\n", cwin, cglob, cbase);
     std::printf("  EXTRAPOLATED full ViT-H (patch+neck + 28 windowed + 4 global): wall %.1f s, CPU %.1f s\n",
                 extrapolated, cbase + 28.0 * cwin + 4.0 * cglob);
-    std::printf("  peak RSS so far %.0f MiB (weights of the 3+1+1 blocks built here ~%.0f MiB; a full 32-block "
-                "encoder holds ~%.0f MiB of weights)\n",
-                peak_rss_mib(), 5 * 19.7e6 * 4 / 1048576.0, 32 * 19.7e6 * 4 / 1048576.0);
+    std::printf(
+        "  peak RSS so far %.0f MiB (weights of the 3+1+1 blocks built here ~%.0f MiB; a full 32-block "
+        "encoder holds ~%.0f MiB of weights)\n",
+        peak_rss_mib(), 5 * 19.7e6 * 4 / 1048576.0, 32 * 19.7e6 * 4 / 1048576.0);
   }
   if (full) {
     std::vector<int64_t> windows;

@@ -111,7 +111,7 @@ at::Tensor sam_rel_pos_table(int64_t q_size, int64_t k_size, const at::Tensor& r
           static_cast<int64_t>(static_cast<double>(i) * sq - static_cast<double>(j) * sk + (k_size - 1) * sk);
     }
   }
-  const at::Tensor index = at::tensor(idx, at::kLong);
+  const at::Tensor index = at::tensor(idx, at::kLong).to(rel_pos.device());
   return rel_pos.index_select(0, index).view({q_size, k_size, rel_pos.size(1)});
 }
 
@@ -240,7 +240,8 @@ at::Tensor SamImageEncoder::attention(const Block& blk, const at::Tensor& x) con
   const at::Tensor rw = sam_rel_pos_table(w, w, blk.rel_pos_w);  // [W, W, hd]
   const double scale = std::pow(static_cast<double>(hd), -0.5);  // head_dim**-0.5
   const int64_t per_head = b * n * n * static_cast<int64_t>(sizeof(float));
-  const int64_t chunk = std::max<int64_t>(1, std::min<int64_t>(heads, kScoreBudgetBytes / std::max<int64_t>(per_head, 1)));
+  const int64_t chunk =
+      std::max<int64_t>(1, std::min<int64_t>(heads, kScoreBudgetBytes / std::max<int64_t>(per_head, 1)));
   std::vector<at::Tensor> outs;
   for (int64_t h0 = 0; h0 < heads; h0 += chunk) {
     const int64_t hc = std::min(chunk, heads - h0);
@@ -275,9 +276,9 @@ at::Tensor SamImageEncoder::block_forward(const Block& blk, int64_t window, cons
     y = attention(blk, y);
   }
   at::Tensor out = x + y;
-  const at::Tensor m = at::linear(at::gelu(at::linear(at::layer_norm(out, {d}, blk.norm2_w, blk.norm2_b, eps),
-                                                      blk.lin1_w, blk.lin1_b)),
-                                  blk.lin2_w, blk.lin2_b);
+  const at::Tensor m =
+      at::linear(at::gelu(at::linear(at::layer_norm(out, {d}, blk.norm2_w, blk.norm2_b, eps), blk.lin1_w, blk.lin1_b)),
+                 blk.lin2_w, blk.lin2_b);
   return out + m;
 }
 
@@ -285,8 +286,8 @@ at::Tensor SamImageEncoder::forward(const at::Tensor& image) const {
   const SamImageEncoderConfig& c = config_;
   if (!image.defined() || image.dim() != 4 || image.size(1) != 3 || image.size(2) != c.image_size ||
       image.size(3) != c.image_size || image.scalar_type() != at::kFloat) {
-    throw std::invalid_argument("SAM image encoder: input must be float32 [B,3," + std::to_string(c.image_size) +
-                                "," + std::to_string(c.image_size) + "], got " + shape_of(image));
+    throw std::invalid_argument("SAM image encoder: input must be float32 [B,3," + std::to_string(c.image_size) + "," +
+                                std::to_string(c.image_size) + "], got " + shape_of(image));
   }
   c10::InferenceMode guard;
   at::Tensor x = at::conv2d(image, w_.patch_w, w_.patch_b, {c.patch, c.patch}).permute({0, 2, 3, 1});

@@ -41,16 +41,16 @@ at::Tensor sam_rel_pos_table(int64_t q_size, int64_t k_size, const at::Tensor& r
 
 /// Sizes of one SAM ViT, all read from tensor shapes (spec §6.3).
 struct SamImageEncoderConfig {
-  int64_t image_size = 0;      ///< input side in pixels (patch · grid): 1024
-  int64_t patch = 0;           ///< patch side: 16
-  int64_t grid = 0;            ///< tokens per side: 64 (from pos_embed)
-  int64_t dim = 0;             ///< embedding width: 1280 (ViT-H), 48 (tiny)
-  int64_t heads = 0;           ///< dim / head_dim: 16 (ViT-H), 3 (tiny)
-  int64_t head_dim = 0;        ///< rel_pos_h.shape[1]: 80 (ViT-H), 16 (tiny)
-  int64_t mlp_dim = 0;         ///< lin1 rows: 5120 (ViT-H)
-  int64_t out_chans = 0;       ///< neck width: 256 (real), 32 (tiny)
-  std::vector<int64_t> window; ///< per block: window side (14), or 0 for a global block (rel-pos rows 2·grid−1)
-  double ln_eps = 1e-6;        ///< LayerNorm eps of the blocks and the neck
+  int64_t image_size = 0;       ///< input side in pixels (patch · grid): 1024
+  int64_t patch = 0;            ///< patch side: 16
+  int64_t grid = 0;             ///< tokens per side: 64 (from pos_embed)
+  int64_t dim = 0;              ///< embedding width: 1280 (ViT-H), 48 (tiny)
+  int64_t heads = 0;            ///< dim / head_dim: 16 (ViT-H), 3 (tiny)
+  int64_t head_dim = 0;         ///< rel_pos_h.shape[1]: 80 (ViT-H), 16 (tiny)
+  int64_t mlp_dim = 0;          ///< lin1 rows: 5120 (ViT-H)
+  int64_t out_chans = 0;        ///< neck width: 256 (real), 32 (tiny)
+  std::vector<int64_t> window;  ///< per block: window side (14), or 0 for a global block (rel-pos rows 2·grid−1)
+  double ln_eps = 1e-6;         ///< LayerNorm eps of the blocks and the neck
 };
 
 /// The SAM ViT image encoder with its weights (fp32, CPU).
@@ -63,13 +63,13 @@ class SamImageEncoder {
   };
   /// All parameters (names as below `image_encoder.`).
   struct Weights {
-    at::Tensor patch_w;  ///< patch_embed.proj.weight [dim,3,p,p]
-    at::Tensor patch_b;  ///< patch_embed.proj.bias [dim]
+    at::Tensor patch_w;    ///< patch_embed.proj.weight [dim,3,p,p]
+    at::Tensor patch_b;    ///< patch_embed.proj.bias [dim]
     at::Tensor pos_embed;  ///< [1,grid,grid,dim]
     std::vector<Block> blocks;
-    at::Tensor neck0_w;  ///< neck.0.weight [out,dim,1,1]
+    at::Tensor neck0_w;           ///< neck.0.weight [out,dim,1,1]
     at::Tensor neck1_w, neck1_b;  ///< neck.1 LayerNorm2d [out]
-    at::Tensor neck2_w;  ///< neck.2.weight [out,out,3,3]
+    at::Tensor neck2_w;           ///< neck.2.weight [out,out,3,3]
     at::Tensor neck3_w, neck3_b;  ///< neck.3 LayerNorm2d [out]
   };
 
@@ -84,8 +84,7 @@ class SamImageEncoder {
   /// the store's full report (WeightStore::finish over `prefix`) when any of them is missing or wrong, so a
   /// returned encoder is complete. Throws InputError (from the store) or std::invalid_argument (inconsistent
   /// shapes).
-  static SamImageEncoder load(WeightStore& store,
-                              const std::string& prefix = "model.grounding_encoder.image_encoder.");
+  static SamImageEncoder load(WeightStore& store, const std::string& prefix = "model.grounding_encoder.image_encoder.");
 
   /// ImageEncoderViT.forward: image [B,3,S,S] float32 (S = image_size; SAM-normalised and zero-padded, spec §4.2)
   /// → image embeddings [B,out_chans,grid,grid] float32. Global attention is computed one head at a time so the

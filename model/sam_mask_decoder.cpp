@@ -16,8 +16,8 @@ namespace glamm::model {
 
 namespace {
 
-constexpr double kTransformerLnEps = 1e-5;  // nn.LayerNorm default in TwoWayTransformer
-constexpr double kUpscaleLnEps = 1e-6;      // LayerNorm2d default
+constexpr double kTransformerLnEps = 1e-5;          // nn.LayerNorm default in TwoWayTransformer
+constexpr double kUpscaleLnEps = 1e-6;              // LayerNorm2d default
 constexpr double kTwoPi = 2.0 * 3.141592653589793;  // 2 * np.pi
 
 std::string shape_of(const at::Tensor& t) {
@@ -84,7 +84,7 @@ at::Tensor SamPromptEncoder::dense_pe(int64_t h, int64_t w) const {
   require(h > 0 && w > 0, "dense_pe size must be positive");
   c10::InferenceMode guard;
   // PositionEmbeddingRandom.forward: cumsum of ones − 0.5, divided by the size, stacked as [x, y].
-  const at::Tensor grid = at::ones({h, w}, at::kFloat);
+  const at::Tensor grid = at::ones({h, w}, gaussian_.options());
   const at::Tensor y = (grid.cumsum(0) - 0.5) / static_cast<double>(h);
   const at::Tensor x = (grid.cumsum(1) - 0.5) / static_cast<double>(w);
   at::Tensor coords = at::stack({x, y}, -1);  // [h, w, 2]
@@ -154,9 +154,9 @@ SamMaskDecoder::SamMaskDecoder(Weights weights, int64_t heads) : w_(std::move(we
   w.up1_b = f32(w.up1_b, {c.upscale1}, "output_upscaling.1.bias");
   w.up3_w = f32(w.up3_w, {c.upscale1, c.upscale2, 2, 2}, "output_upscaling.3.weight");
   w.up3_b = f32(w.up3_b, {c.upscale2}, "output_upscaling.3.bias");
-  require(static_cast<int64_t>(w.hyper.size()) == c.num_mask_tokens,
-          std::to_string(w.hyper.size()) + " hypernetwork MLPs for " + std::to_string(c.num_mask_tokens) +
-              " mask tokens");
+  require(
+      static_cast<int64_t>(w.hyper.size()) == c.num_mask_tokens,
+      std::to_string(w.hyper.size()) + " hypernetwork MLPs for " + std::to_string(c.num_mask_tokens) + " mask tokens");
   for (size_t i = 0; i < w.hyper.size(); ++i) {
     Mlp3& m = w.hyper[i];
     const std::string p = "output_hypernetworks_mlps." + std::to_string(i) + ".layers.";
@@ -248,12 +248,12 @@ at::Tensor SamMaskDecoder::predict_low_res(const at::Tensor& image_embeddings, c
           "image_pe must be [1," + std::to_string(c.dim) + "," + std::to_string(h) + "," + std::to_string(w) +
               "], got " + shape_of(image_pe));
   require(dense.defined() && dense.sizes().vec() == std::vector<int64_t>{n, c.dim, h, w},
-          "dense prompts must be [" + std::to_string(n) + "," + std::to_string(c.dim) + "," + std::to_string(h) +
-              "," + std::to_string(w) + "], got " + shape_of(dense));
+          "dense prompts must be [" + std::to_string(n) + "," + std::to_string(c.dim) + "," + std::to_string(h) + "," +
+              std::to_string(w) + "], got " + shape_of(dense));
   require(image_embeddings.size(0) == 1 || image_embeddings.size(0) == n,
-          "image_embeddings batch " + std::to_string(image_embeddings.size(0)) + " is neither 1 nor n=" +
-              std::to_string(n));
-  if (n == 0) return at::zeros({0, 1, 4 * h, 4 * w}, at::kFloat);
+          "image_embeddings batch " + std::to_string(image_embeddings.size(0)) +
+              " is neither 1 nor n=" + std::to_string(n));
+  if (n == 0) return at::zeros({0, 1, 4 * h, 4 * w}, image_embeddings.options().dtype(at::kFloat));
   c10::InferenceMode guard;
   const Weights& W = w_;
   // predict_masks: [iou token, mask tokens] + sparse prompts.
@@ -374,10 +374,10 @@ at::Tensor sam_postprocess_masks(const at::Tensor& low_res, std::pair<int64_t, i
   if (resized.first <= 0 || resized.second <= 0 || resized.first > image_size || resized.second > image_size ||
       original.first <= 0 || original.second <= 0) {
     throw std::invalid_argument("sam_postprocess_masks: bad sizes (resized " + std::to_string(resized.first) + "x" +
-                                std::to_string(resized.second) + ", original " + std::to_string(original.first) +
-                                "x" + std::to_string(original.second) + ")");
+                                std::to_string(resized.second) + ", original " + std::to_string(original.first) + "x" +
+                                std::to_string(original.second) + ")");
   }
-  if (low_res.size(0) == 0) return at::zeros({0, original.first, original.second}, at::kFloat);
+  if (low_res.size(0) == 0) return at::zeros({0, original.first, original.second}, low_res.options().dtype(at::kFloat));
   c10::InferenceMode guard;
   at::Tensor m = at::upsample_bilinear2d(low_res.to(at::kFloat), {image_size, image_size}, /*align_corners=*/false);
   m = m.slice(2, 0, resized.first).slice(3, 0, resized.second);
@@ -393,7 +393,7 @@ PredictedMask sam_mask_to_rle(const at::Tensor& logits) {
   }
   const int64_t h = logits.size(0), w = logits.size(1);
   // Column-major bytes: the transposed [W,H] mask laid out contiguously has pixel (y, x) at x·H + y.
-  const at::Tensor colmajor = sam_binary_mask(logits).t().contiguous().to(at::kByte);
+  const at::Tensor colmajor = sam_binary_mask(logits).t().to(at::kCPU).contiguous().to(at::kByte);
   const mask::Rle rle = mask::encode(colmajor.data_ptr<uint8_t>(), static_cast<uint32_t>(h), static_cast<uint32_t>(w));
   PredictedMask out;
   out.height = static_cast<int>(h);
@@ -422,8 +422,8 @@ at::Tensor sam_full_res_logits(const SamPromptEncoder& prompt_encoder, const Sam
           "prompts " + shape_of(prompts) + " / prompt encoder width " + std::to_string(prompt_encoder.dim()) +
               " do not match the decoder width " + std::to_string(decoder.config().dim));
   const int64_t n = prompts.size(0), h = image_embeddings.size(2), w = image_embeddings.size(3);
-  const at::Tensor low = decoder.predict_low_res(image_embeddings, prompt_encoder.dense_pe(h, w),
-                                                 prompts.unsqueeze(1), prompt_encoder.no_mask_dense(n, h, w));
+  const at::Tensor low = decoder.predict_low_res(image_embeddings, prompt_encoder.dense_pe(h, w), prompts.unsqueeze(1),
+                                                 prompt_encoder.no_mask_dense(n, h, w));
   return sam_postprocess_masks(low, resized, original, image_size);
 }
 

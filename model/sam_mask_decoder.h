@@ -33,7 +33,8 @@ class SamPromptEncoder {
   /// not-a-point embeddings, mask_downscaling) as ignored in `store`. Missing or mis-shaped tensors are recorded
   /// in the store (report them with WeightStore::finish before computing); a missing tensor throws InputError
   /// here via finish over `prefix`.
-  static SamPromptEncoder load(WeightStore& store, const std::string& prefix = "model.grounding_encoder.prompt_encoder.");
+  static SamPromptEncoder load(WeightStore& store,
+                               const std::string& prefix = "model.grounding_encoder.prompt_encoder.");
 
   /// get_dense_pe / PositionEmbeddingRandom.forward((h, w)): [1, 2F, h, w] float32. Channel c < F is
   /// sin(2π·((2·x−1)·G[0,c] + (2·y−1)·G[1,c])) with x = (j+0.5)/w, y = (i+0.5)/h; channel F+c is the cos.
@@ -82,7 +83,7 @@ class SamMaskDecoder {
     at::Tensor iou_token;    ///< [1, dim]
     at::Tensor mask_tokens;  ///< [K, dim]
     std::vector<Layer> layers;
-    Attention final_attn;    ///< transformer.final_attn_token_to_image
+    Attention final_attn;  ///< transformer.final_attn_token_to_image
     at::Tensor norm_final_w, norm_final_b;
     at::Tensor up0_w, up0_b;  ///< output_upscaling.0 ConvTranspose2d [dim, dim/4, 2, 2]
     at::Tensor up1_w, up1_b;  ///< output_upscaling.1 LayerNorm2d [dim/4]
@@ -105,8 +106,8 @@ class SamMaskDecoder {
   /// image_embeddings [1 or n, dim, h, w]; image_pe [1, dim, h, w]; sparse prompts [n, T, dim] (GLaMM: T = 1,
   /// the projected [SEG] vector); dense prompts [n, dim, h, w] → low-res mask logits [n, 1, 4h, 4w] float32.
   /// n = 0 gives [0, 1, 4h, 4w]. Runs under InferenceMode. Throws std::invalid_argument for shapes that do not fit.
-  at::Tensor predict_low_res(const at::Tensor& image_embeddings, const at::Tensor& image_pe,
-                             const at::Tensor& sparse, const at::Tensor& dense) const;
+  at::Tensor predict_low_res(const at::Tensor& image_embeddings, const at::Tensor& image_pe, const at::Tensor& sparse,
+                             const at::Tensor& dense) const;
 
   const SamMaskDecoderConfig& config() const { return config_; }
 

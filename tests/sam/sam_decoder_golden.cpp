@@ -2,14 +2,14 @@
 // (shared golden/model): dense PE, `seg.prompts` from `seg.hidden`, `masks.low_res` from the golden prompts and
 // image embeddings (all within 1e-4·(1 + max|ref|)), and the final COCO RLE masks of the gcg and refseg_tf cases
 // (exact, or under 0.02 % mismatching pixels per mask; the test prints which).
+#include <gtest/gtest.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "common/io.h"
 #include "metrics/mask/rle.h"
@@ -106,8 +106,8 @@ TEST(SamDecoderGolden, SegPromptsFromSegHidden) {
     const at::Tensor ref = golden_tensor(file, "seg.prompts");
     ASSERT_EQ(got.sizes().vec(), ref.sizes().vec()) << c.at("case");
     const auto d = compare(got, ref);
-    std::printf("[sam] %s seg.prompts max|d| = %.3g (bound %.3g)\n", c.at("case").get<std::string>().c_str(),
-                d.max_abs, d.bound());
+    std::printf("[sam] %s seg.prompts max|d| = %.3g (bound %.3g)\n", c.at("case").get<std::string>().c_str(), d.max_abs,
+                d.bound());
     EXPECT_TRUE(d.ok()) << c.at("case") << ": " << d.max_abs;
     ++cases;
   }
@@ -122,11 +122,12 @@ TEST(SamDecoderGolden, LowResMasksFromGoldenPromptsAndEmbeddings) {
   for (const auto& c : mask_cases(gdir)) {
     const fs::path file = gdir / c.at("tensors").get<std::string>();
     const nlohmann::json meta = glamm::io::load_json(gdir / c.at("meta").get<std::string>());
-    const at::Tensor emb = golden_tensor(image_file_of(gdir, meta.at("image").get<std::string>()), "sam.image_embeddings");
+    const at::Tensor emb =
+        golden_tensor(image_file_of(gdir, meta.at("image").get<std::string>()), "sam.image_embeddings");
     const at::Tensor prompts = golden_tensor(file, "seg.prompts");
     const int64_t n = prompts.size(0);
-    const at::Tensor got =
-        m.decoder.predict_low_res(emb, m.prompt.dense_pe(64, 64), prompts.unsqueeze(1), m.prompt.no_mask_dense(n, 64, 64));
+    const at::Tensor got = m.decoder.predict_low_res(emb, m.prompt.dense_pe(64, 64), prompts.unsqueeze(1),
+                                                     m.prompt.no_mask_dense(n, 64, 64));
     const at::Tensor ref = golden_tensor(file, "masks.low_res");
     ASSERT_EQ(got.sizes().vec(), ref.sizes().vec()) << c.at("case");
     const auto d = compare(got, ref);
@@ -149,7 +150,8 @@ TEST(SamDecoderGolden, FinalRleMasksMatchGcgAndRefsegCases) {
     const nlohmann::json meta = glamm::io::load_json(gdir / c.at("meta").get<std::string>());
     const std::pair<int64_t, int64_t> original{meta.at("original_size_hw")[0], meta.at("original_size_hw")[1]};
     const std::pair<int64_t, int64_t> resized{meta.at("sam_resize_hw")[0], meta.at("sam_resize_hw")[1]};
-    const at::Tensor emb = golden_tensor(image_file_of(gdir, meta.at("image").get<std::string>()), "sam.image_embeddings");
+    const at::Tensor emb =
+        golden_tensor(image_file_of(gdir, meta.at("image").get<std::string>()), "sam.image_embeddings");
     // The chain the runner uses: text_hidden_fcs on the SEG hidden states, then decoder and post-processing.
     const at::Tensor prompts = m.fcs.forward(golden_tensor(file, "seg.hidden"));
     const at::Tensor logits = glamm::model::sam_full_res_logits(m.prompt, m.decoder, emb, prompts, resized, original);

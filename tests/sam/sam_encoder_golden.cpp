@@ -1,12 +1,12 @@
 // SAM ViT image encoder against the golden reference (shared golden/model): the tiny checkpoint's
 // model.grounding_encoder.image_encoder.* run on the golden SAM input of both images must give
 // `sam.image_embeddings` within 1e-4·(1 + max|ref|) (README tolerance).
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <filesystem>
-#include <string>
-
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "common/io.h"
 #include "metrics/mask/rle.h"
@@ -87,8 +87,8 @@ TEST(SamImageEncoderGolden, WholeSamChainFromTheResizedImageGivesTheGoldenRle) {
   int masks = 0;
   for (const auto& im : index.at("images")) {
     const std::string image = im.at("image").get<std::string>();
-    const at::Tensor emb =
-        enc.forward(sam_input_from_resized(golden_tensor(gdir / im.at("file").get<std::string>(), "sam.resized_u8_hwc", true)));
+    const at::Tensor emb = enc.forward(
+        sam_input_from_resized(golden_tensor(gdir / im.at("file").get<std::string>(), "sam.resized_u8_hwc", true)));
     for (const auto& c : index.at("cases")) {
       const nlohmann::json meta = glamm::io::load_json(gdir / c.at("meta").get<std::string>());
       const std::string task = c.at("task").get<std::string>();
@@ -107,8 +107,9 @@ TEST(SamImageEncoderGolden, WholeSamChainFromTheResizedImageGivesTheGoldenRle) {
         const auto b = glamm::mask::decode(glamm::mask::from_string(rc, h, w));
         int64_t diff = 0;
         for (size_t k = 0; k < a.size(); ++k) diff += a[k] != b[k];
-        std::printf("[sam] whole chain %s mask %zu: %s (%lld of %u pixels differ)\n", c.at("case").get<std::string>().c_str(),
-                    i, got[i].counts == rc ? "RLE exactly equal" : "RLE differs", static_cast<long long>(diff), h * w);
+        std::printf("[sam] whole chain %s mask %zu: %s (%lld of %u pixels differ)\n",
+                    c.at("case").get<std::string>().c_str(), i,
+                    got[i].counts == rc ? "RLE exactly equal" : "RLE differs", static_cast<long long>(diff), h * w);
         EXPECT_LT(static_cast<double>(diff) / (static_cast<double>(h) * w), 0.0002) << c.at("case") << " mask " << i;
         ++masks;
       }

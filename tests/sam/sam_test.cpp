@@ -2,13 +2,12 @@
 // hand mask, window partition/unpartition with padding, LayerNorm2d, the relative-position index table, the
 // dense positional encoding, post-processing sizes, and the shape checks of the encoder and decoder.
 #include <ATen/ATen.h>
+#include <gtest/gtest.h>
 
 #include <cmath>
 #include <stdexcept>
 #include <utility>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "model/sam_image_encoder.h"
 #include "model/sam_mask_decoder.h"
@@ -132,19 +131,28 @@ SamImageEncoder::Weights tiny_encoder_weights() {
   w.pos_embed = at::randn({1, g, g, d});
   for (int64_t rows : {int64_t{5}, 2 * g - 1}) {
     SamImageEncoder::Block b;
-    b.norm1_w = at::ones({d}); b.norm1_b = at::zeros({d});
-    b.norm2_w = at::ones({d}); b.norm2_b = at::zeros({d});
-    b.qkv_w = at::randn({3 * d, d}) * 0.3; b.qkv_b = at::zeros({3 * d});
-    b.proj_w = at::randn({d, d}) * 0.3; b.proj_b = at::zeros({d});
-    b.rel_pos_h = at::randn({rows, hd}); b.rel_pos_w = at::randn({rows, hd});
-    b.lin1_w = at::randn({4 * d, d}) * 0.3; b.lin1_b = at::zeros({4 * d});
-    b.lin2_w = at::randn({d, 4 * d}) * 0.3; b.lin2_b = at::zeros({d});
+    b.norm1_w = at::ones({d});
+    b.norm1_b = at::zeros({d});
+    b.norm2_w = at::ones({d});
+    b.norm2_b = at::zeros({d});
+    b.qkv_w = at::randn({3 * d, d}) * 0.3;
+    b.qkv_b = at::zeros({3 * d});
+    b.proj_w = at::randn({d, d}) * 0.3;
+    b.proj_b = at::zeros({d});
+    b.rel_pos_h = at::randn({rows, hd});
+    b.rel_pos_w = at::randn({rows, hd});
+    b.lin1_w = at::randn({4 * d, d}) * 0.3;
+    b.lin1_b = at::zeros({4 * d});
+    b.lin2_w = at::randn({d, 4 * d}) * 0.3;
+    b.lin2_b = at::zeros({d});
     w.blocks.push_back(b);
   }
   w.neck0_w = at::randn({out, d, 1, 1});
-  w.neck1_w = at::ones({out}); w.neck1_b = at::zeros({out});
+  w.neck1_w = at::ones({out});
+  w.neck1_b = at::zeros({out});
   w.neck2_w = at::randn({out, out, 3, 3});
-  w.neck3_w = at::ones({out}); w.neck3_b = at::zeros({out});
+  w.neck3_w = at::ones({out});
+  w.neck3_b = at::zeros({out});
   return w;
 }
 
