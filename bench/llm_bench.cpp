@@ -6,14 +6,16 @@
 //      full recomputation, extrapolated to 32 layers;
 //   3. the memory a real GLaMM-7B checkpoint needs, from the same arithmetic as WeightStore's accounting
 //      (numel × stored dtype size per tensor of glamm-model.md §2.2) plus the fp32 KV cache.
-// Usage: llm_bench [--layers N (2)] [--prefill T (650)] [--decode N (4)] [--full-steps N (1)] [--threads N]
-//                  [--shared DIR] [--no-tiny]
+// Usage: llm_bench [--layers N (2)] [--prefill T (650)] [--decode N (4)] [--full-steps N (1)] [--threads N (all)]
+//                  [--shared DIR] [--no-tiny] [--fp32-weights (real-size stack without the bf16 up-cast)]
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 #if GLAMM_WITH_TORCH
@@ -81,16 +83,16 @@ void tiny(const fs::path& root) {
   }
 }
 
-void real_size(int64_t layers, int64_t prefill, int64_t decode, int64_t full_steps) {
+void real_size(int64_t layers, int64_t prefill, int64_t decode, int64_t full_steps, bool fp32_weights) {
   LlamaConfig c;  // LLaMA-2-7B sizes
   c.num_hidden_layers = layers;
-  std::printf("LLaMA-7B layer stack, random bf16 weights up-cast per use: %lld of 32 layers (hidden %lld, "
+  std::printf("LLaMA-7B layer stack, random %s weights: %lld of 32 layers (hidden %lld, "
               "intermediate %lld, %lld heads)\n",
-              static_cast<long long>(layers), static_cast<long long>(c.hidden_size),
+              fp32_weights ? "fp32" : "bf16 (up-cast per use)", static_cast<long long>(layers), static_cast<long long>(c.hidden_size),
               static_cast<long long>(c.intermediate_size), static_cast<long long>(c.num_attention_heads));
   auto t0 = std::chrono::steady_clock::now();
-  const Llama llm = Llama::random(c, at::kBFloat16, 1, /*with_embeddings=*/false);
-  std::printf("  init %.1f s, weights held %.2f GB (bf16)\n", seconds_since(t0), llm.weight_bytes() / 1e9);
+  const Llama llm = Llama::random(c, fp32_weights ? at::kFloat : at::kBFloat16, 1, /*with_embeddings=*/false);
+  std::printf("  init %.1f s, weights held %.2f GB\n", seconds_since(t0), llm.weight_bytes() / 1e9);
   c10::InferenceMode guard;
   const at::Tensor x = at::randn({prefill + decode + full_steps, c.hidden_size}, at::kFloat);
   const double scale32 = 32.0 / static_cast<double>(layers);
@@ -161,7 +163,7 @@ int main(int argc, char** argv) {
   return 2;
 #else
   int64_t layers = 2, prefill = 650, decode = 4, full_steps = 1, threads = 0;
-  bool run_tiny = true;
+  bool run_tiny = true, fp32_weights = false;
   fs::path shared = GLAMM_LLM_SHARED_DEFAULT;
   if (const char* env = std::getenv("GLAMM_SHARED")) shared = env;
   for (int i = 1; i < argc; ++i) {
@@ -180,10 +182,11 @@ int main(int argc, char** argv) {
     else if (a == "--threads") threads = std::atoll(next());
     else if (a == "--shared") shared = next();
     else if (a == "--no-tiny") run_tiny = false;
+    else if (a == "--fp32-weights") fp32_weights = true;
     else {
       std::fprintf(stderr,
                    "usage: llm_bench [--layers N] [--prefill T] [--decode N] [--full-steps N] [--threads N] "
-                   "[--shared DIR] [--no-tiny]\n");
+                   "[--shared DIR] [--no-tiny] [--fp32-weights]\n");
       return 2;
     }
   }
@@ -191,8 +194,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "llm_bench: --layers and --prefill must be >= 1, --decode/--full-steps >= 0\n");
     return 2;
   }
-  if (threads > 0) at::set_num_threads(static_cast<int>(threads));
-  std::printf("libtorch threads: %d\n", at::get_num_threads());
+  // Debian's libtorch defaults to one intra-op thread per *physical* core (1 on a 2-vCPU machine): use all
+  // hardware threads unless told otherwise.
+  if (threads <= 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  at::set_num_threads(static_cast<int>(threads));
+  std::printf("libtorch threads: %d (hardware %u)\n", at::get_num_threads(), std::thread::hardware_concurrency());
   const fs::path root = shared / "golden" / "model";
   if (run_tiny) {
     if (fs::exists(root / "tiny-glamm"))
@@ -200,7 +206,7 @@ int main(int argc, char** argv) {
     else
       std::printf("tiny GLaMM: %s not found (set GLAMM_SHARED or --shared), skipped\n", root.string().c_str());
   }
-  real_size(layers, prefill, decode, full_steps);
+  real_size(layers, prefill, decode, full_steps, fp32_weights);
   memory_estimate();
   return 0;
 #endif

@@ -3,9 +3,12 @@
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Parallel.h>
 #include <c10/core/InferenceMode.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -13,12 +16,44 @@
 namespace glamm::model {
 namespace {
 
-at::Tensor f32(const at::Tensor& t) { return as_dtype(t, at::kFloat); }
+at::Tensor to_f32(const at::Tensor& w);
+at::Tensor f32(const at::Tensor& t) { return to_f32(t); }
 
 /// LlamaRMSNorm 4.29 in fp32: w · (x · rsqrt(mean(x²) + eps)).
 at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& w, double eps) {
   const at::Tensor var = x.pow(2).mean(-1, /*keepdim=*/true);
   return f32(w) * (x * at::rsqrt(var + eps));
+}
+
+/// w (any dtype, contiguous) as fp32. bf16 → fp32 is exact (the 16 bits become the high half of the float); it is
+/// done here with a plain shift loop because libtorch 1.13's generic copy kernel converts bf16 at only ~0.1 G
+/// elements/s on this CPU, ten times slower than the GEMV that follows.
+at::Tensor to_f32(const at::Tensor& w) {
+  if (w.scalar_type() == at::kFloat) return w;
+  if (w.scalar_type() != at::kBFloat16 || !w.is_contiguous()) return w.to(at::kFloat);
+  at::Tensor out = at::empty(w.sizes(), w.options().dtype(at::kFloat));
+  const auto* src = reinterpret_cast<const uint16_t*>(w.data_ptr());
+  auto* dst = reinterpret_cast<uint32_t*>(out.data_ptr());
+  at::parallel_for(0, w.numel(), int64_t{1} << 16, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) dst[i] = static_cast<uint32_t>(src[i]) << 16;
+  });
+  return out;
+}
+
+/// x [T, in] fp32 times wᵀ for w [out, in] in its stored dtype. A non-fp32 weight is up-cast in blocks of rows of
+/// about 4 MB, so no full fp32 copy of a weight is ever made (for a 7B layer that copy would be 180 MB, fresh pages
+/// for every matrix of every decoded token); each output element is still one full-length dot product.
+at::Tensor linear_upcast(const at::Tensor& x, const at::Tensor& w) {
+  if (w.scalar_type() == at::kFloat) return at::linear(x, w);
+  const int64_t out = w.size(0), in = w.size(1);
+  const int64_t block = std::max<int64_t>(64, (int64_t{1} << 22) / (in * 4));
+  if (block >= out) return at::linear(x, to_f32(w));
+  at::Tensor y = at::empty({x.size(0), out}, x.options());
+  for (int64_t r = 0; r < out; r += block) {
+    const int64_t b = std::min(block, out - r);
+    y.narrow(1, r, b).copy_(at::linear(x, to_f32(w.narrow(0, r, b))));
+  }
+  return y;
 }
 
 /// rotate_half over the last dimension: [-x2, x1].
@@ -74,7 +109,18 @@ Llama Llama::random(const LlamaConfig& c, c10::ScalarType dtype, uint64_t seed, 
   m.config_ = c;
   at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(seed);
   const auto opt = at::TensorOptions().dtype(at::kFloat);
-  auto normal = [&](std::vector<int64_t> shape) { return (at::randn(shape, gen, opt) * 0.02).to(dtype); };
+  // One random pool (as large as the largest matrix); each weight is a copy of a slice at its own offset: distinct
+  // tensors with the right statistics, without drawing billions of normals for a 7B-size benchmark.
+  const int64_t largest = std::max({c.hidden_size * c.hidden_size, c.intermediate_size * c.hidden_size,
+                                    with_embeddings ? c.vocab_size * c.hidden_size : int64_t{0}});
+  const at::Tensor pool = (at::randn({largest + 4099}, gen, opt) * 0.02).to(dtype);
+  int64_t draw = 0;
+  auto normal = [&](std::vector<int64_t> shape) {
+    int64_t n = 1;
+    for (int64_t d : shape) n *= d;
+    const int64_t offset = (draw++ * 1031) % 4099;
+    return pool.narrow(0, offset, n).view(shape).clone();
+  };
   auto ones = [&](int64_t n) { return at::ones({n}, opt).to(dtype); };
   const int64_t D = c.hidden_size, I = c.intermediate_size, V = c.vocab_size;
   if (with_embeddings) {
@@ -151,9 +197,9 @@ at::Tensor Llama::forward(const at::Tensor& inputs_embeds, KvCache* cache) const
   for (std::size_t l = 0; l < layers_.size(); ++l) {
     const Layer& L = layers_[l];
     at::Tensor h = rms_norm(x, L.in_norm, c.rms_norm_eps);
-    at::Tensor q = at::linear(h, f32(L.q)).view({T, H, hd}).transpose(0, 1);  // [H, T, hd]
-    at::Tensor k = at::linear(h, f32(L.k)).view({T, H, hd}).transpose(0, 1);
-    at::Tensor v = at::linear(h, f32(L.v)).view({T, H, hd}).transpose(0, 1);
+    at::Tensor q = linear_upcast(h, L.q).view({T, H, hd}).transpose(0, 1);  // [H, T, hd]
+    at::Tensor k = linear_upcast(h, L.k).view({T, H, hd}).transpose(0, 1);
+    at::Tensor v = linear_upcast(h, L.v).view({T, H, hd}).transpose(0, 1);
     q = q * cos + rotate_half(q) * sin;
     k = k * cos + rotate_half(k) * sin;
     at::Tensor k_all = k, v_all = v;
@@ -181,10 +227,10 @@ at::Tensor Llama::forward(const at::Tensor& inputs_embeds, KvCache* cache) const
     if (mask.defined()) scores = at::clamp_min(scores + mask, fmin);
     at::Tensor probs = at::softmax(scores, -1, at::kFloat);
     at::Tensor o = at::matmul(probs, v_all).transpose(0, 1).reshape({T, D});
-    x = x + at::linear(o, f32(L.o));
+    x = x + linear_upcast(o, L.o);
     h = rms_norm(x, L.post_norm, c.rms_norm_eps);
-    h = at::silu(at::linear(h, f32(L.gate))) * at::linear(h, f32(L.up));
-    x = x + at::linear(h, f32(L.down));
+    h = at::silu(linear_upcast(h, L.gate)) * linear_upcast(h, L.up);
+    x = x + linear_upcast(h, L.down);
   }
   if (cache) cache->length_ = S;
   return rms_norm(x, norm_, c.rms_norm_eps);
@@ -193,7 +239,7 @@ at::Tensor Llama::forward(const at::Tensor& inputs_embeds, KvCache* cache) const
 at::Tensor Llama::logits(const at::Tensor& hidden) const {
   c10::InferenceMode guard;
   if (!lm_head_.defined()) throw std::logic_error("Llama::logits: model built without lm_head");
-  return at::linear(hidden.to(at::kFloat), f32(lm_head_));
+  return linear_upcast(hidden.to(at::kFloat), lm_head_);
 }
 
 int64_t Llama::weight_bytes() const {

@@ -46,8 +46,9 @@ class Llama {
   /// The vocabulary size is config.vocab_size (GlammConfig::check_shapes sets it from the embedding).
   static Llama load(WeightStore& ws, const LlamaConfig& config);
 
-  /// Random weights (normal σ 0.02, norms 1) in `dtype` with a fixed seed — for benchmarks. `with_embeddings`
-  /// false leaves out embed_tokens / lm_head (embed() and logits() then throw std::logic_error).
+  /// Random weights (normal σ 0.02, copied from slices of one random pool; norms 1) in `dtype` with a fixed seed,
+  /// for benchmarks and tests. `with_embeddings` false leaves out embed_tokens / lm_head (embed() and logits()
+  /// then throw std::logic_error).
   static Llama random(const LlamaConfig& config, c10::ScalarType dtype, uint64_t seed = 0, bool with_embeddings = true);
 
   const LlamaConfig& config() const { return config_; }
