@@ -90,6 +90,15 @@ ClipVisionTower ClipVisionTower::load_folder(const std::filesystem::path& folder
   return t;
 }
 
+void ClipVisionTower::to(const c10::Device& device) {
+  for (at::Tensor* t : {&class_embedding_, &patch_weight_, &position_embedding_, &pre_ln_w_, &pre_ln_b_})
+    *t = t->to(device);
+  for (Layer& L : layers_)
+    for (at::Tensor* t : {&L.ln1_w, &L.ln1_b, &L.q_w, &L.q_b, &L.k_w, &L.k_b, &L.v_w, &L.v_b, &L.o_w, &L.o_b, &L.ln2_w,
+                          &L.ln2_b, &L.fc1_w, &L.fc1_b, &L.fc2_w, &L.fc2_b})
+      *t = t->to(device);
+}
+
 ClipVisionOutput ClipVisionTower::forward(const at::Tensor& pixel_values) const {
   c10::InferenceMode guard;
   const ClipVisionConfig& c = config_;
@@ -100,7 +109,7 @@ ClipVisionOutput ClipVisionTower::forward(const at::Tensor& pixel_values) const 
     throw std::invalid_argument("CLIP pixel_values must be [1," + std::to_string(c.num_channels) + "," +
                                 std::to_string(c.image_size) + "," + std::to_string(c.image_size) + "], got " +
                                 shape_text(px.sizes().vec()));
-  px = px.to(at::kFloat).contiguous();
+  px = px.to(pre_ln_w_.device(), at::kFloat).contiguous();
   const int64_t C = c.hidden_size, H = c.num_attention_heads, D = c.head_dim();
   const double eps = c.layer_norm_eps;
   // Embeddings: conv patchify (no bias) → [576, C], CLS first, + learned positions, then pre_layrnorm.

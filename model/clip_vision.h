@@ -46,6 +46,9 @@ class ClipVisionTower {
   /// layers only up to the deepest hidden state needed. Throws std::invalid_argument for another shape.
   ClipVisionOutput forward(const at::Tensor& pixel_values) const;
 
+  /// Move the weights (stored dtype) to `device`; forward() then moves its input there and returns results there.
+  void to(const c10::Device& device);
+
   /// hidden_states indices of the region levels, ascending ([14,17,20,23] for 24 layers, 4 levels).
   const std::vector<int64_t>& region_level_indices() const { return level_indices_; }
   /// hidden_states index of the global tokens (23 for 24 layers and select_layer −2).

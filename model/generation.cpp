@@ -43,7 +43,7 @@ at::Tensor build_inputs_embeds(const Llama& llm, const std::vector<int64_t>& ids
   const int64_t n_img = image_vectors.size(0);
   std::vector<at::Tensor> parts;
   if (k > 0) parts.push_back(llm.embed(ids_tensor(ids, 0, k)));
-  parts.push_back(image_vectors.to(at::kFloat));
+  parts.push_back(image_vectors.to(llm.device(), at::kFloat));
   if (k + 1 < ids.size()) parts.push_back(llm.embed(ids_tensor(ids, k + 1, ids.size())));
   at::Tensor embeds = at::cat(parts, 0);
 
@@ -60,7 +60,7 @@ at::Tensor build_inputs_embeds(const Llama& llm, const std::vector<int64_t>& ids
   if (region_vectors.dim() != 2 || region_vectors.size(1) != D)
     throw std::invalid_argument("region vectors must be [n, " + std::to_string(D) + "], got " +
                                 shape_text(region_vectors.sizes().vec()));
-  const at::Tensor rv = region_vectors.to(at::kFloat);
+  const at::Tensor rv = region_vectors.to(llm.device(), at::kFloat);
   for (std::size_t m = 0; m < bbox_rows.size(); ++m) embeds[bbox_rows[m]].copy_(rv[static_cast<int64_t>(m)]);
   return embeds;
 }
@@ -79,7 +79,7 @@ at::Tensor gather_rows(const at::Tensor& hidden, const std::vector<int64_t>& row
     if (r < 0 || r >= hidden.size(0))
       throw std::invalid_argument("[SEG] row " + std::to_string(r) + " outside the " +
                                   std::to_string(hidden.size(0)) + " hidden states");
-  return at::index_select(hidden, 0, at::tensor(rows, at::TensorOptions().dtype(at::kLong)));
+  return at::index_select(hidden, 0, at::tensor(rows, at::TensorOptions().dtype(at::kLong)).to(hidden.device()));
 }
 
 }  // namespace
@@ -98,7 +98,7 @@ GenerationTrace greedy_generate(const Llama& llm, const std::vector<int64_t>& pr
   tr.prefill_tokens = L;
   std::vector<at::Tensor> top_ids, top_logits, step_hidden;
   KvCache cache;
-  at::Tensor prefill_hidden, full_embeds = inputs_embeds.to(at::kFloat), last_full_hidden;
+  at::Tensor prefill_hidden, full_embeds = inputs_embeds.to(llm.device(), at::kFloat), last_full_hidden;
   const auto t0 = std::chrono::steady_clock::now();
   auto t_decode = t0;
   const int64_t k = std::min<int64_t>(options.top_k, llm.config().vocab_size);
@@ -134,9 +134,9 @@ GenerationTrace greedy_generate(const Llama& llm, const std::vector<int64_t>& pr
     if (id == options.special.eos) break;
   }
   if (!tr.generated_ids.empty()) tr.decode_seconds = seconds_since(t_decode);
-  const auto f32 = at::TensorOptions().dtype(at::kFloat);
+  const auto f32 = at::TensorOptions().dtype(at::kFloat).device(llm.device());
   const int64_t steps = static_cast<int64_t>(tr.generated_ids.size());
-  tr.top_ids = steps ? at::stack(top_ids, 0) : at::empty({0, k}, at::TensorOptions().dtype(at::kLong));
+  tr.top_ids = steps ? at::stack(top_ids, 0) : at::empty({0, k}, f32.dtype(at::kLong));
   tr.top_logits = steps ? at::stack(top_logits, 0) : at::empty({0, k}, f32);
   tr.step_last_hidden = steps ? at::stack(step_hidden, 0) : at::empty({0, D}, f32);
   if (steps == 0) {

@@ -30,7 +30,7 @@ at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& w, double eps) {
 /// elements/s on this CPU, ten times slower than the GEMV that follows.
 at::Tensor to_f32(const at::Tensor& w) {
   if (w.scalar_type() == at::kFloat) return w;
-  if (w.scalar_type() != at::kBFloat16 || !w.is_contiguous()) return w.to(at::kFloat);
+  if (w.scalar_type() != at::kBFloat16 || !w.is_contiguous() || !w.is_cpu()) return w.to(at::kFloat);
   at::Tensor out = at::empty(w.sizes(), w.options().dtype(at::kFloat));
   const auto* src = reinterpret_cast<const uint16_t*>(w.data_ptr());
   auto* dst = reinterpret_cast<uint32_t*>(out.data_ptr());
@@ -146,7 +146,7 @@ Llama Llama::random(const LlamaConfig& c, c10::ScalarType dtype, uint64_t seed, 
 
 std::pair<at::Tensor, at::Tensor> Llama::rope(int64_t start, int64_t T) const {
   const int64_t hd = config_.head_dim();
-  const auto opt = at::TensorOptions().dtype(at::kFloat);
+  const auto opt = at::TensorOptions().dtype(at::kFloat).device(device());
   // inv_freq = 1 / base^(arange(0, hd, 2) / hd), positions as float, outer product, cat(freqs, freqs).
   const at::Tensor inv_freq = 1.0 / at::pow(config_.rope_theta, at::arange(0, hd, 2, opt) / static_cast<double>(hd));
   const at::Tensor t = at::arange(start, start + T, opt);
@@ -158,7 +158,7 @@ std::pair<at::Tensor, at::Tensor> Llama::rope(int64_t start, int64_t T) const {
 at::Tensor Llama::embed(const at::Tensor& ids) const {
   c10::InferenceMode guard;
   if (!embed_tokens_.defined()) throw std::logic_error("Llama::embed: model built without embeddings");
-  const at::Tensor i = ids.to(at::kLong).flatten();
+  const at::Tensor i = ids.to(device(), at::kLong).flatten();
   if (i.numel() > 0) {
     const int64_t lo = i.min().item<int64_t>(), hi = i.max().item<int64_t>();
     if (lo < 0 || hi >= config_.vocab_size)
@@ -186,14 +186,14 @@ at::Tensor Llama::forward(const at::Tensor& inputs_embeds, KvCache* cache) const
   const float fmin = std::numeric_limits<float>::lowest();
   // Causal mask for the new rows: query i (position past+i) sees keys 0..past+i; finfo.min elsewhere.
   at::Tensor mask;
-  if (T > 1) mask = at::full({T, S}, fmin, at::TensorOptions().dtype(at::kFloat)).triu(past + 1);
+  if (T > 1) mask = at::full({T, S}, fmin, at::TensorOptions().dtype(at::kFloat).device(device())).triu(past + 1);
   if (cache && cache->k_.size() != layers_.size()) {
     cache->k_.assign(layers_.size(), at::Tensor());
     cache->v_.assign(layers_.size(), at::Tensor());
     cache->length_ = 0;
   }
 
-  at::Tensor x = inputs_embeds.to(at::kFloat);
+  at::Tensor x = inputs_embeds.to(device(), at::kFloat);
   for (std::size_t l = 0; l < layers_.size(); ++l) {
     const Layer& L = layers_[l];
     at::Tensor h = rms_norm(x, L.in_norm, c.rms_norm_eps);
@@ -209,8 +209,8 @@ at::Tensor Llama::forward(const at::Tensor& inputs_embeds, KvCache* cache) const
       const int64_t cap = K.defined() ? K.size(1) : 0;
       if (cap < S) {
         const int64_t new_cap = std::max(S, cap + 256);
-        at::Tensor K2 = at::empty({H, new_cap, hd}, at::TensorOptions().dtype(at::kFloat));
-        at::Tensor V2 = at::empty({H, new_cap, hd}, at::TensorOptions().dtype(at::kFloat));
+        at::Tensor K2 = at::empty({H, new_cap, hd}, x.options());
+        at::Tensor V2 = at::empty({H, new_cap, hd}, x.options());
         if (past > 0) {
           K2.narrow(1, 0, past).copy_(K.narrow(1, 0, past));
           V2.narrow(1, 0, past).copy_(Vc.narrow(1, 0, past));
@@ -239,7 +239,20 @@ at::Tensor Llama::forward(const at::Tensor& inputs_embeds, KvCache* cache) const
 at::Tensor Llama::logits(const at::Tensor& hidden) const {
   c10::InferenceMode guard;
   if (!lm_head_.defined()) throw std::logic_error("Llama::logits: model built without lm_head");
-  return linear_upcast(hidden.to(at::kFloat), lm_head_);
+  return linear_upcast(hidden.to(device(), at::kFloat), lm_head_);
+}
+
+c10::Device Llama::device() const { return norm_.device(); }
+
+void Llama::to(const c10::Device& device) {
+  auto move = [&](at::Tensor& t) {
+    if (t.defined()) t = t.to(device);
+  };
+  move(embed_tokens_);
+  move(norm_);
+  move(lm_head_);
+  for (Layer& L : layers_)
+    for (at::Tensor* t : {&L.in_norm, &L.q, &L.k, &L.v, &L.o, &L.post_norm, &L.gate, &L.up, &L.down}) move(*t);
 }
 
 int64_t Llama::weight_bytes() const {

@@ -67,6 +67,12 @@ class Llama {
   /// lm_head: hidden [T, hidden] → logits [T, vocab] fp32.
   at::Tensor logits(const at::Tensor& hidden) const;
 
+  /// Move the weights (kept in their stored dtype) to `device` ("cuda:0", …); embed/forward/logits then move
+  /// their inputs there and return results there. Throws c10::Error when the device is unavailable.
+  void to(const c10::Device& device);
+  /// Where the weights are (CPU after load()/random()).
+  c10::Device device() const;
+
   /// Bytes of the weights as held (stored dtype, e.g. bf16).
   int64_t weight_bytes() const;
 

@@ -19,12 +19,16 @@ Projector Projector::load(WeightStore& ws, int64_t in_dim, int64_t hidden, const
   return p;
 }
 
+void Projector::to(const c10::Device& device) {
+  for (at::Tensor* t : {&w0_, &b0_, &w2_, &b2_}) *t = t->to(device);
+}
+
 at::Tensor Projector::forward(const at::Tensor& x) const {
   c10::InferenceMode guard;
   if (x.dim() != 2 || x.size(1) != in_dim_)
     throw std::invalid_argument("projector input must be [N, " + std::to_string(in_dim_) + "], got " +
                                 shape_text(x.sizes().vec()));
-  at::Tensor h = at::linear(x.to(at::kFloat), as_dtype(w0_, at::kFloat), as_dtype(b0_, at::kFloat));
+  at::Tensor h = at::linear(x.to(w0_.device(), at::kFloat), as_dtype(w0_, at::kFloat), as_dtype(b0_, at::kFloat));
   h = at::gelu(h);  // approximate = "none": the erf form of nn.GELU()
   return at::linear(h, as_dtype(w2_, at::kFloat), as_dtype(b2_, at::kFloat));
 }

@@ -20,6 +20,9 @@ class Projector {
   /// from `ws` (missing / mis-shaped keys are recorded for ws.finish()).
   static Projector load(WeightStore& ws, int64_t in_dim, int64_t hidden, const std::string& prefix = "model.mm_projector.");
 
+  /// Move the weights (stored dtype) to `device`; forward() then moves its input there and returns results there.
+  void to(const c10::Device& device);
+
   /// x [N, in_dim] (any float dtype) → [N, hidden] fp32. Throws std::invalid_argument for another width.
   at::Tensor forward(const at::Tensor& x) const;
 

@@ -66,6 +66,17 @@ TEST(LlamaKvCache, LaterTokensDoNotChangeEarlierHiddenStates) {
   EXPECT_LT(max_abs_diff(a, b), 1e-5);
 }
 
+TEST(LlamaForward, MovingToTheDeviceItIsOnKeepsResultsAndTheKvCacheFollowsTheWeights) {
+  Llama llm = Llama::random(small_config(), at::kBFloat16, 4);
+  const at::Tensor x = at::randn({6, 32}, at::kFloat);
+  const at::Tensor before = llm.forward(x);
+  llm.to(c10::Device(c10::kCPU));
+  EXPECT_TRUE(llm.device().is_cpu());
+  KvCache cache;
+  EXPECT_TRUE(at::equal(llm.forward(x, &cache), before));
+  EXPECT_EQ(cache.bytes(), 2 * 2 * 4 * 256 * 8 * 4);  // 2 layers × K,V × [4 heads, 256 capacity, 8] fp32
+}
+
 TEST(LlamaForward, RejectsBadShapesAndIdsAndOverlongSequences) {
   LlamaConfig c = small_config();
   c.max_position_embeddings = 8;
