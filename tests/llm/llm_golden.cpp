@@ -120,6 +120,17 @@ TEST_P(GenerationGolden, GreedyDecodingMatchesReferenceWithAndWithoutKvCache) {
     expect_close(tr.final_step_hidden, golden_tensor(g, "llm.final_step_hidden_states"), what + " final step hidden");
     EXPECT_EQ(tr.seg_rows, golden_ids(g, "seg.positions_in_final_step_hidden")) << what;
     expect_close(tr.seg_hidden, golden_tensor(g, "seg.hidden"), what + " seg hidden");
+    // Spec §4.4: each [SEG] vector is the last-position state of the step that produced that [SEG].
+    int64_t n_seg = 0;
+    for (std::size_t s = 0; s < tr.generated_ids.size(); ++s)
+      if (tr.generated_ids[s] == m.config.seg_token_id) {
+        ASSERT_LT(n_seg, tr.seg_hidden.size(0)) << what;
+        EXPECT_LE((tr.seg_hidden[n_seg++] - tr.step_last_hidden[static_cast<int64_t>(s)]).abs().max().item<double>(),
+                  1e-5)
+            << what << " step " << s;
+      }
+    EXPECT_EQ(n_seg, tr.seg_hidden.size(0)) << what;
+    EXPECT_EQ(n_seg, c.task == "gcg" ? 2 : 0) << what;
     std::cout << "[timing] " << what << ": prefill " << tr.prefill_tokens << " tokens " << tr.prefill_seconds
               << " s, decode " << tr.generated_ids.size() - 1 << " tokens " << tr.decode_seconds << " s\n";
   }
