@@ -52,6 +52,9 @@ void bind_infer_options(CLI::App* sub, runners::InferRequest& r) {
                   "Run part k of N (0 <= k < N, contiguous blocks covering every item once); default from "
                   "SLURM_ARRAY_TASK_ID/COUNT/MIN or torchrun RANK/WORLD_SIZE, else everything");
   sub->add_option("--max-new-tokens", r.max_new_tokens, "Generation limit (EOS included)")->capture_default_str();
+  sub->add_option("--threads", r.threads, "libtorch threads (0: $OMP_NUM_THREADS if set, else all CPUs)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   sub->add_flag("--no-kv-cache", [&r](std::int64_t) { r.kv_cache = false; },
                 "Recompute the whole sequence at every step, as the reference does (slow; for checks)");
   sub->add_option("--limit", r.limit, "Only the first N items of the list (before sharding)");

@@ -5,10 +5,13 @@
 #include "model/glamm.h"
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 #include <c10/core/InferenceMode.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
+#include <thread>
 
 #include "common/error.h"
 #include "common/io.h"
@@ -154,6 +157,7 @@ class Glamm final : public InferenceModel {
     d["dtype"] = options_.dtype;
     d["kv_cache"] = options_.kv_cache ? "true" : "false";
     d["max_new_tokens"] = std::to_string(options_.max_new_tokens);
+    d["threads"] = std::to_string(at::get_num_threads());
     d["tokenizer"] = options_.legacy_tokenizer ? "legacy (transformers 4.29)" : "non-legacy (transformers >= 4.31)";
     d["llm"] = "hidden " + std::to_string(config_.llm.hidden_size) + ", layers " +
                std::to_string(config_.llm.num_hidden_layers) + ", heads " +
@@ -249,6 +253,13 @@ class Glamm final : public InferenceModel {
 
 std::unique_ptr<InferenceModel> load_glamm(const GlammOptions& options) {
   c10::InferenceMode guard;
+  // Debian's libtorch starts with one intra-op thread per physical core (1 on a 2-vCPU machine).
+  int threads = options.threads;
+  if (threads <= 0) {
+    const char* omp = std::getenv("OMP_NUM_THREADS");
+    threads = omp && std::atoi(omp) > 0 ? std::atoi(omp) : static_cast<int>(std::thread::hardware_concurrency());
+  }
+  if (threads > 0) at::set_num_threads(threads);
   return std::make_unique<Glamm>(options);
 }
 

@@ -25,6 +25,7 @@ struct GlammOptions {
   bool kv_cache = true;              ///< false: recompute the whole sequence every step, as the reference does
   int max_new_tokens = 512;          ///< generation limit (EOS included in the count as in HF generate)
   bool legacy_tokenizer = true;      ///< transformers 4.29 slow-tokenizer behaviour (spec §3.3)
+  int threads = 0;                   ///< libtorch intra-op threads; 0 = $OMP_NUM_THREADS if set, else all CPUs
 };
 
 /// A region prompt in original-image pixels, x1,y1,x2,y2 (COCO xywh must be converted first).

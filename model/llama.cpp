@@ -25,20 +25,8 @@ at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& w, double eps) {
   return f32(w) * (x * at::rsqrt(var + eps));
 }
 
-/// w (any dtype, contiguous) as fp32. bf16 → fp32 is exact (the 16 bits become the high half of the float); it is
-/// done here with a plain shift loop because libtorch 1.13's generic copy kernel converts bf16 at only ~0.1 G
-/// elements/s on this CPU, ten times slower than the GEMV that follows.
-at::Tensor to_f32(const at::Tensor& w) {
-  if (w.scalar_type() == at::kFloat) return w;
-  if (w.scalar_type() != at::kBFloat16 || !w.is_contiguous() || !w.is_cpu()) return w.to(at::kFloat);
-  at::Tensor out = at::empty(w.sizes(), w.options().dtype(at::kFloat));
-  const auto* src = reinterpret_cast<const uint16_t*>(w.data_ptr());
-  auto* dst = reinterpret_cast<uint32_t*>(out.data_ptr());
-  at::parallel_for(0, w.numel(), int64_t{1} << 16, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) dst[i] = static_cast<uint32_t>(src[i]) << 16;
-  });
-  return out;
-}
+/// w (any dtype) as fp32 (weights.h as_dtype: an exact, fast bf16 → fp32 shift on the CPU).
+at::Tensor to_f32(const at::Tensor& w) { return as_dtype(w, at::kFloat); }
 
 /// x [T, in] fp32 times wᵀ for w [out, in] in its stored dtype. A non-fp32 weight is up-cast in blocks of rows of
 /// about 4 MB, so no full fp32 copy of a weight is ever made (for a 7B layer that copy would be 180 MB, fresh pages

@@ -33,6 +33,7 @@ nlohmann::ordered_json InferRequest::to_json() const {
   j["shard"] = shard;
   j["max_new_tokens"] = max_new_tokens;
   j["kv_cache"] = kv_cache;
+  j["threads"] = threads;
   j["limit"] = limit;
   return j;
 }
@@ -123,6 +124,7 @@ model::GlammOptions model_options(const InferRequest& r, const Shard& s) {
   o.device = device_for_shard(r.device, s);
   o.dtype = r.dtype;
   o.kv_cache = r.kv_cache;
+  o.threads = r.threads;
   o.max_new_tokens = r.max_new_tokens;
   return o;
 }

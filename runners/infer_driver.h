@@ -33,6 +33,7 @@ struct InferRequest {
   std::string shard;                         ///< "k/N" or "" (environment / whole list)
   int max_new_tokens = 512;
   bool kv_cache = true;
+  int threads = 0;  ///< libtorch intra-op threads (0: $OMP_NUM_THREADS, else all CPUs)
   std::size_t limit = 0;
   bool quiet = false;
 

@@ -13,7 +13,7 @@ namespace glamm::runners {
 constexpr const char* kRunnerPluginFile = "libglamm_runner.so";
 /// Interface version: bumped whenever model/glamm.h changes its structs or virtual functions, so an old plugin
 /// next to a new glamm-eval is refused instead of crashing.
-constexpr int kRunnerPluginAbi = 1;
+constexpr int kRunnerPluginAbi = 2;
 
 /// Symbols the plugin exports (extern "C").
 using RunnerPluginAbi = int (*)();
