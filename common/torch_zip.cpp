@@ -2,7 +2,9 @@
 #include "common/torch_zip.h"
 
 #include <zip.h>
+#include <zlib.h>
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <mutex>
@@ -53,6 +55,20 @@ struct Checkpoint::Impl {
       throw InputError(file, record,
                        "zip entry " + name + " is truncated or corrupt: read " + std::to_string(done) + " of " +
                            std::to_string(st.size) + " bytes (" + ferr + ")");
+    if (st.valid & ZIP_STAT_CRC) {
+      // libzip verifies the CRC only on a read past the end, which the loop above never makes: check it here, so
+      // a shard damaged in place (same size) is an error, not silently different weights.
+      uLong crc = crc32(0L, Z_NULL, 0);
+      for (std::size_t at = 0; at < out.size();) {
+        const std::size_t n = std::min<std::size_t>(out.size() - at, std::size_t{1} << 30);
+        crc = crc32(crc, reinterpret_cast<const Bytef*>(out.data() + at), static_cast<uInt>(n));
+        at += n;
+      }
+      if (static_cast<zip_uint32_t>(crc) != st.crc)
+        throw InputError(file, record,
+                         "zip entry " + name + " is corrupt: its CRC-32 does not match the archive's (damaged or "
+                         "partly overwritten file; download it again)");
+    }
     return true;
   }
 };

@@ -127,6 +127,10 @@ void run_gcg_files(const GcgOptions& o, bool meteor_optional) {
   if (o.split != "val" && o.split != "test")
     throw InputError("", "--split", "GCG has only the splits val and test (got '" + o.split + "')");
   if (o.pred_dirs.empty()) throw InputError("", "--pred", "give the predictions folder (one <image_id>.json each)");
+  for (const std::string& dir : o.pred_dirs)
+    if (!fs::is_directory(dir))
+      throw InputError(dir, "--pred", fs::exists(dir) ? "not a folder (give the folder of <image_id>.json files)"
+                                                      : "no such predictions folder");
   PhraseSimilaritySource similarity = PhraseSimilaritySource::open(o.text_sim, o.bert);  // --bert / GLAMM_BERT / --text-sim
   const bool strict = o.common.strict;
   const int threads = resolve_threads(o.common);
@@ -201,9 +205,12 @@ void run_gcg_files(const GcgOptions& o, bool meteor_optional) {
     if (ids.size() > 20) s += fmt::format(", ... ({} in all)", ids.size());
     return s;
   };
-  if (!duplicated.empty())
-    throw InputError(o.pred_dirs.front(), "", fmt::format("{} image(s) have a prediction in more than one --pred "
-                                                          "folder: {}", duplicated.size(), list_ids(duplicated)));
+  if (!duplicated.empty()) {
+    std::string dirs;
+    for (const std::string& d : o.pred_dirs) dirs += (dirs.empty() ? "" : ", ") + d;
+    throw InputError("", "--pred", fmt::format("{} image(s) have a prediction in more than one --pred folder: {} "
+                                               "(folders: {})", duplicated.size(), list_ids(duplicated), dirs));
+  }
   if (!missing.empty()) {
     if (!o.allow_missing)
       throw InputError(o.pred_dirs.front(), "",

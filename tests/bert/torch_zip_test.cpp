@@ -56,7 +56,8 @@ class TorchZipTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir); }
 
-  fs::path write_zip(const std::string& name, const std::vector<std::pair<std::string, std::string>>& entries) {
+  fs::path write_zip(const std::string& name, const std::vector<std::pair<std::string, std::string>>& entries,
+                     bool stored = false) {
     const fs::path p = dir / name;
     int err = 0;
     zip_t* z = zip_open(p.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &err);
@@ -66,7 +67,9 @@ class TorchZipTest : public ::testing::Test {
     for (const auto& [entry, data] : entries) {
       keep.push_back(data);
       zip_source_t* s = zip_source_buffer(z, keep.back().data(), keep.back().size(), 0);
-      EXPECT_GE(zip_file_add(z, entry.c_str(), s, ZIP_FL_OVERWRITE), 0);
+      const zip_int64_t idx = zip_file_add(z, entry.c_str(), s, ZIP_FL_OVERWRITE);
+      EXPECT_GE(idx, 0);
+      if (stored) EXPECT_EQ(zip_set_file_compression(z, static_cast<zip_uint64_t>(idx), ZIP_CM_STORE, 0), 0);
     }
     EXPECT_EQ(zip_close(z), 0);
     return p;
@@ -186,6 +189,33 @@ TEST_F(TorchZipTest, ArchiveErrorsNameTheFile) {
   } catch (const glamm::InputError& e) {
     EXPECT_EQ(e.record(), "a/data.pkl");
   }
+}
+
+// A shard damaged in place (same size, one storage byte changed) is an error naming the CRC, not silently different
+// weights: torch.save stores entries uncompressed, so nothing but the CRC-32 can notice.
+TEST_F(TorchZipTest, StorageDamagedInPlaceFailsTheCrcCheck) {
+  const std::string storage = float_bytes({1, 2, 3, 4, 5, 6});
+  const fs::path p = write_zip("stored.bin", {{"archive/data.pkl", unhex(kGood)},
+                                              {"archive/data/0", storage},
+                                              {"archive/data/1", float_bytes({10, 11, 12, 13})},
+                                              {"archive/data/2", std::string("\x00\x3c\x00\xc0", 4)}},
+                               /*stored=*/true);
+  const Checkpoint intact = Checkpoint::open(p);
+  EXPECT_EQ(intact.read_storage("0"), storage);
+  std::string whole = glamm::io::read_file(p);
+  const std::size_t at = whole.find(storage);
+  ASSERT_NE(at, std::string::npos);
+  whole[at + 5] = static_cast<char>(whole[at + 5] ^ 0x40);
+  glamm::io::write_file_atomic(p, whole);
+  const Checkpoint damaged = Checkpoint::open(p);
+  try {
+    damaged.read_storage("0");
+    FAIL() << "a damaged storage was read without error";
+  } catch (const glamm::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("CRC"), std::string::npos) << e.what();
+    EXPECT_EQ(e.file(), p.string());
+  }
+  EXPECT_EQ(damaged.read_storage("1"), float_bytes({10, 11, 12, 13}));  // undamaged entries still read
 }
 
 }  // namespace

@@ -203,3 +203,17 @@ TEST(GcgCli, NoPredictedMasksInTheSplitGivesZeroAPAndAWarning) {
   EXPECT_EQ(rec["metrics"]["Recall"].get<double>(), 0.0);
   EXPECT_NE(out.find("no predicted masks"), std::string::npos) << out;
 }
+
+// A mistyped --pred folder is an error naming it, even with --allow-missing or beside a real folder (it used to read
+// as "every image has no prediction" or be ignored).
+TEST(GcgCli, NonexistentPredFolderIsAnErrorNamingIt) {
+  NEED_METEOR();
+  Fixture f;
+  const std::string typo = (f.dir / "no_such_folder").string();
+  for (const std::string extra : {"--pred " + typo, "--pred " + typo + " --allow-missing"}) {
+    std::string out;
+    EXPECT_EQ(f.run(out, nullptr, extra), 2) << extra << "\n" << out;
+    EXPECT_NE(out.find(typo), std::string::npos) << out;
+    EXPECT_NE(out.find("no such predictions folder"), std::string::npos) << out;
+  }
+}
