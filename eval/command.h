@@ -42,6 +42,11 @@ void add_common_options(CLI::App* sub, CommonOptions& o, const std::string& stri
 /// Number of worker threads for `o.threads` (0 → hardware concurrency, at least 1).
 int resolve_threads(const CommonOptions& o);
 
+/// The run label when --label is not given, from the predictions file: its stem, or — for the generic names the
+/// runners write (predictions.json / predictions.jsonl / results.json) — its folder's name, so that evaluating
+/// runA/predictions.json and runB/predictions.json does not write the same default record twice.
+std::string default_label_from_file(const std::string& pred_file);
+
 }  // namespace glamm::cli
 
 #define GLAMM_CONCAT_INNER(a, b) a##b

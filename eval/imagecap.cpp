@@ -65,7 +65,7 @@ void write_nocaps_submission(const ImagecapOptions& o, const datasets::nocaps::D
 void run_imagecap(const ImagecapOptions& o) {
   const datasets::Coverage coverage = coverage_of(o.task);
   const std::string split = !o.split.empty() ? o.split : o.dataset == "flickr30k" ? "test" : "val";
-  const std::string label = o.task.common.label.empty() ? fs::path(o.task.pred).stem().string() : o.task.common.label;
+  const std::string label = o.task.common.label.empty() ? cli::default_label_from_file(o.task.pred) : o.task.common.label;
   Progress progress(o.task.common.quiet);
   std::vector<std::string> warnings;
 

@@ -1,4 +1,5 @@
 // glamm-eval: the command-line entry point. Subcommands live in eval/<task>.cpp and register themselves.
+#include <filesystem>
 #include <clocale>
 #include <cstdio>
 #include <iostream>
@@ -33,6 +34,16 @@ void add_common_options(CLI::App* sub, CommonOptions& o, const std::string& stri
   sub->add_flag("--strict", o.strict, strict_help);
   sub->add_option("--threads", o.threads, "Worker threads (0 = all cores)")->check(CLI::NonNegativeNumber);
   sub->add_flag("-q,--quiet", o.quiet, "No progress messages on stderr");
+}
+
+std::string default_label_from_file(const std::string& pred_file) {
+  const std::filesystem::path p = std::filesystem::path(pred_file).lexically_normal();
+  const std::string stem = p.stem().string();
+  if (stem == "predictions" || stem == "results" || stem.empty()) {
+    const std::string folder = std::filesystem::absolute(p).parent_path().filename().string();
+    if (!folder.empty()) return folder;
+  }
+  return stem.empty() ? "run" : stem;
 }
 
 int resolve_threads(const CommonOptions& o) {

@@ -250,7 +250,7 @@ void run_refseg(const RefsegOptions& o) {
   r.task = "refseg";
   r.dataset = o.dataset;
   r.split = o.split;
-  r.label = o.common.label.empty() ? fs::path(o.pred).stem().string() : o.common.label;
+  r.label = o.common.label.empty() ? cli::default_label_from_file(o.pred) : o.common.label;
   r.metrics = {{"cIoU", ciou}, {"gIoU", giou}};
   r.signature.set("metric", "glamm-refseg");
   r.signature.set("reference", "groundingLMM eval/referring_seg/infer_and_evaluate.py");

@@ -60,7 +60,7 @@ void run_regcap(const RegcapOptions& o) {
   r.task = "regcap";
   r.dataset = o.dataset;
   r.split = o.dataset == "vg" ? "test" : "val";
-  r.label = o.task.common.label.empty() ? fs::path(o.task.pred).stem().string() : o.task.common.label;
+  r.label = o.task.common.label.empty() ? cli::default_label_from_file(o.task.pred) : o.task.common.label;
   r.metrics = ev.metrics;
   r.signature.set("metric", "glamm-regcap");
   r.signature.set("dataset", o.dataset);

@@ -111,3 +111,18 @@ TEST(RegcapCli, ResultsFolderDuplicatesAndUnknownIds) {
   EXPECT_EQ(f.run(rd.string(), "", out), 2);
   EXPECT_NE(out.find("image_id 17 is not an image of the annotations"), std::string::npos) << out;
 }
+
+// Two runs' predictions.json files (as `infer regcap` names them) get different default labels — their folders —
+// so evaluating one after the other does not overwrite the first default record.
+TEST(RegcapCli, DefaultLabelOfAGenericPredictionsFileIsItsFolder) {
+  GLAMM_REQUIRE_SHARED(meteor, "data/meteor");
+  Fixture f(meteor);
+  std::filesystem::create_directories(f.dir / "runA");
+  fx::write(f.dir / "runA" / "predictions.json", kRes);
+  std::string out;
+  json r;
+  ASSERT_EQ(f.run((f.dir / "runA" / "predictions.json").string(), "--only-present", out, &r), 0) << out;
+  EXPECT_EQ(r["label"], "runA");
+  ASSERT_EQ(f.run((f.dir / "res.json").string(), "--only-present", out, &r), 0) << out;
+  EXPECT_EQ(r["label"], "res");  // a specific file name stays the label
+}
