@@ -55,12 +55,31 @@ Shard parse_shard(const std::string& text, const std::string& what) {
   return s;
 }
 
+namespace {
+
+bool is_set(const EnvLookup& env, const char* name) {
+  const char* v = env(name);
+  return v && *v;
+}
+
+/// Both or neither of a launcher's two variables; throws InputError naming the missing one.
+void require_pair(const EnvLookup& env, const char* a, const char* b, const char* launcher) {
+  const bool ha = is_set(env, a), hb = is_set(env, b);
+  if (ha == hb) return;
+  const char* have = ha ? a : b;
+  const char* missing = ha ? b : a;
+  throw InputError("", std::string("$") + missing,
+                   fmt::format("not set, but ${} is ({} sets both): set ${} too, unset ${}, or pass --shard k/N",
+                               have, launcher, missing, have));
+}
+
+}  // namespace
+
 Shard shard_from_env(const EnvLookup& env) {
   Shard s;
-  const char* lr = env("LOCAL_RANK");
-  if (lr && *lr) s.local_rank = env_int(env, "LOCAL_RANK", std::nullopt);
-  const char* count = env("SLURM_ARRAY_TASK_COUNT");
-  if (count && *count) {
+  if (is_set(env, "LOCAL_RANK")) s.local_rank = env_int(env, "LOCAL_RANK", std::nullopt);
+  require_pair(env, "SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_COUNT", "a Slurm job array");
+  if (is_set(env, "SLURM_ARRAY_TASK_COUNT")) {
     const int n = env_int(env, "SLURM_ARRAY_TASK_COUNT", std::nullopt);
     const int id = env_int(env, "SLURM_ARRAY_TASK_ID", std::nullopt);
     const int min = env_int(env, "SLURM_ARRAY_TASK_MIN", 0);
@@ -72,10 +91,12 @@ Shard shard_from_env(const EnvLookup& env) {
     s.index = (id - min) / step;
     s.count = n;
     s.source = "slurm";
+    if (is_set(env, "RANK") || is_set(env, "WORLD_SIZE"))
+      s.note = "RANK/WORLD_SIZE are set too; the Slurm array variables take precedence (pass --shard k/N to choose)";
     return s;
   }
-  const char* ws = env("WORLD_SIZE");
-  if (ws && *ws) {
+  require_pair(env, "RANK", "WORLD_SIZE", "torchrun");
+  if (is_set(env, "WORLD_SIZE")) {
     const int n = env_int(env, "WORLD_SIZE", std::nullopt);
     const int rank = env_int(env, "RANK", std::nullopt);
     if (n < 1 || rank >= n)

@@ -16,6 +16,7 @@ struct Shard {
   int count = 1;   ///< N ≥ 1
   std::string source = "none";  ///< "none" (whole list), "--shard", "slurm" or "torchrun"
   int local_rank = -1;          ///< torchrun LOCAL_RANK (GPU of this process on its node), −1 when unknown
+  std::string note;             ///< why another launcher's variables were ignored ("" when none were)
 
   /// "k/N".
   std::string text() const { return std::to_string(index) + "/" + std::to_string(count); }
@@ -35,8 +36,10 @@ using EnvLookup = std::function<const char*(const char*)>;
 ///    SLURM_ARRAY_TASK_STEP (MIN default 0, STEP default 1), so `--array=1-8` and `--array=0-14:2` both give
 ///    k = 0..N−1;
 ///  * torchrun / torch.distributed: RANK = k, WORLD_SIZE = N, LOCAL_RANK kept for the CUDA device.
-/// Slurm wins when both are set (a torchrun inside an array job is not supported: pass --shard). Throws
-/// InputError naming the variables when they are not integers or give k outside [0, N).
+/// Slurm wins when both are set (a torchrun inside an array job is not supported: pass --shard); `note` then says
+/// that RANK/WORLD_SIZE were ignored. Throws InputError naming the variables when they are not integers or give k
+/// outside [0, N), and naming the missing one when only half of a pair is set (SLURM_ARRAY_TASK_ID without
+/// SLURM_ARRAY_TASK_COUNT or the reverse; RANK without WORLD_SIZE or the reverse).
 Shard shard_from_env(const EnvLookup& env);
 
 /// `--shard` when given (non-empty), else shard_from_env. LOCAL_RANK is read in both cases.

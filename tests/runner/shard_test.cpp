@@ -132,3 +132,38 @@ TEST(ShardEnv, ExplicitShardWinsOverTheEnvironment) {
   EXPECT_EQ(e.source, "slurm");
   EXPECT_EQ(e.count, 3);
 }
+
+namespace {
+/// The message of the InputError shard_from_env throws for `env` ("" when none).
+std::string env_error(const std::map<std::string, std::string>& vars) {
+  try {
+    shard_from_env(env_of(vars));
+  } catch (const glamm::InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+}  // namespace
+
+TEST(ShardEnv, HalfAPairOfLauncherVariablesIsAnErrorNamingTheMissingOne) {
+  EXPECT_NE(env_error({{"RANK", "1"}}).find("$WORLD_SIZE: not set, but $RANK is"), std::string::npos)
+      << env_error({{"RANK", "1"}});
+  EXPECT_NE(env_error({{"WORLD_SIZE", "4"}}).find("$RANK: not set, but $WORLD_SIZE is"), std::string::npos);
+  EXPECT_NE(env_error({{"SLURM_ARRAY_TASK_ID", "3"}}).find("$SLURM_ARRAY_TASK_COUNT: not set"), std::string::npos)
+      << env_error({{"SLURM_ARRAY_TASK_ID", "3"}});
+  EXPECT_NE(env_error({{"SLURM_ARRAY_TASK_COUNT", "3"}}).find("$SLURM_ARRAY_TASK_ID: not set"), std::string::npos);
+  // LOCAL_RANK alone (e.g. one process per GPU without RANK) chooses no shard.
+  EXPECT_EQ(env_error({{"LOCAL_RANK", "0"}}), "");
+}
+
+TEST(ShardEnv, SlurmArrayWinsOverTorchrunAndSaysSo) {
+  const Shard s = shard_from_env(env_of({{"SLURM_ARRAY_TASK_ID", "2"}, {"SLURM_ARRAY_TASK_COUNT", "4"},
+                                         {"RANK", "0"}, {"WORLD_SIZE", "2"}}));
+  EXPECT_EQ(s.source, "slurm");
+  EXPECT_EQ(s.index, 2);
+  EXPECT_EQ(s.count, 4);
+  EXPECT_NE(s.note.find("Slurm array variables take precedence"), std::string::npos) << s.note;
+  // A complete Slurm set with half a torchrun pair: Slurm decides, the torchrun variables are ignored.
+  EXPECT_EQ(shard_from_env(env_of({{"SLURM_ARRAY_TASK_ID", "1"}, {"SLURM_ARRAY_TASK_COUNT", "4"}, {"RANK", "0"}})).index, 1);
+  EXPECT_EQ(shard_from_env(env_of({{"RANK", "1"}, {"WORLD_SIZE", "2"}})).note, "");
+}
