@@ -1,8 +1,10 @@
 // `glamm-eval infer <gcg|regcap|refseg|imagecap>`: run GLaMM over a task's images and write the prediction files the
 // evaluators read (runners/runner.h describes the output folder, resume and the failure policy). The model comes
 // from the plugin libglamm_runner.so (runners/model_plugin.h), so glamm-eval itself never links libtorch.
-// Exit status: 0 when every item of the shard has its output, 2 for bad options/inputs or when some items failed
-// (each failure is printed and listed in the manifest; rerunning the same command retries only those).
+// Exit status: 0 when every item of the shard has its output, 2 for bad options/inputs, for an output folder that
+// holds another model's / other options' outputs, or when some items failed (each failure is printed and listed in
+// the manifest; rerunning the same command retries only those); 130 / 143 when SIGINT / SIGTERM stopped the run
+// after the current item (manifest status "interrupted"; rerun to resume).
 #include <cstdlib>
 #include <iostream>
 #include <memory>
@@ -13,6 +15,7 @@
 #include "common/error.h"
 #include "eval/command.h"
 #include "runners/infer_driver.h"
+#include "runners/interrupt.h"
 #include "runners/model_plugin.h"
 
 namespace glamm::cli {
@@ -45,36 +48,68 @@ void bind_infer_options(CLI::App* sub, runners::InferRequest& r) {
                   "this image.' and the first [SEG] mask")
       ->check(CLI::IsMember({"tf", "generate"}))
       ->capture_default_str();
-  sub->add_option("--device", r.device, "cpu, cuda or cuda:N (cuda under torchrun = cuda:$LOCAL_RANK)")
+  sub->add_option("--device", r.device,
+                  "Only cpu is implemented for now (cuda / cuda:N are refused by the model with an error; when CUDA "
+                  "support lands, cuda under torchrun will mean cuda:$LOCAL_RANK)")
       ->capture_default_str();
-  sub->add_option("--dtype", r.dtype, "fp32 or bf16 compute")->check(CLI::IsMember({"fp32", "bf16"}))->capture_default_str();
+  sub->add_option("--dtype", r.dtype,
+                  "Compute dtype: only fp32 is implemented for now (bf16 is refused by the model with an error; "
+                  "bf16 weights are up-cast per use)")
+      ->check(CLI::IsMember({"fp32", "bf16"}))
+      ->capture_default_str();
   sub->add_option("--shard", r.shard,
-                  "Run part k of N (0 <= k < N, contiguous blocks covering every item once); default from "
-                  "SLURM_ARRAY_TASK_ID/COUNT/MIN or torchrun RANK/WORLD_SIZE, else everything");
+                  "Run part k of N (0 <= k < N, contiguous blocks covering every item once); default from the "
+                  "environment: a Slurm array (SLURM_ARRAY_TASK_ID + SLURM_ARRAY_TASK_COUNT, MIN/STEP optional), else "
+                  "torchrun (RANK + WORLD_SIZE); the Slurm array wins when both are set; half a pair is an error; "
+                  "else everything");
   sub->add_option("--max-new-tokens", r.max_new_tokens, "Generation limit (EOS included)")->capture_default_str();
   sub->add_option("--threads", r.threads, "libtorch threads (0: $OMP_NUM_THREADS if set, else all CPUs)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   sub->add_flag("--no-kv-cache", [&r](std::int64_t) { r.kv_cache = false; },
                 "Recompute the whole sequence at every step, as the reference does (slow; for checks)");
-  sub->add_option("--limit", r.limit, "Only the first N items of the list (before sharding)");
+  sub->add_option("--limit", r.limit, "Only the first N items of the list (before sharding); 0 = all (the default)")
+      ->check(CLI::NonNegativeNumber);
   sub->add_flag("-q,--quiet", r.quiet, "No per-item progress on stderr");
 }
 
 /// Run inference for `r` through the plugin; prints the summary. Returns it; failures leave exit status 2 to the
 /// caller (see infer's file comment).
 runners::RunSummary run_infer_command(const runners::InferRequest& r) {
-  const runners::RunSummary s =
-      runners::run_inference(r, runners::load_model_plugin, [](const char* n) { return std::getenv(n); }, std::cerr);
+  runners::RunSummary s;
+  {
+    const runners::InterruptGuard guard;  // SIGINT / SIGTERM: stop after the current item
+    s = runners::run_inference(r, runners::load_model_plugin, [](const char* n) { return std::getenv(n); }, std::cerr);
+  }
   std::cout << fmt::format("infer {}: items [{}, {}) of {}: {} computed, {} already done, {} failed\n", r.task,
                            s.shard_begin, s.shard_end, s.total, s.computed, s.resumed, s.failures.size());
   for (const auto& f : s.failures) std::cout << "  failed: " << f.key << ": " << f.message << "\n";
+  const bool merged_file = r.task != "gcg";
+  const std::string pred_name = r.task == "refseg" ? "predictions.jsonl" : "predictions.json";
+  if (s.interrupted) {
+    std::cout << fmt::format("interrupted by signal {} after the current item; manifest status \"interrupted\"; rerun "
+                             "the same command to resume ({} item(s) of the list still have no output)\n",
+                             s.interrupted, s.missing);
+    std::cout << "manifest: " << s.manifest.string() << "\n";
+    std::cout.flush();
+    throw ExitRequest{128 + s.interrupted};
+  }
   if (s.complete) {
     std::cout << "predictions: " << s.predictions.string() << "\n";
+  } else if (merged_file && !s.failures.empty()) {
+    std::cout << fmt::format(
+        "{} NOT written: {} item(s) of the list have no output, {} of them failed in this run (listed above){}. "
+        "Fix the unreadable images (or take their entries out of the annotation file / the images out of the "
+        "folder) and rerun the same command: only the missing items are computed, then {} is written\n",
+        pred_name, s.missing, s.failures.size(),
+        s.removed_stale_predictions ? "; the " + pred_name + " of an earlier run (another item set) was removed" : "",
+        pred_name);
   } else {
     std::cout << fmt::format("{} item(s) of the list have no output yet (other shards or failures); the merged "
                              "predictions are written by the run that completes the list\n",
                              s.missing);
+    if (s.removed_stale_predictions)
+      std::cout << "the " << pred_name << " of an earlier run (another item set) was removed\n";
   }
   std::cout << "manifest: " << s.manifest.string() << "\n";
   std::cout.flush();

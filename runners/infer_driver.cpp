@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "runners/identity.h"
 
 namespace glamm::runners {
 
@@ -63,18 +64,34 @@ fs::path existing_dir(const fs::path& given, const fs::path& fallback, const std
   return p;
 }
 
-fs::path existing_file(const fs::path& given, const fs::path& fallback, const std::string& option) {
+/// `given`, else `fallback`; `what` says what needs it when there is no fallback either ("--dataset flickr30k").
+fs::path existing_file(const fs::path& given, const fs::path& fallback, const std::string& option,
+                       const std::string& what = "") {
+  if (given.empty() && fallback.empty())
+    throw InputError("", option, "give the annotation file: " + (what.empty() ? std::string("this task") : what) +
+                                     " has no default path (" + option + " FILE)");
   const fs::path p = given.empty() ? fallback : given;
   std::error_code ec;
   if (!fs::is_regular_file(p, ec))
-    throw InputError(p.string(), "", "annotation file not found" +
-                                         std::string(given.empty() ? " (default; pass " + option + " FILE)" : ""));
+    throw InputError(p.string(), "", given.empty() ? "annotation file not found at its default path " + p.string() +
+                                                         " (under --data-root; pass " + option + " FILE)"
+                                                   : "annotation file not found");
   return p;
+}
+
+/// A list without a single item is an error (like an empty image folder), with the loader's warnings.
+ItemList require_items(ItemList l) {
+  if (!l.items.empty()) return l;
+  std::string why;
+  for (const auto& w : l.warnings) why += "; " + w;
+  throw InputError(l.source, "", "no usable items in the list (nothing to infer)" + why);
 }
 
 }  // namespace
 
-ItemList build_items(const InferRequest& r) {
+namespace {
+
+ItemList build_items_unchecked(const InferRequest& r) {
   const Task task = parse_task(r.task);
   const fs::path& root = r.data_root;
   switch (task) {
@@ -110,11 +127,46 @@ ItemList build_items(const InferRequest& r) {
       if (ds.empty()) ds = r.annotations.empty() ? "folder" : "";
       if (ds.empty()) throw InputError("", "--dataset", "with --annotations, say which file it is: --dataset flickr30k or nocaps");
       if (ds == "folder") return imagecap_items("folder", {}, "", existing_dir(r.images, {}, "--images"));
-      const fs::path ann = existing_file(r.annotations, {}, "--annotations");
+      const fs::path ann = existing_file(r.annotations, {}, "--annotations", "--dataset " + ds);
       return imagecap_items(ds, ann, r.split, existing_dir(r.images, {}, "--images"));
     }
   }
   throw InputError("", "task", r.task);
+}
+
+std::string shard_source_text(const std::string& source) {
+  if (source == "slurm") return "the Slurm array: SLURM_ARRAY_TASK_ID/COUNT";
+  if (source == "torchrun") return "torchrun: RANK/WORLD_SIZE";
+  if (source == "--shard") return "--shard";
+  return "default: no --shard, no launcher variables";
+}
+
+}  // namespace
+
+ItemList build_items(const InferRequest& r) { return require_items(build_items_unchecked(r)); }
+
+nlohmann::ordered_json run_identity(const InferRequest& r, const ItemList& list, const model::GlammOptions& mo) {
+  nlohmann::ordered_json id;
+  id["task"] = task_name(list.task);
+  id["items_from"] = fs::path(list.source).filename().string();
+  if (list.task == Task::kRefseg) {
+    id["dataset"] = list.dataset;
+    id["split_by"] = list.split_by;
+    id["split"] = list.split;
+    id["refseg_mode"] = list.refseg_generate ? "generate" : "tf";
+  } else {
+    id["dataset"] = r.dataset;
+    id["split"] = list.task == Task::kImagecap && r.dataset == "flickr30k" && r.split.empty() ? "test" : r.split;
+  }
+  id["checkpoint"] = absolute_text(mo.checkpoint);
+  id["clip"] = absolute_text(mo.clip);
+  id["checkpoint_config_sha256"] = optional_sha256(mo.checkpoint / "config.json");
+  id["checkpoint_added_tokens_sha256"] = optional_sha256(mo.checkpoint / "added_tokens.json");
+  id["checkpoint_tokenizer_model_sha256"] = optional_sha256(mo.checkpoint / "tokenizer.model");
+  id["clip_config_sha256"] = optional_sha256(mo.clip / "config.json");
+  id["max_new_tokens"] = mo.max_new_tokens;
+  id["legacy_tokenizer"] = mo.legacy_tokenizer;
+  return id;
 }
 
 model::GlammOptions model_options(const InferRequest& r, const Shard& s) {
@@ -131,6 +183,7 @@ model::GlammOptions model_options(const InferRequest& r, const Shard& s) {
 
 RunSummary run_inference(const InferRequest& r, const ModelFactory& factory, const EnvLookup& env, std::ostream& log) {
   const Shard shard = resolve_shard(r.shard, env);
+  if (!shard.note.empty()) log << "note: " << shard.note << "\n";
   if (r.out.empty()) throw InputError("", "--out", "give the output folder");
   if (r.max_new_tokens < 1) throw InputError("", "--max-new-tokens", "must be at least 1");
   if (r.dtype != "fp32" && r.dtype != "bf16") throw InputError("", "--dtype", "'" + r.dtype + "' is not fp32 or bf16");
@@ -142,18 +195,21 @@ RunSummary run_inference(const InferRequest& r, const ModelFactory& factory, con
   o.limit = r.limit;
   o.quiet = r.quiet;
   o.request = r.to_json();
+  const model::GlammOptions mo = model_options(r, shard);
+  o.identity = run_identity(r, list, mo);
+  check_identity(r.out, o.identity);  // before the model is loaded or anything is written
   const std::size_t total = r.limit > 0 ? std::min(r.limit, list.items.size()) : list.items.size();
   const auto [b, e] = shard_range(total, shard);
-  if (!r.quiet)
-    log << fmt::format("infer {}: {} items from {}; shard {} ({}) = items [{}, {}); output {}\n", r.task, total,
-                       list.source, shard.text(), shard.source, b, e, r.out.string());
+  if (!r.quiet || shard.source == "slurm" || shard.source == "torchrun")
+    log << fmt::format("infer {}: {} items from {}; shard {} (chosen by {}) = items [{}, {}); output {}\n", r.task,
+                       total, list.source, shard.text(), shard_source_text(shard.source), b, e, r.out.string());
   bool all_done = true;
   for (std::size_t i = b; i < e && all_done; ++i)
     all_done = item_output_valid(list.task, item_output_path(list.task, list.items[i], r.out));
-  const model::GlammOptions mo = model_options(r, shard);
   std::unique_ptr<model::InferenceModel> m =
       all_done ? std::make_unique<NotLoadedModel>() : factory(mo);
   if (!m) throw InputError(r.checkpoint.string(), "", "the model could not be created");
+  o.model_loaded = !all_done;
   return run_items(list, *m, o, log);
 }
 

@@ -54,15 +54,24 @@ using ModelFactory = std::function<std::unique_ptr<model::InferenceModel>(const 
 ///    REFER files in --refer-dir or <data-root>/Refer_Segm/<dataset>, images <data-root>/coco_2014/train2014;
 ///  * imagecap: --dataset flickr30k (--split, default test) / nocaps with --annotations, or folder (default when
 ///    no --annotations) over --images.
-/// Throws InputError naming the option or the path tried.
+/// Throws InputError naming the option or the path tried (a default path included), and for a list without a
+/// single usable item (e.g. an annotation file whose entries all lack a box).
 ItemList build_items(const InferRequest& r);
+
+/// The identity block of a run (runners/identity.h): task, items_from (file name of the list source), dataset,
+/// split (refseg also split_by and refseg_mode), checkpoint and clip as absolute paths, SHA-256 of the
+/// checkpoint's config.json / added_tokens.json / tokenizer.model and of the CLIP config.json (null when absent),
+/// max_new_tokens and legacy_tokenizer. Device, dtype, threads and the KV cache are left out: they do not change
+/// the outputs (shards may run on different devices).
+nlohmann::ordered_json run_identity(const InferRequest& r, const ItemList& list, const model::GlammOptions& mo);
 
 /// The model options of a request on shard `s` ("cuda" becomes "cuda:<LOCAL_RANK>" under torchrun).
 model::GlammOptions model_options(const InferRequest& r, const Shard& s);
 
 /// Resolve the shard (--shard, else the environment `env`), build the list, load the model with `factory` and
 /// run this shard (runners::run_items). Progress and failures go to `log`. Throws InputError for bad options or
-/// inputs (before loading the model).
+/// inputs and when `out` holds outputs of another identity (all before loading the model). When every item of
+/// the shard is done the model is not loaded and the manifest keeps the previous model record.
 RunSummary run_inference(const InferRequest& r, const ModelFactory& factory, const EnvLookup& env, std::ostream& log);
 
 }  // namespace glamm::runners

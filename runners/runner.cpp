@@ -2,6 +2,7 @@
 #include "runners/runner.h"
 
 #include <chrono>
+#include <csignal>
 #include <ctime>
 #include <exception>
 #include <map>
@@ -109,7 +110,11 @@ std::size_t merge_predictions(const ItemList& list, const fs::path& out, std::si
   std::error_code ec;
   for (std::size_t i = 0; i < n; ++i)
     if (!fs::is_regular_file(item_output_path(list.task, list.items[i], out), ec)) ++missing;
-  if (missing || list.task == Task::kGcg) return missing;
+  if (list.task == Task::kGcg) return missing;
+  if (missing) {
+    fs::remove(predictions_path(list.task, out), ec);  // stale: made for another (smaller or older) item set
+    return missing;
+  }
   std::vector<ordered_json> recs;
   for (std::size_t i = 0; i < n; ++i) {
     const fs::path p = item_output_path(list.task, list.items[i], out);
@@ -139,6 +144,36 @@ std::string utc_now() {
   return buf;
 }
 
+/// The model record of an earlier run into `out` for a run that did not load the model: the manifest at `own`
+/// when it has one, else the first other manifest of the folder whose model was loaded. Null when none.
+ordered_json previous_model_record(const fs::path& out, const fs::path& own) {
+  std::vector<fs::path> files{own};
+  for (const fs::path& f : manifest_files(out))
+    if (f != own) files.push_back(f);
+  std::error_code ec;
+  for (const fs::path& f : files) {
+    if (!fs::is_regular_file(f, ec)) continue;
+    ordered_json j;
+    try {
+      j = ordered_json::parse(io::read_file(f));
+    } catch (const std::exception&) {
+      continue;
+    }
+    if (!j.is_object() || !j.contains("model") || !j["model"].is_object() || j["model"].contains("loaded")) continue;
+    ordered_json rec;
+    rec["model"] = j["model"];
+    if (j.contains("model_run")) {
+      rec["model_run"] = j["model_run"];
+    } else {
+      rec["model_run"] = {{"manifest", f.filename().string()}, {"started", j.value("started", "")},
+                          {"finished", j.value("finished", "")}, {"computed", j.value("computed", 0)}};
+    }
+    rec["component_seconds"] = j.value("component_seconds", ordered_json::object());
+    return rec;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 RunSummary run_items(const ItemList& list, model::InferenceModel& model, const RunOptions& o, std::ostream& log) {
@@ -146,6 +181,8 @@ RunSummary run_items(const ItemList& list, model::InferenceModel& model, const R
   sum.total = o.limit > 0 ? std::min(o.limit, list.items.size()) : list.items.size();
   std::tie(sum.shard_begin, sum.shard_end) = shard_range(sum.total, o.shard);
   sum.manifest = manifest_path(o.out, o.shard);
+  if (!o.identity.is_null()) check_identity(o.out, o.identity);
+  const ordered_json previous = o.model_loaded ? ordered_json() : previous_model_record(o.out, sum.manifest);
   std::error_code ec;
   fs::create_directories(o.out, ec);
   if (ec) throw InputError(o.out.string(), "", "cannot create the output folder: " + ec.message());
@@ -166,7 +203,12 @@ RunSummary run_items(const ItemList& list, model::InferenceModel& model, const R
                      {"question", list.refseg_generate ? kRefsegGenQuestion : kRefsegTfQuestion},
                      {"answer", list.refseg_generate ? "" : kRefsegTfAnswer},
                      {"rounds_per_chat", 3}};
-  {
+  if (!o.identity.is_null()) man["identity"] = o.identity;
+  man["model_loaded"] = o.model_loaded;
+  if (!previous.is_null()) {  // nothing loaded this time: keep the record of the run that computed the outputs
+    man["model"] = previous["model"];
+    man["model_run"] = previous["model_run"];
+  } else {
     ordered_json d = ordered_json::object();
     for (const auto& [k, v] : model.describe()) d[k] = v;
     man["model"] = std::move(d);
@@ -192,11 +234,12 @@ RunSummary run_items(const ItemList& list, model::InferenceModel& model, const R
     man["wall_seconds"] = progress.elapsed();
     ordered_json cs = ordered_json::object();
     for (const auto& [k, v] : component_seconds) cs[k] = v;
-    man["component_seconds"] = std::move(cs);
+    man["component_seconds"] = previous.is_null() ? std::move(cs) : previous["component_seconds"];
     io::write_file_atomic(sum.manifest, man.dump(2) + "\n");
   };
 
   for (std::size_t i = sum.shard_begin; i < sum.shard_end; ++i) {
+    if ((sum.interrupted = pending_interrupt()) != 0) break;
     const WorkItem& w = list.items[i];
     const fs::path target = item_output_path(list.task, w, o.out);
     if (item_output_valid(list.task, target)) {
@@ -221,8 +264,20 @@ RunSummary run_items(const ItemList& list, model::InferenceModel& model, const R
     }
   }
 
+  if (!sum.interrupted) sum.interrupted = pending_interrupt();
+  if (sum.interrupted) {  // stop quickly (a Slurm time limit leaves seconds): no merge
+    for (std::size_t i = 0; i < sum.total; ++i)
+      if (!fs::is_regular_file(item_output_path(list.task, list.items[i], o.out), ec)) ++sum.missing;
+    sum.wall_seconds = progress.elapsed();
+    finish("interrupted", fmt::format("stopped by signal {} ({}) after {} of {} items of the shard", sum.interrupted,
+                                      sum.interrupted == SIGINT ? "SIGINT" : sum.interrupted == SIGTERM ? "SIGTERM" : "?",
+                                      sum.computed + sum.resumed + sum.failures.size(), sum.shard_end - sum.shard_begin));
+    return sum;
+  }
+  const bool had_predictions = list.task != Task::kGcg && fs::exists(predictions_path(list.task, o.out), ec);
   sum.missing = merge_predictions(list, o.out, o.limit);
   sum.complete = sum.missing == 0;
+  sum.removed_stale_predictions = had_predictions && !sum.complete;
   if (sum.complete) sum.predictions = predictions_path(list.task, o.out);
   sum.wall_seconds = progress.elapsed();
   finish(sum.failures.empty() ? "finished" : "finished with failures", "");

@@ -26,6 +26,8 @@
 #include <nlohmann/json.hpp>
 
 #include "model/glamm.h"
+#include "runners/identity.h"
+#include "runners/interrupt.h"
 #include "runners/items.h"
 #include "runners/shard.h"
 
@@ -38,6 +40,12 @@ struct RunOptions {
   std::size_t limit = 0;            ///< > 0: only the first `limit` items of the list (before sharding)
   bool quiet = false;               ///< no per-item progress lines
   nlohmann::ordered_json request;   ///< the command's options, copied into the manifest
+  /// What produces the outputs (runners/identity.h; built by run_inference), stored in the manifest as
+  /// "identity"; when not null, run_items first refuses a folder whose manifests record another one.
+  nlohmann::ordered_json identity;
+  /// false: `model` is a stand-in that was not loaded because every item was done; the manifest then keeps the
+  /// model record (model, model_run, component_seconds) of the previous manifest instead of losing it.
+  bool model_loaded = true;
 };
 
 /// One failed item.
@@ -56,6 +64,8 @@ struct RunSummary {
   std::filesystem::path predictions;      ///< what an evaluator reads: GCG the folder, else the merged file ("" until complete)
   std::filesystem::path manifest;
   double wall_seconds = 0;
+  int interrupted = 0;                    ///< SIGINT / SIGTERM that stopped the run after an item (runners/interrupt.h), else 0
+  bool removed_stale_predictions = false; ///< a merged prediction file of an earlier, different item set was deleted
 };
 
 /// Where item `w` of a `task` list writes its output under `out`.
@@ -79,13 +89,17 @@ std::string compute_item(const ItemList& list, const WorkItem& w, model::Inferen
                          std::map<std::string, double>* seconds = nullptr);
 
 /// Run shard `o.shard` of `list` (see the file comment). Writes the manifest at the start and at the end; `log`
-/// receives progress and failure lines. Throws InputError when `out` cannot be created, and passes on non-input
-/// errors of the model (after recording them in the manifest).
+/// receives progress and failure lines. Between items it checks runners::pending_interrupt(): after a SIGINT /
+/// SIGTERM it stops, writes the manifest with status "interrupted" and returns with `interrupted` set (no merge).
+/// Throws InputError when `out` cannot be created or records another identity (check_identity), and passes on
+/// non-input errors of the model (after recording them in the manifest).
 RunSummary run_items(const ItemList& list, model::InferenceModel& model, const RunOptions& o, std::ostream& log);
 
 /// Merge the per-item files of the whole (limited) list into predictions_path when every item has one; returns
-/// the number of items still missing (0 = merged; GCG: nothing to write). Throws InputError naming an item file
-/// that does not parse.
+/// the number of items still missing (0 = merged; GCG: nothing to write). The merged file always matches the
+/// latest list: it is rewritten when the list is complete and DELETED when items are missing (so a file from an
+/// earlier, smaller run, e.g. with --limit, never looks current). Throws InputError naming an item file that does
+/// not parse.
 std::size_t merge_predictions(const ItemList& list, const std::filesystem::path& out, std::size_t limit = 0);
 
 }  // namespace glamm::runners

@@ -13,6 +13,7 @@
 #include "common/io.h"
 #include "datasets/refer_fixture.h"
 #include "metrics/mask/rle.h"
+#include "runners/infer_driver.h"
 #include "runners/runner.h"
 #include "support/shared_data.h"
 #include "tests/runner/fake_model.h"
@@ -265,4 +266,103 @@ TEST(RunCli, EvaluatesFinishedRegionCaptionsWithTheRegcapCommand) {
   const json r = glamm::io::load_json(rec);
   EXPECT_EQ(r["details"]["num_samples"], 3);
   EXPECT_EQ(r["task"], "regcap");
+}
+
+namespace {
+
+/// `glamm-eval infer gcg` over folder `d` (images and fake model folders) into d/out, without any launcher
+/// variables and with a plugin path that does not exist (so a test fails loudly if the model would be loaded).
+std::string infer_cmd(const fs::path& d, const std::string& env = "") {
+  return "env -u RANK -u WORLD_SIZE -u LOCAL_RANK -u SLURM_ARRAY_TASK_ID -u SLURM_ARRAY_TASK_COUNT "
+         "-u SLURM_ARRAY_TASK_MIN -u SLURM_ARRAY_TASK_STEP GLAMM_RUNNER_PLUGIN=" +
+         (d / "no_such_plugin.so").string() + " " + env + " " + GLAMM_EVAL_BINARY + " infer gcg --checkpoint " +
+         d.string() + " --clip " + d.string() + " --images " + d.string() + " --out " + (d / "out").string();
+}
+
+}  // namespace
+
+TEST(InferCli, NegativeLimitIsRefusedAndZeroMeansAll) {
+  const fs::path d = fresh_dir("d");
+  std::ofstream(d / "a.jpg") << "x";
+  std::string out;
+  EXPECT_EQ(sh(infer_cmd(d) + " --limit -1", out), 2) << out;
+  EXPECT_NE(out.find("--limit"), std::string::npos) << out;
+  EXPECT_FALSE(fs::exists(d / "out"));
+  ASSERT_EQ(sh(std::string(GLAMM_EVAL_BINARY) + " infer --help", out), 0);
+  EXPECT_NE(out.find("0 = all (the default)"), std::string::npos) << out;
+}
+
+TEST(InferCli, HalfALauncherPairIsAnErrorAndTheShardSourceIsPrinted) {
+  const fs::path d = fresh_dir("d");
+  std::ofstream(d / "a.jpg") << "x";
+  std::string out;
+  EXPECT_EQ(sh(infer_cmd(d, "RANK=1"), out), 2) << out;
+  EXPECT_NE(out.find("$WORLD_SIZE: not set, but $RANK is"), std::string::npos) << out;
+  EXPECT_EQ(sh(infer_cmd(d, "SLURM_ARRAY_TASK_ID=4"), out), 2) << out;
+  EXPECT_NE(out.find("$SLURM_ARRAY_TASK_COUNT: not set"), std::string::npos) << out;
+  EXPECT_FALSE(fs::exists(d / "out"));
+  // Both launchers: the Slurm array chooses, and says so (even with -q); then the (missing) plugin stops the run.
+  EXPECT_EQ(sh(infer_cmd(d, "SLURM_ARRAY_TASK_ID=0 SLURM_ARRAY_TASK_COUNT=2 RANK=1 WORLD_SIZE=2") + " -q", out), 2);
+  EXPECT_NE(out.find("shard 0/2 (chosen by the Slurm array"), std::string::npos) << out;
+  EXPECT_NE(out.find("Slurm array variables take precedence"), std::string::npos) << out;
+}
+
+TEST(InferCli, HelpSaysOnlyCpuAndFp32AreImplemented) {
+  for (const char* cmd : {"infer", "run"}) {
+    std::string out;
+    ASSERT_EQ(sh(std::string(GLAMM_EVAL_BINARY) + " " + cmd + " --help", out), 0) << out;
+    EXPECT_NE(out.find("Only cpu is implemented for now"), std::string::npos) << cmd << out;
+    EXPECT_NE(out.find("only fp32 is implemented for now"), std::string::npos) << cmd << out;
+    EXPECT_NE(out.find("the Slurm array wins when both are set"), std::string::npos) << cmd << out;
+  }
+}
+
+TEST(InferCli, ARerunIntoAFolderOfAnotherSetupExitsTwoBeforeLoading) {
+  const fs::path d = fresh_dir("d");
+  for (const char* f : {"a.jpg", "b.jpg"}) std::ofstream(d / f) << "x";
+  std::ofstream(d / "config.json") << "{}";
+  {  // inference done earlier with the default options
+    InferRequest r;
+    r.task = "gcg";
+    r.checkpoint = d;
+    r.clip = d;
+    r.images = d;
+    const ItemList list = build_items(r);
+    RunOptions o;
+    o.out = d / "out";
+    o.quiet = true;
+    o.identity = run_identity(r, list, model_options(r, Shard{}));
+    FakeModel f;
+    std::ostringstream log;
+    ASSERT_TRUE(run_items(list, f, o, log).complete);
+  }
+  std::string out;
+  EXPECT_EQ(sh(infer_cmd(d) + " --max-new-tokens 64", out), 2) << out;
+  EXPECT_NE(out.find("max_new_tokens: recorded 512, now 64"), std::string::npos) << out;
+  EXPECT_NE(out.find("use a new --out folder"), std::string::npos) << out;
+  EXPECT_EQ(out.find("plugin"), std::string::npos) << out;
+  // The same setup: everything is done, nothing is loaded, exit 0.
+  EXPECT_EQ(sh(infer_cmd(d) + " -q", out), 0) << out;
+  EXPECT_NE(out.find("2 already done"), std::string::npos) << out;
+}
+
+TEST(RunCli, BadEvaluatorOptionsFailBeforeInference) {
+  const fs::path gt = grandf_fixture();
+  const fs::path out = fresh_dir("out");
+  fs::remove_all(out);
+  const std::string common = "env -u GLAMM_BERT -u RANK -u WORLD_SIZE -u SLURM_ARRAY_TASK_ID -u SLURM_ARRAY_TASK_COUNT "
+                             "GLAMM_RUNNER_PLUGIN=" + (gt / "no_such_plugin.so").string() + " " + GLAMM_EVAL_BINARY +
+                             " run gcg --checkpoint " + gt.string() + " --clip " + gt.string() + " --images " +
+                             gt.string() + " --out " + out.string() + " --gt-dir " + gt.string() + " --gcg-split val -q";
+  std::string text;
+  EXPECT_EQ(sh(common + " --text-sim " + (gt / "sim.tsv").string() + " --bogus-opt 1", text), 2) << text;
+  EXPECT_NE(text.find("evaluator options"), std::string::npos) << text;
+  EXPECT_NE(text.find("--bogus-opt"), std::string::npos) << text;
+  EXPECT_EQ(text.find("plugin"), std::string::npos) << text;  // inference never started
+  EXPECT_FALSE(fs::exists(out));
+  EXPECT_EQ(sh(common, text), 2) << text;  // neither --bert nor --text-sim
+  EXPECT_NE(text.find("run gcg needs phrase similarities"), std::string::npos) << text;
+  EXPECT_EQ(sh(common + " --text-sim " + (gt / "no_such.tsv").string(), text), 2) << text;
+  EXPECT_NE(text.find("no_such.tsv: --text-sim: no such file"), std::string::npos) << text;
+  EXPECT_FALSE(fs::exists(out));
 }

@@ -1,7 +1,9 @@
 // The inference loop with a fake model (runners/runner.h, runners/infer_driver.h): sharding covers every image
 // once, resume skips finished items and recomputes broken ones, failures are reported and retried, output files
 // are byte-identical to the official scripts' files (golden/model/golden), refseg chats and records.
+#include <csignal>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -13,6 +15,7 @@
 #include "common/error.h"
 #include "common/io.h"
 #include "runners/infer_driver.h"
+#include "runners/interrupt.h"
 #include "runners/outputs.h"
 #include "runners/runner.h"
 #include "support/shared_data.h"
@@ -408,4 +411,226 @@ TEST(InferDriver, LimitTakesTheFirstItemsBeforeSharding) {
   EXPECT_EQ(s.shard_end, 4u);
   EXPECT_TRUE(fs::exists(r.out / "img_03.json"));
   EXPECT_FALSE(fs::exists(r.out / "img_04.json"));
+}
+
+namespace {
+
+/// A gcg request over `n` dummy images with a fake checkpoint folder (config.json, tokenizer.model) and CLIP folder.
+InferRequest fake_request(int n) {
+  InferRequest r;
+  r.task = "gcg";
+  r.images = image_folder("images", n);
+  r.out = fresh_dir("out");
+  r.checkpoint = fresh_dir("ckpt");
+  r.clip = fresh_dir("clip");
+  std::ofstream(r.checkpoint / "config.json") << R"({"model_type": "llava"})";
+  std::ofstream(r.checkpoint / "tokenizer.model") << "spm";
+  std::ofstream(r.clip / "config.json") << R"({"model_type": "clip"})";
+  r.quiet = true;
+  return r;
+}
+
+const char* no_env(const char*) { return nullptr; }
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const glamm::InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST(InferDriver, ARerunWithAnotherModelOrOptionsIsRefusedBeforeLoadingListingTheFields) {
+  InferRequest r = fake_request(4);
+  r.limit = 2;  // half the list: a rerun would compute the rest
+  int loads = 0;
+  ModelFactory factory = [&](const glamm::model::GlammOptions&) {
+    ++loads;
+    return std::make_unique<FakeModel>();
+  };
+  std::ostringstream log;
+  run_inference(r, factory, no_env, log);
+  ASSERT_EQ(loads, 1);
+  const nlohmann::json id = glamm::io::load_json(r.out / "manifest.json")["identity"];
+  EXPECT_EQ(id["task"], "gcg");
+  EXPECT_EQ(id["max_new_tokens"], 512);
+  EXPECT_EQ(id["legacy_tokenizer"], true);
+  EXPECT_EQ(id["checkpoint"], fs::absolute(r.checkpoint).lexically_normal().string());
+  EXPECT_EQ(id["checkpoint_config_sha256"], glamm::io::sha256_file(r.checkpoint / "config.json"));
+  EXPECT_TRUE(id["checkpoint_added_tokens_sha256"].is_null());  // absent file
+  const std::string manifest_before = slurp(r.out / "manifest.json");
+
+  InferRequest other = r;
+  other.limit = 0;
+  other.max_new_tokens = 64;
+  const std::string e1 = error_of([&] { run_inference(other, factory, no_env, log); });
+  EXPECT_NE(e1.find("max_new_tokens: recorded 512, now 64"), std::string::npos) << e1;
+  EXPECT_NE(e1.find("use a new --out"), std::string::npos) << e1;
+  EXPECT_EQ(e1.find("\n  checkpoint"), std::string::npos) << e1;  // only the differing field is listed
+
+  other = r;
+  other.limit = 0;
+  other.checkpoint = fresh_dir("ckpt2");
+  std::ofstream(other.checkpoint / "config.json") << R"({"model_type": "llava", "vocab_size": 7})";
+  const std::string e2 = error_of([&] { run_inference(other, factory, no_env, log); });
+  EXPECT_NE(e2.find("checkpoint: recorded"), std::string::npos) << e2;
+  EXPECT_NE(e2.find("checkpoint_config_sha256"), std::string::npos) << e2;
+  EXPECT_NE(e2.find("checkpoint_tokenizer_model_sha256: recorded \""), std::string::npos) << e2;  // now null
+
+  // Same folder, same path, but the checkpoint's config.json was replaced (another model copied over it).
+  std::ofstream(r.checkpoint / "config.json") << R"({"model_type": "llava", "hidden_size": 8})";
+  other = r;
+  other.limit = 0;
+  const std::string e3 = error_of([&] { run_inference(other, factory, no_env, log); });
+  EXPECT_NE(e3.find("checkpoint_config_sha256"), std::string::npos) << e3;
+  EXPECT_EQ(loads, 1);                                   // never loaded
+  EXPECT_EQ(slurp(r.out / "manifest.json"), manifest_before);  // nothing written
+  EXPECT_FALSE(fs::exists(r.out / "img_02.json"));
+  std::ofstream(r.checkpoint / "config.json") << R"({"model_type": "llava"})";
+
+  // The same setup resumes (also from another shard count: shard manifests are checked as well).
+  other = r;
+  other.limit = 0;
+  other.shard = "1/2";
+  const RunSummary s = run_inference(other, factory, no_env, log);
+  EXPECT_EQ(s.resumed, 0u);
+  EXPECT_EQ(s.computed, 2u);
+  other.shard = "";
+  other.task = "gcg";
+  other.max_new_tokens = 100;
+  const std::string e4 = error_of([&] { run_inference(other, factory, no_env, log); });
+  EXPECT_NE(e4.find("max_new_tokens"), std::string::npos) << e4;
+}
+
+TEST(InferDriver, ARerunThatLoadsNoModelKeepsTheModelRecordOfTheManifest) {
+  InferRequest r = fake_request(3);
+  ModelFactory factory = [&](const glamm::model::GlammOptions&) { return std::make_unique<FakeModel>(); };
+  std::ostringstream log;
+  run_inference(r, factory, no_env, log);
+  const nlohmann::json first = glamm::io::load_json(r.out / "manifest.json");
+  EXPECT_EQ(first["model_loaded"], true);
+  ASSERT_EQ(first["model"]["model"], "fake");
+  for (int rerun = 0; rerun < 2; ++rerun) {  // twice: the kept record is kept again
+    const RunSummary s = run_inference(r, factory, no_env, log);
+    EXPECT_EQ(s.resumed, 3u);
+    const nlohmann::json m = glamm::io::load_json(r.out / "manifest.json");
+    EXPECT_EQ(m["model_loaded"], false);
+    EXPECT_EQ(m["model"], first["model"]);
+    EXPECT_EQ(m["model_run"]["manifest"], "manifest.json");
+    EXPECT_EQ(m["model_run"]["started"], first["started"]);
+    EXPECT_EQ(m["model_run"]["computed"], 3);
+    EXPECT_DOUBLE_EQ(m["component_seconds"]["llm"].get<double>(), 1.5);  // 3 items x 0.5 s of the fake
+    EXPECT_EQ(m["status"], "finished");
+  }
+  // A shard manifest of a rerun that finds its block done takes the record from the folder's other manifest.
+  r.shard = "1/3";
+  run_inference(r, factory, no_env, log);
+  const nlohmann::json sm = glamm::io::load_json(r.out / "manifest.shard-1-of-3.json");
+  EXPECT_EQ(sm["model_loaded"], false);
+  EXPECT_EQ(sm["model"]["model"], "fake");
+  EXPECT_EQ(sm["model_run"]["manifest"], "manifest.json");
+}
+
+TEST(Runner, ASignalStopsAfterTheCurrentItemAndTheManifestSaysInterrupted) {
+  const fs::path images = image_folder("images", 5);
+  const ItemList list = gcg_items_from_folder(images);
+  const fs::path out = fresh_dir("out");
+  std::ostringstream log;
+  {
+    const InterruptGuard guard;
+    FakeModel fake;
+    auto plain = fake.answer;
+    fake.answer = [&](const std::string& stem) {
+      if (stem == "img_01") std::raise(SIGTERM);  // e.g. Slurm's time limit while img_01 runs
+      return plain(stem);
+    };
+    const RunSummary s = run_items(list, fake, options(out), log);
+    EXPECT_EQ(s.interrupted, SIGTERM);
+    EXPECT_EQ(fake.total_calls, 2);  // img_01 is finished and written, img_02 never starts
+    EXPECT_EQ(s.computed, 2u);
+    EXPECT_TRUE(fs::exists(out / "img_01.json"));
+    EXPECT_FALSE(fs::exists(out / "img_02.json"));
+    EXPECT_EQ(s.missing, 3u);
+    EXPECT_FALSE(s.complete);
+    const nlohmann::json m = glamm::io::load_json(out / "manifest.json");
+    EXPECT_EQ(m["status"], "interrupted");
+    EXPECT_NE(m["error"].get<std::string>().find("SIGTERM"), std::string::npos) << m["error"];
+  }
+  EXPECT_EQ(pending_interrupt(), SIGTERM);  // recorded until the next guard / clear
+  clear_interrupt();
+  FakeModel fake;
+  const RunSummary again = run_items(list, fake, options(out), log);
+  EXPECT_EQ(again.interrupted, 0);
+  EXPECT_EQ(again.resumed, 2u);
+  EXPECT_EQ(again.computed, 3u);
+  EXPECT_EQ(glamm::io::load_json(out / "manifest.json")["status"], "finished");
+}
+
+TEST(InferDriver, AnAnnotationFileWithoutUsableItemsIsAnError) {
+  const fs::path d = fresh_dir("data");
+  std::ofstream(d / "gt.json") << R"({"images": [{"id": 1, "file_name": "2301.jpg", "height": 6, "width": 8}],
+ "annotations": [{"id": 7, "image_id": 1, "bbox": [1.0, 1.0, 3.0, 2.0], "area": 6.0, "caption": "a kite"}]})";
+  InferRequest r;
+  r.task = "regcap";
+  r.dataset = "refcocog";
+  r.annotations = d / "gt.json";
+  r.images = d;
+  const std::string e = error_of([&] { build_items(r); });
+  EXPECT_NE(e.find("gt.json: no usable items"), std::string::npos) << e;
+  EXPECT_NE(e.find("without an annotation whose id equals the image id"), std::string::npos) << e;  // the reason
+
+  // Default annotation paths are named; a dataset without one says so.
+  r.annotations.clear();
+  r.data_root = d / "root";
+  const std::string def = error_of([&] { build_items(r); });
+  const std::string want = (d / "root" / "RefCoco_Reg" / "mdetr_annotations" / "finetune_refcocog_val_captions.json").string();
+  EXPECT_NE(def.find("not found at its default path " + want), std::string::npos) << def;
+  r.task = "imagecap";
+  r.dataset = "flickr30k";
+  const std::string none = error_of([&] { build_items(r); });
+  EXPECT_NE(none.find("--annotations: give the annotation file: --dataset flickr30k has no default path"),
+            std::string::npos)
+      << none;
+}
+
+TEST(Runner, AMergedCaptionFileOfAnEarlierSmallerRunIsRemovedWhenTheListIsIncomplete) {
+  const fs::path d = fresh_dir("data"), images = fresh_dir("images"), out = fresh_dir("out");
+  std::ofstream(d / "gt.json") << R"({"images": [
+   {"id": 1, "file_name": "a.jpg", "height": 6, "width": 8},
+   {"id": 2, "file_name": "b.jpg", "height": 6, "width": 8},
+   {"id": 3, "file_name": "c.jpg", "height": 6, "width": 8}],
+ "annotations": [
+   {"id": 1, "image_id": 1, "bbox": [1.0, 1.0, 3.0, 2.0], "area": 6.0, "caption": "x"},
+   {"id": 2, "image_id": 2, "bbox": [1.0, 1.0, 3.0, 2.0], "area": 6.0, "caption": "y"},
+   {"id": 3, "image_id": 3, "bbox": [1.0, 1.0, 3.0, 2.0], "area": 6.0, "caption": "z"}]})";
+  for (const char* f : {"a.jpg", "b.jpg", "c.jpg"}) std::ofstream(images / f) << "x";
+  const ItemList list = regcap_items(d / "gt.json", images);
+  std::ostringstream log;
+  RunOptions o = options(out);
+  o.limit = 2;
+  FakeModel fake;
+  ASSERT_TRUE(run_items(list, fake, o, log).complete);
+  EXPECT_EQ(glamm::io::load_json(out / "predictions.json").size(), 2u);
+  // The whole list, with c.jpg unreadable: the 2-item file must not stay as if it were the result.
+  FakeModel bad;
+  bad.unreadable = {"c"};
+  const RunSummary s = run_items(list, bad, options(out), log);
+  EXPECT_FALSE(s.complete);
+  EXPECT_TRUE(s.removed_stale_predictions);
+  EXPECT_FALSE(fs::exists(out / "predictions.json"));
+  // Fixed: the rerun computes only c and writes all 3.
+  FakeModel good;
+  const RunSummary r = run_items(list, good, options(out), log);
+  EXPECT_TRUE(r.complete);
+  EXPECT_FALSE(r.removed_stale_predictions);
+  EXPECT_EQ(good.total_calls, 1);
+  EXPECT_EQ(glamm::io::load_json(out / "predictions.json").size(), 3u);
+  // A smaller rerun rewrites it to its own item set.
+  o = options(out);
+  o.limit = 1;
+  run_items(list, good, o, log);
+  EXPECT_EQ(glamm::io::load_json(out / "predictions.json").size(), 1u);
 }
