@@ -73,8 +73,8 @@ fs::path existing_file(const fs::path& given, const fs::path& fallback, const st
   const fs::path p = given.empty() ? fallback : given;
   std::error_code ec;
   if (!fs::is_regular_file(p, ec))
-    throw InputError(p.string(), "", given.empty() ? "annotation file not found at its default path " + p.string() +
-                                                         " (under --data-root; pass " + option + " FILE)"
+    throw InputError(p.string(), "", given.empty() ? "default annotation file not found (under --data-root; pass " + option +
+                                                         " FILE)"
                                                    : "annotation file not found");
   return p;
 }

@@ -587,7 +587,7 @@ TEST(InferDriver, AnAnnotationFileWithoutUsableItemsIsAnError) {
   r.data_root = d / "root";
   const std::string def = error_of([&] { build_items(r); });
   const std::string want = (d / "root" / "RefCoco_Reg" / "mdetr_annotations" / "finetune_refcocog_val_captions.json").string();
-  EXPECT_NE(def.find("not found at its default path " + want), std::string::npos) << def;
+  EXPECT_EQ(def, want + ": default annotation file not found (under --data-root; pass --annotations FILE)");
   r.task = "imagecap";
   r.dataset = "flickr30k";
   const std::string none = error_of([&] { build_items(r); });

@@ -178,6 +178,8 @@ TEST(TinyCheckpoint, ImageCaptionsOfAFolderGoOnPastACorruptImageAndResume) {
   EXPECT_NE(log.find("failed: broken: "), std::string::npos) << log;
   EXPECT_TRUE(fs::exists(out / "items" / "COCO_val2014_000000391895.json"));
   EXPECT_FALSE(fs::exists(out / "predictions.json"));  // incomplete: not merged
+  EXPECT_NE(log.find("predictions.json NOT written: 1 item(s) of the list have no output"), std::string::npos) << log;
+  EXPECT_NE(log.find("Fix the unreadable images"), std::string::npos) << log;
   EXPECT_EQ(glamm::io::load_json(out / "manifest.json")["failures"][0]["key"], "broken");
   fs::remove(images / "broken.jpg");
   ASSERT_EQ(sh(std::string(GLAMM_EVAL_BINARY) + " infer imagecap --limit 1" + model_args(shared) + " --images " +
@@ -186,7 +188,11 @@ TEST(TinyCheckpoint, ImageCaptionsOfAFolderGoOnPastACorruptImageAndResume) {
             0)
       << log;
   EXPECT_NE(log.find("0 computed, 1 already done"), std::string::npos) << log;
-  EXPECT_EQ(glamm::io::load_json(out / "manifest.json")["model"]["loaded"], "no: every item of this shard was already done");
+  // Nothing loaded this time: the manifest keeps the model record of the run that computed the outputs.
+  const json m = glamm::io::load_json(out / "manifest.json");
+  EXPECT_EQ(m["model_loaded"], false);
+  EXPECT_EQ(m["model"]["checkpoint"], (shared / "golden/model/tiny-glamm").string()) << m["model"];
+  EXPECT_EQ(m["model_run"]["computed"], 1);
   const json p = glamm::io::load_json(out / "predictions.json");
   ASSERT_EQ(p.size(), 1u);
   EXPECT_EQ(p[0]["image_id"], "COCO_val2014_000000391895");
