@@ -34,7 +34,9 @@ class CompareGcg : public ::testing::Test {
     // Degraded predictions: one folder per test process (the record is cached with it).
     const auto degraded =
         std::filesystem::path(::testing::TempDir()) / ("glamm_reports_degraded_" + std::to_string(::getpid()));
-    if (!std::filesystem::exists(degraded)) ASSERT_EQ(degrade_predictions(gcg / "predictions_val", degraded), 25);
+    if (!std::filesystem::exists(degraded)) {
+      ASSERT_EQ(degrade_predictions(gcg / "predictions_val", degraded), 25);
+    }
     auto r = cached_gcg_record(gcg, meteor, degraded, bad_, "degraded");
     ASSERT_EQ(r.code, 0) << r.output;
   }
