@@ -4,10 +4,11 @@
 //   2. a real-size LLaMA-7B layer stack with random bf16 weights up-cast per use (hidden 4096, intermediate
 //      11008, 32 heads; --layers of the 32): prefill of ~650 tokens, per-token decode with the KV cache and with
 //      full recomputation, extrapolated to 32 layers;
+//   (also, unless --no-clip: the real-size CLIP ViT-L/14-336 tower with random weights, one image)
 //   3. the memory a real GLaMM-7B checkpoint needs, from the same arithmetic as WeightStore's accounting
 //      (numel × stored dtype size per tensor of glamm-model.md §2.2) plus the fp32 KV cache.
 // Usage: llm_bench [--layers N (2)] [--prefill T (650)] [--decode N (4)] [--full-steps N (1)] [--threads N (all)]
-//                  [--shared DIR] [--no-tiny] [--fp32-weights (real-size stack without the bf16 up-cast)]
+//                  [--shared DIR] [--no-tiny] [--no-clip] [--fp32-weights (real-size stack without the bf16 up-cast)]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -24,6 +25,7 @@
 #include <c10/core/InferenceMode.h>
 
 #include "common/safetensors.h"
+#include "model/clip_vision.h"
 #include "model/generation.h"
 #include "model/glamm_config.h"
 #include "model/llama.h"
@@ -81,6 +83,23 @@ void tiny(const fs::path& root) {
                 kv ? "KV cache" : "full recomputation", static_cast<long long>(embeds.size(0)), pre * 1e3,
                 embeds.size(0) / pre, n - 1, dec * 1e3, (n - 1) / dec);
   }
+}
+
+/// The real CLIP ViT-L/14-336 vision tower (hidden 1024, 24 layers, 16 heads, intermediate 4096; fp32 random
+/// weights): one 336×336 image → the layer −2 patches and the 4 region levels, as the runner calls it once per image.
+void real_clip() {
+  c10::InferenceMode guard;
+  glamm::model::ClipVisionConfig cfg;  // defaults = openai/clip-vit-large-patch14-336
+  const glamm::model::ClipVisionTower clip = glamm::model::ClipVisionTower::random(cfg, 1);
+  const at::Tensor pixels = at::randn({1, 3, cfg.image_size, cfg.image_size});
+  clip.forward(pixels);  // warm-up (allocator, oneDNN primitives)
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto out = clip.forward(pixels);
+  const double s = seconds_since(t0);
+  std::printf("real-size CLIP ViT-L/14-336 (random fp32 weights, 24 layers, 577 tokens): %.2f s per image "
+              "(patches [%lld, %lld], %lld region levels)\n",
+              s, static_cast<long long>(out.patches.size(0)), static_cast<long long>(out.patches.size(1)),
+              static_cast<long long>(out.region_levels.size(0)));
 }
 
 void real_size(int64_t layers, int64_t prefill, int64_t decode, int64_t full_steps, bool fp32_weights) {
@@ -163,7 +182,7 @@ int main(int argc, char** argv) {
   return 2;
 #else
   int64_t layers = 2, prefill = 650, decode = 4, full_steps = 1, threads = 0;
-  bool run_tiny = true, fp32_weights = false;
+  bool run_tiny = true, fp32_weights = false, run_clip = true;
   fs::path shared = GLAMM_LLM_SHARED_DEFAULT;
   if (const char* env = std::getenv("GLAMM_SHARED")) shared = env;
   for (int i = 1; i < argc; ++i) {
@@ -183,10 +202,11 @@ int main(int argc, char** argv) {
     else if (a == "--shared") shared = next();
     else if (a == "--no-tiny") run_tiny = false;
     else if (a == "--fp32-weights") fp32_weights = true;
+    else if (a == "--no-clip") run_clip = false;
     else {
       std::fprintf(stderr,
                    "usage: llm_bench [--layers N] [--prefill T] [--decode N] [--full-steps N] [--threads N] "
-                   "[--shared DIR] [--no-tiny] [--fp32-weights]\n");
+                   "[--shared DIR] [--no-tiny] [--no-clip] [--fp32-weights]\n");
       return 2;
     }
   }
@@ -206,6 +226,7 @@ int main(int argc, char** argv) {
     else
       std::printf("tiny GLaMM: %s not found (set GLAMM_SHARED or --shared), skipped\n", root.string().c_str());
   }
+  if (run_clip) real_clip();
   real_size(layers, prefill, decode, full_steps, fp32_weights);
   memory_estimate();
   return 0;

@@ -2,6 +2,7 @@
 #include "model/clip_vision.h"
 
 #include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
 #include <c10/core/InferenceMode.h>
 
 #include <algorithm>
@@ -56,21 +57,51 @@ ClipVisionTower ClipVisionTower::load(WeightStore& ws, const ClipVisionConfig& c
     L.fc2_b = ws.get(q + "mlp.fc2.bias", {C});
     t.layers_.push_back(std::move(L));
   }
+  t.set_layers(select_layer, num_levels, ws.path().string());
+  return t;
+}
+
+void ClipVisionTower::set_layers(int64_t select_layer, int64_t num_levels, const std::string& source) {
+  const ClipVisionConfig& c = config_;
   // hidden_states has num_hidden_layers + 1 entries (index 0 = pre-LN'd embeddings).
   const int64_t n_hs = c.num_hidden_layers + 1;
   if (select_layer >= 0 || select_layer < -n_hs)
-    throw InputError(ws.path().string(), "mm_vision_select_layer",
+    throw InputError(source, "mm_vision_select_layer",
                      std::to_string(select_layer) + " is outside the " + std::to_string(n_hs) + " hidden states");
-  t.select_index_ = n_hs + select_layer;
+  select_index_ = n_hs + select_layer;
   // hidden_states[-2::-3] (indices n_hs-2, n_hs-5, ... >= 0), reversed, then the last num_levels of that list.
   std::vector<int64_t> all;
   for (int64_t i = n_hs - 2; i >= 0; i -= 3) all.push_back(i);
   std::reverse(all.begin(), all.end());
   if (num_levels <= 0 || static_cast<int64_t>(all.size()) < num_levels)
-    throw InputError(ws.path().string(), "num_level_reg_features",
+    throw InputError(source, "num_level_reg_features",
                      "a CLIP tower of " + std::to_string(c.num_hidden_layers) + " layers gives " +
                          std::to_string(all.size()) + " region levels, fewer than " + std::to_string(num_levels));
-  t.level_indices_.assign(all.end() - num_levels, all.end());
+  level_indices_.assign(all.end() - num_levels, all.end());
+}
+
+ClipVisionTower ClipVisionTower::random(const ClipVisionConfig& c, uint64_t seed, int64_t select_layer,
+                                        int64_t num_levels) {
+  c10::InferenceMode guard;
+  ClipVisionTower t;
+  t.config_ = c;
+  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(seed);
+  const auto opt = at::TensorOptions().dtype(at::kFloat);
+  auto normal = [&](std::vector<int64_t> shape) { return at::randn(shape, gen, opt) * 0.02; };
+  auto ones = [&](int64_t n) { return at::ones({n}, opt); };
+  auto zeros = [&](int64_t n) { return at::zeros({n}, opt); };
+  const int64_t C = c.hidden_size, I = c.intermediate_size;
+  t.class_embedding_ = normal({C});
+  t.patch_weight_ = normal({C, c.num_channels, c.patch_size, c.patch_size});
+  t.position_embedding_ = normal({c.num_positions(), C});
+  t.pre_ln_w_ = ones(C);
+  t.pre_ln_b_ = zeros(C);
+  for (int64_t l = 0; l < c.num_hidden_layers; ++l) {
+    Layer L{ones(C), zeros(C), normal({C, C}), zeros(C), normal({C, C}), zeros(C), normal({C, C}), zeros(C),
+            normal({C, C}), zeros(C), ones(C), zeros(C), normal({I, C}), zeros(I), normal({C, I}), zeros(C)};
+    t.layers_.push_back(std::move(L));
+  }
+  t.set_layers(select_layer, num_levels, "random CLIP");
   return t;
 }
 

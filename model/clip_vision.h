@@ -39,6 +39,9 @@ class ClipVisionTower {
   /// Open a CLIP folder (config.json + pytorch_model.bin or model.safetensors), check the config against the
   /// shapes (ClipVisionConfig::check_shapes), load and finish. Throws InputError naming the file for every
   /// reading problem, a config that disagrees with the shapes, or missing / mis-shaped / unexpected keys.
+  /// Random weights of `config`'s sizes (normal σ 0.02, LayerNorm 1/0, fp32), fixed seed — for benchmarks only.
+  static ClipVisionTower random(const ClipVisionConfig& config, uint64_t seed = 0, int64_t select_layer = -2,
+                                int64_t num_levels = 4);
   static ClipVisionTower load_folder(const std::filesystem::path& folder, int64_t select_layer = -2,
                                      int64_t num_levels = 4);
 
@@ -64,6 +67,9 @@ class ClipVisionTower {
   std::vector<Layer> layers_;
   int64_t select_index_ = 0;
   std::vector<int64_t> level_indices_;
+  /// select_index_ and level_indices_ from mm_vision_select_layer / num_level_reg_features; throws InputError
+  /// naming `source` when they do not fit the tower's depth.
+  void set_layers(int64_t select_layer, int64_t num_levels, const std::string& source);
 };
 
 }  // namespace glamm::model
