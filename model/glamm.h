@@ -58,7 +58,9 @@ struct ChatRound {
   std::string assistant;
 };
 
-/// The model interface the runners use (a fake implements it in the runner tests).
+/// The model interface the runners use (a fake implements it in the runner tests). Every call carries an image and
+/// the prompt always holds the image placeholder, so a [SEG] is never produced without image embeddings to decode
+/// it against (the reference's situation too); a missing or unreadable image is an InputError naming the file.
 class InferenceModel {
  public:
   virtual ~InferenceModel() = default;
