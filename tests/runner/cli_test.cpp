@@ -25,13 +25,7 @@ using nlohmann::json;
 
 namespace {
 
-fs::path fresh_dir(const std::string& name) {
-  const fs::path d = fs::path(::testing::TempDir()) /
-                     ("runner_cli_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "_" + name);
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
-}
+fs::path fresh_dir(const std::string& name) { return glamm::runners::testing::fresh_test_dir("runner_cli", name); }
 
 /// Run a shell command; returns the exit status, `out` = stdout + stderr.
 int sh(const std::string& cmd, std::string& out) {

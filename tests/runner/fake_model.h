@@ -11,11 +11,23 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "common/error.h"
 #include "model/glamm.h"
 #include "runners/outputs.h"
 
 namespace glamm::runners::testing {
+
+/// An empty folder for one test: <gtest temp dir>/<prefix>_<current test name>_<name>, emptied first.
+inline std::filesystem::path fresh_test_dir(const std::string& prefix, const std::string& name) {
+  const std::filesystem::path d =
+      std::filesystem::path(::testing::TempDir()) /
+      (prefix + "_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "_" + name);
+  std::filesystem::remove_all(d);
+  std::filesystem::create_directories(d);
+  return d;
+}
 
 class FakeModel : public model::InferenceModel {
  public:

@@ -28,13 +28,7 @@ using nlohmann::ordered_json;
 
 namespace {
 
-fs::path fresh_dir(const std::string& name) {
-  const fs::path d = fs::path(::testing::TempDir()) /
-                     ("runner_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "_" + name);
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
-}
+fs::path fresh_dir(const std::string& name) { return glamm::runners::testing::fresh_test_dir("runner", name); }
 
 /// `n` dummy image files img_00.jpg … (the fake model never opens them).
 fs::path image_folder(const std::string& name, int n) {
