@@ -7,7 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "common/safetensors.h"
-#include "llm/llm_test_support.h"
+#include "support/torch_golden.h"
 #include "model/clip_vision.h"
 #include "model/glamm_config.h"
 #include "model/projector.h"

@@ -11,7 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "common/safetensors.h"
-#include "llm/llm_test_support.h"
+#include "support/torch_golden.h"
 #include "model/generation.h"
 #include "model/glamm_config.h"
 #include "model/llama.h"

@@ -22,6 +22,7 @@
 #include "model/region_encoder.h"
 #include "model/weights.h"
 #include "support/shared_data.h"
+#include "support/torch_golden.h"
 
 namespace fs = std::filesystem;
 using glamm::model::RegionBox;
@@ -31,23 +32,8 @@ using glamm::model::WeightStore;
 
 namespace {
 
-struct Delta {
-  double max_abs = 0, max_ref = 0;
-  double tolerance() const { return 1e-4 * (1 + max_ref); }  // README: max|Δ| ≤ 1e-4 × (1 + max|ref|)
-};
-
-Delta delta(const at::Tensor& got, const at::Tensor& ref) {
-  EXPECT_EQ(got.sizes(), ref.sizes());
-  if (got.sizes() != ref.sizes()) return {1e30, 0};
-  const at::Tensor g = got.to(at::kDouble), r = ref.to(at::kDouble);
-  return {(g - r).abs().max().item<double>(), r.abs().max().item<double>()};
-}
-
 void expect_close(const std::string& what, const std::string& tensor, const at::Tensor& got, const at::Tensor& ref) {
-  const Delta d = delta(got, ref);
-  std::printf("  %-48s %-26s max|d| %.3e  max|ref| %.3e  tol %.3e\n", what.c_str(), tensor.c_str(), d.max_abs,
-              d.max_ref, d.tolerance());
-  EXPECT_LE(d.max_abs, d.tolerance()) << what << " " << tensor;
+  glamm::testing::expect_close(got, ref, what + " " + tensor);
 }
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
@@ -133,9 +119,8 @@ class RegionGolden : public ::testing::Test {
     // Kernel check on identical input: golden fused level 3 + golden RoIs → golden level-3 RoI features.
     const at::Tensor k = glamm::model::roi_align(ref.get("region.fused_level3").unsqueeze(0), ref.get("region.rois"),
                                                  1.0 / 14.0);
-    const Delta kd = delta(k, ref_feats[3]);
-    std::printf("  %-48s %-26s max|d| %.3e (RoIAlign kernel on the golden level-3 map)\n", name.c_str(),
-                "region.roi_feats[3]", kd.max_abs);
+    const glamm::testing::Parity kd =
+        glamm::testing::expect_close(k, ref_feats[3], name + " region.roi_feats[3] (RoIAlign kernel, golden input)");
     EXPECT_EQ(kd.max_abs, 0.0) << name << ": RoIAlign kernel not bit-exact on the reference's own input";
   }
 

@@ -1,5 +1,5 @@
-// Helpers shared by the LLM / CLIP / weights tests: golden safetensors tensors as at::Tensor, the golden README
-// tolerance (max |Δ| ≤ 1e-4 × (1 + max |ref|)), and the tiny checkpoint paths.
+// Helpers shared by the torch model tests (LLM, CLIP, weights, region encoder): golden safetensors tensors as
+// at::Tensor and the golden README tolerance (max |Δ| ≤ 1e-4 × (1 + max |ref|)).
 #pragma once
 
 #include <ATen/ATen.h>
