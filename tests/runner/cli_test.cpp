@@ -1,5 +1,6 @@
 // `glamm-eval infer` / `run` / `gcg` from the command line: clear errors (missing plugin, bad --shard), and the GCG
 // evaluator reading the prediction folders of several shards, reporting images missing or predicted twice.
+#include <unistd.h>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -29,9 +30,13 @@ fs::path fresh_dir(const std::string& name) { return glamm::runners::testing::fr
 
 /// Run a shell command; returns the exit status, `out` = stdout + stderr.
 int sh(const std::string& cmd, std::string& out) {
-  const fs::path log = fs::path(::testing::TempDir()) / "runner_cli_log.txt";
+  // One log per test and process: ctest runs the tests of this file in parallel processes.
+  const fs::path log = fs::path(::testing::TempDir()) /
+                       ("runner_cli_log_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) +
+                        "_" + std::to_string(::getpid()) + ".txt");
   const int rc = std::system((cmd + " > " + log.string() + " 2>&1").c_str());
   out = glamm::io::read_file(log);
+  fs::remove(log);
   return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
 
