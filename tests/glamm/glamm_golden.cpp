@@ -3,6 +3,8 @@
 // file, compared with the official code's outputs: prompt ids, generated ids, decoded text, cleaned caption,
 // phrases (all exact) and masks (exact RLE, or under 0.02 % mismatching pixels per mask — the test prints which).
 // Also: KV-cache decoding and full recomputation give the same outputs.
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
@@ -145,13 +147,13 @@ TEST(GlammEndToEndErrors, UnreadableImageNamesTheFile) {
   GLAMM_REQUIRE_SHARED(model_dir, "golden/model");
   GLAMM_REQUIRE_SHARED(images, "data/images");
   const Env env{model_dir, model_dir / "golden", images};
-  const fs::path bad = fs::temp_directory_path() / "glamm_e2e_not_an_image.jpg";
+  const fs::path bad = fs::temp_directory_path() / ("glamm_e2e_not_an_image_" + std::to_string(::getpid()) + ".jpg");
   { std::ofstream(bad) << "not a jpeg"; }
   try {
     model_for(env, true).generate(bad, "Describe.");
     FAIL() << "expected an error";
   } catch (const std::exception& e) {
-    EXPECT_NE(std::string(e.what()).find("glamm_e2e_not_an_image.jpg"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(bad.filename().string()), std::string::npos) << e.what();
   }
   fs::remove(bad);
 }

@@ -1,6 +1,5 @@
 // `glamm-eval infer` / `run` / `gcg` from the command line: clear errors (missing plugin, bad --shard), and the GCG
 // evaluator reading the prediction folders of several shards, reporting images missing or predicted twice.
-#include <unistd.h>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -28,17 +27,7 @@ namespace {
 
 fs::path fresh_dir(const std::string& name) { return glamm::runners::testing::fresh_test_dir("runner_cli", name); }
 
-/// Run a shell command; returns the exit status, `out` = stdout + stderr.
-int sh(const std::string& cmd, std::string& out) {
-  // One log per test and process: ctest runs the tests of this file in parallel processes.
-  const fs::path log = fs::path(::testing::TempDir()) /
-                       ("runner_cli_log_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) +
-                        "_" + std::to_string(::getpid()) + ".txt");
-  const int rc = std::system((cmd + " > " + log.string() + " 2>&1").c_str());
-  out = glamm::io::read_file(log);
-  fs::remove(log);
-  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
+int sh(const std::string& cmd, std::string& out) { return glamm::runners::testing::run_logged(cmd, out); }
 
 constexpr uint32_t kH = 6, kW = 8;
 

@@ -3,6 +3,10 @@
 // std::runtime_error after a number of calls).
 #pragma once
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -14,6 +18,7 @@
 #include <gtest/gtest.h>
 
 #include "common/error.h"
+#include "common/io.h"
 #include "model/glamm.h"
 #include "runners/outputs.h"
 
@@ -27,6 +32,19 @@ inline std::filesystem::path fresh_test_dir(const std::string& prefix, const std
   std::filesystem::remove_all(d);
   std::filesystem::create_directories(d);
   return d;
+}
+
+/// Run a shell command; returns its exit status and puts stdout + stderr in `out`. The log file is per test and
+/// process (ctest runs the tests in parallel processes).
+inline int run_logged(const std::string& cmd, std::string& out) {
+  const std::filesystem::path log =
+      std::filesystem::path(::testing::TempDir()) /
+      ("glamm_test_log_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "_" +
+       std::to_string(::getpid()) + ".txt");
+  const int rc = std::system((cmd + " > " + log.string() + " 2>&1").c_str());
+  out = glamm::io::read_file(log);
+  std::filesystem::remove(log);
+  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
 
 class FakeModel : public model::InferenceModel {

@@ -17,26 +17,16 @@
 #include "datasets/refer_fixture.h"
 #include "metrics/mask/rle.h"
 #include "support/shared_data.h"
+#include "tests/runner/fake_model.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
 
-fs::path fresh_dir(const std::string& name) {
-  const fs::path d = fs::path(::testing::TempDir()) /
-                     ("runner_e2e_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "_" + name);
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
-}
+fs::path fresh_dir(const std::string& name) { return glamm::runners::testing::fresh_test_dir("runner_e2e", name); }
 
-int sh(const std::string& cmd, std::string& out) {
-  const fs::path log = fs::path(::testing::TempDir()) / "runner_e2e_log.txt";
-  const int rc = std::system((cmd + " > " + log.string() + " 2>&1").c_str());
-  out = glamm::io::read_file(log);
-  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
+int sh(const std::string& cmd, std::string& out) { return glamm::runners::testing::run_logged(cmd, out); }
 
 const char* const kStems[] = {"COCO_val2014_000000391895", "surfer"};
 
