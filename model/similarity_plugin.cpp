@@ -8,6 +8,7 @@
 #include <system_error>
 
 #include "common/error.h"
+#include "common/locate.h"
 
 namespace glamm::model {
 
@@ -16,13 +17,8 @@ using PluginLoad = TextSimilarity* (*)(const char* dir);
 std::unique_ptr<TextSimilarity> load_bert_plugin(const std::string& dir) {
   namespace fs = std::filesystem;
   std::error_code ec;
-  fs::path lib;
-  if (const char* env = std::getenv("GLAMM_BERT_PLUGIN"); env && *env) {
-    lib = env;
-  } else {
-    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-    lib = (ec ? fs::path(".") : exe.parent_path()) / kBertPluginFile;
-  }
+  fs::path lib = locate::find_plugin(kBertPluginFile, "GLAMM_BERT_PLUGIN");
+  if (lib.empty()) lib = kBertPluginFile;
   if (!fs::is_regular_file(lib, ec))
     throw InputError(lib.string(), "",
                      "BERT plugin not found: this glamm-eval was built without libtorch (GLAMM_WITH_TORCH=OFF) or "

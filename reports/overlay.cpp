@@ -8,6 +8,7 @@
 #include <dlfcn.h>
 
 #include "common/error.h"
+#include "common/locate.h"
 
 namespace glamm::reports {
 
@@ -51,14 +52,10 @@ using OverlayFn = int (*)(const char* image_path, const mask::Rle* gt, std::size
 OverlayFn overlay_plugin() {
   static OverlayFn fn = [] {
     namespace fs = std::filesystem;
-    std::vector<fs::path> candidates;
-    if (const char* env = std::getenv("GLAMM_OVERLAY_PLUGIN"); env && *env) candidates.emplace_back(env);
     std::error_code ec;
-    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-    if (!ec) candidates.push_back(exe.parent_path() / "libglamm_overlay.so");
-#ifdef GLAMM_PLUGIN_DIR
-    candidates.push_back(fs::path(GLAMM_PLUGIN_DIR) / "libglamm_overlay.so");
-#endif
+    std::vector<fs::path> candidates;
+    if (fs::path lib = locate::find_plugin("libglamm_overlay.so", "GLAMM_OVERLAY_PLUGIN"); !lib.empty())
+      candidates.push_back(lib);
     for (const auto& lib : candidates) {
       if (!fs::is_regular_file(lib, ec)) continue;
       void* h = dlopen(lib.c_str(), RTLD_NOW | RTLD_LOCAL);  // never unloaded

@@ -9,19 +9,15 @@
 #include <system_error>
 
 #include "common/error.h"
+#include "common/locate.h"
 
 namespace glamm::runners {
 
 std::unique_ptr<model::InferenceModel> load_model_plugin(const model::GlammOptions& options) {
   namespace fs = std::filesystem;
   std::error_code ec;
-  fs::path lib;
-  if (const char* env = std::getenv("GLAMM_RUNNER_PLUGIN"); env && *env) {
-    lib = env;
-  } else {
-    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-    lib = (ec ? fs::path(".") : exe.parent_path()) / kRunnerPluginFile;
-  }
+  fs::path lib = locate::find_plugin(kRunnerPluginFile, "GLAMM_RUNNER_PLUGIN");
+  if (lib.empty()) lib = kRunnerPluginFile;
   if (!fs::is_regular_file(lib, ec))
     throw InputError(lib.string(), "",
                      "GLaMM runner plugin not found: this glamm-eval was built without libtorch (GLAMM_WITH_TORCH=OFF) "
