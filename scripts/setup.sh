@@ -1,29 +1,53 @@
 #!/usr/bin/env bash
 # Install the Debian packages glamm-eval needs (idempotent, non-interactive) and build it in build/.
-# Usage: scripts/setup.sh [--no-build] [--sanitize]
+#
+# Usage: scripts/setup.sh [--all] [--no-build] [--sanitize]
+#   (default)   the packages and the build of what the main job needs: the glamm-eval binary and its derived
+#               METEOR resources (build/share/glamm-eval). No libtorch, no tests.
+#   --all       everything: libtorch (BERT recall, the GLaMM runner), chromium (report checks), the plugins, the
+#               tests and the benchmarks. The README's test command uses it; so does CI.
+#   --no-build  install packages only.
+#   --sanitize  also configure and build build-sanitize/ with AddressSanitizer + UBSan (implies --all's packages).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(
+all=0 build=1 sanitize=0
+for arg in "$@"; do
+  case "$arg" in
+    --all) all=1 ;;
+    --no-build) build=0 ;;
+    --sanitize) sanitize=1; all=1 ;;
+    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "setup: unknown option '$arg' (see scripts/setup.sh --help)" >&2; exit 2 ;;
+  esac
+done
+
+# What the glamm-eval binary needs to build and run the main job.
+CORE_PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config
   nlohmann-json3-dev libfmt-dev libcli11-dev libsimdjson-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev
   libstemmer-dev libutf8proc-dev libzip-dev zlib1g-dev libssl-dev
   wordnet-base liblink-grammar-dev link-grammar-dictionaries-en
-  libtorch-dev libopenblas0-pthread
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
+)
+# The rest: libtorch for the model plugins, chromium for the report checks, a second locale and numpy for tests.
+EXTRA_PACKAGES=(
+  libtorch-dev libopenblas0-pthread
   chromium
   locales python3-numpy
 )
+PACKAGES=("${CORE_PACKAGES[@]}")
+((all)) && PACKAGES+=("${EXTRA_PACKAGES[@]}")
 
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}"
-  SUDO=""
-  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
@@ -33,18 +57,25 @@ fi
 
 # A non-C locale for the tests that check results do not depend on the locale (Java tools misparse numbers under
 # some locales; ours must not).
-if ! locale -a 2>/dev/null | grep -qi '^de_DE\.utf-\?8$'; then
-  SUDO=""
-  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+if ((all)) && ! locale -a 2>/dev/null | grep -qi '^de_DE\.utf-\?8$'; then
   if [ -f /etc/locale.gen ]; then
     $SUDO sed -i 's/^# *\(de_DE.UTF-8 UTF-8\)/\1/' /etc/locale.gen
     grep -q '^de_DE.UTF-8 UTF-8' /etc/locale.gen || echo 'de_DE.UTF-8 UTF-8' | $SUDO tee -a /etc/locale.gen > /dev/null
-    $SUDO locale-gen > /dev/null || echo "setup: locale-gen failed; locale tests will be skipped"
+    $SUDO locale-gen > /dev/null || echo "setup: locale-gen failed; locale tests will fail under CI"
   fi
 fi
 
-[ "${1:-}" = "--no-build" ] && exit 0
+((build)) || exit 0
 
 jobs=$(nproc 2>/dev/null || echo 2)
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
-cmake --build build -j "$jobs"
+if ((all)); then
+  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DGLAMM_WITH_TORCH=ON
+  cmake --build build -j "$jobs"
+else
+  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
+  cmake --build build -j "$jobs" --target glamm-eval
+fi
+if ((sanitize)); then
+  cmake -S . -B build-sanitize -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGLAMM_SANITIZE=ON -DGLAMM_WITH_TORCH=OFF
+  cmake --build build-sanitize -j "$jobs"
+fi

@@ -69,7 +69,7 @@ std::string text_key(std::size_t i) {
 class BertGolden : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!glamm::model::torch_available()) GTEST_SKIP() << "built without libtorch";
+    GLAMM_REQUIRE(glamm::model::torch_available(), "built without libtorch");
   }
 };
 
@@ -245,11 +245,11 @@ TEST(BertRealVocab, LoadsAndTokenizesKnownPhrases) {
 
 // glamm-eval's lazy path: the plugin library next to the glamm-eval binary gives the same cosines.
 TEST(BertPlugin, LoadsTinyBertAndMatchesGoldenPairs) {
-  if (!glamm::model::torch_available()) GTEST_SKIP() << "built without libtorch";
+  GLAMM_REQUIRE(glamm::model::torch_available(), "built without libtorch");
   GLAMM_REQUIRE_SHARED(dir, "golden/model/tiny-bert-uncased");
   GLAMM_REQUIRE_SHARED(golden, "golden/model/golden/bert_golden.json");
   const fs::path plugin = fs::path(GLAMM_EVAL_BINARY).parent_path() / glamm::model::kBertPluginFile;
-  if (!fs::exists(plugin)) GTEST_SKIP() << "plugin not built: " << plugin << " (build target glamm_bert)";
+  GLAMM_REQUIRE(fs::exists(plugin), "plugin not built: " << plugin << " (build target glamm_bert)");
   ::setenv("GLAMM_BERT_PLUGIN", plugin.c_str(), 1);
   auto sim = glamm::model::load_bert_plugin(dir.string());
   ::unsetenv("GLAMM_BERT_PLUGIN");

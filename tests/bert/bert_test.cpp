@@ -17,6 +17,7 @@
 #include "common/safetensors.h"
 #include "model/bert.h"
 #include "model/text_similarity.h"
+#include "support/shared_data.h"
 
 namespace fs = std::filesystem;
 using glamm::model::BertConfig;
@@ -108,7 +109,7 @@ class BertModelTest : public ::testing::Test {
  protected:
   fs::path dir;
   void SetUp() override {
-    if (!glamm::model::torch_available()) GTEST_SKIP() << "built without libtorch";
+    GLAMM_REQUIRE(glamm::model::torch_available(), "built without libtorch");
     dir = fs::temp_directory_path() / ("glamm_bert_model_test_" + std::to_string(::getpid()));
     fs::create_directories(dir);
   }

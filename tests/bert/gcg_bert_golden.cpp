@@ -70,11 +70,11 @@ struct GcgSet {
 };
 
 #define NEED_BERT_CLI(model_var)                                                                 \
-  if (!glamm::model::torch_available()) GTEST_SKIP() << "built without libtorch";                \
+  GLAMM_REQUIRE(glamm::model::torch_available(), "built without libtorch");                     \
   GLAMM_REQUIRE_SHARED(meteor_dir_, "data/meteor/english.synsets");                              \
   GLAMM_REQUIRE_SHARED(model_var, "golden/model/tiny-bert-uncased");                             \
-  if (!fs::exists(fs::path(GLAMM_EVAL_BINARY).parent_path() / "libglamm_bert.so"))               \
-    GTEST_SKIP() << "libglamm_bert.so not built next to glamm-eval"
+  GLAMM_REQUIRE(fs::exists(fs::path(GLAMM_EVAL_BINARY).parent_path() / "libglamm_bert.so"),    \
+                "libglamm_bert.so not built next to glamm-eval")
 
 TEST(GcgBertCli, RecallUsesBertCosinesAndSignsTheWeights) {
   NEED_BERT_CLI(model);

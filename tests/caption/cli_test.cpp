@@ -23,7 +23,7 @@ namespace fs = std::filesystem;
 class CaptionsCli : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!fs::exists(GLAMM_EVAL_BINARY)) GTEST_SKIP() << "glamm-eval not built: " << GLAMM_EVAL_BINARY;
+    GLAMM_REQUIRE(fs::exists(GLAMM_EVAL_BINARY), "glamm-eval not built: " << GLAMM_EVAL_BINARY);
     tmp_ = fs::temp_directory_path() /
            ("glamm_captions_cli_" + std::to_string(::getpid()) + "_" +
             ::testing::UnitTest::GetInstance()->current_test_info()->name());

@@ -144,7 +144,7 @@ int run_cli(const std::string& env, const std::string& args, std::string& out, c
 }
 
 TEST_F(LeaveOneOut, CliMatchesAndIsLocaleIndependent) {
-  if (!fs::exists(GLAMM_EVAL_BINARY)) GTEST_SKIP() << "glamm-eval not built: " << GLAMM_EVAL_BINARY;
+  GLAMM_REQUIRE(fs::exists(GLAMM_EVAL_BINARY), "glamm-eval not built: " << GLAMM_EVAL_BINARY);
   const fs::path tmp = fs::temp_directory_path() / ("glamm_caption_cli_" + std::to_string(::getpid()));
   fs::create_directories(tmp);
   const std::string base = "captions --gt \"" + (dir_ / "coco_val2017_loo_gt.json").string() + "\" --res \"" +

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 
 #include "datasets/coco_sample.h"
+#include "support/shared_data.h"
 
 namespace {
 
@@ -33,7 +34,7 @@ std::string slurp(const fs::path& p) {
 class CocoCli : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!fs::exists(GLAMM_EVAL_BINARY)) GTEST_SKIP() << "glamm-eval not built: " << GLAMM_EVAL_BINARY;
+    GLAMM_REQUIRE(fs::exists(GLAMM_EVAL_BINARY), "glamm-eval not built: " << GLAMM_EVAL_BINARY);
     dir_ = fs::temp_directory_path() /
            ("glamm_coco_cli_" + std::to_string(::getpid()) + "_" +
             ::testing::UnitTest::GetInstance()->current_test_info()->name());

@@ -35,7 +35,7 @@ CliRun run_cli(const std::string& args, const std::string& input) {
 }
 
 TEST(TokenizeCli, LinesInFilteredLinesOut) {
-  if (!std::filesystem::exists(GLAMM_EVAL_BINARY)) GTEST_SKIP() << "glamm-eval not built";
+  GLAMM_REQUIRE(std::filesystem::exists(GLAMM_EVAL_BINARY), "glamm-eval not built: " << GLAMM_EVAL_BINARY);
   CliRun r = run_cli("", "A man's dog isn't happy.\napples, etc.\nA dog (big)!\n");
   EXPECT_EQ(r.status, 0);
   EXPECT_EQ(r.out, "a man 's dog is n't happy\napples etc.\na dog -lrb- big -rrb-\n");
@@ -44,7 +44,7 @@ TEST(TokenizeCli, LinesInFilteredLinesOut) {
 }
 
 TEST(TokenizeCli, BatchReproducesTheLineShiftUnlessStrict) {
-  if (!std::filesystem::exists(GLAMM_EVAL_BINARY)) GTEST_SKIP() << "glamm-eval not built";
+  GLAMM_REQUIRE(std::filesystem::exists(GLAMM_EVAL_BINARY), "glamm-eval not built: " << GLAMM_EVAL_BINARY);
   CliRun ref = run_cli("--batch", R"(["a\rb", "c", "d"])");
   EXPECT_EQ(ref.status, 0);
   EXPECT_EQ(ref.out, "a\nb\nc\n");
@@ -53,10 +53,11 @@ TEST(TokenizeCli, BatchReproducesTheLineShiftUnlessStrict) {
 }
 
 TEST(TokenizeCli, BadInputExitsWithStatus2) {
-  if (!std::filesystem::exists(GLAMM_EVAL_BINARY)) GTEST_SKIP() << "glamm-eval not built";
+  GLAMM_REQUIRE(std::filesystem::exists(GLAMM_EVAL_BINARY), "glamm-eval not built: " << GLAMM_EVAL_BINARY);
   EXPECT_EQ(run_cli("", "fine\nbad \xff\n").status, 2);
   EXPECT_EQ(run_cli("--batch", "[\"a\", 3]").status, 2);
   EXPECT_EQ(run_cli("--batch", "[\"a\"").status, 2);
 }
 
 }  // namespace
+#include "support/shared_data.h"

@@ -21,6 +21,7 @@
 #include "common/io.h"
 #include "model/glamm.h"
 #include "runners/outputs.h"
+#include "runners/runner.h"
 
 namespace glamm::runners::testing {
 
@@ -45,6 +46,16 @@ inline int run_logged(const std::string& cmd, std::string& out) {
   out = glamm::io::read_file(log);
   std::filesystem::remove(log);
   return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+/// Run options for a test: output folder `out`, shard k of n, quiet.
+inline RunOptions quiet_options(const std::filesystem::path& out, int k = 0, int n = 1) {
+  RunOptions o;
+  o.out = out;
+  o.shard.index = k;
+  o.shard.count = n;
+  o.quiet = true;
+  return o;
 }
 
 class FakeModel : public model::InferenceModel {

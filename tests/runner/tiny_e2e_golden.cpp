@@ -44,7 +44,7 @@ bool plugin_built() {
   return (env && *env) || fs::exists(fs::path(GLAMM_EVAL_BINARY).parent_path() / "libglamm_runner.so");
 }
 #define REQUIRE_RUNNER_PLUGIN() \
-  if (!plugin_built()) GTEST_SKIP() << "libglamm_runner.so not built (no libtorch): nothing to run the model with"
+  GLAMM_REQUIRE(plugin_built(), "libglamm_runner.so not built (no libtorch): nothing to run the model with")
 
 std::string model_args(const fs::path& shared) {
   return " --checkpoint " + (shared / "golden/model/tiny-glamm").string() + " --clip " +

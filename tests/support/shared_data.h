@@ -35,3 +35,17 @@ bool running_in_ci();
     }                                                                                                   \
     var = glamm_p_;                                                                                     \
   } while (0)
+
+/// A test prerequisite that the project's own setup provides (the glamm-eval binary, a plugin, chromium, a locale,
+/// libtorch): when `cond` is false the test fails under CI=true (a partial build or setup must not pass) and is
+/// skipped with `msg` otherwise. `msg` is streamed (use << to add values).
+#define GLAMM_REQUIRE(cond, msg)                                                                        \
+  do {                                                                                                  \
+    if (!(cond)) {                                                                                      \
+      if (::glamm::testing::running_in_ci()) {                                                          \
+        FAIL() << "missing under CI: " << msg;                                                          \
+      } else {                                                                                          \
+        GTEST_SKIP() << msg;                                                                            \
+      }                                                                                                 \
+    }                                                                                                   \
+  } while (0)

@@ -1,4 +1,4 @@
-// LlamaTokenizer on the real LLaMA SentencePiece model (shared data/tokenizers) with hand-written added-token
+// Golden: LlamaTokenizer on the real LLaMA SentencePiece model (shared data/tokenizers) with hand-written added-token
 // tables: one id per added token, neighbour stripping with Python whitespace, empty pieces, longest match,
 // the non-legacy switch, tokenizer_image_token, decode rules of convert_tokens_to_string, and load errors.
 // Spec: glamm-model.md §3.1–§3.3, §3.7.

@@ -1,4 +1,4 @@
-// WeightStore and the GLaMM component loaders on the tiny checkpoint (shared golden/model): shards read as stored
+// Golden (reads the reference tiny checkpoint in shared golden/model). WeightStore and the GLaMM component loaders on the tiny checkpoint (shared golden/model): shards read as stored
 // (bf16 LLM, fp32 SAM), a safetensors copy written here (sharded with an index, and single-file) gives identical
 // outputs, and bad inputs give one clear InputError: missing shard, truncated shard, config sizes that disagree
 // with the tensor shapes, missing / unexpected / mis-shaped keys (all listed at once).
