@@ -89,9 +89,6 @@ void run_captions(const CaptionsOptions& o) {
     met = meteor_loading->finish(meteor_warnings);
     if (metrics.meteor)
       warnings.insert(warnings.end(), meteor_warnings.begin(), meteor_warnings.end());
-    else if (met.resources->approximate)
-      warnings.push_back("SPICE-style synonyms come from a WordNet fallback, not METEOR's english.synsets: "
-                         "approximate");
   }
 
   caption::EvalCapOptions opt;
