@@ -191,7 +191,8 @@ void add_captions(CLI::App& app) {
   sub->add_option("--meteor-resources", opts->meteor_resources,
                   "METEOR resources: a folder with english.synsets, english.exceptions, english.words, "
                   "english.prefixes [, paraphrase-en.gz], or pycocoevalcap's meteor-1.5.jar (default: env "
-                  "GLAMM_METEOR_RESOURCES, an installed pycocoevalcap, the shared data folder)");
+                  "GLAMM_METEOR_RESOURCES, an installed pycocoevalcap, the copy built with glamm-eval in "
+                  "share/glamm-eval/meteor)");
   sub->add_option("--meteor-paraphrase", opts->meteor_paraphrase,
                   "METEOR paraphrase table (paraphrase-en.gz) when it is not next to the resources; '-' turns the "
                   "paraphrase module off");

@@ -19,7 +19,7 @@ using nlohmann::json;
 
 namespace {
 
-struct Run {
+struct SampleRun {
   int rc = -1;
   std::string out;
   json rec;
@@ -27,13 +27,13 @@ struct Run {
 
 /// Run `glamm-eval gcg --sample` in `cwd` with a clean environment (the variables a developer may have set removed,
 /// HOME = `home`); `extra` is appended to the command line.
-Run run_sample(const fs::path& cwd, const fs::path& home, const std::string& extra) {
+SampleRun run_sample(const fs::path& cwd, const fs::path& home, const std::string& extra) {
   const fs::path log = cwd / "log.txt", js = cwd / "rec.json";
   fs::remove(js);
   const std::string cmd = "cd '" + cwd.string() + "' && env -u GLAMM_SHARED -u GLAMM_METEOR_RESOURCES -u GLAMM_BERT HOME='" +
                           home.string() + "' '" + GLAMM_EVAL_BINARY + "' gcg --sample --json '" + js.string() + "' " +
                           extra + " > '" + log.string() + "' 2>&1";
-  Run r;
+  SampleRun r;
   const int rc = std::system(cmd.c_str());
   r.rc = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
   std::ifstream in(log);
@@ -51,7 +51,7 @@ TEST(Newcomer, GcgSampleScoresMeteorWithTheBuiltResources) {
   const fs::path home = root / "home", fresh = root / "cwd", with_shared = root / "cwd_shared";
   for (const auto& d : {home, fresh, with_shared}) fs::create_directories(d);
 
-  const Run a = run_sample(fresh, home, "");
+  const SampleRun a = run_sample(fresh, home, "");
   ASSERT_EQ(a.rc, 0) << a.out;
   EXPECT_EQ(a.out.find("METEOR n/a"), std::string::npos) << a.out;
   ASSERT_TRUE(a.rec.contains("metrics")) << a.out;
@@ -66,14 +66,15 @@ TEST(Newcomer, GcgSampleScoresMeteorWithTheBuiltResources) {
   }
   EXPECT_TRUE(fs::is_empty(home)) << "glamm-eval wrote into HOME";
 
-  const Run b = run_sample(with_shared, home, "--meteor-resources '" + meteor.parent_path().string() + "'");
+  const SampleRun b = run_sample(with_shared, home, "--meteor-resources '" + meteor.parent_path().string() + "'");
   ASSERT_EQ(b.rc, 0) << b.out;
   const double derived = a.rec["metrics"]["METEOR"].get<double>();
   const double reference = b.rec["metrics"]["METEOR"].get<double>();
   EXPECT_GT(reference, 0.0);
   EXPECT_LE(std::fabs(derived - reference), 1e-12) << derived << " vs " << reference;
   // Same resource contents, so the same checksum in the signature.
-  if (source.find("meteor-1.5.jar") == std::string::npos)
+  if (source.find("meteor-1.5.jar") == std::string::npos) {
     EXPECT_EQ(a.rec["signature"]["meteor_resources_sha256"], b.rec["signature"]["meteor_resources_sha256"]);
+  }
   fs::remove_all(root);
 }
