@@ -174,7 +174,8 @@ std::string derive_synsets(const Files& files) {
       if (std::string_view(p.pos) != s.pos) continue;
       for (long boundary : {s.from, s.to}) {
         if (boundary == kNoEnd) continue;
-        bool found = std::any_of(p.synsets.begin(), p.synsets.end(), [&](const Synset& x) { return x.offset == boundary; });
+        const bool found =
+            std::any_of(p.synsets.begin(), p.synsets.end(), [&](const Synset& x) { return x.offset == boundary; });
         if (!found)
           throw InputError(p.file->name, "",
                            "no synset at offset " + std::to_string(boundary) +

@@ -1,7 +1,7 @@
 // METEOR 1.5's English synonym resources (english.synsets, english.exceptions) derived from a WordNet 3.0 database
 // in Debian's wordnet-base layout (data.{noun,verb,adj,adv}, {adj,adv,noun,verb}.exc), byte for byte as METEOR
 // ships them. The build runs this once (metrics/meteor/tools/derive_meteor_resources.cpp) and the product reads
-// the result from share/glamm-eval/meteor; see docs/ and metrics/meteor/data/README.md.
+// the result from share/glamm-eval/meteor (origin and licences: metrics/meteor/data/README.md).
 #pragma once
 
 #include <string>

@@ -30,9 +30,10 @@ struct SampleRun {
 SampleRun run_sample(const fs::path& cwd, const fs::path& home, const std::string& extra) {
   const fs::path log = cwd / "log.txt", js = cwd / "rec.json";
   fs::remove(js);
-  const std::string cmd = "cd '" + cwd.string() + "' && env -u GLAMM_SHARED -u GLAMM_METEOR_RESOURCES -u GLAMM_BERT HOME='" +
-                          home.string() + "' '" + GLAMM_EVAL_BINARY + "' gcg --sample --json '" + js.string() + "' " +
-                          extra + " > '" + log.string() + "' 2>&1";
+  const std::string cmd = "cd '" + cwd.string() +
+                          "' && env -u GLAMM_SHARED -u GLAMM_METEOR_RESOURCES -u GLAMM_BERT HOME='" + home.string() +
+                          "' '" + GLAMM_EVAL_BINARY + "' gcg --sample --json '" + js.string() + "' " + extra + " > '" +
+                          log.string() + "' 2>&1";
   SampleRun r;
   const int rc = std::system(cmd.c_str());
   r.rc = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
@@ -60,7 +61,8 @@ TEST(Newcomer, GcgSampleScoresMeteorWithTheBuiltResources) {
   const std::string source = a.rec["signature"]["meteor_resources"].get<std::string>();
   if (source.find("meteor-1.5.jar") == std::string::npos) {
     // No pycocoevalcap on this machine: the folder the build derived, next to the binary.
-    const fs::path expected = fs::weakly_canonical(fs::path(GLAMM_EVAL_BINARY).parent_path() / "share" / "glamm-eval" / "meteor");
+    const fs::path expected =
+        fs::weakly_canonical(fs::path(GLAMM_EVAL_BINARY).parent_path() / "share" / "glamm-eval" / "meteor");
     EXPECT_EQ(fs::weakly_canonical(source), expected);
     EXPECT_EQ(fs::weakly_canonical(source), fs::weakly_canonical(GLAMM_METEOR_DATA_DIR));
   }
