@@ -26,13 +26,14 @@ struct SampleRun {
 };
 
 /// Run `glamm-eval gcg --sample` in `cwd` with a clean environment (the variables a developer may have set removed,
-/// HOME = `home`); `extra` is appended to the command line.
-SampleRun run_sample(const fs::path& cwd, const fs::path& home, const std::string& extra) {
+/// HOME = `home`); `extra` is appended to the command line, `env_set` ("NAME='value'") to the environment.
+SampleRun run_sample(const fs::path& cwd, const fs::path& home, const std::string& extra,
+                     const std::string& env_set = "") {
   const fs::path log = cwd / "log.txt", js = cwd / "rec.json";
   fs::remove(js);
   const std::string cmd = "cd '" + cwd.string() +
                           "' && env -u GLAMM_SHARED -u GLAMM_METEOR_RESOURCES -u GLAMM_BERT HOME='" + home.string() +
-                          "' '" + GLAMM_EVAL_BINARY + "' gcg --sample --json '" + js.string() + "' " + extra + " > '" +
+                          "' " + env_set + " '" + GLAMM_EVAL_BINARY + "' gcg --sample --json '" + js.string() + "' " + extra + " > '" +
                           log.string() + "' 2>&1";
   SampleRun r;
   const int rc = std::system(cmd.c_str());
@@ -78,5 +79,22 @@ TEST(Newcomer, GcgSampleScoresMeteorWithTheBuiltResources) {
   if (source.find("meteor-1.5.jar") == std::string::npos) {
     EXPECT_EQ(a.rec["signature"]["meteor_resources_sha256"], b.rec["signature"]["meteor_resources_sha256"]);
   }
+  fs::remove_all(root);
+}
+
+TEST(Newcomer, OptionAndEnvironmentComeBeforeTheBuiltResources) {
+  GLAMM_REQUIRE_SHARED(meteor, "data/meteor/english.synsets");
+  const fs::path root = fs::path(::testing::TempDir()) / ("glamm_newcomer_order_" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  fs::create_directories(root / "home");
+  const std::string shared_meteor = meteor.parent_path().string();
+  const SampleRun env = run_sample(root, root / "home", "", "GLAMM_METEOR_RESOURCES='" + shared_meteor + "'");
+  ASSERT_EQ(env.rc, 0) << env.out;
+  EXPECT_EQ(env.rec["signature"]["meteor_resources"], shared_meteor);
+  // --meteor-resources wins over the environment (a folder that does not exist: exit status 2 naming it).
+  const SampleRun opt = run_sample(root, root / "home", "--meteor-resources '" + (root / "nowhere").string() + "'",
+                                   "GLAMM_METEOR_RESOURCES='" + shared_meteor + "'");
+  EXPECT_EQ(opt.rc, 2) << opt.out;
+  EXPECT_NE(opt.out.find((root / "nowhere").string()), std::string::npos) << opt.out;
   fs::remove_all(root);
 }
