@@ -21,7 +21,8 @@ void add_caption_task_options(CLI::App* sub, CaptionTaskOptions& o, const std::s
                 "Score only the samples that have a prediction, as GLaMM's script silently does (named in the "
                 "output and the signature)");
   sub->add_option("--meteor-resources", o.meteor_resources,
-                  "METEOR resources: folder with english.{synsets,exceptions,words,prefixes} or meteor-1.5.jar");
+                  "METEOR resources: folder with english.{synsets,exceptions,words,prefixes} or meteor-1.5.jar "
+                  "(default: the copy built with glamm-eval)");
   sub->add_option("--meteor-paraphrase", o.meteor_paraphrase,
                   "METEOR paraphrase table (paraphrase-en.gz); '-' turns the paraphrase module off");
   add_common_options(sub, o.common,

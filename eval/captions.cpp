@@ -89,9 +89,6 @@ void run_captions(const CaptionsOptions& o) {
     met = meteor_loading->finish(meteor_warnings);
     if (metrics.meteor)
       warnings.insert(warnings.end(), meteor_warnings.begin(), meteor_warnings.end());
-    else if (met.resources->approximate)
-      warnings.push_back("SPICE-style synonyms come from a WordNet fallback, not METEOR's english.synsets: "
-                         "approximate");
   }
 
   caption::EvalCapOptions opt;
@@ -194,7 +191,8 @@ void add_captions(CLI::App& app) {
   sub->add_option("--meteor-resources", opts->meteor_resources,
                   "METEOR resources: a folder with english.synsets, english.exceptions, english.words, "
                   "english.prefixes [, paraphrase-en.gz], or pycocoevalcap's meteor-1.5.jar (default: env "
-                  "GLAMM_METEOR_RESOURCES, an installed pycocoevalcap, the shared data folder)");
+                  "GLAMM_METEOR_RESOURCES, an installed pycocoevalcap, the copy built with glamm-eval in "
+                  "share/glamm-eval/meteor)");
   sub->add_option("--meteor-paraphrase", opts->meteor_paraphrase,
                   "METEOR paraphrase table (paraphrase-en.gz) when it is not next to the resources; '-' turns the "
                   "paraphrase module off");

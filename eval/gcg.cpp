@@ -144,8 +144,7 @@ void run_gcg_files(const GcgOptions& o, bool meteor_optional) {
   if (with_meteor) {
     meteor_loading.emplace(o.meteor_resources, o.meteor_paraphrase, progress);
   } else {
-    warnings.push_back("METEOR not computed: no METEOR resources found (pass --meteor-resources DIR_OR_JAR with "
-                       "english.synsets, english.exceptions, english.words, english.prefixes or meteor-1.5.jar)");
+    warnings.push_back("METEOR not computed: " + meteor_resources_missing_message());
   }
 
   const fs::path cap_file = fs::path(o.gt_dir) / (o.split + "_gcg_coco_caption_gt.json");
@@ -527,7 +526,8 @@ void add_gcg(CLI::App& app) {
   sub->add_flag("--allow-missing", opts->allow_missing,
                 "Score a missing prediction file as an empty prediction (and report how many) instead of failing");
   sub->add_option("--meteor-resources", opts->meteor_resources,
-                  "METEOR resources: folder with english.{synsets,exceptions,words,prefixes} or meteor-1.5.jar");
+                  "METEOR resources: folder with english.{synsets,exceptions,words,prefixes} or meteor-1.5.jar "
+                  "(default: the copy built with glamm-eval)");
   sub->add_option("--meteor-paraphrase", opts->meteor_paraphrase, "METEOR paraphrase table (paraphrase-en.gz)");
   add_common_options(sub, opts->common, kStrictHelp);
   sub->callback([opts] { run_gcg(*opts); });

@@ -126,7 +126,8 @@ void add_meteor(CLI::App& app) {
   sub->add_flag("--stats", opts->stats, "Also print each segment's 23 sufficient statistics (METEOR's order)");
   sub->add_option("--meteor-resources", opts->resources,
                   "Folder with english.synsets/.exceptions/.words/.prefixes, or pycocoevalcap's meteor-1.5.jar "
-                  "(default: env GLAMM_METEOR_RESOURCES, then an installed pycocoevalcap)");
+                  "(default: env GLAMM_METEOR_RESOURCES, then an installed pycocoevalcap, then the copy built with "
+                  "glamm-eval in share/glamm-eval/meteor)");
   sub->add_option("--meteor-paraphrase", opts->paraphrase,
                   "Paraphrase table paraphrase-en.gz (enables the paraphrase module; '-' forces it off)");
   add_common_options(sub, opts->common, "No effect: METEOR's upstream behaviour is the reference");

@@ -1,9 +1,9 @@
 #include "eval/meteor_setup.h"
 
-#include <cstdlib>
 #include <filesystem>
 
 #include "common/error.h"
+#include "common/locate.h"
 
 namespace glamm::cli {
 
@@ -12,25 +12,25 @@ namespace fs = std::filesystem;
 std::string locate_meteor_resources(const std::string& cli_value) {
   std::string found = meteor::find_resources(cli_value);
   if (!found.empty()) return found;
-  std::vector<fs::path> candidates;
-  if (const char* env = std::getenv("GLAMM_SHARED"); env && *env) candidates.emplace_back(fs::path(env) / "data" / "meteor");
-#ifdef GLAMM_SHARED_DEFAULT
-  candidates.emplace_back(fs::path(GLAMM_SHARED_DEFAULT) / "data" / "meteor");
-#endif
+  // The build's own copy (english.synsets/english.exceptions derived from WordNet, the two METEOR lists).
+  const fs::path derived = locate::find_data("meteor");
   std::error_code ec;
-  for (const auto& c : candidates)
-    if (fs::is_regular_file(c / "english.synsets", ec)) return c.string();
+  if (!derived.empty() && fs::is_regular_file(derived / "english.synsets", ec)) return derived.string();
   return "";
+}
+
+std::string meteor_resources_missing_message() {
+  return "METEOR resources not found: they are built with glamm-eval into share/glamm-eval/meteor next to the "
+         "binary (<prefix>/share/glamm-eval/meteor once installed), which is missing here; pass --meteor-resources "
+         "DIR_OR_JAR (a folder with english.synsets, english.exceptions, english.words, english.prefixes, or "
+         "pycocoevalcap's meteor-1.5.jar) or set GLAMM_METEOR_RESOURCES. Without them, `captions --metrics "
+         "bleu,rouge,cider` scores the other metrics";
 }
 
 MeteorLoader::MeteorLoader(const std::string& cli_resources, const std::string& cli_paraphrase,
                            const Progress& progress)
     : source_(locate_meteor_resources(cli_resources)) {
-  if (source_.empty())
-    throw InputError("", "--meteor-resources",
-                     "METEOR resources not found: pass --meteor-resources DIR_OR_JAR (a folder with english.synsets, "
-                     "english.exceptions, english.words, english.prefixes, or pycocoevalcap's meteor-1.5.jar) or set "
-                     "GLAMM_METEOR_RESOURCES");
+  if (source_.empty()) throw InputError(meteor_resources_missing_message());
   progress.note("loading METEOR resources from " + source_ + "...");
   loading_ = std::async(std::launch::async,
                         [source = source_, para = cli_paraphrase] { return meteor::Resources::load(source, para); });
@@ -47,8 +47,6 @@ MeteorSetup MeteorLoader::finish(std::vector<std::string>& warnings) {
     warnings.push_back(
         "METEOR paraphrase module off (no paraphrase table; pass --meteor-paraphrase paraphrase-en.gz or a "
         "meteor-1.5.jar): scores equal pycocoevalcap's only where no paraphrase match applies");
-  if (m.resources->approximate)
-    warnings.push_back("METEOR synonyms come from a WordNet fallback, not METEOR's english.synsets: approximate");
   return m;
 }
 
@@ -62,7 +60,6 @@ void sign_meteor(Signature& sig, const MeteorSetup& m) {
   sig.set("meteor_resources", m.source);
   sig.set("meteor_resources_sha256", m.resources->checksum);
   sig.set("meteor_paraphrase", m.resources->paraphrase ? "on(" + m.resources->paraphrase_source + ")" : "off");
-  if (m.resources->approximate) sig.set("meteor_synonyms", "approximate(wordnet-fallback)");
 }
 
 }  // namespace glamm::cli

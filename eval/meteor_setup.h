@@ -19,17 +19,23 @@ struct MeteorSetup {
   std::unique_ptr<meteor::Scorer> scorer;
 };
 
-/// Where the METEOR resources come from: --meteor-resources, env GLAMM_METEOR_RESOURCES, an installed
-/// pycocoevalcap jar, else <GLAMM_SHARED or the build's shared folder>/data/meteor. "" when none exists.
+/// Where the METEOR resources come from, in order: `cli_value` (--meteor-resources), env GLAMM_METEOR_RESOURCES, an
+/// installed pycocoevalcap meteor-1.5.jar (meteor::find_resources), else the folder the build derives and installs
+/// with glamm-eval, `share/glamm-eval/meteor` (common/locate.h: next to the binary, then <prefix>/share). "" when
+/// none exists.
 std::string locate_meteor_resources(const std::string& cli_value);
+
+/// The error text for "no METEOR resources": where they normally come from (built with glamm-eval into
+/// share/glamm-eval/meteor), how to name another copy, and that `captions --metrics bleu,rouge,cider` needs none.
+std::string meteor_resources_missing_message();
 
 /// Loads METEOR's resources on a second thread so that the caller can parse its input files meanwhile. The
 /// constructor locates the resources first (a missing folder fails at once, with InputError saying how to get them).
 class MeteorLoader {
  public:
   MeteorLoader(const std::string& cli_resources, const std::string& cli_paraphrase, const Progress& progress);
-  /// Wait for the load, build the scorer (paraphrase on when a table was found), append warnings (paraphrase off,
-  /// approximate synonyms). Passes on the loader's InputError for unreadable resources. Call once.
+  /// Wait for the load, build the scorer (paraphrase on when a table was found), append a warning when the
+  /// paraphrase module is off. Passes on the loader's InputError for unreadable resources. Call once.
   MeteorSetup finish(std::vector<std::string>& warnings);
 
  private:
@@ -37,12 +43,12 @@ class MeteorLoader {
   std::future<meteor::Resources> loading_;
 };
 
-/// Locate and load the resources and build the scorer (paraphrase on when a table was found). Appends warnings
-/// (paraphrase off, approximate synonyms). Throws InputError saying how to get the resources when none are found.
+/// Locate and load the resources and build the scorer (paraphrase on when a table was found). Appends a warning when
+/// the paraphrase module is off. Throws InputError (meteor_resources_missing_message) when none are found.
 MeteorSetup load_meteor(const std::string& cli_resources, const std::string& cli_paraphrase, Progress& progress,
                         std::vector<std::string>& warnings);
 
-/// Add METEOR's entries to a Signature (version, resources and checksum, paraphrase on/off, approximate).
+/// Add METEOR's entries to a Signature (version, resources and checksum, paraphrase on/off).
 void sign_meteor(Signature& sig, const MeteorSetup& m);
 
 }  // namespace glamm::cli

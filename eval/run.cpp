@@ -112,9 +112,7 @@ void check_evaluator(const RunOptions& o, const std::vector<std::string>& extra)
     if (!sim.empty() && !fs::is_regular_file(sim, ec)) throw InputError(sim, "--text-sim", "no such file (checked before inference)");
   }
   if (r.task != "refseg" && locate_meteor_resources(given(ev, "--meteor-resources")).empty())
-    throw InputError("", "--meteor-resources",
-                     "no METEOR resources found (pass --meteor-resources DIR_OR_JAR with english.synsets, "
-                     "english.exceptions, english.words, english.prefixes or meteor-1.5.jar; checked before inference)");
+    throw InputError(meteor_resources_missing_message() + " (checked before inference)");
   const std::string js = given(ev, "--json");
   if (!js.empty()) {
     const fs::path parent = fs::path(js).parent_path();

@@ -34,7 +34,6 @@ struct Resources {
   std::string synsets_source, exceptions_source, function_words_source, prefixes_source;
   std::string paraphrase_source;  ///< path, "jar:PATH!entry", or "" when paraphrase is off
   std::string checksum;           ///< SHA-256 (hex) over the contents of all loaded resource files, in a fixed order
-  bool approximate = false;       ///< true when synonyms come from a fallback (Debian wordnet) instead of METEOR's files
 
   // Loaded tables.
   WordTable synsets;                                                        ///< word → synset ids (sorted, unique)
@@ -51,15 +50,8 @@ struct Resources {
   /// <jar folder>/data/paraphrase-en.gz).
   /// `paraphrase_gz`: explicit paraphrase table (gzip of 3-line records prob/phrase/paraphrase); "" = only the
   /// one found next to the other resources, if any; "-" = no paraphrase table.
-  /// Approximate fallback: a folder with english.words and english.prefixes but neither english.synsets nor
-  /// english.exceptions is loaded with load_wordnet_fallback (WordNet from that folder or /usr/share/wordnet).
   /// Throws glamm::InputError naming the file (or jar entry) on unreadable, missing or truncated input.
   static Resources load(const std::string& dir_or_jar, const std::string& paraphrase_gz = "");
-
-  /// Fallback: synonyms from a WordNet 3.0 database folder (Debian wordnet-base, /usr/share/wordnet: data.* and
-  /// *.exc) and function words / prefixes from `lists_dir` (a folder with english.words and english.prefixes).
-  /// Sets approximate = true. Throws InputError when files are missing.
-  static Resources load_wordnet_fallback(const std::string& wordnet_dir, const std::string& lists_dir);
 };
 
 /// Resolve the resource location: `cli_value` if non-empty, else env GLAMM_METEOR_RESOURCES, else a

@@ -1,4 +1,5 @@
-// Loading METEOR's English resources from a folder, a meteor-1.5.jar, or (approximate) a WordNet database.
+// Loading METEOR's English resources from a folder (the build's share/glamm-eval/meteor or another copy) or a
+// meteor-1.5.jar.
 #include <zip.h>
 
 #include <algorithm>
@@ -6,11 +7,9 @@
 #include <filesystem>
 #include <future>
 #include <map>
-#include <unordered_map>
 
 #include "common/error.h"
 #include "common/io.h"
-#include "metrics/meteor/java_text.h"
 #include "metrics/meteor/meteor.h"
 #include "metrics/meteor/paraphrase.h"
 
@@ -180,23 +179,6 @@ Resources Resources::load(const std::string& dir_or_jar, const std::string& para
   if (dir_or_jar.empty()) throw InputError("METEOR resources: no location given");
   if (fs::is_directory(dir_or_jar, ec)) {
     fs::path d(dir_or_jar);
-    // Approximate fallback: the two small lists are there but METEOR's synonym files are not, and a WordNet 3.0
-    // database (this folder or Debian's wordnet-base in /usr/share/wordnet) can stand in for them.
-    if (!fs::exists(d / "english.synsets", ec) && !fs::exists(d / "english.exceptions", ec) &&
-        fs::exists(d / "english.words", ec) && fs::exists(d / "english.prefixes", ec)) {
-      for (const fs::path& wn : {d, fs::path("/usr/share/wordnet")}) {
-        if (fs::exists(wn / "data.noun", ec)) {
-          Resources r = load_wordnet_fallback(wn.string(), d.string());
-          if (!paraphrase_gz.empty() && paraphrase_gz != "-") {
-            r.paraphrase_source = paraphrase_gz;
-            std::string para_bytes = io::read_file(paraphrase_gz);
-            r.paraphrase = std::make_shared<ParaphraseTable>(ParaphraseTable::load_gz_bytes(para_bytes, paraphrase_gz));
-            r.checksum = io::sha256_hex(r.checksum + ":paraphrase:" + io::sha256_hex(para_bytes));
-          }
-          return r;
-        }
-      }
-    }
     auto need = [&](const char* name) {
       fs::path p = d / name;
       if (!fs::exists(p, ec))
@@ -255,73 +237,6 @@ Resources Resources::load(const std::string& dir_or_jar, const std::string& para
   if (with_para)
     r.paraphrase = std::make_shared<ParaphraseTable>(ParaphraseTable::load_gz_bytes(para_bytes, r.paraphrase_source));
   r.checksum = checksum.get();
-  return r;
-}
-
-Resources Resources::load_wordnet_fallback(const std::string& wordnet_dir, const std::string& lists_dir) {
-  Resources r;
-  r.approximate = true;
-  fs::path wn(wordnet_dir), lists(lists_dir);
-  std::string all_syn, all_exc;
-  // Synsets: every lemma of data.{noun,verb,adj,adv} → the synset offsets it appears in (POS dropped),
-  // lowercased, adjective markers such as "(a)" removed. Not identical to METEOR's file (spec §5.7).
-  std::unordered_map<std::string, std::vector<int>> syn;
-  for (const char* pos : {"noun", "verb", "adj", "adv"}) {
-    fs::path p = wn / (std::string("data.") + pos);
-    std::string text = io::read_file(p);
-    all_syn += text;
-    for_each_line(text, [&](std::string_view l) {
-      if (l.empty() || l[0] == ' ') return;  // licence header
-      std::vector<std::string_view> t;
-      for_each_token(l, [&](std::string_view x) {
-        if (t.size() < 4 + 2 * 256) t.push_back(x);
-      });
-      if (t.size() < 4) return;
-      int offset = std::atoi(std::string(t[0]).c_str());
-      int count = static_cast<int>(std::strtol(std::string(t[3]).c_str(), nullptr, 16));
-      for (int k = 0; k < count && 4 + 2 * k < static_cast<int>(t.size()); ++k) {
-        std::string w(t[4 + 2 * k]);
-        auto paren = w.find('(');
-        if (paren != std::string::npos) w.resize(paren);
-        w = java::to_lower(w);
-        auto& ids = syn[w];
-        if (std::find(ids.begin(), ids.end(), offset) == ids.end()) ids.push_back(offset);
-      }
-    });
-  }
-  std::vector<std::string> keys;
-  keys.reserve(syn.size());
-  for (auto& kv : syn) keys.push_back(kv.first);
-  std::sort(keys.begin(), keys.end());
-  r.synsets.reserve(keys.size());
-  for (const auto& k : keys) {
-    auto& ids = syn[k];
-    std::sort(ids.begin(), ids.end());
-    r.synsets.put(k, ids);
-  }
-  for (const char* pos : {"adj", "adv", "noun", "verb"}) {
-    fs::path p = wn / (std::string(pos) + ".exc");
-    std::string text = io::read_file(p);
-    all_exc += text;
-    for_each_line(text, [&](std::string_view l) {
-      std::vector<std::string_view> t;
-      for_each_token(l, [&](std::string_view x) { t.push_back(x); });
-      for (std::size_t k = 1; k < t.size(); ++k) r.exceptions[std::string(t[0])].push_back(std::string(t[k]));
-    });
-  }
-  r.synsets_source = "wordnet:" + (wn / "data.*").string();
-  r.exceptions_source = "wordnet:" + (wn / "*.exc").string();
-  r.function_words_source = (lists / "english.words").string();
-  r.prefixes_source = (lists / "english.prefixes").string();
-  std::string words = io::read_file(r.function_words_source);
-  std::string prefixes = io::read_file(r.prefixes_source);
-  parse_function_words(words, r);
-  parse_prefixes(prefixes, r);
-  r.checksum = checksum_of({{"wordnet-synsets", &all_syn},
-                            {"wordnet-exceptions", &all_exc},
-                            {"words", &words},
-                            {"prefixes", &prefixes},
-                            {"paraphrase", nullptr}});
   return r;
 }
 

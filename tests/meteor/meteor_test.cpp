@@ -299,19 +299,16 @@ TEST(MeteorResources, FindResourcesPrefersTheCommandLineThenTheEnvironment) {
   ::unsetenv("GLAMM_METEOR_RESOURCES");
 }
 
-TEST_F(TinyResources, WordNetFallbackIsMarkedApproximate) {
-  if (!fs::exists("/usr/share/wordnet/data.noun")) GTEST_SKIP() << "Debian wordnet-base not installed";
+TEST_F(TinyResources, FolderWithoutSynonymFilesIsAnErrorNotAFallback) {
+  // The synonym files come from the build (derived from WordNet); a folder with only the two lists is incomplete.
   fs::remove(dir_ / "english.synsets");
   fs::remove(dir_ / "english.exceptions");
-  auto res = load();
-  EXPECT_TRUE(res->approximate);
-  EXPECT_NE(res->synsets_source.find("wordnet:"), std::string::npos);
-  EXPECT_GT(res->synsets.size(), 100000u);
-  Scorer sc(res, Config{});
-  Stats s = sc.segment_stats("a car", {"an automobile"});  // WordNet: car and automobile share a synset
-  EXPECT_EQ(s.v[12], 1.0);
-  Stats m = sc.segment_stats("mice", {"mouse"});  // noun.exc: mice → mouse
-  EXPECT_EQ(m.v[12] + m.v[8] + m.v[4], 1.0);
+  try {
+    load();
+    FAIL() << "expected InputError";
+  } catch (const glamm::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("english.synsets"), std::string::npos) << e.what();
+  }
 }
 
 TEST_F(TinyResources, LongHypothesesUseTheUnindexedSynonymPath) {
