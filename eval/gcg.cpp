@@ -97,30 +97,34 @@ std::string default_label(const std::vector<std::string>& pred_dirs) {
 
 void run_gcg_files(const GcgOptions& o, bool meteor_optional);
 
-/// --sample: write the built-in synthetic GranD-f set to a temporary folder and evaluate it like any other.
+/// Where the run's record goes: --json, else glamm-results/gcg_grandf_<split>_<label>.json.
+std::string record_path(const GcgOptions& o, const std::string& label) {
+  return o.common.json_path.empty() ? "glamm-results/gcg_grandf_" + o.split + "_" + label + ".json"
+                                    : o.common.json_path;
+}
+
+/// --sample: write the built-in synthetic GranD-f set (annotations, predictions, similarity table and images) into
+/// a folder next to the record, <record>.sample/, and evaluate it like any other. The folder is kept so that
+/// `glamm-eval report` can draw the overlays of the sample's record; the record says its data are synthetic.
 void run_gcg(const GcgOptions& in) {
   if (!in.sample) return run_gcg_files(in, false);
   if (!in.pred_dirs.empty() || !in.text_sim.empty())
     throw InputError("", "--sample", "--sample evaluates the built-in set; leave out --pred and --text-sim");
-  std::error_code ec;
-  const fs::path dir = fs::temp_directory_path() / fmt::format("glamm-gcg-sample-{}", ::getpid());
-  fs::remove_all(dir, ec);
-  datasets::grandf::write_grandf_sample(dir);
   GcgOptions o = in;
   o.split = "val";
+  if (o.common.label.empty()) o.common.label = "builtin-sample";
+  o.common.json_path = record_path(o, o.common.label);
+  fs::path dir = fs::absolute(fs::path(o.common.json_path)).lexically_normal();
+  dir = dir.parent_path() / (dir.stem().string() + ".sample");
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  datasets::grandf::write_grandf_sample(dir);
   o.gt_dir = dir.string();
   o.pred_dirs = {(dir / "predictions").string()};
   o.text_sim = (dir / "val_text_similarity.tsv").string();
-  if (o.common.label.empty()) o.common.label = "builtin-sample";
   std::cout << "glamm-eval gcg: built-in sample (6 synthetic 48x64 images in GranD-f layout, phrase similarities "
-               "from a table; no input files, no BERT)\n";
-  try {
-    run_gcg_files(o, true);
-  } catch (...) {
-    fs::remove_all(dir, ec);
-    throw;
-  }
-  fs::remove_all(dir, ec);
+               "from a table; no input files, no BERT); synthetic data, not GranD-f: its numbers are no model's score\n";
+  run_gcg_files(o, true);
 }
 
 void run_gcg_files(const GcgOptions& o, bool meteor_optional) {
@@ -362,6 +366,7 @@ void run_gcg_files(const GcgOptions& o, bool meteor_optional) {
       throw InputError((fs::path(o.pred_dirs.front()) / (cap_gt.image_ids[i] + ".json")).string(),
                        "image " + cap_gt.image_ids[i], errors[i]);
   std::vector<double> mious;
+  std::vector<std::string> recall_skipped;  // images whose recall the official script drops (one warning below)
   std::size_t tp = 0, positives = 0;
   json per = json::array();
   for (std::size_t i = 0; i < n; ++i) {
@@ -378,7 +383,7 @@ void run_gcg_files(const GcgOptions& o, bool meteor_optional) {
     s["recall_positives"] = rr.positives;
     if (!rr.skipped.empty()) {
       s["recall_skipped"] = rr.skipped;
-      warnings.push_back("recall: image " + id + " skipped as the official evaluation does (" + rr.skipped + ")");
+      recall_skipped.push_back(id);
     } else {
       tp += rr.matches.size();
     }
@@ -387,6 +392,13 @@ void run_gcg_files(const GcgOptions& o, bool meteor_optional) {
     s["recall_matches"] = mm;
     per.push_back(std::move(s));
   }
+  if (!recall_skipped.empty())
+    warnings.push_back(fmt::format(
+        "recall: {} image(s) left out of the recall's matches as the official evaluation leaves them out ({}): the "
+        "official script looks up a matched mask's phrase by the mask's index, and where an image has more masks "
+        "than phrases (or labels) that lookup fails and the script drops the image's matches while its ground-truth "
+        "phrases still count. --strict pairs only masks that have a phrase and keeps these images",
+        recall_skipped.size(), list_ids(recall_skipped)));
   const double miou = mious.empty() ? 0.0 : metrics::numpy_mean(mious);
   const double recall = positives > 0 ? static_cast<double>(tp) / static_cast<double>(positives) : 0.0;
   progress.done();
@@ -436,6 +448,7 @@ void run_gcg_files(const GcgOptions& o, bool meteor_optional) {
                                      "recall_label_coupling,recall_errors_fatal,gt_id_zero_matchable,"
                                      "gt_category1_noncrowd)"
                                    : "off");
+  if (o.sample) r.signature.set("data", kSyntheticSampleData);
   r.signature.set("version", tool_version());
   r.add_input("caption_gt", cap_file);
   r.add_input("mask_gt", mask_file);
@@ -444,6 +457,7 @@ void run_gcg_files(const GcgOptions& o, bool meteor_optional) {
   } else {
     r.inputs["bert"] = similarity.input_path();  // weights checksum: in the text_similarity signature
   }
+  if (o.sample) r.inputs["images"] = (fs::path(o.gt_dir) / "images").string();
   r.inputs["predictions"] = o.pred_dirs.front();
   for (std::size_t k = 1; k < o.pred_dirs.size(); ++k) r.inputs["predictions_" + std::to_string(k)] = o.pred_dirs[k];
   r.warnings = warnings;
@@ -495,11 +509,7 @@ void run_gcg_files(const GcgOptions& o, bool meteor_optional) {
     }
   }
   r.per_sample = std::move(per);
-  const std::string out = o.common.json_path.empty()
-                              ? "glamm-results/gcg_grandf_" + o.split + "_" + r.label + ".json"
-                              : o.common.json_path;
-  write_result(out, r);
-  progress.note("results record: " + out);
+  write_record(record_path(o, r.label), r);
 }
 
 void add_gcg(CLI::App& app) {
@@ -517,7 +527,9 @@ void add_gcg(CLI::App& app) {
                   "folders (shards) are merged and an image predicted twice is an error");
   sub->add_flag("--sample", opts->sample,
                 "Evaluate the built-in synthetic GranD-f sample (no data, no BERT needed; METEOR only when its "
-                "resources are found)");
+                "resources are found). Its files (annotations, predictions, images) are written to a folder next to "
+                "the record, <record>.sample/, and kept so that `glamm-eval report <record>` can draw its overlays; "
+                "the record's signature says data:synthetic (built-in sample)");
   sub->add_option("--text-sim", opts->text_sim,
                   "Phrase similarity table gt_label<TAB>pred_label<TAB>similarity used by mask recall instead of "
                   "BERT (a missing pair counts 0.0)");
@@ -529,7 +541,7 @@ void add_gcg(CLI::App& app) {
   sub->add_option("--meteor-resources", opts->meteor_resources,
                   "METEOR resources: folder with english.{synsets,exceptions,words,prefixes} or meteor-1.5.jar");
   sub->add_option("--meteor-paraphrase", opts->meteor_paraphrase, "METEOR paraphrase table (paraphrase-en.gz)");
-  add_common_options(sub, opts->common, kStrictHelp);
+  add_common_options(sub, opts->common, kStrictHelp, "glamm-results/gcg_grandf_<split>_<label>.json");
   sub->callback([opts] { run_gcg(*opts); });
 }
 

@@ -117,7 +117,7 @@ TEST_F(GcgRecords, RunRowFillsBothSplitsTimes100WithBoldAndDeltas) {
   EXPECT_EQ(rows[8], delta);
   // Published bold marks are kept even where the run beats them.
   EXPECT_EQ(rows[6][2], "<b>47.2</b>");
-  EXPECT_NE(r.output.find("metric variants: metric:glamm-gcg"), std::string::npos);
+  EXPECT_NE(r.output.find("metric variant: metric = glamm-gcg; "), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("split val"), std::string::npos);
   EXPECT_NE(r.output.find("glamm-eval 0.1.0"), std::string::npos);
 }
