@@ -1,8 +1,22 @@
 #!/usr/bin/env bash
 # Install the Debian packages glamm-eval needs (idempotent, non-interactive) and build it in build/.
 # Usage: scripts/setup.sh [--no-build] [--sanitize]
+#   --no-build   install the packages only
+#   --sanitize   also configure and build build-sanitize/ with -DGLAMM_SANITIZE=ON (AddressSanitizer + UBSan;
+#                run its tests with ctest --test-dir build-sanitize)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+no_build=0
+sanitize=0
+for arg in "$@"; do
+  case "$arg" in
+    --no-build) no_build=1 ;;
+    --sanitize) sanitize=1 ;;
+    -h|--help) sed -n '3,6p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "setup: unknown option '$arg' (usage: scripts/setup.sh [--no-build] [--sanitize])" >&2; exit 2 ;;
+  esac
+done
 
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config
@@ -43,8 +57,12 @@ if ! locale -a 2>/dev/null | grep -qi '^de_DE\.utf-\?8$'; then
   fi
 fi
 
-[ "${1:-}" = "--no-build" ] && exit 0
+[ "$no_build" = 1 ] && exit 0
 
 jobs=$(nproc 2>/dev/null || echo 2)
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
 cmake --build build -j "$jobs"
+if [ "$sanitize" = 1 ]; then
+  cmake -S . -B build-sanitize -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGLAMM_SANITIZE=ON
+  cmake --build build-sanitize -j "$jobs"
+fi

@@ -64,6 +64,9 @@ struct PaperCase {
   const char* header;  // first header line's start in the paper (also our first cell)
 };
 
+// Readable parameter in ctest names and failure messages (gtest would print the struct's raw bytes).
+void PrintTo(const PaperCase& c, std::ostream* os) { *os << "Table " << c.id; }
+
 class PaperTableTest : public ::testing::TestWithParam<PaperCase> {};
 
 TEST_P(PaperTableTest, PublishedTableMatchesThePrintedOneCellForCell) {
