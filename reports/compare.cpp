@@ -198,7 +198,9 @@ Comparison compare_runs(const RunRecord& a, const RunRecord& b, const CompareOpt
       if (m.delta < 0) dropped.push_back(&m);
     auto rel = [](const MetricComparison* m) { return m->delta / std::max(std::fabs(m->a_re), 1e-12); };
     std::stable_sort(dropped.begin(), dropped.end(),
-                     [&](const MetricComparison* x, const MetricComparison* y) { return rel(x) < rel(y); });
+                     [&](const MetricComparison* x, const MetricComparison* y) {
+                       return rel(x) < rel(y) - 1e-9;  // equal drops (up to rounding): the record's order
+                     });
     for (const MetricComparison* m : dropped) candidates.push_back(m->metric);
     for (const auto& [name, v] : a.metrics) {
       (void)v;
