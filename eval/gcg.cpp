@@ -392,13 +392,25 @@ void run_gcg_files(const GcgOptions& o, bool meteor_optional) {
     s["recall_matches"] = mm;
     per.push_back(std::move(s));
   }
-  if (!recall_skipped.empty())
+  // One warning per cause, in the user's terms (the record's per-sample recall_skipped keeps the reference error).
+  std::map<std::string, std::vector<std::string>> skipped_by_cause;
+  for (const std::string& id : recall_skipped) {
+    const std::string& why = recall_res[std::find(cap_gt.image_ids.begin(), cap_gt.image_ids.end(), id) -
+                                        cap_gt.image_ids.begin()].skipped;
+    std::string cause = "more predicted masks than phrases";
+    if (why.rfind("ValueError", 0) == 0) cause = "predicted masks of another size than the GT masks";
+    else if (why.find("axis 0") != std::string::npos) cause = "more GT masks than GT phrases";
+    skipped_by_cause[cause].push_back(id);
+  }
+  for (const auto& [cause, ids] : skipped_by_cause) {
+    const bool one = ids.size() == 1;
     warnings.push_back(fmt::format(
-        "recall: {} image(s) left out of the recall's matches as the official evaluation leaves them out ({}): the "
-        "official script looks up a matched mask's phrase by the mask's index, and where an image has more masks "
-        "than phrases (or labels) that lookup fails and the script drops the image's matches while its ground-truth "
-        "phrases still count. --strict pairs only masks that have a phrase and keeps these images",
-        recall_skipped.size(), list_ids(recall_skipped)));
+        "recall: {} image{} ({}) {} {}; the official evaluation pairs each mask with the phrase of the same index, "
+        "fails there and drops {} recall matches (the GT phrases still count), and so does this run. --strict pairs "
+        "only masks that have a phrase and keeps {}",
+        ids.size(), one ? "" : "s", list_ids(ids), one ? "has" : "have", cause, one ? "its" : "their",
+        one ? "it" : "them"));
+  }
   const double miou = mious.empty() ? 0.0 : metrics::numpy_mean(mious);
   const double recall = positives > 0 ? static_cast<double>(tp) / static_cast<double>(positives) : 0.0;
   progress.done();
