@@ -103,22 +103,30 @@ std::string svg_line_plot(const std::string& id, const std::vector<SvgSeries>& s
   auto dash = [](const SvgSeries& se) {
     return se.dash.empty() ? std::string() : " stroke-dasharray=\"" + html_escape(se.dash) + "\"";
   };
-  double ly = f.top + 14;
-  for (const auto& se : series) {
+  // Legend: a white box in the lower left (PR curves run high on the left and drop on the right).
+  const double lh = 18, lx0 = f.px(0.03), lw = f.px(0.40) - f.px(0.03);
+  double ly = f.py(0.03) - lh * static_cast<double>(series.size()) + 4;
+  if (!series.empty())
+    s += fmt::format("<rect class=\"legend-box\" x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" "
+                     "fill=\"#ffffff\" stroke=\"#bbbbbb\"/>\n",
+                     lx0, ly - 12, lw, lh * static_cast<double>(series.size()) + 4);
+  for (std::size_t si = 0; si < series.size(); ++si) {
+    const SvgSeries& se = series[si];
     std::string pts, marks;
+    const std::size_t phase = (si * 5) % 10;  // markers of the next series fall between this one's
     for (std::size_t k = 0; k < se.points.size(); ++k) {
       const double x = f.px(std::clamp(se.points[k].first, 0.0, 1.0)), y = f.py(std::clamp(se.points[k].second, 0.0, 1.0));
       pts += fmt::format("{:.2f},{:.2f} ", x, y);
-      if (k % 10 == 0) marks += marker(se, x, y);
+      if (k % 10 == phase) marks += marker(se, x, y);
     }
     s += fmt::format("<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"2.5\"{} points=\"{}\"/>\n", se.color, dash(se),
                      pts);
     s += marks + "\n";
     s += fmt::format("<g class=\"legend\"><line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{2:.1f}\" y2=\"{1:.1f}\" stroke=\"{3}\" "
                      "stroke-width=\"2.5\"{7}/>{8}<text x=\"{4:.1f}\" y=\"{5:.1f}\" font-size=\"11\">{6}</text></g>\n",
-                     f.px(0.58), ly, f.px(0.70), se.color, f.px(0.72), ly + 4, html_escape(se.label), dash(se),
-                     marker(se, f.px(0.64), ly));
-    ly += 18;
+                     lx0 + 6, ly, lx0 + 40, se.color, lx0 + 46, ly + 4, html_escape(se.label), dash(se),
+                     marker(se, lx0 + 23, ly));
+    ly += lh;
   }
   return s + "</svg>\n";
 }

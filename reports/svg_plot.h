@@ -8,7 +8,8 @@ namespace glamm::reports {
 
 /// One polyline of a line plot: points (x, y) in data units, a CSS colour and a legend label; `dash` (an SVG
 /// stroke-dasharray such as "8 5", "" = solid) and `marker` ("circle", "square", "" = none; drawn at every tenth
-/// point) tell coinciding curves apart, and the legend shows both.
+/// point, the second series' offset by five points) tell coinciding curves apart, and the legend (a box in the lower
+/// left) shows both.
 struct SvgSeries {
   std::vector<std::pair<double, double>> points;
   std::string color, label;

@@ -133,8 +133,9 @@ TEST(FirstRunPlots, HistogramTicksAreDistinctIntegers) {
 }
 
 TEST(FirstRunPlots, LineSeriesAreToldApartByDashAndMarkerInPlotAndLegend) {
-  std::vector<SvgSeries> s = {{{{0.0, 1.0}, {1.0, 0.5}}, "#d62728", "IoU 0.50", "", "circle"},
-                              {{{0.0, 1.0}, {1.0, 0.5}}, "#1f77b4", "IoU 0.75", "7 5", "square"}};
+  std::vector<std::pair<double, double>> pts;  // 11 points: markers at 0 and 10 (first series), 5 (second)
+  for (int k = 0; k <= 10; ++k) pts.emplace_back(k / 10.0, 1.0 - k / 20.0);
+  std::vector<SvgSeries> s = {{pts, "#d62728", "IoU 0.50", "", "circle"}, {pts, "#1f77b4", "IoU 0.75", "7 5", "square"}};
   const std::string svg = svg_line_plot("pr", s, "recall", "precision");
   // The dashed curve and its legend line.
   std::size_t dashes = 0;
@@ -142,11 +143,11 @@ TEST(FirstRunPlots, LineSeriesAreToldApartByDashAndMarkerInPlotAndLegend) {
        p = svg.find("stroke-dasharray=\"7 5\"", p + 1))
     ++dashes;
   EXPECT_EQ(dashes, 2u) << svg;
-  // Markers: curve points 0 (every tenth) + legend, per series.
+  // Markers: every tenth curve point, the second series offset by five (so equal curves show both), + legend.
   std::size_t circles = 0, squares = 0;
   for (std::size_t p = svg.find("<circle class=\"marker\""); p != std::string::npos; p = svg.find("<circle class=\"marker\"", p + 1)) ++circles;
   for (std::size_t p = svg.find("<rect class=\"marker\""); p != std::string::npos; p = svg.find("<rect class=\"marker\"", p + 1)) ++squares;
-  EXPECT_EQ(circles, 2u) << svg;
+  EXPECT_EQ(circles, 3u) << svg;
   EXPECT_EQ(squares, 2u) << svg;
   EXPECT_NE(svg.find(">IoU 0.50</text></g>"), std::string::npos);
   EXPECT_NE(svg.find(">IoU 0.75</text></g>"), std::string::npos);
