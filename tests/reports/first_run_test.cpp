@@ -13,6 +13,7 @@
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
 
 #include "common/error.h"
 #include "common/io.h"
@@ -267,6 +268,42 @@ TEST_F(SampleRun, ReportHasTheSyntheticBannerAndOneOverlayPerListedImage) {
   EXPECT_EQ(figures, 6u);  // the sample's 6 images (fewer than --worst 8)
   EXPECT_EQ(overlays, 6u) << html.substr(html.find("<h2>Worst"), 2000);
   EXPECT_EQ(html.find("no overlay"), std::string::npos);
+}
+
+TEST_F(SampleRun, ReportRendersInHeadlessChromiumWithOverlaysVisible) {
+  const fs::path plugin = fs::path(GLAMM_EVAL_BINARY).parent_path() / "libglamm_overlay.so";
+  std::string chromium;
+  for (const char* c : {"/usr/bin/chromium", "/usr/bin/chromium-browser"})
+    if (fs::exists(c)) chromium = c;
+  if (const char* e = std::getenv("GLAMM_CHROMIUM"); e && *e) chromium = e;
+  if (chromium.empty() || !fs::exists(plugin)) {
+    if (glamm::testing::running_in_ci()) FAIL() << "chromium or the overlay plugin missing under CI";
+    GTEST_SKIP() << "needs chromium (or GLAMM_CHROMIUM) and the overlay plugin (target glamm_overlay)";
+  }
+  const fs::path out = dir_ / "r.html", shot = dir_ / "shot.png", log = dir_ / "chromium.log";
+  ASSERT_EQ(run_cli("report " + q(rec_) + " --out " + q(out)).code, 0);
+  const std::string cmd = "timeout 120 " + q(chromium) +
+                          " --headless --no-sandbox --disable-gpu --disable-dev-shm-usage"
+                          " --disable-background-networking --disable-component-update --no-first-run"
+                          " --user-data-dir=" + q(dir_ / "profile") + " --enable-logging=stderr --v=0"
+                          " --window-size=1280,1600 --screenshot=" + q(shot) + " " +
+                          q("file://" + fs::absolute(out).string()) + " > " + q(log) + " 2>&1";
+  const int rc = std::system(cmd.c_str());
+  const std::string text = glamm::io::read_file(log);
+  ASSERT_EQ(rc, 0) << text;
+  EXPECT_NE(text.find("glamm-report: rendered 2 plots"), std::string::npos) << text;
+  for (const char* bad : {"Uncaught", "Failed to load resource", "ERR_"})
+    EXPECT_EQ(text.find(bad), std::string::npos) << bad << "\n" << text;
+  const cv::Mat img = cv::imread(shot.string(), cv::IMREAD_COLOR);
+  ASSERT_FALSE(img.empty());
+  // The overlays' ground-truth outlines (BGR 60, 220, 60) are on screen; nothing else on the page has that colour.
+  int green = 0;
+  for (int y = 0; y < img.rows; ++y)
+    for (int x = 0; x < img.cols; ++x) {
+      const cv::Vec3b& px = img.at<cv::Vec3b>(y, x);
+      green += std::abs(px[0] - 60) <= 30 && std::abs(px[1] - 220) <= 30 && std::abs(px[2] - 60) <= 30;
+    }
+  EXPECT_GT(green, 5000) << "overlay outlines not visible in " << shot;
 }
 
 TEST(FirstRunDatasets, MissingDataRootIsAnErrorNotTwentyThreeMissingLines) {
