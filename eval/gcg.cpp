@@ -14,8 +14,6 @@
 #include <unordered_map>
 #include <vector>
 
-#include <unistd.h>
-
 #include <fmt/format.h>
 
 #include "common/error.h"

@@ -35,6 +35,7 @@ class CompareGcg : public ::testing::Test {
     const auto degraded =
         std::filesystem::path(::testing::TempDir()) / ("glamm_reports_degraded_" + std::to_string(::getpid()));
     if (!std::filesystem::exists(degraded)) {
+      remove_at_exit(degraded);
       ASSERT_EQ(degrade_predictions(gcg / "predictions_val", degraded), 25);
     }
     auto r = cached_gcg_record(gcg, meteor, degraded, bad_, "degraded");
