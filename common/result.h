@@ -22,6 +22,10 @@ struct Signature {
   nlohmann::json to_json() const;
 };
 
+/// Signature value of key "data" for a record made from glamm-eval's built-in synthetic sample (`gcg --sample`,
+/// `coco --sample`): tables, comparisons and reports mark such a record (reports/record.h RunRecord::synthetic).
+inline constexpr const char* kSyntheticSampleData = "synthetic (built-in sample)";
+
 /// One run of one task on one dataset split.
 struct Result {
   static constexpr int kSchemaVersion = 1;

@@ -60,11 +60,39 @@ std::vector<SampleImage> images() {
 
 }  // namespace
 
+/// A kW × kH 24-bit BMP (bottom-up BGR rows; kW·3 is a multiple of 4, so rows need no padding) of the image's
+/// scene: a light background with each GT object as a filled rectangle of its own muted colour, so that overlays
+/// of the sample have something to be drawn on. Deterministic bytes.
+std::string scene_bmp(const std::vector<Obj>& objects) {
+  static const uint8_t palette[][3] = {{176, 122, 84}, {96, 150, 112}, {110, 124, 178}, {170, 160, 90}};  // B, G, R
+  std::vector<uint8_t> px(static_cast<std::size_t>(kW) * kH * 3, 236);
+  for (std::size_t k = 0; k < objects.size(); ++k) {
+    const Obj& o = objects[k];
+    for (uint32_t y = o.y0; y < o.y1 && y < kH; ++y)
+      for (uint32_t x = o.x0; x < o.x1 && x < kW; ++x)
+        for (int c = 0; c < 3; ++c) px[(static_cast<std::size_t>(y) * kW + x) * 3 + c] = palette[k % 4][c];
+  }
+  const uint32_t data = kW * kH * 3, file = 54 + data;
+  std::string b;
+  auto u16 = [&b](uint32_t v) { b += static_cast<char>(v & 255); b += static_cast<char>((v >> 8) & 255); };
+  auto u32 = [&](uint32_t v) { u16(v & 0xFFFF); u16(v >> 16); };
+  b += "BM";
+  u32(file); u32(0); u32(54);                      // file header
+  u32(40); u32(kW); u32(kH); u16(1); u16(24);      // BITMAPINFOHEADER: size, width, height, planes, bpp
+  u32(0); u32(data); u32(2835); u32(2835); u32(0); u32(0);  // no compression, 72 dpi
+  for (uint32_t row = 0; row < kH; ++row) {
+    const std::size_t y = kH - 1 - row;
+    b.append(reinterpret_cast<const char*>(&px[y * kW * 3]), kW * 3);
+  }
+  return b;
+}
+
 void write_grandf_sample(const std::filesystem::path& dir) {
   json imgs = json::array(), caps = json::array(), masks = json::array();
   int cap_id = 1, mask_id = 1;
   for (const SampleImage& im : images()) {
-    imgs.push_back({{"id", im.id}, {"file_name", im.id + ".jpg"}, {"height", kH}, {"width", kW}});
+    imgs.push_back({{"id", im.id}, {"file_name", im.id + ".bmp"}, {"height", kH}, {"width", kW}});
+    io::write_file_atomic(dir / "images" / (im.id + ".bmp"), scene_bmp(im.gt));
     std::vector<std::string> labels;
     for (const Obj& o : im.gt) {
       labels.push_back(o.phrase);

@@ -9,7 +9,8 @@
 namespace glamm::datasets::grandf {
 
 /// Write the sample into `dir` (created if needed): val_gcg_coco_caption_gt.json, val_gcg_coco_mask_gt.json,
-/// predictions/<id>.json and val_text_similarity.tsv. Six 48×64 images with string ids in non-sorted order, two to
+/// predictions/<id>.json, val_text_similarity.tsv and images/<id>.bmp (the GT file_name; a drawn scene with each GT
+/// object as a coloured rectangle, for the report's overlays). Six 48×64 images with string ids in non-sorted order, two to
 /// four GT masks each; predictions include an exact mask, shifted masks, a missed object, a false positive, an image
 /// with more masks than phrases and one with an empty caption. Same bytes on every run. Throws InputError when the
 /// folder cannot be written.

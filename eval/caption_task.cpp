@@ -13,7 +13,8 @@
 
 namespace glamm::cli {
 
-void add_caption_task_options(CLI::App* sub, CaptionTaskOptions& o, const std::string& pred_help) {
+void add_caption_task_options(CLI::App* sub, CaptionTaskOptions& o, const std::string& pred_help,
+                              const std::string& default_record) {
   sub->add_option("--pred", o.pred, pred_help)->required();
   sub->add_flag("--allow-missing", o.allow_missing,
                 "Score samples without a prediction as empty captions (counted and printed) instead of failing");
@@ -27,7 +28,8 @@ void add_caption_task_options(CLI::App* sub, CaptionTaskOptions& o, const std::s
                   "METEOR paraphrase table (paraphrase-en.gz); '-' turns the paraphrase module off");
   add_common_options(sub, o.common,
                      "Treat line-break characters inside a caption as spaces (pycocoevalcap lets them shift later "
-                     "captions onto the wrong image, caption-metrics spec §3.3)");
+                     "captions onto the wrong image, caption-metrics spec §3.3)",
+                     default_record);
 }
 
 datasets::Coverage coverage_of(const CaptionTaskOptions& o) {

@@ -27,7 +27,9 @@ struct CaptionTaskOptions {
 };
 
 /// Bind --pred, --allow-missing, --only-present, --meteor-resources, --meteor-paraphrase and the common options.
-void add_caption_task_options(CLI::App* sub, CaptionTaskOptions& o, const std::string& pred_help);
+/// `default_record`: where the command writes its record without --json (said in --help; add_common_options).
+void add_caption_task_options(CLI::App* sub, CaptionTaskOptions& o, const std::string& pred_help,
+                              const std::string& default_record);
 
 /// The coverage mode of the options (throws InputError when both --allow-missing and --only-present are given).
 datasets::Coverage coverage_of(const CaptionTaskOptions& o);

@@ -173,7 +173,7 @@ void run_captions(const CaptionsOptions& o) {
   }
   if (sp) add_spice_style_per_sample(per, *sp);
   r.per_sample = std::move(per);
-  write_result(o.common.json_path, r);
+  write_record(o.common.json_path, r);
 }
 
 void add_captions(CLI::App& app) {

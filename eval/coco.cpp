@@ -131,6 +131,7 @@ void run_coco(const CocoOptions& o) {
     for (int m : ev.params.max_dets) md += (md.empty() ? "" : ",") + std::to_string(m);
     r.signature.set("maxDets", md);
     r.signature.set("strict", o.common.strict ? "on(gt_id_zero_matchable,segm_results_keep_mask_area)" : "off");
+    if (use_sample) r.signature.set("data", kSyntheticSampleData);
     r.signature.set("version", tool_version());
     if (!use_sample) {
       r.add_input("gt", o.gt);
@@ -143,7 +144,7 @@ void run_coco(const CocoOptions& o) {
     r.details["num_categories"] = ev.eval_cat_ids.size();
     r.details["num_gt"] = gt.annotations.size();
     r.details["num_dt"] = dt.results.size();
-    write_result(o.common.json_path, r);
+    write_record(o.common.json_path, r);
   }
 }
 

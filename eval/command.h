@@ -7,6 +7,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "common/result.h"
+
 namespace glamm::cli {
 
 /// A function that adds one subcommand (with its options and callback) to the top-level app.
@@ -36,8 +38,16 @@ struct CommonOptions {
   bool quiet = false;     ///< --quiet: no progress on stderr
 };
 
-/// Add --json, --label, --strict, --threads, --quiet to `sub`. `strict_help` says what --strict changes.
-void add_common_options(CLI::App* sub, CommonOptions& o, const std::string& strict_help);
+/// Add --json, --label, --strict, --threads, --quiet to `sub`. `strict_help` says what --strict changes;
+/// `default_record` (e.g. "glamm-results/gcg_grandf_<split>_<label>.json") is where the command writes its record
+/// without --json, "" for commands that write one only with --json. Either way --help says so.
+void add_common_options(CLI::App* sub, CommonOptions& o, const std::string& strict_help,
+                        const std::string& default_record = "");
+
+/// Write the Result record `r` to `path` (write_result: atomic, parent folders created) and say where it went on
+/// stderr in one line, "results record: PATH", also under --quiet (a record appears on disk only with a line
+/// saying so). Throws as write_result.
+void write_record(const std::string& path, const Result& r);
 
 /// Number of worker threads for `o.threads` (0 → hardware concurrency, at least 1).
 int resolve_threads(const CommonOptions& o);

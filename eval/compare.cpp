@@ -47,8 +47,8 @@ void add_compare(CLI::App& app) {
   sub->add_option("runs", opts->runs, "RUN_A.json RUN_B.json [...]")->required();
   sub->add_option("--resamples", opts->opt.resamples, "Bootstrap resamples")->capture_default_str();
   sub->add_option("--seed", opts->opt.seed, "Random seed (same seed, same result)")->capture_default_str();
-  sub->add_option("--by", opts->opt.rank_metric, "Per-sample metric for the most-regressed list (default: the first one "
-                                                  "the records store per sample)");
+  sub->add_option("--by", opts->opt.rank_metric, "Per-sample metric for the most-regressed list (default: the metric "
+                                                  "with the largest relative drop that the records store per sample)");
   sub->add_option("--worst", opts->opt.worst, "How many most-regressed samples to list")->capture_default_str();
   sub->add_flag("--force", opts->opt.force, "Compare despite different splits, metric variants or sample sets");
   sub->add_option("--json", opts->json_path, "Also write the comparison as JSON (atomically)");

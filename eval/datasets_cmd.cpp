@@ -1,5 +1,6 @@
 // `glamm-eval datasets`: which of GLaMM's evaluation data exists under a data root (default ./data) and what is
 // missing, task by task. Wires datasets/catalog; writes nothing unless --json is given.
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -7,6 +8,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "common/error.h"
 #include "common/io.h"
 #include "datasets/catalog.h"
 #include "eval/command.h"
@@ -20,6 +22,13 @@ struct DatasetsOptions {
 };
 
 void run_datasets(const DatasetsOptions& o) {
+  std::error_code ec;
+  if (!std::filesystem::exists(o.root, ec))
+    throw InputError(o.root, "--data-root",
+                     "the data root itself does not exist (give GLaMM's data folder, the one that holds GranDf/, "
+                     "Refer_Segm/, ...)");
+  if (!std::filesystem::is_directory(o.root, ec))
+    throw InputError(o.root, "--data-root", "is not a folder (give GLaMM's data folder)");
   const auto st = datasets::catalog::scan(o.root);
   std::size_t found = 0;
   std::string task;

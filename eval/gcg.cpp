@@ -14,8 +14,6 @@
 #include <unordered_map>
 #include <vector>
 
-#include <unistd.h>
-
 #include <fmt/format.h>
 
 #include "common/error.h"
@@ -97,30 +95,34 @@ std::string default_label(const std::vector<std::string>& pred_dirs) {
 
 void run_gcg_files(const GcgOptions& o, bool meteor_optional);
 
-/// --sample: write the built-in synthetic GranD-f set to a temporary folder and evaluate it like any other.
+/// Where the run's record goes: --json, else glamm-results/gcg_grandf_<split>_<label>.json.
+std::string record_path(const GcgOptions& o, const std::string& label) {
+  return o.common.json_path.empty() ? "glamm-results/gcg_grandf_" + o.split + "_" + label + ".json"
+                                    : o.common.json_path;
+}
+
+/// --sample: write the built-in synthetic GranD-f set (annotations, predictions, similarity table and images) into
+/// a folder next to the record, <record>.sample/, and evaluate it like any other. The folder is kept so that
+/// `glamm-eval report` can draw the overlays of the sample's record; the record says its data are synthetic.
 void run_gcg(const GcgOptions& in) {
   if (!in.sample) return run_gcg_files(in, false);
   if (!in.pred_dirs.empty() || !in.text_sim.empty())
     throw InputError("", "--sample", "--sample evaluates the built-in set; leave out --pred and --text-sim");
-  std::error_code ec;
-  const fs::path dir = fs::temp_directory_path() / fmt::format("glamm-gcg-sample-{}", ::getpid());
-  fs::remove_all(dir, ec);
-  datasets::grandf::write_grandf_sample(dir);
   GcgOptions o = in;
   o.split = "val";
+  if (o.common.label.empty()) o.common.label = "builtin-sample";
+  o.common.json_path = record_path(o, o.common.label);
+  fs::path dir = fs::absolute(fs::path(o.common.json_path)).lexically_normal();
+  dir = dir.parent_path() / (dir.stem().string() + ".sample");
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  datasets::grandf::write_grandf_sample(dir);
   o.gt_dir = dir.string();
   o.pred_dirs = {(dir / "predictions").string()};
   o.text_sim = (dir / "val_text_similarity.tsv").string();
-  if (o.common.label.empty()) o.common.label = "builtin-sample";
   std::cout << "glamm-eval gcg: built-in sample (6 synthetic 48x64 images in GranD-f layout, phrase similarities "
-               "from a table; no input files, no BERT)\n";
-  try {
-    run_gcg_files(o, true);
-  } catch (...) {
-    fs::remove_all(dir, ec);
-    throw;
-  }
-  fs::remove_all(dir, ec);
+               "from a table; no input files, no BERT); synthetic data, not GranD-f: its numbers are no model's score\n";
+  run_gcg_files(o, true);
 }
 
 void run_gcg_files(const GcgOptions& o, bool meteor_optional) {
@@ -361,6 +363,7 @@ void run_gcg_files(const GcgOptions& o, bool meteor_optional) {
       throw InputError((fs::path(o.pred_dirs.front()) / (cap_gt.image_ids[i] + ".json")).string(),
                        "image " + cap_gt.image_ids[i], errors[i]);
   std::vector<double> mious;
+  std::vector<std::string> recall_skipped;  // images whose recall the official script drops (one warning below)
   std::size_t tp = 0, positives = 0;
   json per = json::array();
   for (std::size_t i = 0; i < n; ++i) {
@@ -377,7 +380,7 @@ void run_gcg_files(const GcgOptions& o, bool meteor_optional) {
     s["recall_positives"] = rr.positives;
     if (!rr.skipped.empty()) {
       s["recall_skipped"] = rr.skipped;
-      warnings.push_back("recall: image " + id + " skipped as the official evaluation does (" + rr.skipped + ")");
+      recall_skipped.push_back(id);
     } else {
       tp += rr.matches.size();
     }
@@ -385,6 +388,25 @@ void run_gcg_files(const GcgOptions& o, bool meteor_optional) {
     for (const auto& [g, p] : rr.matches) mm.push_back({g, p});
     s["recall_matches"] = mm;
     per.push_back(std::move(s));
+  }
+  // One warning per cause, in the user's terms (the record's per-sample recall_skipped keeps the reference error).
+  std::map<std::string, std::vector<std::string>> skipped_by_cause;
+  for (const std::string& id : recall_skipped) {
+    const std::string& why = recall_res[std::find(cap_gt.image_ids.begin(), cap_gt.image_ids.end(), id) -
+                                        cap_gt.image_ids.begin()].skipped;
+    std::string cause = "more predicted masks than phrases";
+    if (why.rfind("ValueError", 0) == 0) cause = "predicted masks of another size than the GT masks";
+    else if (why.find("axis 0") != std::string::npos) cause = "more GT masks than GT phrases";
+    skipped_by_cause[cause].push_back(id);
+  }
+  for (const auto& [cause, ids] : skipped_by_cause) {
+    const bool one = ids.size() == 1;
+    warnings.push_back(fmt::format(
+        "recall: {} image{} ({}) {} {}; the official evaluation pairs each mask with the phrase of the same index, "
+        "fails there and drops {} recall matches (the GT phrases still count), and so does this run. --strict pairs "
+        "only masks that have a phrase and keeps {}",
+        ids.size(), one ? "" : "s", list_ids(ids), one ? "has" : "have", cause, one ? "its" : "their",
+        one ? "it" : "them"));
   }
   const double miou = mious.empty() ? 0.0 : metrics::numpy_mean(mious);
   const double recall = positives > 0 ? static_cast<double>(tp) / static_cast<double>(positives) : 0.0;
@@ -435,6 +457,7 @@ void run_gcg_files(const GcgOptions& o, bool meteor_optional) {
                                      "recall_label_coupling,recall_errors_fatal,gt_id_zero_matchable,"
                                      "gt_category1_noncrowd)"
                                    : "off");
+  if (o.sample) r.signature.set("data", kSyntheticSampleData);
   r.signature.set("version", tool_version());
   r.add_input("caption_gt", cap_file);
   r.add_input("mask_gt", mask_file);
@@ -443,6 +466,7 @@ void run_gcg_files(const GcgOptions& o, bool meteor_optional) {
   } else {
     r.inputs["bert"] = similarity.input_path();  // weights checksum: in the text_similarity signature
   }
+  if (o.sample) r.inputs["images"] = (fs::path(o.gt_dir) / "images").string();
   r.inputs["predictions"] = o.pred_dirs.front();
   for (std::size_t k = 1; k < o.pred_dirs.size(); ++k) r.inputs["predictions_" + std::to_string(k)] = o.pred_dirs[k];
   r.warnings = warnings;
@@ -494,11 +518,7 @@ void run_gcg_files(const GcgOptions& o, bool meteor_optional) {
     }
   }
   r.per_sample = std::move(per);
-  const std::string out = o.common.json_path.empty()
-                              ? "glamm-results/gcg_grandf_" + o.split + "_" + r.label + ".json"
-                              : o.common.json_path;
-  write_result(out, r);
-  progress.note("results record: " + out);
+  write_record(record_path(o, r.label), r);
 }
 
 void add_gcg(CLI::App& app) {
@@ -516,7 +536,9 @@ void add_gcg(CLI::App& app) {
                   "folders (shards) are merged and an image predicted twice is an error");
   sub->add_flag("--sample", opts->sample,
                 "Evaluate the built-in synthetic GranD-f sample (no data, no BERT needed; METEOR only when its "
-                "resources are found)");
+                "resources are found). Its files (annotations, predictions, images) are written to a folder next to "
+                "the record, <record>.sample/, and kept so that `glamm-eval report <record>` can draw its overlays; "
+                "the record's signature says data:synthetic (built-in sample)");
   sub->add_option("--text-sim", opts->text_sim,
                   "Phrase similarity table gt_label<TAB>pred_label<TAB>similarity used by mask recall instead of "
                   "BERT (a missing pair counts 0.0)");
@@ -529,7 +551,7 @@ void add_gcg(CLI::App& app) {
                   "METEOR resources: folder with english.{synsets,exceptions,words,prefixes} or meteor-1.5.jar "
                   "(default: the copy built with glamm-eval)");
   sub->add_option("--meteor-paraphrase", opts->meteor_paraphrase, "METEOR paraphrase table (paraphrase-en.gz)");
-  add_common_options(sub, opts->common, kStrictHelp);
+  add_common_options(sub, opts->common, kStrictHelp, "glamm-results/gcg_grandf_<split>_<label>.json");
   sub->callback([opts] { run_gcg(*opts); });
 }
 

@@ -195,8 +195,7 @@ void run_imagecap(const ImagecapOptions& o) {
   const std::string out = o.task.common.json_path.empty()
                               ? "glamm-results/imagecap_" + o.dataset + "_" + split + "_" + label + ".json"
                               : o.task.common.json_path;
-  write_result(out, r);
-  progress.note("results record: " + out);
+  write_record(out, r);
 }
 
 void add_imagecap(CLI::App& app) {
@@ -218,7 +217,8 @@ void add_imagecap(CLI::App& app) {
   sub->add_option("--submission", o->submission, "NoCaps test: where to write the EvalAI submission list");
   add_caption_task_options(sub, o->task,
                            "Predictions: JSON list [{image_id, caption}] (Flickr30k: the photo id from the file name, "
-                           "an integer; NoCaps: images[].id), or a folder of such lists");
+                           "an integer; NoCaps: images[].id), or a folder of such lists",
+                           "glamm-results/imagecap_<dataset>_<split>_<label>.json");
   sub->callback([o] { run_imagecap(*o); });
 }
 

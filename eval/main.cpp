@@ -28,12 +28,23 @@ void add_registered_commands(CLI::App& app) {
   for (auto& [order, adder] : registry()) adder(app);
 }
 
-void add_common_options(CLI::App* sub, CommonOptions& o, const std::string& strict_help) {
-  sub->add_option("--json", o.json_path, "Write the run's Result record (JSON) to this path");
+void add_common_options(CLI::App* sub, CommonOptions& o, const std::string& strict_help,
+                        const std::string& default_record) {
+  sub->add_option("--json", o.json_path,
+                  default_record.empty()
+                      ? std::string("Write the run's Result record (JSON) to this path (one line on stderr says where)")
+                      : "Where to write the run's Result record (JSON). Without --json the record is written to " +
+                            default_record + " under the current folder; one line on stderr says where, also "
+                            "with -q");
   sub->add_option("--label", o.label, "Model/checkpoint label stored in the Result record");
   sub->add_flag("--strict", o.strict, strict_help);
   sub->add_option("--threads", o.threads, "Worker threads (0 = all cores)")->check(CLI::NonNegativeNumber);
   sub->add_flag("-q,--quiet", o.quiet, "No progress messages on stderr");
+}
+
+void write_record(const std::string& path, const Result& r) {
+  write_result(path, r);
+  std::cerr << "results record: " << path << "\n";
 }
 
 std::string default_label_from_file(const std::string& pred_file) {

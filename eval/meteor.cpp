@@ -91,6 +91,7 @@ void run_meteor(const MeteorOptions& o) {
   progress.done();
 
   std::string out;
+  if (o.stats) out += "segment_score\tsufficient_statistics (METEOR 1.5's 23 values, its order)\n";
   nlohmann::json per = nlohmann::json::array();
   for (std::size_t i = 0; i < segs.size(); ++i) {
     const double s = m.scorer->score(stats[i]);
@@ -99,7 +100,7 @@ void run_meteor(const MeteorOptions& o) {
     out += '\n';
     if (!o.common.json_path.empty()) per.push_back({{"index", i}, {"meteor", s}, {"stats", stats[i].v}});
   }
-  out += meteor::java::double_to_string(corpus) + '\n';
+  out += "corpus METEOR: " + meteor::java::double_to_string(corpus) + '\n';
   std::cout << out << std::flush;
 
   if (!o.common.json_path.empty()) {
@@ -113,7 +114,7 @@ void run_meteor(const MeteorOptions& o) {
     r.details["aggregation"] = "computeMetrics(sum of stats with MeteorStats.addStats)";
     r.details["per_sample_fields"] = {"index", "meteor", "stats"};
     r.per_sample = std::move(per);
-    write_result(o.common.json_path, r);
+    write_record(o.common.json_path, r);
   }
 }
 
@@ -122,8 +123,10 @@ void add_meteor(CLI::App& app) {
   CLI::App* sub = app.add_subcommand(
       "meteor",
       "METEOR 1.5 as pycocoevalcap runs it (-l en -norm): reads 'hypothesis ||| ref1 ||| ref2 ...' lines of "
-      "tokenized text on stdin, prints each segment score and the corpus score last");
-  sub->add_flag("--stats", opts->stats, "Also print each segment's 23 sufficient statistics (METEOR's order)");
+      "tokenized text on stdin, prints each segment score (one line per input line, Java's number text) and the "
+      "corpus score last ('corpus METEOR: X')");
+  sub->add_flag("--stats", opts->stats,
+                "Also print each segment's 23 sufficient statistics (METEOR's order), after a header line");
   sub->add_option("--meteor-resources", opts->resources,
                   "Folder with english.synsets/.exceptions/.words/.prefixes, or pycocoevalcap's meteor-1.5.jar "
                   "(default: env GLAMM_METEOR_RESOURCES, then an installed pycocoevalcap, then the copy built with "

@@ -294,21 +294,21 @@ void run_refseg(const RefsegOptions& o) {
   const std::string out = o.common.json_path.empty()
                               ? "glamm-results/refseg_" + o.dataset + "_" + o.split + "_" + r.label + ".json"
                               : o.common.json_path;
-  write_result(out, r);
-  progress.note("results record: " + out);
+  write_record(out, r);
 }
 
 void add_refseg(CLI::App& app) {
   auto o = std::make_shared<RefsegOptions>();
   CLI::App* sub = app.add_subcommand(
       "refseg",
-      "Referring-expression segmentation cIoU / gIoU on RefCOCO, RefCOCO+ and RefCOCOg (REFER layout) as GLaMM's "
-      "eval/referring_seg computes them (paper Table 4); every sentence of the split by default");
-  sub->add_option("--dataset", o->dataset, "refcoco, refcoco+ or refcocog")
+      "Referring-expression segmentation cIoU / gIoU on RefCOCO, RefCOCO+ and RefCOCOg (paper Table 4) and "
+      "RefCLEF (ReferItGame; REFER layout too, not in the paper) as GLaMM's eval/referring_seg computes them; every "
+      "sentence of the split by default");
+  sub->add_option("--dataset", o->dataset, "refcoco, refcoco+, refcocog or refclef")
       ->required()
       ->check(CLI::IsMember({"refcoco", "refcoco+", "refcocog", "refclef"}));
-  sub->add_option("--split-by", o->split_by, "unc, umd, google (default: umd for refcocog, unc otherwise, as GLaMM)");
-  sub->add_option("--split", o->split, "val, testA, testB (unc), val, test (umd), ...; 'test' selects every split "
+  sub->add_option("--split-by", o->split_by, "unc, umd, google, berkeley (refclef) (default: umd for refcocog, unc otherwise, as GLaMM)");
+  sub->add_option("--split", o->split, "val, testA, testB (unc; refclef also testC), val, test (umd, berkeley), ...; 'test' selects every split "
                                        "containing 'test' as the REFER API does")
       ->capture_default_str();
   sub->add_option("--data-root", o->data_root, "GLaMM's data folder; the REFER files are read from "
@@ -330,7 +330,7 @@ void add_refseg(CLI::App& app) {
                                                  "summed parts (overlap pixels leave the GT area)")
       ->check(CLI::IsMember({"union", "sum"}))
       ->capture_default_str();
-  add_common_options(sub, o->common, kStrictHelp);
+  add_common_options(sub, o->common, kStrictHelp, "glamm-results/refseg_<dataset>_<split>_<label>.json");
   sub->callback([o] { run_refseg(*o); });
 }
 

@@ -87,8 +87,7 @@ void run_regcap(const RegcapOptions& o) {
   const std::string out = o.task.common.json_path.empty()
                               ? "glamm-results/regcap_" + o.dataset + "_" + r.split + "_" + r.label + ".json"
                               : o.task.common.json_path;
-  write_result(out, r);
-  progress.note("results record: " + out);
+  write_record(out, r);
 }
 
 void add_regcap(CLI::App& app) {
@@ -104,7 +103,8 @@ void add_regcap(CLI::App& app) {
   sub->add_option("--data-root", o->data_root, "GLaMM's data folder")->capture_default_str();
   add_caption_task_options(sub, o->task,
                            "Predictions: a JSON list [{image_id, caption}] or GLaMM's results folder (every *.json "
-                           "except merged.json)");
+                           "except merged.json)",
+                           "glamm-results/regcap_<dataset>_<split>_<label>.json");
   sub->callback([o] { run_regcap(*o); });
 }
 

@@ -33,7 +33,10 @@ void add_report(CLI::App& app) {
       "(with --images).");
   sub->add_option("run", opts->run, "Result record (glamm-eval <task> --json)")->required();
   sub->add_option("--out", opts->out, "Output HTML file (written atomically)")->required();
-  sub->add_option("--images", opts->opt.images_dir, "Folder with the images (ground-truth file_name) for overlays");
+  sub->add_option("--images", opts->opt.images_dir,
+                  "Folder with the images (ground-truth file_name) for overlays (default: the record's inputs.images; "
+                  "records of `gcg --sample` name the sample's images kept next to them, so their report has overlays "
+                  "without --images)");
   sub->add_option("--worst", opts->opt.worst, "How many lowest-mIoU images to show")->capture_default_str();
   sub->callback([opts] { run_report(*opts); });
 }

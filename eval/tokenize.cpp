@@ -103,7 +103,7 @@ void run_tokenize(const TokenizeOptions& o) {
     r.details["per_sample_fields"] = {"index", "raw", "tokenized"};
     r.per_sample = std::move(per);
     if (!o.input.empty()) r.add_input("captions", o.input);
-    write_result(o.common.json_path, r);
+    write_record(o.common.json_path, r);
   }
 }
 

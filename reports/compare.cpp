@@ -26,8 +26,50 @@ void check_comparable(const RunRecord& a, const RunRecord& b, bool force) {
   const std::string va = metric_variant(a), vb = metric_variant(b);
   if (va != vb)
     throw InputError(b.path, "signature",
-                     "metric variants differ; refusing to compare (--force to override):\n  " + a.path + ": " + va +
-                         "\n  " + b.path + ": " + vb);
+                     "metric variants differ; refusing to compare (--force to override). Differing fields (A = " +
+                         a.path + ", B = " + b.path + "):\n" + variant_differences(a, b));
+}
+
+std::string variant_differences(const RunRecord& a, const RunRecord& b) {
+  // metric_variant's fields as (key, value), location-free, in record order.
+  auto fields = [](const RunRecord& r) {
+    std::vector<std::pair<std::string, std::string>> out;
+    const std::string v = metric_variant(r);
+    std::size_t pos = 0;
+    while (!v.empty()) {
+      const std::size_t bar = v.find('|', pos);
+      const std::string item = v.substr(pos, bar == std::string::npos ? std::string::npos : bar - pos);
+      const std::size_t colon = item.find(':');
+      out.emplace_back(item.substr(0, colon), colon == std::string::npos ? "" : item.substr(colon + 1));
+      if (bar == std::string::npos) break;
+      pos = bar + 1;
+    }
+    return out;
+  };
+  const auto fa = fields(a), fb = fields(b);
+  auto find = [](const std::vector<std::pair<std::string, std::string>>& f, const std::string& key,
+                 std::string& value) {
+    for (const auto& [k, v] : f)
+      if (k == key) {
+        value = v;
+        return true;
+      }
+    return false;
+  };
+  std::string out;
+  auto line = [&](const std::string& key, bool in_a, const std::string& x, bool in_b, const std::string& y) {
+    out += fmt::format("  {}:\n    A: {}\n    B: {}\n", key, in_a ? x : "(absent)", in_b ? y : "(absent)");
+  };
+  for (const auto& [k, x] : fa) {
+    std::string y;
+    const bool in_b = find(fb, k, y);
+    if (!in_b || x != y) line(k, true, x, in_b, y);
+  }
+  for (const auto& [k, y] : fb) {
+    std::string x;
+    if (!find(fa, k, x)) line(k, false, "", true, y);
+  }
+  return out;
 }
 
 namespace {
@@ -57,6 +99,8 @@ Comparison compare_runs(const RunRecord& a, const RunRecord& b, const CompareOpt
   c.label_b = b.label;
   c.path_a = a.path;
   c.path_b = b.path;
+  c.data_a = a.signature_value("data");
+  c.data_b = b.signature_value("data");
   c.resamples = opt.resamples;
   c.seed = opt.seed;
 
@@ -143,13 +187,26 @@ Comparison compare_runs(const RunRecord& a, const RunRecord& b, const CompareOpt
   }
 
   // Most-regressed samples by a per-sample score.
+  // Default: the metric that moved most, i.e. the largest relative drop (B − A) / |A| among the compared metrics,
+  // then the record's metric order; --by overrides.
   std::vector<std::string> candidates;
-  if (!opt.rank_metric.empty()) candidates.push_back(opt.rank_metric);
-  else
+  if (!opt.rank_metric.empty()) {
+    candidates.push_back(opt.rank_metric);
+  } else {
+    std::vector<const MetricComparison*> dropped;
+    for (const auto& m : c.metrics)
+      if (m.delta < 0) dropped.push_back(&m);
+    auto rel = [](const MetricComparison* m) { return m->delta / std::max(std::fabs(m->a_re), 1e-12); };
+    std::stable_sort(dropped.begin(), dropped.end(),
+                     [&](const MetricComparison* x, const MetricComparison* y) {
+                       return rel(x) < rel(y) - 1e-9;  // equal drops (up to rounding): the record's order
+                     });
+    for (const MetricComparison* m : dropped) candidates.push_back(m->metric);
     for (const auto& [name, v] : a.metrics) {
       (void)v;
       candidates.push_back(name);
     }
+  }
   for (const auto& m : candidates) {
     double x;
     if (ga.sample_score(m, ia[0], x) && gb.sample_score(m, ib[0], x)) {
@@ -186,6 +243,8 @@ json Comparison::to_json() const {
   j["task"] = task;
   j["a"] = {{"label", label_a}, {"path", path_a}};
   j["b"] = {{"label", label_b}, {"path", path_b}};
+  if (!data_a.empty()) j["a"]["data"] = data_a;
+  if (!data_b.empty()) j["b"]["data"] = data_b;
   j["samples"] = samples;
   j["resamples"] = resamples;
   j["seed"] = seed;
@@ -202,8 +261,11 @@ json Comparison::to_json() const {
 }
 
 std::string format_comparison(const Comparison& c) {
-  std::string out = fmt::format("compare {}: A = {} ({})\n            B = {} ({})\n", c.task, c.label_a, c.path_a,
-                                c.label_b, c.path_b);
+  auto data = [](const std::string& d) { return d.empty() ? std::string() : "  [data: " + d + "]"; };
+  std::string out = fmt::format("compare {}: A = {} ({}){}\n            B = {} ({}){}\n", c.task, c.label_a, c.path_a,
+                                data(c.data_a), c.label_b, c.path_b, data(c.data_b));
+  if (!c.data_a.empty() || !c.data_b.empty())
+    out += "note: synthetic data (built-in sample) are no model's score; a difference shows the tool, not a model\n";
   out += fmt::format("paired bootstrap over {} samples, {} resamples, seed {}; Δ = B − A, 95% percentile interval\n\n",
                      c.samples, c.resamples, c.seed);
   out += fmt::format("{:<10} {:>10} {:>10} {:>10} {:>24} {:>8}\n", "metric", "A", "B", "delta", "95% CI", "p");

@@ -18,7 +18,8 @@ struct CompareOptions {
   std::uint64_t seed = 12345;  ///< mt19937_64 seed; same seed → same intervals
   double confidence = 0.95;    ///< two-sided interval level
   bool force = false;          ///< compare despite different splits / metric variants / sample sets
-  std::string rank_metric;     ///< per-sample metric for the regression list ("" = first with per-sample scores)
+  std::string rank_metric;     ///< per-sample metric for the regression list ("" = the metric with the largest
+                               ///< relative drop B vs A that has per-sample scores, else the first that has them)
   int worst = 10;              ///< how many most-regressed samples to list
 };
 
@@ -39,6 +40,7 @@ struct RegressedSample {
 
 struct Comparison {
   std::string task, label_a, label_b, path_a, path_b;
+  std::string data_a, data_b;  ///< signature "data" of each record ("" = real data; e.g. synthetic (built-in sample))
   std::size_t samples = 0;
   int resamples = 0;
   std::uint64_t seed = 0;
@@ -52,6 +54,11 @@ struct Comparison {
 /// Check that `b` may be compared with `a`: same task (always), same split and metric variant
 /// (metric_variant) unless `force`. Throws InputError naming both files and the differing values.
 void check_comparable(const RunRecord& a, const RunRecord& b, bool force);
+
+/// The metric-variant fields (metric_variant: signature without split and file locations) whose values differ
+/// between `a` and `b`, one block per field: "  key:\n    A: value\n    B: value\n" ("(absent)" where a record lacks
+/// the key); "" when the variants are equal.
+std::string variant_differences(const RunRecord& a, const RunRecord& b);
 
 /// Paired bootstrap of B − A over the samples both records share (matched by sample id; without `force` the id
 /// sets must be equal). Each resample draws n sample positions with replacement (mt19937_64(seed), index =

@@ -59,7 +59,9 @@ td.name { text-align: left; }
 .plot { background: #fff; border: 1px solid #ccc; padding: 6px; }
 .worst { display: flex; gap: 16px; flex-wrap: wrap; }
 .worst figure { margin: 0; background: #fff; border: 1px solid #ccc; padding: 6px; max-width: 500px; }
+.worst img { display: block; min-width: 256px; image-rendering: pixelated; }
 .note { color: #8a4b00; font-size: 13px; }
+.synthetic { margin: 8px 0; padding: 6px 10px; background: #fff3cd; border: 1px solid #d39e00; font-size: 14px; }
 code { font-size: 12px; word-break: break-all; }
 )css";
 
@@ -94,8 +96,10 @@ MaskGt load_mask_gt(const std::string& path) {
 
 }  // namespace
 
-std::string render_html_report(const RunRecord& r, const ReportOptions& opt) {
+std::string render_html_report(const RunRecord& r, const ReportOptions& in_opt) {
   Aggregator agg(r);
+  ReportOptions opt = in_opt;
+  if (opt.images_dir.empty()) opt.images_dir = input_path(r, "images");  // e.g. gcg --sample's kept images
   std::string h;
   h += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
   h += "<title>glamm-eval report: " + html_escape(r.label) + " " + html_escape(r.task) + "</title>\n";
@@ -106,6 +110,10 @@ std::string render_html_report(const RunRecord& r, const ReportOptions& opt) {
   if (auto t = r.doc.find("timestamp"); t != r.doc.end() && t->is_string()) ts = t->get<std::string>();
   h += "<div class=\"meta\">" + html_escape(r.tool_version) + " · " + html_escape(ts) + " · " +
        std::to_string(agg.size()) + " samples · record <code>" + html_escape(r.path) + "</code></div>\n";
+  if (r.synthetic())
+    h += "<div class=\"synthetic\" id=\"synthetic-data\">Data: " + html_escape(r.signature_value("data")) +
+         ". These numbers come from glamm-eval's built-in demonstration set, not from a benchmark: they show that the "
+         "tool runs and are no model's score.</div>\n";
 
   // Metrics.
   h += "<h2>Metrics</h2>\n<table id=\"metrics\">\n<tr><th>metric</th><th>value</th><th>×100</th></tr>\n";
@@ -128,14 +136,16 @@ std::string render_html_report(const RunRecord& r, const ReportOptions& opt) {
   const std::vector<double> p50 = agg.precision_curve(0.5), p75 = agg.precision_curve(0.75);
   if (!p50.empty()) {
     std::vector<SvgSeries> series;
-    auto add = [&](const std::vector<double>& p, const std::string& color, const std::string& label) {
-      SvgSeries s{{}, color, label};
+    auto add = [&](const std::vector<double>& p, const std::string& color, const std::string& label,
+                   const std::string& dash, const std::string& marker) {
+      SvgSeries s{{}, color, label, dash, marker};
       for (std::size_t k = 0; k < p.size(); ++k)
         if (p[k] >= 0) s.points.emplace_back(static_cast<double>(k) / static_cast<double>(p.size() - 1), p[k]);
       series.push_back(s);
     };
-    add(p50, "#d62728", "IoU 0.50");
-    add(p75, "#1f77b4", "IoU 0.75");
+    // Solid red with circles under dashed blue with squares: equal curves stay visible as both.
+    add(p50, "#d62728", "IoU 0.50", "", "circle");
+    add(p75, "#1f77b4", "IoU 0.75", "7 5", "square");
     h += "<div class=\"plot\"><div>AP precision–recall (area all, maxDets 100)</div>\n" +
          svg_line_plot("pr-curve", series, "recall", "precision") + "</div>\n";
   } else {

@@ -33,6 +33,8 @@ const json& RunRecord::per_sample() const {
   return it == doc.end() ? empty : *it;
 }
 
+bool RunRecord::synthetic() const { return signature_value("data").rfind("synthetic", 0) == 0; }
+
 namespace {
 
 const json& field(const json& j, const char* key, json::value_t type, const std::string& source) {

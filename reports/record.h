@@ -26,6 +26,9 @@ struct RunRecord {
   std::string signature_value(const std::string& key) const;
   /// The per-sample array (possibly empty).
   const nlohmann::json& per_sample() const;
+  /// True when the record was made from glamm-eval's built-in synthetic sample: its signature's "data" value starts
+  /// with "synthetic" (common/result.h kSyntheticSampleData). Tables, compare and report mark such records.
+  bool synthetic() const;
 };
 
 /// Parse and validate one record. Throws InputError naming `path` when the file cannot be read, is not JSON

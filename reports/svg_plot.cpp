@@ -32,8 +32,9 @@ struct Frame {
   double py(double y) const { return top + (1.0 - y) * (h - top - bottom); }
 };
 
+// y_ticks: (position in [0, 1] of the plot height, label).
 std::string axes(const Frame& f, const std::string& x_title, const std::string& y_title,
-                  const std::vector<std::string>& y_labels) {
+                 const std::vector<std::pair<double, std::string>>& y_ticks) {
   std::string s;
   s += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"#ffffff\" "
                    "stroke=\"#444444\" stroke-width=\"1\"/>\n",
@@ -43,10 +44,12 @@ std::string axes(const Frame& f, const std::string& x_title, const std::string& 
     s += fmt::format("<line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{0:.1f}\" y2=\"{2:.1f}\" stroke=\"#dddddd\"/>"
                      "<text x=\"{0:.1f}\" y=\"{3:.1f}\" font-size=\"11\" text-anchor=\"middle\">{4:.1f}</text>\n",
                      f.px(v), f.py(0), f.py(1), f.py(0) + 15, v);
-    s += fmt::format("<line x1=\"{1:.1f}\" y1=\"{0:.1f}\" x2=\"{2:.1f}\" y2=\"{0:.1f}\" stroke=\"#dddddd\"/>"
-                     "<text x=\"{3:.1f}\" y=\"{4:.1f}\" font-size=\"11\" text-anchor=\"end\">{5}</text>\n",
-                     f.py(v), f.px(0), f.px(1), f.px(0) - 5, f.py(v) + 4, html_escape(y_labels[static_cast<std::size_t>(k)]));
   }
+  for (const auto& [v, label] : y_ticks)
+    s += fmt::format("<line x1=\"{1:.1f}\" y1=\"{0:.1f}\" x2=\"{2:.1f}\" y2=\"{0:.1f}\" stroke=\"#dddddd\"/>"
+                     "<text class=\"ytick\" x=\"{3:.1f}\" y=\"{4:.1f}\" font-size=\"11\" text-anchor=\"end\">{5}"
+                     "</text>\n",
+                     f.py(v), f.px(0), f.px(1), f.px(0) - 5, f.py(v) + 4, html_escape(label));
   s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"12\" text-anchor=\"middle\">{}</text>\n",
                    (f.px(0) + f.px(1)) / 2, static_cast<double>(f.h) - 8, html_escape(x_title));
   s += fmt::format("<text x=\"14\" y=\"{0:.1f}\" font-size=\"12\" text-anchor=\"middle\" "
@@ -57,25 +60,73 @@ std::string axes(const Frame& f, const std::string& x_title, const std::string& 
 
 }  // namespace
 
+std::vector<int> integer_ticks(int max_count) {
+  max_count = std::max(1, max_count);
+  int step = 1;
+  for (int scale = 1;; scale *= 10) {
+    bool found = false;
+    for (int m : {1, 2, 5})
+      if ((max_count + m * scale - 1) / (m * scale) <= 5) {
+        step = m * scale;
+        found = true;
+        break;
+      }
+    if (found) break;
+  }
+  std::vector<int> ticks;
+  for (int t = 0;; t += step) {
+    ticks.push_back(t);
+    if (t >= max_count) break;
+  }
+  return ticks;
+}
+
 std::string svg_line_plot(const std::string& id, const std::vector<SvgSeries>& series, const std::string& x_title,
                           const std::string& y_title, int width, int height) {
   Frame f{width, height};
-  std::vector<std::string> yl;
-  for (int k = 0; k <= 5; ++k) yl.push_back(fmt::format("{:.1f}", k / 5.0));
+  std::vector<std::pair<double, std::string>> yl;
+  for (int k = 0; k <= 5; ++k) yl.emplace_back(k / 5.0, fmt::format("{:.1f}", k / 5.0));
   std::string s = fmt::format("<svg id=\"{}\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" "
                               "viewBox=\"0 0 {} {}\" role=\"img\">\n",
                               html_escape(id), width, height, width, height);
   s += axes(f, x_title, y_title, yl);
-  double ly = f.top + 14;
-  for (const auto& se : series) {
-    std::string pts;
-    for (const auto& [x, y] : se.points)
-      pts += fmt::format("{:.2f},{:.2f} ", f.px(std::clamp(x, 0.0, 1.0)), f.py(std::clamp(y, 0.0, 1.0)));
-    s += fmt::format("<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"3\" points=\"{}\"/>\n", se.color, pts);
-    s += fmt::format("<line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{2:.1f}\" y2=\"{1:.1f}\" stroke=\"{3}\" "
-                     "stroke-width=\"3\"/><text x=\"{4:.1f}\" y=\"{5:.1f}\" font-size=\"11\">{6}</text>\n",
-                     f.px(0.62), ly, f.px(0.70), se.color, f.px(0.72), ly + 4, html_escape(se.label));
-    ly += 16;
+  auto marker = [](const SvgSeries& se, double x, double y) -> std::string {
+    if (se.marker == "circle")
+      return fmt::format("<circle class=\"marker\" cx=\"{:.2f}\" cy=\"{:.2f}\" r=\"4\" fill=\"#ffffff\" stroke=\"{}\" "
+                         "stroke-width=\"2\"/>",
+                         x, y, se.color);
+    if (se.marker == "square")
+      return fmt::format("<rect class=\"marker\" x=\"{:.2f}\" y=\"{:.2f}\" width=\"7\" height=\"7\" fill=\"{}\"/>", x - 3.5,
+                         y - 3.5, se.color);
+    return "";
+  };
+  auto dash = [](const SvgSeries& se) {
+    return se.dash.empty() ? std::string() : " stroke-dasharray=\"" + html_escape(se.dash) + "\"";
+  };
+  // Legend: a white box in the lower left (PR curves run high on the left and drop on the right).
+  const double lh = 18, lx0 = f.px(0.03), lw = f.px(0.40) - f.px(0.03);
+  double ly = f.py(0.03) - lh * static_cast<double>(series.size()) + 4;
+  if (!series.empty())
+    s += fmt::format("<rect class=\"legend-box\" x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" "
+                     "fill=\"#ffffff\" stroke=\"#bbbbbb\"/>\n",
+                     lx0, ly - 12, lw, lh * static_cast<double>(series.size()) + 4);
+  for (std::size_t si = 0; si < series.size(); ++si) {
+    const SvgSeries& se = series[si];
+    std::string pts, marks;
+    const std::size_t phase = (si * 5) % 10;  // markers of the next series fall between this one's
+    for (std::size_t k = 0; k < se.points.size(); ++k) {
+      const double x = f.px(std::clamp(se.points[k].first, 0.0, 1.0)), y = f.py(std::clamp(se.points[k].second, 0.0, 1.0));
+      pts += fmt::format("{:.2f},{:.2f} ", x, y);
+      if (k % 10 == phase) marks += marker(se, x, y);
+    }
+    s += fmt::format("<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"2.5\"{} points=\"{}\"/>\n", se.color, dash(se),
+                     pts);
+    s += marks + "\n";
+    s += fmt::format("<g class=\"legend\"><line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{2:.1f}\" y2=\"{1:.1f}\" stroke=\"{3}\" "
+                     "stroke-width=\"2.5\"{7}/>{8}<text x=\"{4:.1f}\" y=\"{5:.1f}\" font-size=\"11\">{6}</text></g>\n",
+                     lx0 + 6, ly, lx0 + 40, se.color, lx0 + 46, ly + 4, html_escape(se.label), dash(se),
+                     marker(se, lx0 + 23, ly));
+    ly += lh;
   }
   return s + "</svg>\n";
 }
@@ -89,10 +140,11 @@ std::string svg_histogram(const std::string& id, const std::vector<double>& valu
     int b = static_cast<int>(std::floor(std::clamp(v, 0.0, 1.0) * bins));
     ++count[static_cast<std::size_t>(std::min(b, bins - 1))];
   }
-  const int top = std::max(1, *std::max_element(count.begin(), count.end()));
+  const std::vector<int> ticks = integer_ticks(*std::max_element(count.begin(), count.end()));
+  const int top = ticks.back();
   Frame f{width, height};
-  std::vector<std::string> yl;
-  for (int k = 0; k <= 5; ++k) yl.push_back(fmt::format("{:.0f}", top * k / 5.0));
+  std::vector<std::pair<double, std::string>> yl;
+  for (int t : ticks) yl.emplace_back(static_cast<double>(t) / top, std::to_string(t));
   std::string s = fmt::format("<svg id=\"{}\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" "
                               "viewBox=\"0 0 {} {}\" role=\"img\">\n",
                               html_escape(id), width, height, width, height);

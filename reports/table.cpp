@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <filesystem>
 #include <map>
 
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "common/result.h"
 #include "metrics/spice/spice.h"  // kMetricName only (header constant; reports does not link the scorer)
 
 namespace glamm::reports {
@@ -99,6 +101,53 @@ std::string delta_row_for(const PaperTable& table, const std::string& label, con
 
 namespace {
 
+/// Marker after the label of a run row made from synthetic data (the built-in sample), with its footnote.
+constexpr const char* kSyntheticMarker = "\xC2\xA7";  // §
+
+bool row_is_synthetic(const RunRow& rr) {
+  return std::any_of(rr.records.begin(), rr.records.end(), [](const RunRecord* r) { return r->synthetic(); });
+}
+
+/// The footnote of a synthetic run row: what its data are and that its values are not comparable.
+std::string synthetic_note(const RunRow& rr) {
+  return std::string(kSyntheticMarker) + " " + rr.label + ": " + kSyntheticSampleData +
+         " data, not the benchmark: glamm-eval's built-in demonstration set (6 tiny generated images). Its values "
+         "show that the tool runs; they are no model's score, never compare them with the published rows (never "
+         "bold).";
+}
+
+/// A record's metric variant for a table note: "key = value" pairs joined by "; ", without file locations
+/// (metric_variant) and with long checksums cut to 12 hex digits — readable, not the raw signature string.
+std::string readable_variant(const RunRecord& r) {
+  const std::string v = metric_variant(r);
+  std::string out;
+  std::size_t pos = 0;
+  while (pos <= v.size() && !v.empty()) {
+    std::size_t bar = v.find('|', pos);
+    std::string item = v.substr(pos, bar == std::string::npos ? std::string::npos : bar - pos);
+    const std::size_t colon = item.find(':');
+    std::string key = item.substr(0, colon), value = colon == std::string::npos ? "" : item.substr(colon + 1);
+    std::string shortened;
+    for (std::size_t i = 0; i < value.size();) {  // runs of ≥ 16 hex digits → 12 digits + "…"
+      std::size_t j = i;
+      while (j < value.size() && std::isxdigit(static_cast<unsigned char>(value[j]))) ++j;
+      if (j - i >= 16) {
+        shortened += value.substr(i, 12) + "\xE2\x80\xA6";
+        i = j;
+      } else if (j > i) {
+        shortened += value.substr(i, j - i);
+        i = j;
+      } else {
+        shortened += value[i++];
+      }
+    }
+    if (key != "version") out += (out.empty() ? "" : "; ") + key + " = " + shortened;
+    if (bar == std::string::npos) break;
+    pos = bar + 1;
+  }
+  return out;
+}
+
 struct Line {
   std::string name;
   std::vector<std::string> cells;  // printed, with <b>…</b> for bold
@@ -121,6 +170,18 @@ std::string latex_escape(const std::string& s) {
     } else if (s.compare(i, 2, "\xCE\x94") == 0) {  // Δ
       out += "$\\Delta$";
       i += 1;
+    } else if (s.compare(i, 2, "\xC2\xA7") == 0) {  // §
+      out += "\\S{}";
+      i += 1;
+    } else if (s.compare(i, 3, "\xE2\x80\xA6") == 0) {  // …
+      out += "\\dots{}";
+      i += 2;
+    } else if (c == '|') {
+      out += "\\textbar{}";
+    } else if (c == '<') {
+      out += "\\textless{}";
+    } else if (c == '>') {
+      out += "\\textgreater{}";
     } else if (c == '\\') {
       out += "\\textbackslash{}";
     } else if (c == '&' || c == '%' || c == '$' || c == '#' || c == '_' || c == '{' || c == '}') {
@@ -135,6 +196,19 @@ std::string latex_escape(const std::string& s) {
     }
   }
   return out;
+}
+
+/// A note in LaTeX: text escaped, <b>…</b> (the Markdown/HTML bold of the notes) as \textbf{…}.
+std::string latex_note(const std::string& s) {
+  std::string out;
+  std::size_t pos = 0;
+  while (true) {
+    const std::size_t b = s.find("<b>", pos);
+    const std::size_t e = b == std::string::npos ? std::string::npos : s.find("</b>", b + 3);
+    if (e == std::string::npos) return out + latex_escape(s.substr(pos));
+    out += latex_escape(s.substr(pos, b - pos)) + "\\textbf{" + latex_escape(s.substr(b + 3, e - b - 3)) + "}";
+    pos = e + 4;
+  }
 }
 
 std::string latex_cell(const std::string& cell) {
@@ -179,7 +253,8 @@ std::string render_table(const PaperTable& table, const PaperTables& paper, cons
   std::vector<std::string> notes;
   for (std::size_t k = 0; k < run_rows.size(); ++k) {
     const RunRow& rr = run_rows[k];
-    Line line{rr.label, {}, false};
+    const bool synthetic = row_is_synthetic(rr);
+    Line line{synthetic ? rr.label + " " + kSyntheticMarker : rr.label, {}, false};
     for (std::size_t j = 0; j < n; ++j) {
       const RunCell& c = rr.cells[j];
       if (!c.present) {
@@ -187,14 +262,17 @@ std::string render_table(const PaperTable& table, const PaperTables& paper, cons
         continue;
       }
       // A SPICE-style cell is another metric than the published (Java) SPICE: never bold beside those rows.
-      bool best = !(with_paper && c.spice_style);
+      // Nor is a run on synthetic data (the built-in sample) ever bold: its values are no model's score.
+      bool best = !(with_paper && c.spice_style) && !synthetic;
       if (with_paper)
         for (const auto& pr : table.rows) {
           double v;
           if (parse_cell(pr.cells[j], v) && !(c.shown > v)) best = false;
         }
       for (std::size_t o = 0; o < run_rows.size(); ++o)
-        if (o != k && run_rows[o].cells[j].present && !(c.shown > run_rows[o].cells[j].shown)) best = false;
+        if (o != k && run_rows[o].cells[j].present && !row_is_synthetic(run_rows[o]) &&
+            !(c.shown > run_rows[o].cells[j].shown))
+          best = false;
       line.cells.push_back(best ? "<b>" + c.text + "</b>" : c.text);
     }
     lines.push_back(line);
@@ -229,8 +307,11 @@ std::string render_table(const PaperTable& table, const PaperTables& paper, cons
   }
   for (const RunRow& rr : run_rows)
     for (const RunRecord* r : rr.records)
-      notes.push_back(fmt::format("{}: {} {} split {} ({}); metric variants: {}; {}", rr.label, r->task, r->dataset,
-                                  r->split, r->path, metric_variant(*r), r->tool_version));
+      notes.push_back(fmt::format("{}: {} {} split {} ({}); metric variant: {}; {}", rr.label, r->task, r->dataset,
+                                  r->split, std::filesystem::path(r->path).filename().string(), readable_variant(*r),
+                                  r->tool_version));
+  for (const RunRow& rr : run_rows)
+    if (row_is_synthetic(rr)) notes.push_back(synthetic_note(rr));
   for (const RunRow& rr : run_rows) {
     std::string cols;
     for (std::size_t j = 0; j < n; ++j)
@@ -316,7 +397,7 @@ std::string render_table(const PaperTable& table, const PaperTables& paper, cons
   out += "\\bottomrule\n\\end{tabular}\n";
   if (!notes.empty()) {
     out += "\\par\\smallskip{\\footnotesize\n";
-    for (const auto& s : notes) out += latex_escape(s) + "\\par\n";
+    for (const auto& s : notes) out += latex_note(s) + "\\par\n";
     out += "}\n";
   }
   out += "\\caption{" + latex_escape(table.caption) + "}\n\\label{tab:glamm-" + table.id + "}\n\\end{table}\n";

@@ -7,7 +7,8 @@
 #   --all       everything: libtorch (BERT recall, the GLaMM runner), chromium (report checks), the plugins, the
 #               tests and the benchmarks. The README's test command uses it; so does CI.
 #   --no-build  install packages only.
-#   --sanitize  also configure and build build-sanitize/ with AddressSanitizer + UBSan (implies --all's packages).
+#   --sanitize  also configure and build build-sanitize/ with AddressSanitizer + UBSan (implies --all's packages;
+#               run its tests with ctest --test-dir build-sanitize).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

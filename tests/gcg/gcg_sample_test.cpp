@@ -1,6 +1,7 @@
 // `glamm-eval gcg --sample`: the built-in synthetic GranD-f set runs end to end with no data and no BERT; values of
 // one image derived by hand from the sample's rectangles.
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -37,4 +38,9 @@ TEST(GcgSample, RunsEndToEndAndMatchesHandDerivedValues) {
   EXPECT_EQ(fb["no_masks"], 1);
   EXPECT_EQ(fb["more_masks_than_phrases"], 1);  // sa_200002: 2 masks, 1 phrase
   EXPECT_EQ(rec["details"]["recall_actual_positives"], 14);
+  // The sample's files are kept next to the record (<record>.sample/) for the report's overlays.
+  const std::string kept = ::testing::TempDir() + "gcg_sample.sample";
+  EXPECT_EQ(rec["inputs"]["images"], kept + "/images");
+  std::filesystem::remove_all(kept);
+  std::filesystem::remove(out);
 }

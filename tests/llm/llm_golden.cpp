@@ -58,6 +58,9 @@ struct Case {
   std::string name() const { return task + "__" + image; }
 };
 
+// Readable parameter in ctest names and failure messages (gtest would print the struct's raw bytes).
+void PrintTo(const Case& c, std::ostream* os) { *os << c.task << " on " << c.image; }
+
 std::string case_name(const ::testing::TestParamInfo<Case>& i) {
   std::string n = i.param.name();
   for (char& ch : n)

@@ -18,6 +18,13 @@ struct StringCase {
   const char* text;
 };
 
+// Readable parameter in test names and failure messages (gtest would print the struct's raw bytes).
+void PrintTo(const StringCase& c, std::ostream* os) {
+  *os << c.h << "x" << c.w << " counts [";
+  for (std::size_t i = 0; i < c.counts.size(); ++i) *os << (i ? " " : "") << c.counts[i];
+  *os << "] \"" << c.text << "\"";
+}
+
 class SpecStringExamples : public ::testing::TestWithParam<StringCase> {};
 
 TEST_P(SpecStringExamples, EncodeGivesTheSpecStringAndDecodesBack) {
@@ -37,7 +44,11 @@ INSTANTIATE_TEST_SUITE_P(
                       StringCase{3, 4, {5, 1, 1, 1, 4}, "51103"},             // deltas 1-1=0 and 4-1=3
                       StringCase{20, 19, {100, 40, 100, 40, 100}, "T3X1T300"},  // multi-char groups, zero deltas
                       StringCase{10, 100, {10, 500, 5, 485}, ":d?5A"},        // negative deltas
-                      StringCase{3, 4, {3, 2, 7}, "327"}));                   // i = 2 stored raw, not 7-3
+                      StringCase{3, 4, {3, 2, 7}, "327"}),                    // i = 2 stored raw, not 7-3
+    [](const ::testing::TestParamInfo<StringCase>& info) {
+      return "case" + std::to_string(info.index) + "_" + std::to_string(info.param.h) + "x" +
+             std::to_string(info.param.w);
+    });
 
 TEST(RleString, DeltaRuleStartsAtIndexThree) {
   // counts[2] is raw; counts[3] is the delta to counts[1]: 9-2 = 7.

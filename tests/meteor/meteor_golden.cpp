@@ -354,7 +354,9 @@ TEST(MeteorGolden, CommandLinePrintsSegmentScoresStatsAndCorpus) {
   std::vector<std::string> lines;
   std::istringstream is(output);
   for (std::string l; std::getline(is, l);) lines.push_back(l);
-  ASSERT_EQ(lines.size(), expected.size() + 1);
+  ASSERT_EQ(lines.size(), expected.size() + 2);  // --stats header, segments, labelled corpus score
+  EXPECT_EQ(lines.front().rfind("segment_score\tsufficient_statistics", 0), 0u) << lines.front();
+  lines.erase(lines.begin());
   for (std::size_t i = 0; i < expected.size(); ++i) {
     const auto& f = *expected[i];
     auto tab = lines[i].find('\t');
@@ -362,7 +364,8 @@ TEST(MeteorGolden, CommandLinePrintsSegmentScoresStatsAndCorpus) {
     EXPECT_EQ(lines[i].substr(0, tab), f[5]) << "case " << f[1];  // Java Double.toString text of the score
     EXPECT_EQ(lines[i].substr(tab + 1), f[6]) << "case " << f[1];
   }
-  EXPECT_NEAR(std::stod(lines.back()), corpus_expected, 1e-12);
+  ASSERT_EQ(lines.back().rfind("corpus METEOR: ", 0), 0u) << lines.back();
+  EXPECT_NEAR(std::stod(lines.back().substr(15)), corpus_expected, 1e-12);
 }
 
 }  // namespace

@@ -64,6 +64,10 @@ TEST(Record, MissingOrMistypedFieldsAreNamed) {
 
 TEST(Record, TruncatedFileIsAClearError) {
   const auto dir = glamm::reports_test::test_dir("record");
+  struct RemoveAtEnd {  // leave nothing behind in the temporary folder, also when an assertion returns early
+    std::filesystem::path p;
+    ~RemoveAtEnd() { std::filesystem::remove_all(p); }
+  } cleanup{dir};
   const std::string text = minimal().dump();
   glamm::reports_test::write_text(dir / "cut.json", text.substr(0, text.size() - 20));
   try {

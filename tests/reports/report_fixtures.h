@@ -43,12 +43,54 @@ inline CliResult run_cli(const std::string& args) {
 
 inline std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
 
-/// A fresh temporary folder for the current test.
+/// Removes the folders of test_dir() when their test ends passed or skipped (a failed test keeps its folder to
+/// look at). Installed once per test process, on the first test_dir() call.
+class TestDirCleaner : public ::testing::EmptyTestEventListener {
+ public:
+  std::vector<fs::path> dirs;
+  void OnTestEnd(const ::testing::TestInfo& info) override {
+    std::error_code ec;
+    if (info.result()->Passed() || info.result()->Skipped())
+      for (const auto& d : dirs) fs::remove_all(d, ec);
+    dirs.clear();
+  }
+};
+
+inline TestDirCleaner& test_dir_cleaner() {
+  static TestDirCleaner* cleaner = [] {
+    auto* c = new TestDirCleaner;  // owned by gtest's listener list
+    ::testing::UnitTest::GetInstance()->listeners().Append(c);
+    return c;
+  }();
+  return *cleaner;
+}
+
+/// Folders removed when the test process exits (per-process caches that several tests share).
+inline std::vector<fs::path>& exit_dirs() {
+  static std::vector<fs::path> dirs;
+  return dirs;
+}
+
+inline void remove_at_exit(const fs::path& dir) {
+  static const bool registered = [] {
+    exit_dirs();  // constructed before the handler is registered, so destroyed after it runs
+    std::atexit([] {
+      std::error_code ec;
+      for (const auto& d : exit_dirs()) fs::remove_all(d, ec);
+    });
+    return true;
+  }();
+  (void)registered;
+  if (std::find(exit_dirs().begin(), exit_dirs().end(), dir) == exit_dirs().end()) exit_dirs().push_back(dir);
+}
+
+/// A fresh temporary folder for the current test, removed when the test ends passed or skipped.
 inline fs::path test_dir(const std::string& tag) {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
   fs::path d = fs::path(::testing::TempDir()) / ("glamm_reports_" + tag + "_" + info->name());
   fs::remove_all(d);
   fs::create_directories(d);
+  test_dir_cleaner().dirs.push_back(d);
   return d;
 }
 
@@ -70,6 +112,7 @@ inline CliResult cached_gcg_record(const fs::path& gcg, const fs::path& meteor, 
   if (it == cache.end()) {
     const fs::path dir = fs::path(::testing::TempDir()) / ("glamm_reports_cache_" + std::to_string(::getpid()));
     fs::create_directories(dir);
+    remove_at_exit(dir);
     const fs::path rec = dir / (std::to_string(cache.size()) + ".json");
     it = cache.emplace(key, std::make_pair(make_gcg_record(gcg, meteor, pred, rec, "cached", split), rec)).first;
   }
