@@ -56,10 +56,22 @@ fs::path self_dir() {
   return dir;
 }
 
+namespace {
+std::vector<fs::path>& extra_plugin_dirs() {
+  static std::vector<fs::path> dirs;
+  return dirs;
+}
+}  // namespace
+
+void add_plugin_dir(const fs::path& dir) { extra_plugin_dirs().push_back(dir); }
+
 std::vector<fs::path> plugin_dirs() {
+  std::vector<fs::path> out = extra_plugin_dirs();
   const fs::path d = self_dir();
-  if (d.empty()) return {};
-  return {d, d.parent_path() / "lib" / "glamm-eval"};
+  if (d.empty()) return out;
+  out.push_back(d);
+  out.push_back(d.parent_path() / "lib" / "glamm-eval");
+  return out;
 }
 
 fs::path find_plugin(const std::string& file_name, const char* env_var) {

@@ -23,8 +23,14 @@ std::filesystem::path module_dir(const void* address);
 /// The folder of the module this library (glamm_common) is linked into.
 std::filesystem::path self_dir();
 
-/// Folders to search for a plugin, in order: `self_dir()`, `self_dir()/../lib/glamm-eval` (install tree).
+/// Folders to search for a plugin, in order: those added by add_plugin_dir(), `self_dir()`,
+/// `self_dir()/../lib/glamm-eval` (install tree).
 std::vector<std::filesystem::path> plugin_dirs();
+
+/// Search `dir` for plugins before the default folders, in this process only (not inherited by child processes).
+/// For programs that run the library's code outside the folder of the plugins, e.g. test executables in
+/// build/tests/ whose plugins are in build/.
+void add_plugin_dir(const std::filesystem::path& dir);
 
 /// The first existing `<dir>/<file_name>` over plugin_dirs(), after the environment variable `env_var` (a full
 /// path to the library) when it is set and non-empty. Returns the env value even when that file does not exist

@@ -18,7 +18,7 @@ for arg in "$@"; do
     --all) all=1 ;;
     --no-build) build=0 ;;
     --sanitize) sanitize=1; all=1 ;;
-    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "setup: unknown option '$arg' (see scripts/setup.sh --help)" >&2; exit 2 ;;
   esac
 done

@@ -88,9 +88,6 @@ TEST_F(ReportGcg, WithoutImagesThePageSaysHowToGetOverlays) {
   EXPECT_EQ(html.find("data:image/jpeg"), std::string::npos);
   opt.images_dir = (dir_ / "nowhere").string();
   opt.worst = 2;
-  // In this process the plugin is looked up next to the test executable (common/locate); point at the one built
-  // next to glamm-eval unless the caller chose one.
-  ::setenv("GLAMM_OVERLAY_PLUGIN", (fs::path(GLAMM_EVAL_BINARY).parent_path() / "libglamm_overlay.so").c_str(), 0);
   const std::string missing = render_html_report(rec, opt);
   EXPECT_NE(missing.find("no overlay:"), std::string::npos);
   EXPECT_NE(missing.find("cannot read the image"), std::string::npos);
