@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/shared_data.h"
+
 namespace {
 
 struct CliRun {
@@ -60,4 +62,3 @@ TEST(TokenizeCli, BadInputExitsWithStatus2) {
 }
 
 }  // namespace
-#include "support/shared_data.h"
