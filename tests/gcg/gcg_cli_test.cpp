@@ -70,8 +70,7 @@ struct Fixture {
     write();
     const fs::path log = dir / "log.txt", js = dir / "rec.json";
     fs::remove(js);
-    std::string meteor;
-    if (auto sd = glamm::testing::shared_dir()) meteor = " --meteor-resources " + (*sd / "data" / "meteor").string();
+    const std::string meteor = " --meteor-resources " + glamm::testing::meteor_resources_dir().string();
     const std::string cmd = std::string(GLAMM_EVAL_BINARY) + " gcg -q --split val --gt-dir " + dir.string() +
                             " --pred " + (dir / "pred").string() + " --text-sim " + (dir / "sim.tsv").string() +
                             meteor + " --json " + js.string() + " " + extra + " > " + log.string() + " 2>&1";
@@ -83,11 +82,9 @@ struct Fixture {
   }
 };
 
-#define NEED_METEOR()                                                       \
-  do {                                                                      \
-    GLAMM_REQUIRE_SHARED(meteor_dir_, "data/meteor/english.synsets");       \
-    (void)meteor_dir_;                                                      \
-  } while (0)
+#define NEED_METEOR()                                                                                   \
+  GLAMM_REQUIRE(fs::exists(glamm::testing::meteor_resources_dir() / "english.synsets"),                 \
+                "the build's METEOR resources are missing (build target glamm_meteor_data)")
 
 }  // namespace
 

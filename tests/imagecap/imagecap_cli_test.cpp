@@ -43,7 +43,7 @@ int eval(const std::string& args, const std::filesystem::path& meteor, std::stri
 }  // namespace
 
 TEST(ImagecapCli, NocapsValOverallAndPerDomain) {
-  GLAMM_REQUIRE_SHARED(meteor, "data/meteor");
+  const fs::path meteor = glamm::testing::meteor_resources_dir();
   const auto dir = fx::temp_dir("imagecap");
   fx::write(dir / "val.json", kNocaps);
   fx::write(dir / "pred.json", R"([{"image_id": 0, "caption": "a lantern hangs on a wall"},
@@ -79,7 +79,7 @@ TEST(ImagecapCli, NocapsValOverallAndPerDomain) {
 }
 
 TEST(ImagecapCli, NocapsTestWritesSubmissionAndRefusesToScore) {
-  GLAMM_REQUIRE_SHARED(meteor, "data/meteor");
+  const fs::path meteor = glamm::testing::meteor_resources_dir();
   const auto dir = fx::temp_dir("imagecap");
   json t = json::parse(kNocaps);
   t.erase("annotations");
@@ -100,7 +100,7 @@ TEST(ImagecapCli, NocapsTestWritesSubmissionAndRefusesToScore) {
 }
 
 TEST(ImagecapCli, Flickr30kScoresOnlyTheSplitAndWarnsAboutOthers) {
-  GLAMM_REQUIRE_SHARED(meteor, "data/meteor");
+  const fs::path meteor = glamm::testing::meteor_resources_dir();
   const auto dir = fx::temp_dir("imagecap");
   fx::write(dir / "k.json", kFlickr);
   fx::write(dir / "pred.json", R"([{"image_id": 9000001, "caption": "a dog runs"},
@@ -189,7 +189,7 @@ void expect_same(const json& got, double want, const std::string& what) {
 }  // namespace
 
 TEST(ImagecapCli, SpiceStyleByDefaultEqualsTheLibraryWithBreakdownAndFallbackCount) {
-  GLAMM_REQUIRE_SHARED(meteor, "data/meteor");
+  const fs::path meteor = glamm::testing::meteor_resources_dir();
   const auto dir = fx::temp_dir("imagecap_spice");
   std::string out;
   const json r = run_spice_fixture(dir, meteor, "", out);
@@ -227,7 +227,7 @@ TEST(ImagecapCli, SpiceStyleByDefaultEqualsTheLibraryWithBreakdownAndFallbackCou
 }
 
 TEST(ImagecapCli, NoSpiceLeavesTheSpiceStyleScoreOutAndKeepsTheOthers) {
-  GLAMM_REQUIRE_SHARED(meteor, "data/meteor");
+  const fs::path meteor = glamm::testing::meteor_resources_dir();
   const auto dir = fx::temp_dir("imagecap_nospice");
   std::string out_on, out_off;
   const json on = run_spice_fixture(dir, meteor, "", out_on);

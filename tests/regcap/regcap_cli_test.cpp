@@ -46,7 +46,7 @@ struct Fixture {
 }  // namespace
 
 TEST(RegcapCli, MissingPredictionsFailByDefault) {
-  GLAMM_REQUIRE_SHARED(meteor, "data/meteor");
+  const fs::path meteor = glamm::testing::meteor_resources_dir();
   Fixture f(meteor);
   std::string out;
   EXPECT_EQ(f.run((f.dir / "res.json").string(), "", out), 2);
@@ -54,7 +54,7 @@ TEST(RegcapCli, MissingPredictionsFailByDefault) {
 }
 
 TEST(RegcapCli, OnlyPresentEqualsTheReferenceScoringAndIsSigned) {
-  GLAMM_REQUIRE_SHARED(meteor, "data/meteor");
+  const fs::path meteor = glamm::testing::meteor_resources_dir();
   Fixture f(meteor);
   std::string out;
   json r;
@@ -80,7 +80,7 @@ TEST(RegcapCli, OnlyPresentEqualsTheReferenceScoringAndIsSigned) {
 }
 
 TEST(RegcapCli, AllowMissingScoresEmptyCaptions) {
-  GLAMM_REQUIRE_SHARED(meteor, "data/meteor");
+  const fs::path meteor = glamm::testing::meteor_resources_dir();
   Fixture f(meteor);
   std::string out;
   json r;
@@ -93,7 +93,7 @@ TEST(RegcapCli, AllowMissingScoresEmptyCaptions) {
 }
 
 TEST(RegcapCli, ResultsFolderDuplicatesAndUnknownIds) {
-  GLAMM_REQUIRE_SHARED(meteor, "data/meteor");
+  const fs::path meteor = glamm::testing::meteor_resources_dir();
   Fixture f(meteor);
   const auto rd = f.dir / "results";
   fx::write(rd / "ckpt_vg_0.json", R"([{"image_id": 1, "caption": "a red kite"}, {"image_id": 2, "caption": "a bench"}])");
@@ -115,7 +115,7 @@ TEST(RegcapCli, ResultsFolderDuplicatesAndUnknownIds) {
 // Two runs' predictions.json files (as `infer regcap` names them) get different default labels — their folders —
 // so evaluating one after the other does not overwrite the first default record.
 TEST(RegcapCli, DefaultLabelOfAGenericPredictionsFileIsItsFolder) {
-  GLAMM_REQUIRE_SHARED(meteor, "data/meteor");
+  const fs::path meteor = glamm::testing::meteor_resources_dir();
   Fixture f(meteor);
   std::filesystem::create_directories(f.dir / "runA");
   fx::write(f.dir / "runA" / "predictions.json", kRes);

@@ -124,7 +124,7 @@ TEST(SpiceStyleTable, WithoutPublishedRowsTheBestRunIsBoldAndPlainSpiceHasNoMark
 
 // End to end: `glamm-eval imagecap` (SPICE-style on by default) → `glamm-eval table --table 6 --with-paper`.
 TEST(SpiceStyleTable, ImagecapRecordThroughTheTableCommand) {
-  GLAMM_REQUIRE_SHARED(meteor, "data/meteor");
+  const fs::path meteor = glamm::testing::meteor_resources_dir();
   const auto dir = test_dir("spice_table");
   write_text(dir / "k.json", R"({"dataset": "flickr30k", "images": [
     {"filename": "1.jpg", "imgid": 0, "split": "test", "sentences": [{"raw": "A brown dog runs on the sand."}]},

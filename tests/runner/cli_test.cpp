@@ -116,8 +116,7 @@ TEST(InferCli, BadShardTextIsAClearError) {
 }
 
 TEST(GcgShards, EvaluatorMergesShardFoldersAndReportsMissingOrDuplicated) {
-  GLAMM_REQUIRE_SHARED(synsets, "data/meteor/english.synsets");
-  const fs::path meteor = synsets.parent_path();
+  const fs::path meteor = glamm::testing::meteor_resources_dir();
   const fs::path gt = grandf_fixture();
   const ItemList list = gcg_items_from_grandf(gt / "val_gcg_coco_caption_gt.json", gt);
   // One folder per shard (e.g. node-local disks), and a single-folder reference run.
@@ -157,8 +156,7 @@ TEST(GcgShards, EvaluatorMergesShardFoldersAndReportsMissingOrDuplicated) {
 }
 
 TEST(RunCli, EvaluatesFinishedGcgPredictionsWithTheGcgCommandAndPassesUnknownOptionsOn) {
-  GLAMM_REQUIRE_SHARED(synsets, "data/meteor/english.synsets");
-  const fs::path meteor = synsets.parent_path();
+  const fs::path meteor = glamm::testing::meteor_resources_dir();
   const fs::path gt = grandf_fixture();
   const fs::path out = fresh_dir("out");
   {  // inference already done (e.g. by a Slurm array): `run` loads no model and goes straight to the evaluation
@@ -218,7 +216,7 @@ TEST(RefsegOutput, TheRefsegEvaluatorScoresTheRunnerFile) {
 }
 
 TEST(RunCli, EvaluatesFinishedRegionCaptionsWithTheRegcapCommand) {
-  GLAMM_REQUIRE_SHARED(synsets, "data/meteor/english.synsets");
+  const fs::path meteor = glamm::testing::meteor_resources_dir();
   const fs::path d = fresh_dir("data"), images = fresh_dir("images"), out = fresh_dir("out");
   std::ofstream(d / "gt.json") << R"({"images": [
    {"id": 1, "file_name": "2301.jpg", "height": 6, "width": 8},
@@ -247,7 +245,7 @@ TEST(RunCli, EvaluatesFinishedRegionCaptionsWithTheRegcapCommand) {
   ASSERT_EQ(sh(std::string(GLAMM_EVAL_BINARY) + " run regcap --dataset refcocog --annotations " +
                    (d / "gt.json").string() + " --images " + images.string() + " --out " + out.string() +
                    " --checkpoint " + d.string() + " --clip " + d.string() + " -q --meteor-resources " +
-                   synsets.parent_path().string() + " --json " + rec.string(),
+                   meteor.string() + " --json " + rec.string(),
                text),
             0)
       << text;

@@ -18,4 +18,6 @@ bool running_in_ci() {
   return ci && (std::strcmp(ci, "true") == 0 || std::strcmp(ci, "1") == 0);
 }
 
+std::filesystem::path meteor_resources_dir() { return GLAMM_METEOR_DATA_DIR; }
+
 }  // namespace glamm::testing

@@ -16,6 +16,10 @@ std::optional<std::filesystem::path> shared_dir();
 /// True when running under CI (env CI=true): missing shared data is then a failure, not a skip.
 bool running_in_ci();
 
+/// The METEOR resources this build derives and ships (build/share/glamm-eval/meteor): what glamm-eval finds next to
+/// itself. Unit tests that need METEOR's tables use these, not the shared data.
+std::filesystem::path meteor_resources_dir();
+
 }  // namespace glamm::testing
 
 /// Resolve `rel` inside the shared folder into `var` (a std::filesystem::path). If the file or folder is missing,
