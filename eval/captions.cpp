@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "common/output_guard.h"
 #include "common/result.h"
 #include "datasets/coco_captions.h"
 #include "eval/caption_task.h"
@@ -63,6 +64,12 @@ nlohmann::json bleu_counts_json(const caption::BleuCounts& c) {
 
 void run_captions(const CaptionsOptions& o) {
   if (o.gt.empty() || o.res.empty()) throw InputError("", "", "captions needs --gt and --res");
+  {
+    io::OutputGuard guard;
+    guard.add_input(o.gt, "--gt");
+    guard.add_input(o.res, "--res");
+    guard.check_output(o.common.json_path, "--json");
+  }
   const caption::MetricSet metrics = caption::MetricSet::parse(o.metrics);
   const int threads = resolve_threads(o.common);
   Progress progress(o.common.quiet);

@@ -12,6 +12,7 @@
 #include <malloc.h>
 
 #include "common/error.h"
+#include "common/output_guard.h"
 #include "common/result.h"
 #include "datasets/coco_json.h"
 #include "datasets/coco_sample.h"
@@ -40,6 +41,11 @@ constexpr const char* kStrictHelp =
 
 void run_coco(const CocoOptions& o) {
   const bool use_sample = o.sample || (o.gt.empty() && o.dt.empty());
+  {
+    io::OutputGuard guard;
+    if (!use_sample) guard.add_input(o.gt, "--gt"), guard.add_input(o.dt, "--dt");
+    guard.check_output(o.common.json_path, "--json");
+  }
   if (!use_sample && (o.gt.empty() || o.dt.empty()))
     throw InputError("", "", "coco needs both --gt and --dt (or neither / --sample for the built-in sample)");
   if (o.iou_type != "segm" && o.iou_type != "bbox")

@@ -7,6 +7,7 @@
 
 #include "common/error.h"
 #include "common/io.h"
+#include "common/output_guard.h"
 #include "eval/command.h"
 #include "reports/compare.h"
 #include "reports/record.h"
@@ -22,6 +23,9 @@ struct CompareCliOptions {
 
 void run_compare(const CompareCliOptions& o) {
   if (o.runs.size() < 2) throw InputError("", "compare", "give at least two records: RUN_A.json RUN_B.json [...]");
+  io::OutputGuard guard;
+  for (const auto& p : o.runs) guard.add_input(p, "record " + p);
+  guard.check_output(o.json_path, "--json");
   std::vector<reports::RunRecord> runs;
   for (const auto& p : o.runs) runs.push_back(reports::load_record(p));
   reports::require_same_task(runs);

@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "common/output_guard.h"
 #include "common/result.h"
 #include "datasets/coco_json.h"
 #include "datasets/grandf.h"
@@ -115,6 +116,10 @@ void run_gcg(const GcgOptions& in) {
   fs::path dir = fs::absolute(fs::path(o.common.json_path)).lexically_normal();
   dir = dir.parent_path() / (dir.stem().string() + ".sample");
   std::error_code ec;
+  // Replace only a sample folder this command wrote before (never another folder that happens to have the name).
+  if (fs::exists(dir, ec) && !fs::exists(dir / "val_gcg_coco_caption_gt.json", ec))
+    throw InputError(dir.string(), "--sample",
+                     "exists and is not a built-in sample folder; choose another --json path for the sample record");
   fs::remove_all(dir, ec);
   datasets::grandf::write_grandf_sample(dir);
   o.gt_dir = dir.string();
@@ -133,6 +138,14 @@ void run_gcg_files(const GcgOptions& o, bool meteor_optional) {
     if (!fs::is_directory(dir))
       throw InputError(dir, "--pred", fs::exists(dir) ? "not a folder (give the folder of <image_id>.json files)"
                                                       : "no such predictions folder");
+  {  // before any work: no output may overwrite an input (a record named <id>.json inside a --pred folder included)
+    io::OutputGuard guard;
+    for (const std::string& dir : o.pred_dirs) guard.add_input_folder(dir, "--pred " + dir);
+    guard.add_input(fs::path(o.gt_dir) / (o.split + "_gcg_coco_caption_gt.json"), "caption GT");
+    guard.add_input(fs::path(o.gt_dir) / (o.split + "_gcg_coco_mask_gt.json"), "mask GT");
+    guard.add_input(o.text_sim, "--text-sim");
+    guard.check_output(record_path(o, o.common.label.empty() ? default_label(o.pred_dirs) : o.common.label), "--json");
+  }
   PhraseSimilaritySource similarity = PhraseSimilaritySource::open(o.text_sim, o.bert);  // --bert / GLAMM_BERT / --text-sim
   const bool strict = o.common.strict;
   const int threads = resolve_threads(o.common);

@@ -17,6 +17,7 @@
 
 #include "common/error.h"
 #include "common/io.h"
+#include "common/output_guard.h"
 #include "common/result.h"
 #include "datasets/flickr30k.h"
 #include "datasets/nocaps.h"
@@ -54,6 +55,10 @@ void write_nocaps_submission(const ImagecapOptions& o, const datasets::nocaps::D
     if (p.predicted[i]) sub.push_back({{"image_id", id_json(p.input.image_ids[i])}, {"caption", p.input.hyps[i]}});
   const std::string out =
       o.submission.empty() ? "glamm-results/imagecap_nocaps_test_submission_" + label + ".json" : o.submission;
+  io::OutputGuard guard;
+  guard.add_input(o.annotations, "--annotations");
+  for (const auto& f : files) guard.add_input(f, "--pred " + f);
+  guard.check_output(out, "--submission");
   io::save_json(out, sub, 0);
   std::cout << fmt::format("nocaps test: {} predictions for {} images written to {} (submit to the EvalAI server); "
                            "test captions are not public, nothing is scored\n",

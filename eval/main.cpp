@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "common/error.h"
+#include "common/output_guard.h"
 #include "common/result.h"
 #include "eval/command.h"
 
@@ -43,6 +44,9 @@ void add_common_options(CLI::App* sub, CommonOptions& o, const std::string& stri
 }
 
 void write_record(const std::string& path, const Result& r) {
+  io::OutputGuard guard;  // the last line of defence; commands check their outputs before any work too
+  for (const auto& [role, input] : r.inputs) guard.add_input(input, role);
+  guard.check_output(path, "--json");
   write_result(path, r);
   std::cerr << "results record: " << path << "\n";
 }

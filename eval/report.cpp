@@ -1,10 +1,12 @@
 // `glamm-eval report`: a self-contained HTML report of one result record (reports/html_report.h).
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <string>
 
 #include "common/error.h"
 #include "common/io.h"
+#include "common/output_guard.h"
 #include "eval/command.h"
 #include "reports/html_report.h"
 #include "reports/record.h"
@@ -18,6 +20,13 @@ struct ReportCliOptions {
 };
 
 void run_report(const ReportCliOptions& o) {
+  io::OutputGuard guard;
+  guard.add_input(o.run, "record");
+  guard.add_input_folder(o.opt.images_dir, "--images", [](const std::string& name) {
+    const std::string ext = std::filesystem::path(name).extension().string();
+    return ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".bmp" || ext == ".JPG" || ext == ".PNG";
+  });
+  guard.check_output(o.out, "--out");
   const reports::RunRecord r = reports::load_record(o.run);
   const std::string html = reports::render_html_report(r, o.opt);
   io::write_file_atomic(o.out, html);

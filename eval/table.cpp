@@ -7,6 +7,7 @@
 
 #include "common/error.h"
 #include "common/io.h"
+#include "common/output_guard.h"
 #include "eval/command.h"
 #include "reports/paper_tables.h"
 #include "reports/record.h"
@@ -27,6 +28,10 @@ struct TableCliOptions {
 };
 
 void run_table(const TableCliOptions& o) {
+  io::OutputGuard guard;
+  guard.add_input(o.paper_file, "--paper");
+  for (const auto& p : o.runs) guard.add_input(p, "record " + p);
+  guard.check_output(o.out, "--out");
   reports::PaperTables loaded;
   const reports::PaperTables* paper = &reports::builtin_paper_tables();
   if (!o.paper_file.empty()) {
