@@ -3,6 +3,7 @@
 // the SPICE-style (Link Grammar parser) score by default (equal to what metrics/spice computes for the same
 // captions, labelled, with its breakdown and fallback count; per NoCaps domain) and left out with --no-spice; and
 // `glamm-eval datasets` on a partial data root.
+#include <filesystem>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -22,6 +23,7 @@ using glamm::testing::spice_reference::library_spice_style;
 using nlohmann::json;
 
 namespace {
+namespace fs = std::filesystem;
 const char* kNocaps = R"({"licenses": [], "info": {"version": "0.1"},
  "images": [{"id": 0, "file_name": "00aa11bb22cc33dd.jpg", "domain": "out-domain"},
             {"id": 1, "file_name": "0123456789abcdef.jpg", "domain": "near-domain"},

@@ -1,6 +1,7 @@
 // glamm-eval regcap on the dataset-formats.md §6.2 example: coverage guard (missing → error, --allow-missing,
 // --only-present = GLaMM's behaviour and equal to `glamm-eval captions` on the same files), GLaMM's results folder
 // (merged.json and metrics.txt skipped), duplicates and unknown ids, and the region layout report.
+#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -14,6 +15,7 @@ namespace fx = glamm::testing::refer_fixture;
 using nlohmann::json;
 
 namespace {
+namespace fs = std::filesystem;
 const char* kGt = R"({"images": [
    {"id": 1, "file_name": "2301.jpg", "height": 6, "width": 8},
    {"id": 2, "file_name": "2301.jpg", "height": 6, "width": 8},

@@ -2,6 +2,7 @@
 // with a "‡" marker and a note saying it is SPICE-style (Link Grammar parser), not the Java SPICE; never bold beside
 // the published (Java SPICE) rows; published rows unchanged; a plain "SPICE" metric keeps the old route; end to end
 // from an `imagecap` record through `glamm-eval table`.
+#include <filesystem>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "tests/reports/report_fixtures.h"
 
 namespace {
+namespace fs = std::filesystem;
 
 using namespace glamm::reports;
 using namespace glamm::reports_test;
