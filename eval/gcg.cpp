@@ -528,7 +528,8 @@ void add_gcg(CLI::App& app) {
                 "Score a missing prediction file as an empty prediction (and report how many) instead of failing");
   sub->add_option("--meteor-resources", opts->meteor_resources,
                   "METEOR resources: folder with english.{synsets,exceptions,words,prefixes} or meteor-1.5.jar");
-  sub->add_option("--meteor-paraphrase", opts->meteor_paraphrase, "METEOR paraphrase table (paraphrase-en.gz)");
+  sub->add_option("--meteor-paraphrase", opts->meteor_paraphrase, "METEOR paraphrase table (paraphrase-en.gz); '-' or 'off': none (default: found as "
+                                                        "docs/meteor-resources.md says)");
   add_common_options(sub, opts->common, kStrictHelp);
   sub->callback([opts] { run_gcg(*opts); });
 }

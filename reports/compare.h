@@ -49,8 +49,9 @@ struct Comparison {
   nlohmann::json to_json() const;
 };
 
-/// Check that `b` may be compared with `a`: same task (always), same split and metric variant
-/// (metric_variant) unless `force`. Throws InputError naming both files and the differing values.
+/// Check that `b` may be compared with `a`: same task (always), same METEOR paraphrase state
+/// (meteor_paraphrase_of: official / other:… / off / unidentified), split and metric variant (metric_variant)
+/// unless `force`. Throws InputError naming both files and the differing values.
 void check_comparable(const RunRecord& a, const RunRecord& b, bool force);
 
 /// Paired bootstrap of B − A over the samples both records share (matched by sample id; without `force` the id

@@ -2,7 +2,13 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <thread>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -21,6 +27,9 @@ constexpr std::size_t kMaxLine = 64 * 1024;
 constexpr std::uint64_t kBombFloor = 64ull << 20;  // inflated bytes before the ratio check applies
 constexpr std::uint64_t kBombRatio = 200;
 constexpr std::uint64_t kEmptyEdge = ~std::uint64_t{0};
+constexpr std::uint64_t kEmptySlot = ~std::uint64_t{0};  // word slot: (upper 32 bits of the hash) << 32 | word id
+
+std::uint64_t slot_value(std::uint64_t hash, std::size_t id) { return (hash & 0xFFFFFFFF00000000ull) | id; }
 
 std::uint64_t hash_word(std::string_view w) {  // FNV-1a, 64 bit (fixed: the cache stores the slot layout)
   std::uint64_t h = 1469598103934665603ull;
@@ -44,6 +53,25 @@ bool is_probability(std::string_view s) {
   while (!s.empty() && static_cast<unsigned char>(s.front()) <= ' ') s.remove_prefix(1);
   while (!s.empty() && static_cast<unsigned char>(s.back()) <= ' ') s.remove_suffix(1);
   if (s.empty() || s.size() > 64) return false;
+  {  // fast path: [+-]digits[.digits][(e|E)[+-]digits][dDfF] with at least one mantissa digit
+    std::size_t i = 0, n = s.size(), digits = 0;
+    auto is_digit = [&](std::size_t k) { return k < n && s[k] >= '0' && s[k] <= '9'; };
+    if (s[i] == '+' || s[i] == '-') ++i;
+    while (is_digit(i)) ++i, ++digits;
+    if (i < n && s[i] == '.') {
+      ++i;
+      while (is_digit(i)) ++i, ++digits;
+    }
+    bool ok = digits > 0;
+    if (ok && i < n && (s[i] == 'e' || s[i] == 'E')) {
+      ++i;
+      if (i < n && (s[i] == '+' || s[i] == '-')) ++i;
+      ok = is_digit(i);
+      while (is_digit(i)) ++i;
+    }
+    if (ok && i + 1 == n && std::strchr("dDfF", s[i]) != nullptr) ++i;
+    if (ok && i == n) return true;
+  }
   char buf[80];
   std::memcpy(buf, s.data(), s.size());
   buf[s.size()] = '\0';
@@ -60,6 +88,24 @@ bool is_probability(std::string_view s) {
 
 }  // namespace
 
+// Word id of `w` (hash `hash`), probing from `slot`; -1 when absent, with `slot` left on the empty slot where it
+// would go. The slot's upper half (hash bits) is compared before the word itself.
+int find_word(const ParaphraseTable& t, std::string_view w, std::uint64_t hash, std::size_t& slot) {
+  const std::size_t mask = t.word_slots_.size() - 1;
+  const std::uint64_t tag = hash & 0xFFFFFFFF00000000ull;
+  while (true) {
+    const std::uint64_t v = t.word_slots_[slot];
+    if (v == kEmptySlot) return -1;
+    if ((v & 0xFFFFFFFF00000000ull) == tag) {
+      const std::size_t i = static_cast<std::size_t>(v & 0xFFFFFFFFu);
+      if (t.word_off_[i + 1] - t.word_off_[i] == w.size() &&
+          std::memcmp(t.words_.data() + t.word_off_[i], w.data(), w.size()) == 0)
+        return static_cast<int>(i);
+    }
+    slot = (slot + 1) & mask;
+  }
+}
+
 // Incremental parser: lines arrive in pieces as the gzip stream is inflated.
 struct ParaphraseTable::Builder {
   ParaphraseTable& t;
@@ -70,9 +116,12 @@ struct ParaphraseTable::Builder {
   std::vector<int> ref;
   std::vector<std::pair<std::uint32_t, std::int32_t>> node_emits;  // (node, paraphrase index)
   std::uint32_t nodes = 1;                                          // root = 0
+  std::string last_ref_line;  // phrase line of the previous record
+  std::uint32_t last_node = 0;  // its trie node
+  bool same_ref = false;
 
   Builder(ParaphraseTable& table, const std::string& src) : t(table), source(src) {
-    t.word_slots_.assign(1024, -1);
+    t.word_slots_.assign(1024, kEmptySlot);
     t.edge_keys_.assign(1024, kEmptyEdge);
     t.edge_vals_.assign(1024, -1);
   }
@@ -80,33 +129,28 @@ struct ParaphraseTable::Builder {
   std::string record() const { return "record " + std::to_string(lines / 3 + 1); }
 
   void grow_words() {
-    std::vector<std::int32_t> slots(t.word_slots_.size() * 2, -1);
+    std::vector<std::uint64_t> slots(t.word_slots_.size() * 2, kEmptySlot);
     const std::size_t mask = slots.size() - 1;
     for (std::size_t id = 0; id + 1 < t.word_off_.size(); ++id) {
       std::string_view w(t.words_.data() + t.word_off_[id], t.word_off_[id + 1] - t.word_off_[id]);
-      std::size_t k = hash_word(w) & mask;
-      while (slots[k] >= 0) k = (k + 1) & mask;
-      slots[k] = static_cast<std::int32_t>(id);
+      const std::uint64_t h = hash_word(w);
+      std::size_t k = h & mask;
+      while (slots[k] != kEmptySlot) k = (k + 1) & mask;
+      slots[k] = slot_value(h, id);
     }
     t.word_slots_.swap(slots);
   }
 
   int word_id(std::string_view w) {
     const std::size_t mask = t.word_slots_.size() - 1;
-    std::size_t k = hash_word(w) & mask;
-    while (true) {
-      const std::int32_t id = t.word_slots_[k];
-      if (id < 0) break;
-      const std::size_t i = static_cast<std::size_t>(id);
-      if (t.word_off_[i + 1] - t.word_off_[i] == w.size() &&
-          std::memcmp(t.words_.data() + t.word_off_[i], w.data(), w.size()) == 0)
-        return id;
-      k = (k + 1) & mask;
-    }
+    const std::uint64_t h = hash_word(w);
+    std::size_t k = h & mask;
+    const int found = find_word(t, w, h, k);
+    if (found >= 0) return found;
     const std::size_t id = t.word_off_.size() - 1;
     if (t.words_.size() + w.size() > 0xFFFFFFF0u || id >= 0x7FFFFFF0u)
       throw InputError(source, record(), "paraphrase table too large (vocabulary over 4 GiB)");
-    t.word_slots_[k] = static_cast<std::int32_t>(id);
+    t.word_slots_[k] = slot_value(h, id);
     t.words_.append(w.data(), w.size());
     t.word_off_.push_back(static_cast<std::uint32_t>(t.words_.size()));
     if (2 * (id + 1) > t.word_slots_.size()) grow_words();
@@ -128,6 +172,7 @@ struct ParaphraseTable::Builder {
     t.edge_vals_.swap(vals);
   }
 
+  // The trie node of phrase `ref` (created as needed); `emit` is added to its emits.
   void add_path(int emit) {
     std::uint32_t node = 0;
     for (int w : ref) {
@@ -146,6 +191,7 @@ struct ParaphraseTable::Builder {
       if (2 * static_cast<std::size_t>(nodes) > t.edge_keys_.size()) grow_edges();
     }
     node_emits.emplace_back(node, emit);
+    last_node = node;
   }
 
   void line(std::string_view l) {
@@ -157,8 +203,13 @@ struct ParaphraseTable::Builder {
                                std::string(l.substr(0, 40)) + (l.size() > 40 ? "…" : "") + "', not a number");
         break;
       case 1:
-        ref.clear();
-        for_each_token(l, [&](std::string_view w) { ref.push_back(word_id(w)); });
+        // Tables are grouped by phrase: a phrase line equal to the previous one ends at the same trie node.
+        same_ref = lines > 3 && l == last_ref_line;
+        if (!same_ref) {
+          last_ref_line.assign(l.data(), l.size());
+          ref.clear();
+          for_each_token(l, [&](std::string_view w) { ref.push_back(word_id(w)); });
+        }
         break;
       default: {
         for_each_token(l, [&](std::string_view w) { t.para_words_.push_back(word_id(w)); });
@@ -166,7 +217,8 @@ struct ParaphraseTable::Builder {
           throw InputError(source, record(), "paraphrase table too large (over 2^32 paraphrase words)");
         const int emit = static_cast<int>(t.para_off_.size() - 1);
         t.para_off_.push_back(static_cast<std::uint32_t>(t.para_words_.size()));
-        add_path(emit);
+        if (same_ref) node_emits.emplace_back(last_node, emit);
+        else add_path(emit);
       }
     }
     ++lines;
@@ -242,7 +294,7 @@ struct ParaphraseTable::Builder {
 };
 
 ParaphraseTable::ParaphraseTable() : word_off_{0}, emit_off_{0, 0}, para_off_{0} {
-  word_slots_.assign(1, -1);
+  word_slots_.assign(1, kEmptySlot);
   edge_keys_.assign(1, kEmptyEdge);
   edge_vals_.assign(1, -1);
 }
@@ -257,11 +309,16 @@ ParaphraseTable ParaphraseTable::parse(const std::string& text, const std::strin
 
 ParaphraseTable ParaphraseTable::load_gz(const std::string& path) { return load_gz_bytes(io::read_file(path), path); }
 
-ParaphraseTable ParaphraseTable::load_gz_bytes(const std::string& data, const std::string& source) {
+namespace {
+
+struct Stopped {};  // the parser failed: the inflating thread stops
+
+// Inflate `data` (gzip, several members allowed), handing each piece of output to sink(const char*, size_t).
+// Throws InputError on corrupt or truncated data and on a gzip bomb (kBombRatio past kBombFloor).
+template <class Sink>
+void inflate_stream(const std::string& data, const std::string& source, Sink&& sink) {
   if (data.size() < 2 || static_cast<unsigned char>(data[0]) != 0x1f || static_cast<unsigned char>(data[1]) != 0x8b)
     throw InputError(source, "", "not a gzip file");
-  ParaphraseTable t;
-  Builder b(t, source);
   z_stream zs{};
   if (inflateInit2(&zs, 15 + 16) != Z_OK) throw InputError(source, "", "zlib initialisation failed");
   std::unique_ptr<z_stream, int (*)(z_stream*)> guard(&zs, inflateEnd);
@@ -269,7 +326,6 @@ ParaphraseTable ParaphraseTable::load_gz_bytes(const std::string& data, const st
   std::size_t in_pos = 0;
   std::uint64_t out_total = 0;
   std::vector<char> buf(1 << 18);
-  bool member_done = false;
   while (true) {
     if (zs.avail_in == 0 && in_pos < data.size()) {
       const std::size_t chunk = std::min<std::size_t>(data.size() - in_pos, 1u << 30);
@@ -287,13 +343,11 @@ ParaphraseTable ParaphraseTable::load_gz_bytes(const std::string& data, const st
       throw InputError(source, "",
                        "gzip data inflates more than " + std::to_string(kBombRatio) +
                            "-fold: refusing it as a gzip bomb, not a paraphrase table");
-    b.feed(buf.data(), got);
+    sink(buf.data(), got);
     if (rc == Z_STREAM_END) {
-      member_done = true;
-      if (zs.avail_in == 0 && in_pos == data.size()) break;
+      if (zs.avail_in == 0 && in_pos == data.size()) return;
       // Another gzip member follows.
-      if (inflateReset(&zs) != Z_OK) break;
-      member_done = false;
+      if (inflateReset(&zs) != Z_OK) return;
       continue;
     }
     if (rc == Z_OK) {
@@ -305,23 +359,91 @@ ParaphraseTable ParaphraseTable::load_gz_bytes(const std::string& data, const st
       throw InputError(source, "", "truncated gzip data (unexpected end of stream)");
     throw InputError(source, "", std::string("gzip error: ") + (zs.msg ? zs.msg : "corrupt data"));
   }
-  (void)member_done;
+}
+
+// Inflated pieces handed from the inflating thread to the parsing one (at most kMaxQueued chunks in flight).
+struct ChunkQueue {
+  static constexpr std::size_t kChunk = 1 << 20, kMaxQueued = 4;
+  std::mutex m;
+  std::condition_variable cv;
+  std::deque<std::string> q;
+  bool done = false, stop = false;
+  std::exception_ptr error;
+};
+
+}  // namespace
+
+ParaphraseTable ParaphraseTable::load_gz_bytes(const std::string& data, const std::string& source) {
+  ParaphraseTable t;
+  Builder b(t, source);
+  if (data.size() < (4u << 20)) {  // small: one thread
+    inflate_stream(data, source, [&](const char* p, std::size_t n) { b.feed(p, n); });
+    b.finish();
+    return t;
+  }
+  // Large: inflate on a second thread while this one parses; either side's error stops both.
+  ChunkQueue cq;
+  std::thread inflater([&] {
+    std::string chunk;
+    chunk.reserve(ChunkQueue::kChunk + (1 << 18));
+    auto push = [&] {
+      std::unique_lock<std::mutex> lk(cq.m);
+      cq.cv.wait(lk, [&] { return cq.q.size() < ChunkQueue::kMaxQueued || cq.stop; });
+      if (cq.stop) throw Stopped{};
+      cq.q.push_back(std::move(chunk));
+      cq.cv.notify_all();
+      chunk = std::string();
+      chunk.reserve(ChunkQueue::kChunk + (1 << 18));
+    };
+    try {
+      inflate_stream(data, source, [&](const char* p, std::size_t n) {
+        chunk.append(p, n);
+        if (chunk.size() >= ChunkQueue::kChunk) push();
+      });
+      if (!chunk.empty()) push();
+    } catch (const Stopped&) {
+    } catch (...) {
+      std::lock_guard<std::mutex> lk(cq.m);
+      cq.error = std::current_exception();
+    }
+    std::lock_guard<std::mutex> lk(cq.m);
+    cq.done = true;
+    cq.cv.notify_all();
+  });
+  try {
+    while (true) {
+      std::string chunk;
+      {
+        std::unique_lock<std::mutex> lk(cq.m);
+        cq.cv.wait(lk, [&] { return !cq.q.empty() || cq.done; });
+        if (cq.q.empty()) {
+          if (cq.error) std::rethrow_exception(cq.error);
+          break;
+        }
+        chunk = std::move(cq.q.front());
+        cq.q.pop_front();
+        cq.cv.notify_all();
+      }
+      b.feed(chunk.data(), chunk.size());
+    }
+  } catch (...) {
+    {
+      std::lock_guard<std::mutex> lk(cq.m);
+      cq.stop = true;
+      cq.cv.notify_all();
+    }
+    inflater.join();
+    throw;
+  }
+  inflater.join();
   b.finish();
   return t;
 }
 
 int ParaphraseTable::translate(std::string_view word) const {
-  const std::size_t mask = word_slots_.size() - 1;
-  std::size_t k = hash_word(word) & mask;
-  while (true) {
-    const std::int32_t id = word_slots_[k];
-    if (id < 0) return -1;
-    const std::size_t i = static_cast<std::size_t>(id);
-    if (word_off_[i + 1] - word_off_[i] == word.size() &&
-        std::memcmp(words_.data() + word_off_[i], word.data(), word.size()) == 0)
-      return id;
-    k = (k + 1) & mask;
-  }
+  const std::uint64_t h = hash_word(word);
+  std::size_t k = h & (word_slots_.size() - 1);
+  return find_word(*this, word, h, k);
 }
 
 void ParaphraseTable::paths(const std::vector<int>& words, std::size_t start,
@@ -356,7 +478,7 @@ bool ParaphraseTable::operator==(const ParaphraseTable& o) const {
 namespace {
 
 constexpr char kMagic[8] = {'G', 'L', 'M', 'P', 'A', 'R', 'A', '1'};
-constexpr std::uint32_t kFormat = 1;
+constexpr std::uint32_t kFormat = 2;
 constexpr std::size_t kHeader = 8 + 4 + 4 + 9 * 8 + 64;
 
 template <class T>
@@ -446,7 +568,7 @@ bool ParaphraseTable::read_cache(const std::string& path, const std::string& sha
   const std::string version = tool_version();
   if (vlen != version.size()) return false;
   // Sizes first (no allocation before the file is known to hold them).
-  const std::uint64_t elem[9] = {1, 4, 4, 8, 4, 4, 4, 4, 4};
+  const std::uint64_t elem[9] = {1, 4, 8, 8, 4, 4, 4, 4, 4};
   std::uint64_t expect = kHeader + vlen + 8;
   for (int k = 0; k < 9; ++k) {
     if (c[k] > size) return false;
@@ -479,8 +601,8 @@ bool ParaphraseTable::read_cache(const std::string& path, const std::string& sha
       !is_pow2(t.edge_keys_.size()) || t.edge_vals_.size() != t.edge_keys_.size() ||
       t.word_slots_.size() <= nwords || t.edge_keys_.size() < nnodes)
     return false;
-  for (std::int32_t s : t.word_slots_)
-    if (s < -1 || (s >= 0 && static_cast<std::size_t>(s) >= nwords)) return false;
+  for (std::uint64_t s : t.word_slots_)
+    if (s != kEmptySlot && (s & 0xFFFFFFFFu) >= nwords) return false;
   for (std::size_t k = 0; k < t.edge_keys_.size(); ++k) {
     if (t.edge_keys_[k] == kEmptyEdge) continue;
     const std::int32_t child = t.edge_vals_[k];

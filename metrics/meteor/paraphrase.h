@@ -84,9 +84,10 @@ class ParaphraseTable {
 
  private:
   struct Builder;
+  friend int find_word(const ParaphraseTable& t, std::string_view w, std::uint64_t hash, std::size_t& slot);
   std::string words_;                      ///< vocabulary words, concatenated
   std::vector<std::uint32_t> word_off_;    ///< word i = words_[word_off_[i], word_off_[i+1])
-  std::vector<std::int32_t> word_slots_;   ///< open addressing over word hashes → word id, -1 = empty
+  std::vector<std::uint64_t> word_slots_;  ///< open addressing over word hashes: (hash >> 32) << 32 | word id, ~0 = empty
   std::vector<std::uint64_t> edge_keys_;   ///< open addressing: (node << 32 | word), ~0 = empty
   std::vector<std::int32_t> edge_vals_;    ///< child node of edge_keys_[k]
   std::vector<std::uint32_t> emit_off_;    ///< node n emits emit_ids_[emit_off_[n], emit_off_[n+1]) (file order)

@@ -295,6 +295,13 @@ TEST(ParaphraseParse, TrieFollowsTheTableInFileOrder) {
   EXPECT_EQ(t.translate("unknown"), -1);
   t.paths(words, 2, out);
   EXPECT_TRUE(out.empty());  // "next" alone is not a phrase
+  // Consecutive records of one phrase (tables are grouped by phrase) share its node, in file order; a phrase
+  // that comes back later joins them.
+  const ParaphraseTable g = ParaphraseTable::parse(
+      "0.5\nteddy bear\ntoy\n0.4\nteddy bear\nplush\n0.3\nteddy\nbear\n0.2\nteddy bear\ndoll\n", "g");
+  const std::vector<int> tb = {g.translate("teddy"), g.translate("bear")};
+  g.paths(tb, 0, out);
+  EXPECT_EQ(out, (std::vector<std::pair<int, int>>{{1, 2}, {2, 0}, {2, 1}, {2, 3}}));
 }
 
 TEST_F(ParaphraseFixture, LineEndsSplitAcrossGzipMembersAndCrLf) {
@@ -431,6 +438,31 @@ TEST_F(ParaphraseFixture, CacheRoundTripGivesTheSameTable) {
     glamm::io::write_file_atomic(file, bytes.substr(0, bytes.size() - 100));
     EXPECT_FALSE(ParaphraseTable::read_cache(file.string(), sha, other));
     EXPECT_TRUE(ParaphraseTable::load_gz_cached(gz, sha, "t.gz", dir, &used) == parsed);
+  }
+}
+
+TEST_F(ParaphraseFixture, LargeTablesAreInflatedOnASecondThreadWithTheSameResult) {
+  // Over 4 MiB of gzip: inflated on a second thread while this one parses.
+  const std::string text = random_table(400000, 11);
+  write_gz(tmp_ / "big.gz", text, false, 1);
+  const std::string gz = glamm::io::read_file(tmp_ / "big.gz");
+  ASSERT_GT(gz.size(), 4u << 20);
+  const ParaphraseTable t = ParaphraseTable::load_gz_bytes(gz, "big.gz");
+  EXPECT_EQ(t.size(), 400000u);
+  EXPECT_TRUE(t == ParaphraseTable::parse(text, "big.gz"));
+  // Cut in the middle: truncated; a bad probability deep inside: named by its record.
+  EXPECT_THROW(ParaphraseTable::load_gz_bytes(gz.substr(0, gz.size() / 2), "big.gz"), glamm::InputError);
+  std::string bad = text;
+  const std::size_t rec = 300000;
+  std::size_t pos = 0;
+  for (std::size_t k = 0; k < 3 * rec; ++k) pos = bad.find('\n', pos) + 1;
+  bad.insert(pos, "x");
+  write_gz(tmp_ / "bad.gz", bad, false, 1);
+  try {
+    ParaphraseTable::load_gz((tmp_ / "bad.gz").string());
+    FAIL() << "expected InputError";
+  } catch (const glamm::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("record " + std::to_string(rec + 1) + ":"), std::string::npos) << e.what();
   }
 }
 
