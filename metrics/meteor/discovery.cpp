@@ -212,7 +212,18 @@ std::vector<std::pair<std::string, std::string>> python_site_dirs(const Discover
       if (e.empty()) continue;
       for (const auto& d : site_dirs_under(e.parent_path().parent_path() / "lib")) dirs.push_back(d);
     }
-    if (dirs.empty() && opt.run_python) {
+    // A pyenv shim (<root>/shims/python3): every installed version's site-packages, without running the shim.
+    const fs::path root = exe.parent_path().parent_path();
+    const bool pyenv = exe.parent_path().filename() == "shims" && is_dir(root / "versions");
+    if (dirs.empty() && pyenv) {
+      std::vector<fs::path> versions;
+      for (fs::directory_iterator it(root / "versions", ec), end; !ec && it != end; it.increment(ec))
+        if (is_dir(it->path())) versions.push_back(it->path());
+      std::sort(versions.begin(), versions.end());
+      for (const auto& v : versions)
+        for (const auto& d : site_dirs_under(v / "lib")) dirs.push_back(d);
+    }
+    if (dirs.empty() && !pyenv && opt.run_python) {
       // A wrapper (pyenv shim, a script): ask the interpreter itself, briefly.
       const std::string text = run_python_paths(exe, opt.python_timeout_ms);
       std::size_t i = 0;

@@ -61,8 +61,9 @@ struct Discovery {
 };
 
 /// Site-packages folders of the user's Python environments, in the order discover() searches them, each with
-/// its origin label: the `python3` on PATH (its prefix from the interpreter's path, symlink or not; only when no
-/// lib/python3*/ folder is found there is `python3` run, with a timeout, to print its paths), CONDA_PREFIX,
+/// its origin label: the `python3` on PATH (its prefix from the interpreter's path, symlink or not; for a pyenv
+/// shim <root>/shims/python3 every <root>/versions/*; only when neither gives a lib/python3*/ folder is `python3`
+/// run, with a timeout, to print its paths), CONDA_PREFIX,
 /// VIRTUAL_ENV, ~/.local/lib/python3*, /usr/lib/python3*, /usr/local/lib/python3* (site-packages and
 /// dist-packages). Folders that do not exist are left out; duplicates are kept once.
 std::vector<std::pair<std::string, std::string>> python_site_dirs(const DiscoveryOptions& opt);

@@ -200,6 +200,16 @@ TEST_F(ParaphraseFixture, AWrapperPython3IsAskedAndAHangingOneIsKilled) {
   EXPECT_FALSE(d.paraphrase.found());
 }
 
+TEST_F(ParaphraseFixture, APyenvShimIsNotRunButItsVersionsAreSearched) {
+  const fs::path pkg = fake_install(tmp_ / "pyenv" / "versions" / "3.11.4");
+  write_text(tmp_ / "pyenv" / "shims" / "python3", "#!/bin/sh\nsleep 30\n");
+  fs::permissions(tmp_ / "pyenv" / "shims" / "python3", fs::perms::owner_all);
+  env_.set("PATH", (tmp_ / "pyenv" / "shims").string());
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(find().paraphrase.path, (pkg / "data" / "paraphrase-en.gz").string());
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 0.25);  // not run
+}
+
 TEST_F(ParaphraseFixture, FlagThenEnvironmentThenNextToTheJarThenPython) {
   fake_install(tmp_ / "venv");
   env_.set("VIRTUAL_ENV", (tmp_ / "venv").string());
