@@ -280,11 +280,19 @@ Discovery discover(const DiscoveryOptions& opt) {
     slot.official = c.official;
   };
 
-  // The resource location (jar or folder).
+  // The resource location (jar or folder). A METEOR 1.5 distribution folder (meteor-1.5.jar, no english.synsets
+  // beside it) stands for its jar.
+  auto given = [&](const std::string& value, const std::string& how) {
+    const fs::path jar = fs::path(value) / "meteor-1.5.jar";
+    if (is_dir(value) && !is_file(fs::path(value) / "english.synsets") && is_file(jar))
+      consider("jar", d.jar, jar, how + " (METEOR folder)", true);
+    else
+      consider("jar", d.jar, value, how, true);
+  };
   if (!opt.resources_cli.empty()) {
-    consider("jar", d.jar, opt.resources_cli, "--meteor-resources", true);
+    given(opt.resources_cli, "--meteor-resources");
   } else if (const std::string e = env("GLAMM_METEOR_RESOURCES"); !e.empty()) {
-    consider("jar", d.jar, e, "GLAMM_METEOR_RESOURCES", true);
+    given(e, "GLAMM_METEOR_RESOURCES");
   } else {
     for (const auto& [dir, how] : site_list()) {
       if (d.jar.found() && !opt.identify) break;  // the full list only when identifying (`resources` listing)
@@ -313,8 +321,8 @@ Discovery discover(const DiscoveryOptions& opt) {
     const fs::path loc(d.jar.path);
     const fs::path base = is_dir(loc) ? loc : loc.parent_path();
     // A jar found in a Python environment: its table is that environment's.
-    const bool given = d.jar.how == "--meteor-resources" || d.jar.how == "GLAMM_METEOR_RESOURCES";
-    const std::string how = given ? "next to the METEOR resources" : d.jar.how;
+    const bool from_user = d.jar.how.rfind("--meteor-resources", 0) == 0 || d.jar.how.rfind("GLAMM_METEOR_RESOURCES", 0) == 0;
+    const std::string how = from_user ? "next to the METEOR resources" : d.jar.how;
     if (is_dir(loc)) consider("paraphrase", d.paraphrase, base / "paraphrase-en.gz", how, false);
     consider("paraphrase", d.paraphrase, base / "data" / "paraphrase-en.gz", how, false);
   }

@@ -68,7 +68,8 @@ struct Discovery {
 /// dist-packages). Folders that do not exist are left out; duplicates are kept once.
 std::vector<std::pair<std::string, std::string>> python_site_dirs(const DiscoveryOptions& opt);
 
-/// Find METEOR's files. Jar / resource location: resources_cli, env GLAMM_METEOR_RESOURCES, then
+/// Find METEOR's files. Jar / resource location: resources_cli, env GLAMM_METEOR_RESOURCES (a METEOR 1.5
+/// distribution folder, with meteor-1.5.jar and no english.synsets, gives its jar), then
 /// pycocoevalcap/meteor/meteor-1.5.jar in python_site_dirs(). Paraphrase table: paraphrase_cli ("-"/"off" =
 /// off), env GLAMM_METEOR_PARAPHRASE (same), data/paraphrase-en.gz next to the chosen jar (or in / under data/ of
 /// a METEOR folder), then pycocoevalcap/meteor/data/paraphrase-en.gz in python_site_dirs(). A path given on the

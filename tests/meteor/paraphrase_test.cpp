@@ -219,9 +219,17 @@ TEST_F(ParaphraseFixture, FlagThenEnvironmentThenNextToTheJarThenPython) {
   Discovery d = find((tmp_ / "dist" / "meteor-1.5.jar").string());
   EXPECT_EQ(d.paraphrase.path, (tmp_ / "dist" / "data" / "paraphrase-en.gz").string());
   EXPECT_EQ(d.paraphrase.how, "next to the METEOR resources");
-  // ... and in a METEOR distribution folder.
+  // ... and in a METEOR distribution folder, which stands for its jar.
   d = find((tmp_ / "dist").string());
   EXPECT_EQ(d.paraphrase.path, (tmp_ / "dist" / "data" / "paraphrase-en.gz").string());
+  EXPECT_EQ(d.jar.path, (tmp_ / "dist" / "meteor-1.5.jar").string());
+  EXPECT_EQ(find_resources((tmp_ / "dist").string()), (tmp_ / "dist" / "meteor-1.5.jar").string());
+  // A resource folder (english.synsets) stays a folder, with its own table beside the files.
+  write_text(tmp_ / "res" / "english.synsets", "x\n1\n");
+  write_gz(tmp_ / "res" / "paraphrase-en.gz", kTinyTable);
+  d = find((tmp_ / "res").string());
+  EXPECT_EQ(d.jar.path, (tmp_ / "res").string());
+  EXPECT_EQ(d.paraphrase.path, (tmp_ / "res" / "paraphrase-en.gz").string());
   // The environment beats both; the flag beats the environment.
   env_.set("GLAMM_METEOR_PARAPHRASE", (tmp_ / "env.gz").string());
   d = find((tmp_ / "dist").string());
