@@ -47,8 +47,9 @@ std::uint64_t hash_edge(std::uint64_t k) {  // splitmix64 finaliser
 
 bool is_tok_delim(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
 
-// Java's Double.parseDouble on the probability line: surrounding characters ≤ ' ' trimmed, then a decimal
-// number (strtod syntax; hexadecimal, "inf" and "nan" spellings other than Java's are not expected here).
+// The probability line is a number (strtod syntax after trimming characters ≤ ' ', or Java's d/f suffix; not
+// hexadecimal). METEOR reads and ignores this line; checking it catches a file that is not a table, or records
+// shifted by a missing line, at the record where it happens.
 bool is_probability(std::string_view s) {
   while (!s.empty() && static_cast<unsigned char>(s.front()) <= ' ') s.remove_prefix(1);
   while (!s.empty() && static_cast<unsigned char>(s.back()) <= ' ') s.remove_suffix(1);
@@ -69,7 +70,7 @@ bool is_probability(std::string_view s) {
       ok = is_digit(i);
       while (is_digit(i)) ++i;
     }
-    if (ok && i + 1 == n && std::strchr("dDfF", s[i]) != nullptr) ++i;
+    if (ok && i + 1 == n && (s[i] == 'd' || s[i] == 'D' || s[i] == 'f' || s[i] == 'F')) ++i;
     if (ok && i == n) return true;
   }
   char buf[80];
@@ -77,13 +78,11 @@ bool is_probability(std::string_view s) {
   buf[s.size()] = '\0';
   if (s.size() > 1 && (buf[1] == 'x' || buf[1] == 'X' || buf[2] == 'x' || buf[2] == 'X')) return false;
   char* end = nullptr;
-  errno = 0;
-  const double v = std::strtod(buf, &end);
-  if (end != buf + s.size()) {
-    // Java's optional type suffix (d/D/f/F).
-    if (end + 1 != buf + s.size() || std::strchr("dDfF", *end) == nullptr) return false;
-  }
-  return !std::isnan(v) || s == "NaN";
+  std::strtod(buf, &end);  // the value itself is never used (METEOR ignores it too)
+  if (end == buf) return false;
+  if (end == buf + s.size()) return true;
+  // Java's optional type suffix (d/D/f/F).
+  return end + 1 == buf + s.size() && (*end == 'd' || *end == 'D' || *end == 'f' || *end == 'F');
 }
 
 }  // namespace

@@ -348,7 +348,9 @@ TEST_F(ParaphraseFixture, InvalidFirstRecordFailsAtOnce) {
   }
   EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 1.0);
   EXPECT_THROW(ParaphraseTable::parse("0.5\nnext to\nbeside\nabc\nx\ny\n", "t"), glamm::InputError);
-  EXPECT_NO_THROW(ParaphraseTable::parse("1.0E-4\nx\ny\n 0.25 \nx\nz\n", "t"));
+  EXPECT_NO_THROW(ParaphraseTable::parse("1.0E-4\nx\ny\n 0.25 \nx\nz\n5\nx\nw\n.5d\nx\nv\nNaN\nx\nu\n", "t"));
+  for (const char* bad : {"", "d", "0x1p3", "1.5e", "1..5", "- 1", "0.5 0.5"})
+    EXPECT_THROW(ParaphraseTable::parse(std::string(bad) + "\nx\ny\n", "t"), glamm::InputError) << bad;
 }
 
 TEST_F(ParaphraseFixture, GzipBombsFailFast) {
