@@ -600,13 +600,20 @@ bool ParaphraseTable::read_cache(const std::string& path, const std::string& sha
       !is_pow2(t.edge_keys_.size()) || t.edge_vals_.size() != t.edge_keys_.size() ||
       t.word_slots_.size() <= nwords || t.edge_keys_.size() < nnodes)
     return false;
-  for (std::uint64_t s : t.word_slots_)
-    if (s != kEmptySlot && (s & 0xFFFFFFFFu) >= nwords) return false;
+  // Exactly one slot per word and one edge per non-root node (so every probe sequence reaches an empty slot).
+  std::size_t used_slots = 0, used_edges = 0;
+  for (std::uint64_t s : t.word_slots_) {
+    if (s == kEmptySlot) continue;
+    if ((s & 0xFFFFFFFFu) >= nwords) return false;
+    ++used_slots;
+  }
   for (std::size_t k = 0; k < t.edge_keys_.size(); ++k) {
     if (t.edge_keys_[k] == kEmptyEdge) continue;
     const std::int32_t child = t.edge_vals_[k];
     if (child <= 0 || static_cast<std::size_t>(child) >= nnodes || (t.edge_keys_[k] >> 32) >= nnodes) return false;
+    ++used_edges;
   }
+  if (used_slots != nwords || used_edges + 1 != nnodes) return false;
   for (std::int32_t e : t.emit_ids_)
     if (e < 0 || static_cast<std::size_t>(e) >= npara) return false;
   for (std::int32_t w : t.para_words_)

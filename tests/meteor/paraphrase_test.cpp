@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -485,6 +486,31 @@ TEST_F(ParaphraseFixture, LargeTablesAreInflatedOnASecondThreadWithTheSameResult
   } catch (const glamm::InputError& e) {
     EXPECT_NE(std::string(e.what()).find("record " + std::to_string(rec + 1) + ":"), std::string::npos) << e.what();
   }
+}
+
+TEST_F(ParaphraseFixture, ACacheWithAValidChecksumButBrokenIndexIsRejected) {
+  // A crafted cache file: an extra word slot (every probe must reach an empty slot), CRC-32 recomputed.
+  const ParaphraseTable t = ParaphraseTable::parse(kTinyTable, "t");
+  const std::string sha(64, 'a');
+  std::string img = t.serialize(sha);
+  std::uint32_t vlen = 0;
+  std::uint64_t counts[9];
+  std::memcpy(&vlen, img.data() + 12, 4);
+  std::memcpy(counts, img.data() + 16, sizeof counts);
+  const std::size_t slots_at = 8 + 4 + 4 + sizeof counts + 64 + vlen + counts[0] + 4 * counts[1];
+  std::size_t k = 0;
+  while (k < counts[2] && std::memcmp(img.data() + slots_at + 8 * k, std::string(8, '\xFF').data(), 8) != 0) ++k;
+  ASSERT_LT(k, counts[2]);
+  std::memset(&img[slots_at + 8 * k], 0, 8);  // word 0 a second time
+  const auto crc = static_cast<std::uint32_t>(crc32_z(0, reinterpret_cast<const Bytef*>(img.data()), img.size() - 8));
+  std::memcpy(&img[img.size() - 8], &crc, 4);
+  const fs::path file = tmp_ / "crafted.bin";
+  write_text(file, img);
+  ParaphraseTable out;
+  EXPECT_FALSE(ParaphraseTable::read_cache(file.string(), sha, out));
+  write_text(file, t.serialize(sha));  // the untouched image is accepted
+  EXPECT_TRUE(ParaphraseTable::read_cache(file.string(), sha, out));
+  EXPECT_TRUE(out == t);
 }
 
 TEST_F(ParaphraseFixture, CacheFolderFollowsXdgAndCanBeTurnedOff) {
