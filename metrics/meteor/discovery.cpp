@@ -194,6 +194,20 @@ std::string git_blob_id_file(const std::string& path) {
   return h.hex_digest();
 }
 
+namespace {
+bool blob_is(const std::string& path, const char* id) {
+  if (!is_file(path)) return false;
+  try {
+    return git_blob_id_file(path) == id;
+  } catch (const InputError&) {
+    return false;
+  }
+}
+}  // namespace
+
+bool is_official_jar(const std::string& path) { return blob_is(path, kOfficialJarBlobId); }
+bool is_official_paraphrase(const std::string& path) { return blob_is(path, kOfficialParaphraseBlobId); }
+
 std::vector<std::pair<std::string, std::string>> python_site_dirs(const DiscoveryOptions& opt) {
   std::vector<std::pair<std::string, std::string>> out;
   std::set<std::string> seen;

@@ -22,6 +22,11 @@ std::string git_blob_id(const std::string& bytes);
 /// The blob id of a file's contents, streamed. Throws InputError naming the file when it cannot be read.
 std::string git_blob_id_file(const std::string& path);
 
+/// True when the file at `path` is pycocoevalcap's meteor-1.5.jar / paraphrase-en.gz (by blob id); false when it
+/// is another file or cannot be read. Reads the whole file (the jar: 3.7 MB; the table: tens of MB).
+bool is_official_jar(const std::string& path);
+bool is_official_paraphrase(const std::string& path);
+
 /// One location looked at by discover(), in the order they were checked.
 struct DiscoveryCandidate {
   std::string what;   ///< "jar" or "paraphrase"

@@ -125,6 +125,9 @@ TEST_F(ParaphraseFixture, BlobIdOfAFileStreamsTheSameDigest) {
   write_text(tmp_ / "big.bin", big);
   EXPECT_EQ(git_blob_id_file((tmp_ / "big.bin").string()), git_blob_id(big));
   EXPECT_THROW(git_blob_id_file((tmp_ / "missing").string()), glamm::InputError);
+  EXPECT_FALSE(is_official_jar((tmp_ / "h.txt").string()));
+  EXPECT_FALSE(is_official_paraphrase((tmp_ / "big.bin").string()));
+  EXPECT_FALSE(is_official_paraphrase((tmp_ / "missing").string()));
 }
 
 TEST(ParaphraseSignature, OfficialOtherOrOff) {
