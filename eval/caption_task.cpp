@@ -25,7 +25,8 @@ void add_caption_task_options(CLI::App* sub, CaptionTaskOptions& o, const std::s
                   "METEOR resources: folder with english.{synsets,exceptions,words,prefixes} or meteor-1.5.jar "
                   "(default: the copy built with glamm-eval)");
   sub->add_option("--meteor-paraphrase", o.meteor_paraphrase,
-                  "METEOR paraphrase table (paraphrase-en.gz); '-' turns the paraphrase module off");
+                  "METEOR paraphrase table (paraphrase-en.gz); '-' or 'off' turns the paraphrase module off (default: found "
+                  "next to the resources or in an installed pycocoevalcap, docs/meteor-resources.md)");
   add_common_options(sub, o.common,
                      "Treat line-break characters inside a caption as spaces (pycocoevalcap lets them shift later "
                      "captions onto the wrong image, caption-metrics spec §3.3)",

@@ -201,8 +201,9 @@ void add_captions(CLI::App& app) {
                   "GLAMM_METEOR_RESOURCES, an installed pycocoevalcap, the copy built with glamm-eval in "
                   "share/glamm-eval/meteor)");
   sub->add_option("--meteor-paraphrase", opts->meteor_paraphrase,
-                  "METEOR paraphrase table (paraphrase-en.gz) when it is not next to the resources; '-' turns the "
-                  "paraphrase module off");
+                  "METEOR paraphrase table (paraphrase-en.gz); '-' or 'off' turns the paraphrase module off (default: "
+                  "env GLAMM_METEOR_PARAPHRASE, next to the resources, an installed pycocoevalcap; "
+                  "docs/meteor-resources.md)");
   sub->add_flag("--spice", opts->spice,
                 "Also compute the SPICE-style (Link Grammar parser) score: SPICE 1.0's tuple scoring with the Link "
                 "Grammar parser in place of CoreNLP (not the Java SPICE; ~3-5 ms per distinct caption). Needs "

@@ -563,7 +563,9 @@ void add_gcg(CLI::App& app) {
   sub->add_option("--meteor-resources", opts->meteor_resources,
                   "METEOR resources: folder with english.{synsets,exceptions,words,prefixes} or meteor-1.5.jar "
                   "(default: the copy built with glamm-eval)");
-  sub->add_option("--meteor-paraphrase", opts->meteor_paraphrase, "METEOR paraphrase table (paraphrase-en.gz)");
+  sub->add_option("--meteor-paraphrase", opts->meteor_paraphrase,
+                  "METEOR paraphrase table (paraphrase-en.gz); '-' or 'off': none (default: found as "
+                  "docs/meteor-resources.md says)");
   add_common_options(sub, opts->common, kStrictHelp, "glamm-results/gcg_grandf_<split>_<label>.json");
   sub->callback([opts] { run_gcg(*opts); });
 }

@@ -132,7 +132,8 @@ void add_meteor(CLI::App& app) {
                   "(default: env GLAMM_METEOR_RESOURCES, then an installed pycocoevalcap, then the copy built with "
                   "glamm-eval in share/glamm-eval/meteor)");
   sub->add_option("--meteor-paraphrase", opts->paraphrase,
-                  "Paraphrase table paraphrase-en.gz (enables the paraphrase module; '-' forces it off)");
+                  "Paraphrase table paraphrase-en.gz ('-' or 'off' forces the module off; default: found next to the "
+                  "resources or in an installed pycocoevalcap, docs/meteor-resources.md)");
   add_common_options(sub, opts->common, "No effect: METEOR's upstream behaviour is the reference");
   sub->callback([opts] { run_meteor(*opts); });
 }

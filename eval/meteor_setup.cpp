@@ -4,6 +4,7 @@
 
 #include "common/error.h"
 #include "common/locate.h"
+#include "metrics/meteor/discovery.h"
 
 namespace glamm::cli {
 
@@ -32,8 +33,29 @@ MeteorLoader::MeteorLoader(const std::string& cli_resources, const std::string& 
     : source_(locate_meteor_resources(cli_resources)) {
   if (source_.empty()) throw InputError(meteor_resources_missing_message());
   progress.note("loading METEOR resources from " + source_ + "...");
-  loading_ = std::async(std::launch::async,
-                        [source = source_, para = cli_paraphrase] { return meteor::Resources::load(source, para); });
+  progress_ = &progress;
+  loading_ = std::async(std::launch::async, [source = source_, para = cli_paraphrase] {
+    return meteor::Resources::load(source, locate_meteor_paraphrase(source, para));
+  });
+}
+
+std::string locate_meteor_paraphrase(const std::string& source, const std::string& cli_paraphrase) {
+  meteor::DiscoveryOptions opt;
+  opt.resources_cli = source;
+  opt.paraphrase_cli = cli_paraphrase;
+  const meteor::Discovery d = meteor::discover(opt);
+  return d.paraphrase.found() ? d.paraphrase.path : "-";
+}
+
+std::string meteor_paraphrase_line(const meteor::Resources& r) {
+  if (!r.paraphrase)
+    return "METEOR paraphrase: off \xE2\x80\x94 not comparable with pycocoevalcap's METEOR (no paraphrase table: "
+           "`pip install pycocoevalcap` provides the official one, or pass --meteor-paraphrase paraphrase-en.gz; "
+           "docs/meteor-resources.md)";
+  if (!r.paraphrase_official)
+    return "METEOR paraphrase: other table (sha256 " + r.paraphrase_sha256.substr(0, 12) + ", " + r.paraphrase_source +
+           ") \xE2\x80\x94 not pycocoevalcap's paraphrase-en.gz: not comparable with pycocoevalcap's METEOR";
+  return "METEOR paraphrase: official table (" + r.paraphrase_source + ")";
 }
 
 MeteorSetup MeteorLoader::finish(std::vector<std::string>& warnings) {
@@ -43,10 +65,8 @@ MeteorSetup MeteorLoader::finish(std::vector<std::string>& warnings) {
   meteor::Config cfg;
   cfg.paraphrase = m.resources->paraphrase != nullptr;
   m.scorer = std::make_unique<meteor::Scorer>(m.resources, cfg);
-  if (!cfg.paraphrase)
-    warnings.push_back(
-        "METEOR paraphrase module off (no paraphrase table; pass --meteor-paraphrase paraphrase-en.gz or a "
-        "meteor-1.5.jar): scores equal pycocoevalcap's only where no paraphrase match applies");
+  if (!m.resources->paraphrase_official) warnings.push_back(meteor_paraphrase_line(*m.resources));
+  else if (progress_) progress_->note(meteor_paraphrase_line(*m.resources));
   return m;
 }
 
@@ -59,7 +79,14 @@ void sign_meteor(Signature& sig, const MeteorSetup& m) {
   sig.set("meteor", "1.5-coco(-l en -norm)");
   sig.set("meteor_resources", m.source);
   sig.set("meteor_resources_sha256", m.resources->checksum);
-  sig.set("meteor_paraphrase", m.resources->paraphrase ? "on(" + m.resources->paraphrase_source + ")" : "off");
+  const meteor::Resources& r = *m.resources;
+  sig.set("meteor_paraphrase", meteor::paraphrase_signature(r.paraphrase != nullptr, r.paraphrase_official,
+                                                            r.paraphrase_sha256));
+  if (r.paraphrase) {
+    std::error_code ec;
+    const fs::path abs = fs::absolute(r.paraphrase_source, ec);
+    sig.set("meteor_paraphrase_source", ec ? r.paraphrase_source : abs.lexically_normal().string());
+  }
 }
 
 }  // namespace glamm::cli

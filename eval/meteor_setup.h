@@ -34,13 +34,15 @@ std::string meteor_resources_missing_message();
 class MeteorLoader {
  public:
   MeteorLoader(const std::string& cli_resources, const std::string& cli_paraphrase, const Progress& progress);
-  /// Wait for the load, build the scorer (paraphrase on when a table was found), append a warning when the
-  /// paraphrase module is off. Passes on the loader's InputError for unreadable resources. Call once.
+  /// Wait for the load, build the scorer (paraphrase on when a table was found), append a warning when the paraphrase
+  /// table is off or not the official one (the official table is named in a progress note). Passes on the loader's
+  /// InputError for unreadable resources. Call once.
   MeteorSetup finish(std::vector<std::string>& warnings);
 
  private:
   std::string source_;
   std::future<meteor::Resources> loading_;
+  const Progress* progress_ = nullptr;
 };
 
 /// Locate and load the resources and build the scorer (paraphrase on when a table was found). Appends a warning when
@@ -48,7 +50,16 @@ class MeteorLoader {
 MeteorSetup load_meteor(const std::string& cli_resources, const std::string& cli_paraphrase, Progress& progress,
                         std::vector<std::string>& warnings);
 
-/// Add METEOR's entries to a Signature (version, resources and checksum, paraphrase on/off).
+/// The paraphrase table the loader uses: `cli_paraphrase` ("-"/"off" = none), env GLAMM_METEOR_PARAPHRASE, next
+/// to the resources at `source`, then an installed pycocoevalcap (meteor::discover). "-" when there is none.
+std::string locate_meteor_paraphrase(const std::string& source, const std::string& cli_paraphrase);
+
+/// One line for the human output: "METEOR paraphrase: official table (PATH)", "METEOR paraphrase: other table
+/// (sha256 PREFIX, PATH) — ...", or "METEOR paraphrase: off — not comparable with pycocoevalcap's METEOR ...".
+std::string meteor_paraphrase_line(const meteor::Resources& r);
+
+/// Add METEOR's entries to a Signature (version, resources and checksum, paraphrase official / other:SHA256-PREFIX
+/// / off with the table's absolute path in meteor_paraphrase_source).
 void sign_meteor(Signature& sig, const MeteorSetup& m);
 
 }  // namespace glamm::cli

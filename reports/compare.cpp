@@ -9,6 +9,7 @@
 
 #include "common/error.h"
 #include "reports/aggregate.h"
+#include "reports/meteor_paraphrase.h"
 
 namespace glamm::reports {
 
@@ -19,6 +20,12 @@ void check_comparable(const RunRecord& a, const RunRecord& b, bool force) {
     throw InputError(b.path, "task",
                      "mixes tasks: '" + b.task + "' here but '" + a.task + "' in " + a.path + " (compare one task)");
   if (force) return;
+  const std::string pa = meteor_paraphrase_of(a), pb = meteor_paraphrase_of(b);
+  if (!pa.empty() && !pb.empty() && pa != pb)
+    throw InputError(b.path, "signature",
+                     "METEOR paraphrase differs: " + a.path + " has meteor_paraphrase '" + pa + "', " + b.path +
+                         " has '" + pb + "'; refusing to compare METEOR computed with different paraphrase tables "
+                         "(--force to override)");
   if (a.split != b.split || a.dataset != b.dataset)
     throw InputError(b.path, "split",
                      "is " + b.dataset + "/" + b.split + " but " + a.path + " is " + a.dataset + "/" + a.split +
@@ -103,6 +110,10 @@ Comparison compare_runs(const RunRecord& a, const RunRecord& b, const CompareOpt
   c.data_b = b.signature_value("data");
   c.resamples = opt.resamples;
   c.seed = opt.seed;
+  if (const std::string pa = meteor_paraphrase_of(a), pb = meteor_paraphrase_of(b); pa != pb)
+    c.notes.push_back("METEOR paraphrase differs (A: " + (pa.empty() ? std::string("none") : pa) + ", B: " +
+                      (pb.empty() ? std::string("none") : pb) + "), compared with --force: METEOR deltas mix metric "
+                      "variants");
 
   // Pair samples by id (A's order).
   std::map<std::string, std::size_t> pos_b;

@@ -51,8 +51,9 @@ struct Comparison {
   nlohmann::json to_json() const;
 };
 
-/// Check that `b` may be compared with `a`: same task (always), same split and metric variant
-/// (metric_variant) unless `force`. Throws InputError naming both files and the differing values.
+/// Check that `b` may be compared with `a`: same task (always), same METEOR paraphrase state
+/// (meteor_paraphrase_of: official / other:… / off / unidentified), split and metric variant (metric_variant)
+/// unless `force`. Throws InputError naming both files and the differing values.
 void check_comparable(const RunRecord& a, const RunRecord& b, bool force);
 
 /// The metric-variant fields (metric_variant: signature without split and file locations) whose values differ

@@ -11,6 +11,7 @@
 #include "common/error.h"
 #include "common/result.h"
 #include "metrics/spice/spice.h"  // kMetricName only (header constant; reports does not link the scorer)
+#include "reports/meteor_paraphrase.h"
 
 namespace glamm::reports {
 
@@ -102,7 +103,7 @@ std::string delta_row_for(const PaperTable& table, const std::string& label, con
 namespace {
 
 /// Marker after the label of a run row made from synthetic data (the built-in sample), with its footnote.
-constexpr const char* kSyntheticMarker = "\xC2\xA7";  // §
+constexpr const char* kSyntheticMarker = "\xC2\xB6";  // ¶ (§ marks METEOR without the official paraphrase table)
 
 bool row_is_synthetic(const RunRow& rr) {
   return std::any_of(rr.records.begin(), rr.records.end(), [](const RunRecord* r) { return r->synthetic(); });
@@ -164,14 +165,17 @@ std::string latex_escape(const std::string& s) {
     } else if (s.compare(i, 3, "\xE2\x80\xA1") == 0) {  // ‡
       out += "\\textsuperscript{\\ddag}";
       i += 2;
+    } else if (s.compare(i, 2, "\xC2\xA7") == 0) {  // §
+      out += "\\S{}";
+      i += 1;
     } else if (s.compare(i, 2, "\xC3\x97") == 0) {  // ×
       out += "$\\times$";
       i += 1;
     } else if (s.compare(i, 2, "\xCE\x94") == 0) {  // Δ
       out += "$\\Delta$";
       i += 1;
-    } else if (s.compare(i, 2, "\xC2\xA7") == 0) {  // §
-      out += "\\S{}";
+    } else if (s.compare(i, 2, "\xC2\xB6") == 0) {  // ¶
+      out += "\\P{}";
       i += 1;
     } else if (s.compare(i, 3, "\xE2\x80\xA6") == 0) {  // …
       out += "\\dots{}";
@@ -238,6 +242,32 @@ std::string md_row(const std::vector<std::string>& cells, const std::vector<std:
   return s + "\n";
 }
 
+// METEOR cells of runs without the official paraphrase table: marked with kMeteorParaphraseMarker, one note per
+// run and reason ("not comparable to published rows: ...").
+void mark_meteor_paraphrase(const PaperTable& table, std::vector<RunRow>& rows, std::vector<std::string>& notes) {
+  for (RunRow& rr : rows) {
+    std::vector<std::pair<std::string, std::string>> why_cols;  // reason → columns
+    for (std::size_t j = 0; j < table.num_columns(); ++j) {
+      const PaperColumn& c = table.column(j);
+      RunCell& cell = rr.cells[j];
+      if (c.metric != "METEOR" || !cell.present) continue;
+      for (const RunRecord* r : rr.records) {
+        if (!column_takes(c, *r)) continue;
+        const std::string why = meteor_paraphrase_problem(*r);
+        if (why.empty()) continue;
+        cell.meteor_unofficial = true;
+        cell.text += kMeteorParaphraseMarker;
+        auto it = std::find_if(why_cols.begin(), why_cols.end(), [&](const auto& x) { return x.first == why; });
+        if (it == why_cols.end()) why_cols.emplace_back(why, column_title(table, j));
+        else it->second += ", " + column_title(table, j);
+      }
+    }
+    for (const auto& [why, cols] : why_cols)
+      notes.push_back(std::string(kMeteorParaphraseMarker) + " " + rr.label + " (" + cols +
+                      "): not comparable to published rows: " + why + ".");
+  }
+}
+
 }  // namespace
 
 std::string render_table(const PaperTable& table, const PaperTables& paper, const std::vector<RunRecord>& runs,
@@ -250,7 +280,8 @@ std::string render_table(const PaperTable& table, const PaperTables& paper, cons
   std::vector<Line> lines;
   if (with_paper)
     for (const auto& r : table.rows) lines.push_back({r.name, r.cells, true});
-  std::vector<std::string> notes;
+  std::vector<std::string> notes, meteor_notes;
+  mark_meteor_paraphrase(table, run_rows, meteor_notes);
   for (std::size_t k = 0; k < run_rows.size(); ++k) {
     const RunRow& rr = run_rows[k];
     const bool synthetic = row_is_synthetic(rr);
@@ -262,8 +293,9 @@ std::string render_table(const PaperTable& table, const PaperTables& paper, cons
         continue;
       }
       // A SPICE-style cell is another metric than the published (Java) SPICE: never bold beside those rows.
-      // Nor is a run on synthetic data (the built-in sample) ever bold: its values are no model's score.
-      bool best = !(with_paper && c.spice_style) && !synthetic;
+      // Nor is a cell METEOR computed without the official paraphrase table, nor a run on synthetic data (the built-in
+      // sample), whose values are no model's score.
+      bool best = !(with_paper && (c.spice_style || c.meteor_unofficial)) && !synthetic;
       if (with_paper)
         for (const auto& pr : table.rows) {
           double v;
@@ -285,7 +317,8 @@ std::string render_table(const PaperTable& table, const PaperTables& paper, cons
         if (rr.cells[j].present && parse_cell(ref.cells[j], pv)) {
           double diff = rr.cells[j].shown - pv;
           if (std::fabs(diff) < 0.05) diff = 0.0;  // printed values agree
-          d.cells.push_back(fmt::format("{:+.1f}", diff) + (rr.cells[j].spice_style ? kSpiceStyleMarker : ""));
+          d.cells.push_back(fmt::format("{:+.1f}", diff) + (rr.cells[j].spice_style ? kSpiceStyleMarker : "") +
+                            (rr.cells[j].meteor_unofficial ? kMeteorParaphraseMarker : ""));
         } else {
           d.cells.push_back("-");
         }
@@ -322,6 +355,7 @@ std::string render_table(const PaperTable& table, const PaperTables& paper, cons
                     ": SPICE 1.0's tuple scoring with the CMU Link Grammar parser in place of "
                     "Stanford CoreNLP. Not the Java SPICE 1.0 behind the paper's SPICE values: close, not equal.");
   }
+  notes.insert(notes.end(), meteor_notes.begin(), meteor_notes.end());
   for (std::size_t j = 0; j < n; ++j) {
     const PaperColumn& c = table.column(j);
     if (c.metric != "SPICE" || !with_paper) continue;

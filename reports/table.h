@@ -22,12 +22,17 @@ struct TableOptions {
 /// Marker after a run cell that shows our SPICE-style (Link Grammar parser) score in a SPICE column ("‡").
 inline constexpr const char* kSpiceStyleMarker = "\xE2\x80\xA1";
 
+/// Marker after a METEOR cell (and its Δ cell) of a run without pycocoevalcap's official paraphrase table ("§"):
+/// not comparable to published rows (reports/meteor_paraphrase.h says why, in a note).
+inline constexpr const char* kMeteorParaphraseMarker = "\xC2\xA7";
+
 /// One rendered cell of a run row.
 struct RunCell {
   bool present = false;
   double shown = 0;   ///< value as printed (×100 for percentage-like metrics, rounded to one decimal)
   std::string text;   ///< printed text (without bold; with kSpiceStyleMarker when spice_style)
   bool spice_style = false;  ///< a SPICE column filled from the record's "SPICE-style (Link Grammar parser)" metric
+  bool meteor_unofficial = false;  ///< a METEOR cell of a run without the official paraphrase table (render_table)
 };
 
 /// A run row: the label and its cells (one per table column), plus the records that filled it.
@@ -51,6 +56,9 @@ std::string delta_row_for(const PaperTable& table, const std::string& label, con
 /// LaTeX); run cells are bold when their printed value is strictly greater than every other row's in the column
 /// (SPICE-style cells are not bold when the published rows are shown: those are the Java SPICE, another metric). Each run with
 /// SPICE-style cells gets a "‡" note saying they are SPICE-style (Link Grammar parser), not the Java SPICE.
+/// METEOR cells (and their Δ cells) of runs whose signature does not name the official paraphrase table get "§",
+/// are never bold beside published rows, and a note "not comparable to published rows: METEOR without paraphrase
+/// matching" (or the other reason, reports/meteor_paraphrase.h).
 /// Markdown follows the paper's layout: group header line, separator, column-name line, rows, then the caption
 /// and the notes (signatures, SPICE note). LaTeX is a booktabs `table` (needs \usepackage{booktabs}).
 /// Throws as place_runs.

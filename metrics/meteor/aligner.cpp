@@ -116,7 +116,7 @@ void match_paraphrase(int stage, const Sentence& t, const Sentence& r, const Par
   for (int j = 0; j < n2; ++j) {
     pt.paths(line2, static_cast<std::size_t>(j), pars);
     for (auto [len, pidx] : pars) {
-      const std::vector<int>& words = pt.paraphrase(pidx);
+      const ParaphraseTable::Words words = pt.paraphrase(pidx);
       const int wl = static_cast<int>(words.size());
       for (int i = 0; i < n1; ++i) {
         bool ok = true;
@@ -133,7 +133,7 @@ void match_paraphrase(int stage, const Sentence& t, const Sentence& r, const Par
   for (int i = 0; i < n1; ++i) {
     pt.paths(line1, static_cast<std::size_t>(i), pars);
     for (auto [len, pidx] : pars) {
-      const std::vector<int>& words = pt.paraphrase(pidx);
+      const ParaphraseTable::Words words = pt.paraphrase(pidx);
       const int wl = static_cast<int>(words.size());
       for (int j = 0; j < n2; ++j) {
         bool ok = true;

@@ -33,6 +33,8 @@ class ParaphraseTable;  // defined in paraphrase.h
 struct Resources {
   std::string synsets_source, exceptions_source, function_words_source, prefixes_source;
   std::string paraphrase_source;  ///< path, "jar:PATH!entry", or "" when paraphrase is off
+  std::string paraphrase_sha256;  ///< SHA-256 (hex) of the paraphrase table's gzip file, "" when off
+  bool paraphrase_official = false;  ///< the table is pycocoevalcap's paraphrase-en.gz (git blob id, discovery.h)
   std::string checksum;           ///< SHA-256 (hex) over the contents of all loaded resource files, in a fixed order
 
   // Loaded tables.
@@ -55,8 +57,8 @@ struct Resources {
 };
 
 /// Resolve the resource location: `cli_value` if non-empty, else env GLAMM_METEOR_RESOURCES, else a
-/// pycocoevalcap install's `pycocoevalcap/meteor/meteor-1.5.jar` found by scanning site-packages / dist-packages
-/// folders under /usr/lib/python3*, /usr/local/lib/python3*, ~/.local/lib/python3* (no Python is run).
+/// pycocoevalcap install's `pycocoevalcap/meteor/meteor-1.5.jar` in the user's Python environments (the python3
+/// on PATH, CONDA_PREFIX, VIRTUAL_ENV, ~/.local, /usr/lib, /usr/local/lib; see discover() in discovery.h).
 /// Returns "" when nothing is found (callers then report where to get the resources).
 std::string find_resources(const std::string& cli_value);
 

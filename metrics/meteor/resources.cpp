@@ -10,6 +10,7 @@
 
 #include "common/error.h"
 #include "common/io.h"
+#include "metrics/meteor/discovery.h"
 #include "metrics/meteor/meteor.h"
 #include "metrics/meteor/paraphrase.h"
 
@@ -170,6 +171,16 @@ std::string checksum_of(const std::vector<std::pair<std::string, const std::stri
   return io::sha256_hex(acc);
 }
 
+// The paraphrase table from its gzip bytes (through the binary cache), with its SHA-256 and whether it is
+// pycocoevalcap's official copy (git blob id).
+void load_paraphrase(const std::string& bytes, Resources& r) {
+  auto official = std::async(std::launch::async, [&] { return git_blob_id(bytes) == kOfficialParaphraseBlobId; });
+  r.paraphrase_sha256 = io::sha256_hex(bytes);
+  r.paraphrase = std::make_shared<ParaphraseTable>(ParaphraseTable::load_gz_cached(
+      bytes, r.paraphrase_sha256, r.paraphrase_source, ParaphraseTable::default_cache_dir()));
+  r.paraphrase_official = official.get();
+}
+
 }  // namespace
 
 Resources Resources::load(const std::string& dir_or_jar, const std::string& paraphrase_gz) {
@@ -216,7 +227,7 @@ Resources Resources::load(const std::string& dir_or_jar, const std::string& para
   } else {
     throw InputError(dir_or_jar, "", "METEOR resources not found");
   }
-  if (!paraphrase_gz.empty() && paraphrase_gz != "-") r.paraphrase_source = paraphrase_gz;
+  if (!paraphrase_gz.empty() && paraphrase_gz != "-" && paraphrase_gz != "off") r.paraphrase_source = paraphrase_gz;
 
   std::string para_bytes;
   if (!r.paraphrase_source.empty()) para_bytes = io::read_file(r.paraphrase_source);
@@ -234,34 +245,16 @@ Resources Resources::load(const std::string& dir_or_jar, const std::string& para
   parse_exceptions(exc, r.exceptions_source, r);
   parse_function_words(words, r);
   parse_prefixes(prefixes, r);
-  if (with_para)
-    r.paraphrase = std::make_shared<ParaphraseTable>(ParaphraseTable::load_gz_bytes(para_bytes, r.paraphrase_source));
+  if (with_para) load_paraphrase(para_bytes, r);
   r.checksum = checksum.get();
   return r;
 }
 
 std::string find_resources(const std::string& cli_value) {
-  if (!cli_value.empty()) return cli_value;
-  if (const char* env = std::getenv("GLAMM_METEOR_RESOURCES"); env && *env) return env;
-  std::vector<fs::path> roots = {"/usr/lib", "/usr/local/lib"};
-  if (const char* home = std::getenv("HOME"); home && *home) roots.push_back(fs::path(home) / ".local" / "lib");
-  std::error_code ec;
-  for (const auto& root : roots) {
-    if (!fs::is_directory(root, ec)) continue;
-    std::vector<fs::path> pys;
-    for (fs::directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) {
-      std::string name = it->path().filename().string();
-      if (name.rfind("python3", 0) == 0) pys.push_back(it->path());
-    }
-    std::sort(pys.begin(), pys.end());
-    for (const auto& py : pys) {
-      for (const char* pk : {"site-packages", "dist-packages"}) {
-        fs::path jar = py / pk / "pycocoevalcap" / "meteor" / "meteor-1.5.jar";
-        if (fs::is_regular_file(jar, ec)) return jar.string();
-      }
-    }
-  }
-  return "";
+  DiscoveryOptions opt;
+  opt.resources_cli = cli_value;
+  opt.paraphrase_cli = "-";  // the resource location only
+  return discover(opt).jar.path;
 }
 
 }  // namespace glamm::meteor

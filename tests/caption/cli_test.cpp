@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "common/io.h"
 #include "imagecap/spice_reference.h"
@@ -144,6 +145,62 @@ TEST_F(CaptionsCli, SpiceStyleIsOptInLabelledAndEqualsTheLibrary) {
   EXPECT_FALSE(off.at("details").contains("spice_style"));
   EXPECT_EQ(out_.find("SPICE"), std::string::npos) << out_;
   EXPECT_EQ(off.at("metrics").at("Bleu_1"), on.at("metrics").at("Bleu_1"));
+}
+
+// The paraphrase table of a (fake) pycocoevalcap install is found through VIRTUAL_ENV without any option; the
+// record's signature says other:<sha256 prefix> (not the official table), stderr says so in one line, the table is
+// cached under XDG_CACHE_HOME, and `--meteor-paraphrase off` turns it off.
+TEST_F(CaptionsCli, PycocoevalcapParaphraseTableIsFoundAndSigned) {
+  const fs::path res_dir = tmp_ / "meteor";
+  write("meteor/english.synsets", "dog\n1\n");
+  write("meteor/english.exceptions", "");
+  write("meteor/english.words", "a\nthe\n");
+  write("meteor/english.prefixes", "Mr\n");
+  const fs::path table =
+      tmp_ / "venv" / "lib" / "python3.11" / "site-packages" / "pycocoevalcap" / "meteor" / "data" / "paraphrase-en.gz";
+  fs::create_directories(table.parent_path());
+  {
+    gzFile f = gzopen(table.string().c_str(), "wb");
+    ASSERT_NE(f, nullptr);
+    const std::string rec = "0.5\nnext to\nbeside\n";
+    gzwrite(f, rec.data(), static_cast<unsigned>(rec.size()));
+    gzclose(f);
+  }
+  const std::string sha = glamm::io::sha256_file(table);
+  fs::create_directories(tmp_ / "nobin");
+  const auto gt = write("gt.json", R"({"images": [{"id": 1}], "annotations": [{"image_id": 1, "caption": "a dog next to a tree"}]})");
+  const auto res = write("res.json", R"([{"image_id": 1, "caption": "a dog beside a tree"}])");
+  // A clean environment: the venv, an empty PATH and home, a private cache folder.
+  const std::string env = "env -i VIRTUAL_ENV=\"" + (tmp_ / "venv").string() + "\" HOME=\"" + (tmp_ / "home").string() +
+                          "\" XDG_CACHE_HOME=\"" + (tmp_ / "cache").string() + "\" PATH=\"" + (tmp_ / "nobin").string() +
+                          "\" ";
+  auto run_env = [&](const std::string& extra, const std::string& json) {
+    const std::string cmd = env + "\"" + std::string(GLAMM_EVAL_BINARY) + "\" captions " +
+                            files(gt, res, "meteor") + " --meteor-resources \"" + res_dir.string() + "\"" + extra +
+                            " --json \"" + (tmp_ / json).string() + "\" 2> \"" + (tmp_ / "err.txt").string() + "\"";
+    const int rc = std::system(cmd.c_str());
+    err_ = glamm::io::read_file(tmp_ / "err.txt");
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+  };
+  ASSERT_EQ(run_env("", "on.json"), 0) << err_;
+  const auto on = nlohmann::json::parse(glamm::io::read_file(tmp_ / "on.json"));
+  EXPECT_EQ(on.at("signature").at("meteor_paraphrase"), "other:" + sha.substr(0, 12));
+  EXPECT_EQ(on.at("signature").at("meteor_paraphrase_source"), table.string());
+  EXPECT_NE(err_.find("METEOR paraphrase: other table (sha256 " + sha.substr(0, 12)), std::string::npos) << err_;
+  EXPECT_TRUE(fs::exists(tmp_ / "cache" / "glamm-eval" / ("paraphrase-" + sha + ".bin")));
+  // Second run: from the cache, same numbers.
+  ASSERT_EQ(run_env("", "on2.json"), 0) << err_;
+  const auto on2 = nlohmann::json::parse(glamm::io::read_file(tmp_ / "on2.json"));
+  EXPECT_EQ(on2.at("metrics").at("METEOR"), on.at("metrics").at("METEOR"));
+  // Off: lower METEOR (beside/next to no longer match), signed and said.
+  ASSERT_EQ(run_env(" --meteor-paraphrase off", "off.json"), 0) << err_;
+  const auto off = nlohmann::json::parse(glamm::io::read_file(tmp_ / "off.json"));
+  EXPECT_EQ(off.at("signature").at("meteor_paraphrase"), "off");
+  EXPECT_FALSE(off.at("signature").contains("meteor_paraphrase_source"));
+  EXPECT_NE(err_.find("METEOR paraphrase: off \xE2\x80\x94 not comparable with pycocoevalcap's METEOR"),
+            std::string::npos)
+      << err_;
+  EXPECT_LT(off.at("metrics").at("METEOR").get<double>(), on.at("metrics").at("METEOR").get<double>());
 }
 
 }  // namespace

@@ -33,7 +33,7 @@ using namespace glamm::reports;
 using namespace glamm::reports_test;
 using nlohmann::json;
 
-const std::string kSection = "\xC2\xA7";  // §
+const std::string kSection = "\xC2\xB6";  // ¶ (the synthetic-data marker)
 
 /// A GCG record for Table 3 (no per-sample data) with the given label, metrics and optional "data" field.
 json gcg_record(const std::string& label, double cider, bool synthetic) {
@@ -112,8 +112,8 @@ TEST(FirstRunTable, NotesHaveNoAbsolutePathsNoRawSignatureAndLatexNotesAreLatex)
   // Every '|' in the LaTeX notes is escaped (a bare one prints as an em dash in the default font encoding).
   for (std::size_t p = tnotes.find('|'); p != std::string::npos; p = tnotes.find('|', p + 1))
     ADD_FAILURE() << "unescaped | at " << tnotes.substr(p > 30 ? p - 30 : 0, 60);
-  EXPECT_NE(tex.find("builtin-sample \\S{}"), std::string::npos) << tex;
-  EXPECT_NE(tnotes.find("\\S{} builtin-sample: synthetic (built-in sample) data"), std::string::npos) << tnotes;
+  EXPECT_NE(tex.find("builtin-sample \\P{}"), std::string::npos) << tex;
+  EXPECT_NE(tnotes.find("\\P{} builtin-sample: synthetic (built-in sample) data"), std::string::npos) << tnotes;
 }
 
 TEST(FirstRunPlots, HistogramTicksAreDistinctIntegers) {

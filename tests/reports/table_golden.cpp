@@ -111,13 +111,19 @@ TEST_F(GcgRecords, RunRowFillsBothSplitsTimes100WithBoldAndDeltas) {
   const auto rows = md_table(r.output, "| Model");
   ASSERT_EQ(rows.size(), 2u + 5u + 2u);
   // Golden val/test: METEOR .3329/.3356, CIDEr 3.2023/3.1558, AP50 .4216/.4797, mIoU .7041/.7065, recall .4884/.6024.
-  const std::vector<std::string> run = {"GLaMM-GCG",       "<b>33.3</b>", "<b>320.2</b>", "<b>42.2</b>", "<b>70.4</b>",
-                                        "<b>48.8</b>",     "<b>33.6</b>", "<b>315.6</b>", "<b>48.0</b>", "<b>70.7</b>",
+  // METEOR ran without a paraphrase table (none in the shared data): marked "§", not bold beside the published rows.
+  const std::string sect = "\xC2\xA7";
+  const std::vector<std::string> run = {"GLaMM-GCG",       "33.3" + sect, "<b>320.2</b>", "<b>42.2</b>", "<b>70.4</b>",
+                                        "<b>48.8</b>",     "33.6" + sect, "<b>315.6</b>", "<b>48.0</b>", "<b>70.7</b>",
                                         "<b>60.2</b>"};
   EXPECT_EQ(rows[7], run);
-  const std::vector<std::string> delta = {"Δ GLaMM-GCG vs GLaMM", "+17.1", "+273.0", "+11.4", "+4.1", "+7.0",
-                                          "+17.8", "+272.1", "+18.8", "+5.1", "+19.4"};
+  const std::vector<std::string> delta = {"Δ GLaMM-GCG vs GLaMM", "+17.1" + sect, "+273.0", "+11.4", "+4.1", "+7.0",
+                                          "+17.8" + sect, "+272.1", "+18.8", "+5.1", "+19.4"};
   EXPECT_EQ(rows[8], delta);
+  EXPECT_NE(r.output.find(sect + " GLaMM-GCG (Validation Set M, Test Set M): not comparable to published rows: METEOR "
+                                 "without paraphrase matching."),
+            std::string::npos)
+      << r.output;
   // Published bold marks are kept even where the run beats them.
   EXPECT_EQ(rows[6][2], "<b>47.2</b>");
   EXPECT_NE(r.output.find("metric variant: metric = glamm-gcg; "), std::string::npos) << r.output;
@@ -136,7 +142,7 @@ TEST_F(GcgRecords, RunNotBoldWhereAPublishedRowIsBetter) {
   const std::string md = render_table(t, pt, runs, opt);
   const auto rows = md_table(md, "| Model");
   ASSERT_EQ(rows.size(), 4u);
-  EXPECT_EQ(rows[3][1], "33.3");
+  EXPECT_EQ(rows[3][1], "33.3\xC2\xA7");  // METEOR without paraphrase table: marked
   EXPECT_EQ(rows[3][2], "320.2");
 }
 
@@ -172,7 +178,8 @@ TEST_F(GcgRecords, LatexHasBooktabsStructureAndConsistentColumns) {
   for (const char* must : {"\\begin{table}", "\\begin{tabular}{lcccccccccc}", "\\toprule", "\\midrule",
                            "\\bottomrule", "\\end{tabular}", "\\end{table}", "\\multicolumn{5}{c}{Validation Set}",
                            "\\cmidrule(lr){2-6}", "\\textbf{47.2}", "GLaMM\\textsuperscript{\\dag}",
-                           "\\textbf{33.3}", "$\\Delta$ GLaMM-GCG vs GLaMM"})
+                           "\\textbf{320.2}", "33.3\\S{}", "\\S{} GLaMM-GCG (Validation Set M): not comparable",
+                           "$\\Delta$ GLaMM-GCG vs GLaMM"})
     EXPECT_NE(tex.find(must), std::string::npos) << must << "\n" << tex;
   EXPECT_EQ(tex.find("\\begin{tabular}{lcccccccccc}"), tex.find("\\begin{tabular}")) << "l + 10 data columns";
   // Every body row has 10 column separators (multicolumn spans counted).
