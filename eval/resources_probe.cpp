@@ -8,6 +8,7 @@
 #include "common/io.h"
 #include "common/locate.h"
 #include "eval/meteor_setup.h"
+#include "metrics/meteor/discovery.h"
 #include "metrics/spice/lemmatizer.h"
 #include "model/similarity_plugin.h"
 #include "runners/model_plugin.h"
@@ -33,7 +34,7 @@ std::string env_or_empty(const char* name) {
   return v && *v ? std::string(v) : std::string();
 }
 
-ResourceEntry meteor_tables(const std::string& flag) {
+ResourceEntry meteor_tables(const std::string& flag, const meteor::Discovery& d) {
   ResourceEntry e;
   e.name = "METEOR tables";
   e.purpose = "METEOR (captions, gcg, regcap, imagecap, meteor) and SPICE-style synonyms";
@@ -54,8 +55,19 @@ ResourceEntry meteor_tables(const std::string& flag) {
   else
     e.source = "built with glamm-eval (derived from WordNet 3.0)";
   std::error_code ec;
+  if (!fs::exists(e.location, ec)) {
+    e.found = false;
+    e.check = e.location + " does not exist (give a folder with english.synsets, english.exceptions, english.words, "
+                           "english.prefixes, or a meteor-1.5.jar)";
+    e.location.clear();
+    return e;
+  }
   if (!fs::is_directory(e.location, ec)) {
-    e.check = "a jar: its resource files are read from inside it";
+    const bool official = d.jar.found() && d.jar.identified && d.jar.path == e.location ? d.jar.official
+                                                                                         : meteor::is_official_jar(e.location);
+    e.check = official ? "pycocoevalcap's official meteor-1.5.jar (git blob id); its resource files are read from it"
+                       : "a jar that is not pycocoevalcap's meteor-1.5.jar (git blob id differs): its resource files "
+                         "are read from it";
     return e;
   }
   std::vector<std::string> differ, absent;
@@ -84,19 +96,47 @@ ResourceEntry meteor_tables(const std::string& flag) {
   return e;
 }
 
-ResourceEntry meteor_paraphrase_entry(const std::string& /*meteor_resources*/, const std::string& flag) {
+/// Where the search looked, for a "not found" entry: each search step with how many files it checked.
+std::string looked_at(const meteor::Discovery& d, const std::string& what) {
+  std::vector<std::pair<std::string, int>> steps;
+  for (const auto& c : d.checked) {
+    if (c.what != what) continue;
+    if (steps.empty() || steps.back().first != c.how) steps.emplace_back(c.how, 0);
+    ++steps.back().second;
+  }
+  std::string out;
+  for (const auto& [how, n] : steps) out += (out.empty() ? "" : ", ") + how + (n > 1 ? " (" + std::to_string(n) + " places)" : "");
+  return out.empty() ? "no Python environment found" : out;
+}
+
+ResourceEntry meteor_paraphrase_entry(const meteor::Discovery& d) {
   ResourceEntry e;
   e.name = "METEOR paraphrase table";
-  e.purpose = "METEOR's paraphrase matching (pycocoevalcap runs it; without it METEOR is lower on real data)";
-  const std::string p = flag.empty() ? env_or_empty("GLAMM_METEOR_PARAPHRASE") : flag;
+  e.purpose = "METEOR's paraphrase matching (pycocoevalcap runs it; without it METEOR is lower on real data and "
+              "marked not comparable in tables)";
+  const std::string get_it = "pip install pycocoevalcap (its meteor/data/paraphrase-en.gz is the official table; "
+                             "found in the python3 on PATH, CONDA_PREFIX, VIRTUAL_ENV or ~/.local), or pass "
+                             "--meteor-paraphrase paraphrase-en.gz";
+  if (d.paraphrase_off) {
+    e.check = "turned off (--meteor-paraphrase or GLAMM_METEOR_PARAPHRASE is '-' or 'off')";
+    e.hint = get_it;
+    return e;
+  }
   std::error_code ec;
-  e.found = !p.empty() && fs::is_regular_file(p, ec);
-  if (e.found) {
-    e.location = p;
-    e.source = flag.empty() ? "GLAMM_METEOR_PARAPHRASE" : "--meteor-paraphrase";
+  e.found = d.paraphrase.found() && fs::is_regular_file(d.paraphrase.path, ec);
+  if (!e.found) {
+    e.check = d.paraphrase.found() ? d.paraphrase.path + " does not exist" : "looked at " + looked_at(d, "paraphrase");
+    e.hint = get_it;
+    return e;
+  }
+  e.location = d.paraphrase.path;
+  e.source = d.paraphrase.how;
+  if (d.paraphrase.official) {
+    e.check = "the official copy (pycocoevalcap's paraphrase-en.gz, git blob " + d.paraphrase.blob_id + ")";
   } else {
-    e.hint = "pip install pycocoevalcap (its meteor/data/paraphrase-en.gz is the official table), or pass "
-             "--meteor-paraphrase paraphrase-en.gz";
+    e.check = "not the official copy (git blob " + d.paraphrase.blob_id + "): METEOR is signed other:<sha256> and "
+              "marked not comparable with pycocoevalcap's";
+    e.hint = get_it;
   }
   return e;
 }
@@ -169,8 +209,19 @@ nlohmann::ordered_json ResourceEntry::to_json() const {
 std::vector<ResourceEntry> probe_resources(const std::string& meteor_resources, const std::string& meteor_paraphrase,
                                            const std::string& bert) {
   std::vector<ResourceEntry> out;
-  out.push_back(meteor_tables(meteor_resources));
-  out.push_back(meteor_paraphrase_entry(meteor_resources, meteor_paraphrase));
+  meteor::DiscoveryOptions opt;
+  opt.resources_cli = meteor_resources;
+  opt.paraphrase_cli = meteor_paraphrase;
+  opt.identify = true;
+  meteor::Discovery d;
+  try {
+    d = meteor::discover(opt);
+  } catch (const InputError&) {  // a chosen file is unreadable: list the search without identifying
+    opt.identify = false;
+    d = meteor::discover(opt);
+  }
+  out.push_back(meteor_tables(meteor_resources, d));
+  out.push_back(meteor_paraphrase_entry(d));
   out.push_back(bert_model(bert));
   out.push_back(plugin("BERT plugin", model::kBertPluginFile, "GLAMM_BERT_PLUGIN",
                        "runs BERT in libtorch for gcg --bert"));
