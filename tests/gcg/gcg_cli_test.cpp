@@ -1,8 +1,10 @@
 // `glamm-eval gcg` on small hand-built GranD-f folders: official behaviour on awkward predictions and clear errors on
 // bad input. Fixtures are written to a temporary folder by each test.
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -216,4 +218,76 @@ TEST(GcgCli, NonexistentPredFolderIsAnErrorNamingIt) {
     EXPECT_NE(out.find(typo), std::string::npos) << out;
     EXPECT_NE(out.find("no such predictions folder"), std::string::npos) << out;
   }
+}
+
+// --text-sim tables that cannot give real similarities: exit 2 naming the table (and line), never Recall 0, exit 0.
+TEST(GcgCli, EmptyHeaderOnlyOrFolderTextSimIsExit2) {
+  Fixture f;
+  std::string out;
+  const std::string table = (f.dir / "sim.tsv").string();
+  for (const std::string& text : {std::string(), std::string("gt_label\tpred_label\tsimilarity\n")}) {
+    f.sim = text;
+    EXPECT_EQ(f.run(out), 2) << out;
+    EXPECT_NE(out.find(table + ": the similarity table " + (text.empty() ? "is empty" : "has no gt_label")),
+              std::string::npos)
+        << out;
+    std::ifstream in(table, std::ios::binary);
+    EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), text);  // left as it was
+  }
+  Fixture g;
+  fs::create_directories(g.dir / "sim.tsv");  // write() cannot replace a folder
+  EXPECT_EQ(g.run(out), 2) << out;
+  EXPECT_NE(out.find((g.dir / "sim.tsv").string() + ": is a folder, not a similarity table file"), std::string::npos)
+      << out;
+}
+
+TEST(GcgCli, NonFiniteOrConflictingSimilaritiesNameTheLine) {
+  Fixture f;
+  std::string out;
+  const std::string table = (f.dir / "sim.tsv").string();
+  const std::string head = "gt_label\tpred_label\tsimilarity\na kite\tkite\t0.9\n";
+  for (const char* bad : {"inf", "nan", "-inf", "1e400"}) {
+    f.sim = head + "the dog\tdog\t" + bad + "\n";
+    EXPECT_EQ(f.run(out), 2) << bad << "\n" << out;
+    EXPECT_NE(out.find(table + ": line 3: similarity '" + bad + "' is "), std::string::npos) << out;
+  }
+  f.sim = head + "the dog\tdog\t0.95\na kite\tkite\t0.3\n";
+  EXPECT_EQ(f.run(out), 2) << out;
+  EXPECT_NE(out.find(table + ": line 4: pair 'a kite' / 'kite' listed again with 0.3 (line 2 has another value)"),
+            std::string::npos)
+      << out;
+}
+
+TEST(GcgCli, TextSimCoveringNoNeededPairIsExit2) {
+  Fixture f;
+  f.sim = "gt_label\tpred_label\tsimilarity\na cat\tcat\t0.9\n";
+  std::string out;
+  EXPECT_EQ(f.run(out), 2) << out;
+  // img_b: 2 GT labels × 2 phrases, img_a: 1 × 1.
+  EXPECT_NE(out.find((f.dir / "sim.tsv").string() +
+                     ": --text-sim: the table lists none of the 5 (gt_label, pred_label) pairs the mask recall needs"),
+            std::string::npos)
+      << out;
+  EXPECT_FALSE(fs::exists(f.dir / "rec.json"));
+}
+
+TEST(GcgCli, PartialTextSimCoverageIsAWarningWithCounts) {
+  NEED_METEOR();
+  Fixture f;  // lists 3 of the 5 pairs (the matching ones); a repeated identical row is fine
+  f.sim += "a kite\tkite\t0.9\n";
+  std::string out;
+  json rec;
+  ASSERT_EQ(f.run(out, &rec), 0) << out;
+  const std::string w = "--text-sim table " + (f.dir / "sim.tsv").string() +
+                        " lists 3 of the 5 (gt_label, pred_label) pairs the mask recall looked up; the other 2 count "
+                        "similarity 0.0";
+  EXPECT_NE(out.find("warning: " + w), std::string::npos) << out;
+  EXPECT_NE(std::find(rec["warnings"].begin(), rec["warnings"].end(), w), rec["warnings"].end()) << rec["warnings"];
+  EXPECT_EQ(rec["details"]["text_sim_coverage"], json({{"needed", 5}, {"covered", 3}}));
+  EXPECT_DOUBLE_EQ(rec["metrics"]["Recall"].get<double>(), 1.0);
+  // A table listing all 5 pairs: no warning.
+  f.sim += "a kite\tbench\t0.1\na bench\tkite\t0.2\n";
+  ASSERT_EQ(f.run(out, &rec), 0) << out;
+  EXPECT_EQ(out.find("--text-sim table"), std::string::npos) << out;
+  EXPECT_EQ(rec["details"]["text_sim_coverage"], json({{"needed", 5}, {"covered", 5}}));
 }
