@@ -94,7 +94,12 @@ MaskGt load_mask_gt(const std::string& path) {
 
 }  // namespace
 
-std::string render_html_report(const RunRecord& r, const ReportOptions& opt) {
+std::string render_html_report(const RunRecord& r, const ReportOptions& opt, std::vector<std::string>* warnings) {
+  if (!opt.images_dir.empty()) {
+    std::error_code ec;
+    if (!fs::is_directory(opt.images_dir, ec))
+      throw InputError(opt.images_dir, "--images", fs::exists(opt.images_dir, ec) ? "is not a folder" : "no such folder");
+  }
   Aggregator agg(r);
   std::string h;
   h += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
@@ -203,9 +208,10 @@ std::string render_html_report(const RunRecord& r, const ReportOptions& opt) {
           auto fn = gt.file_name.find(id);
           const std::string image = (fs::path(opt.images_dir) / (fn == gt.file_name.end() ? id + ".jpg" : fn->second)).string();
           h += "<img alt=\"" + html_escape(id) + "\" src=\"data:image/jpeg;base64," +
-               base64(overlay_jpeg(image, gt_rles, pred_rles)) + "\">";
+               base64(overlay_jpeg(image, gt_rles, pred_rles, 480, opt.max_image_pixels)) + "\">";
         } catch (const std::exception& e) {
           h += "<div class=\"note\">no overlay: " + html_escape(e.what()) + "</div>";
+          if (warnings) warnings->push_back("no overlay for " + id + ": " + e.what());
         }
       }
       h += fmt::format("<figcaption><b>{}</b> · mIoU {:.3f}<br>{}</figcaption></figure>\n", html_escape(id), v,
