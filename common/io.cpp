@@ -165,7 +165,7 @@ InputError json_number_error(std::string_view text, const std::string& file, con
   if (t.token().empty()) return InputError(file, "", std::string("invalid JSON: ") + e.what());
   return InputError(file, t.pointer(),
                     "number " + t.token() + " (line " + std::to_string(line_of(text, t.position())) +
-                        ") is beyond the double range (it would read as infinity; results and tables hold finite "
+                        ") is beyond the double range (it would read as infinity; glamm-eval's inputs hold finite "
                         "numbers only)");
 }
 
