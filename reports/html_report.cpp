@@ -98,7 +98,8 @@ std::string render_html_report(const RunRecord& r, const ReportOptions& opt, std
   if (!opt.images_dir.empty()) {
     std::error_code ec;
     if (!fs::is_directory(opt.images_dir, ec))
-      throw InputError(opt.images_dir, "--images", fs::exists(opt.images_dir, ec) ? "is not a folder" : "no such folder");
+      throw InputError(opt.images_dir, "--images",
+                       fs::exists(opt.images_dir, ec) ? "is not a folder" : "no such folder");
   }
   Aggregator agg(r);
   std::string h;

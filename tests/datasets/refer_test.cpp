@@ -149,8 +149,9 @@ TEST(ReferRefs, RejectsPickleCallingAGlobal) {
 TEST(ReferRefs, DeeplyNestedPickleIsAnInputErrorNamingTheFile) {
   // 200,000 nested lists (protocol 2) crashed the reader (SIGSEGV) when the tree was freed.
   const std::string bytes = std::string("\x80\x02") + std::string(200000, ']') + std::string(199999, 'a') + ".";
-  const std::filesystem::path dir = std::filesystem::temp_directory_path() /
-                                    ("glamm_refer_deep_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()));
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() /
+      ("glamm_refer_deep_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()));
   std::filesystem::create_directories(dir);
   const std::filesystem::path file = dir / "refs(unc).p";
   { std::ofstream(file, std::ios::binary) << bytes; }
