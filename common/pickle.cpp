@@ -1,10 +1,12 @@
 #include "common/pickle.h"
 #include "common/utf8.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace glamm::pickle {
 
@@ -38,6 +40,37 @@ const char* dtype_name(StorageDtype d) {
     case StorageDtype::kBool: return "bool";
   }
   return "?";
+}
+
+namespace {
+// Moves every child pointer of `v` to `out` and leaves v without children.
+void take_children(Value& v, std::vector<ValuePtr>& out) {
+  for (auto& x : v.items) out.push_back(std::move(x));
+  for (auto& [k, x] : v.dict) {
+    out.push_back(std::move(k));
+    out.push_back(std::move(x));
+  }
+  for (auto& [k, x] : v.attrs) {
+    out.push_back(std::move(k));
+    out.push_back(std::move(x));
+  }
+  v.items.clear();
+  v.dict.clear();
+  v.attrs.clear();
+}
+}  // namespace
+
+Value::~Value() {
+  if (items.empty() && dict.empty() && attrs.empty()) return;
+  // A child whose last owner we are gets its own children moved here before it is freed, so its destructor
+  // returns at once: the nesting depth costs heap memory, never call-stack frames.
+  std::vector<ValuePtr> pending;
+  take_children(*this, pending);
+  while (!pending.empty()) {
+    ValuePtr p = std::move(pending.back());
+    pending.pop_back();
+    if (p && p.use_count() == 1) take_children(*p, pending);
+  }
 }
 
 const std::string& Value::text() const {
@@ -141,6 +174,7 @@ class Unpickler {
         case 0x95: take(8); break;                         // FRAME (length ignored: we read the whole buffer)
         case '.': {                                        // STOP
           if (stack_.size() != 1 || !marks_.empty()) fail("malformed pickle: stack not empty at STOP");
+          check_nesting(stack_.back());
           return stack_.back();
         }
         case '(': marks_.push_back(stack_.size()); break;  // MARK
@@ -618,6 +652,79 @@ class Unpickler {
     } else if (state->kind != Kind::kNone) {
       fail("BUILD state is a " + state->describe());
     }
+  }
+
+  static bool is_container(const Value& v) {
+    return v.kind == Kind::kList || v.kind == Kind::kTuple || v.kind == Kind::kDict || v.kind == Kind::kSet;
+  }
+  static std::size_t child_count(const Value& v) { return v.items.size() + 2 * v.dict.size() + 2 * v.attrs.size(); }
+  static Value* child(const Value& v, std::size_t k) {
+    if (k < v.items.size()) return v.items[k].get();
+    k -= v.items.size();
+    if (k < 2 * v.dict.size()) return (k % 2 ? v.dict[k / 2].second : v.dict[k / 2].first).get();
+    k -= 2 * v.dict.size();
+    return (k % 2 ? v.attrs[k / 2].second : v.attrs[k / 2].first).get();
+  }
+
+  // Refuses a result nested deeper than kMaxDepth containers or holding a reference cycle (a container reachable
+  // from itself through the memo). Iterative depth-first walk; shared sub-trees (memo references) are walked once.
+  void check_nesting(const ValuePtr& root) {
+    if (!is_container(*root)) return;  // (a cycle needs a container)
+    struct Frame {
+      Value* v;
+      std::size_t next;
+      std::size_t height;  // containers in the deepest finished child chain, this one excluded
+    };
+    std::unordered_map<const Value*, std::size_t> height;  // finished containers: depth of their sub-tree
+    std::unordered_set<const Value*> open;                 // containers on the current path
+    std::vector<Frame> path{{root.get(), 0, 0}};
+    open.insert(root.get());
+    const char* problem = nullptr;
+    while (!path.empty() && !problem) {
+      Frame& f = path.back();
+      if (f.next == child_count(*f.v)) {
+        const std::size_t h = f.height + 1;
+        height.emplace(f.v, h);
+        open.erase(f.v);
+        path.pop_back();
+        if (!path.empty()) path.back().height = std::max(path.back().height, h);
+        continue;
+      }
+      Value* c = child(*f.v, f.next++);
+      if (!c || !is_container(*c)) continue;
+      if (open.count(c)) {
+        problem = "a container holds itself (reference cycle)";
+      } else if (auto it = height.find(c); it != height.end()) {
+        if (path.size() + it->second > kMaxDepth) problem = "nesting";
+        f.height = std::max(f.height, it->second);
+      } else if (path.size() + 1 > kMaxDepth) {
+        problem = "nesting";
+      } else {
+        open.insert(c);
+        path.push_back({c, 0, 0});
+      }
+    }
+    if (!problem) return;
+    if (std::string(problem) == "nesting")
+      fail("containers nested deeper than " + std::to_string(kMaxDepth) +
+           " levels (no real file nests this deep; the file is corrupt or hostile)");
+    // Break the cycles so the values can be freed: park every child pointer of every reachable container (from the
+    // result and from the memo), then drop them all together.
+    std::vector<Value*> todo{root.get()};
+    for (const auto& m : memo_)
+      if (m) todo.push_back(m.get());
+    std::unordered_set<const Value*> seen;
+    std::vector<ValuePtr> parked;
+    while (!todo.empty()) {
+      Value* v = todo.back();
+      todo.pop_back();
+      if (!v || !seen.insert(v).second) continue;
+      const std::size_t first = parked.size();
+      take_children(*v, parked);
+      for (std::size_t k = first; k < parked.size(); ++k) todo.push_back(parked[k].get());
+    }
+    parked.clear();
+    fail(problem);
   }
 
   std::string_view d_;

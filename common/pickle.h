@@ -5,6 +5,7 @@
 // layout (spec glamm-model.md §2.3).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <stdexcept>
@@ -40,6 +41,15 @@ struct TensorRef {
 /// A decoded Python value. Containers hold shared pointers because pickles may reference one object twice
 /// (the memo), and lists/dicts are filled after they were memoized.
 struct Value {
+  Value() = default;
+  Value(const Value&) = default;
+  Value(Value&&) = default;
+  Value& operator=(const Value&) = default;
+  Value& operator=(Value&&) = default;
+  /// Frees the children iteratively (an explicit stack instead of nested destructors), so that freeing a deep
+  /// tree cannot overflow the call stack.
+  ~Value();
+
   enum class Kind { kNone, kBool, kInt, kFloat, kStr, kBytes, kList, kTuple, kDict, kSet, kGlobal, kTensor, kStorage };
   Kind kind = Kind::kNone;
   bool b = false;
@@ -71,12 +81,18 @@ class PickleError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// Deepest container nesting loads() accepts (a list holding a list ... : 1 level per container). Real REFER
+/// pickles nest 4 levels and torch state dicts about 5; the cap only refuses hostile files (docs/input-rules.md).
+inline constexpr std::size_t kMaxDepth = 10000;
+
 /// Decode one pickle (up to its STOP opcode). Allowed globals: collections.OrderedDict,
 /// torch._utils._rebuild_tensor_v2, torch._utils._rebuild_parameter (requires_grad dropped) and the storage
 /// classes torch.{Float,Double,Half,BFloat16,Long,Int,Short,Char,Byte,Bool}Storage (only inside persistent ids),
 /// the set constructors `__builtin__.set` / `builtins.set` / `frozenset` (protocol-2 sets), and
 /// `_codecs.encode(text, 'latin1')` (how Python 3 writes bytes in protocols 0–2). Persistent ids
-/// must be torch storage tuples `('storage', StorageClass, key, location, numel)`. Throws PickleError.
+/// must be torch storage tuples `('storage', StorageClass, key, location, numel)`. Throws PickleError, also for
+/// containers nested deeper than kMaxDepth and for a container that holds itself (a reference cycle).
+/// Decoding and freeing are iterative: no input depth can overflow the call stack.
 ValuePtr loads(std::string_view data);
 
 }  // namespace glamm::pickle

@@ -114,6 +114,7 @@ File File::open(const std::filesystem::path& path) {
   const char* hdr = reinterpret_cast<const char*>(base + 8);
   if (n == 0 || hdr[0] != '{') throw InputError(file, "", "safetensors header is not a JSON object");
   nlohmann::json h;
+  io::check_json_depth(std::string_view(hdr, static_cast<std::size_t>(n)), file);
   try {
     h = nlohmann::json::parse(hdr, hdr + n);
   } catch (const nlohmann::json::exception& e) {

@@ -1,6 +1,8 @@
 #include "datasets/grandf.h"
 
 #include <charconv>
+#include <cmath>
+#include <filesystem>
 #include <sstream>
 #include <unordered_set>
 
@@ -239,8 +241,11 @@ double SimilarityTable::lookup(const std::string& gt_label, const std::string& p
 
 SimilarityTable load_similarity_table(const fs::path& path) {
   const std::string file = path.string();
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) throw InputError(file, "", "is a folder, not a similarity table file");
   std::istringstream in(io::read_file(path));
   SimilarityTable t;
+  std::unordered_map<std::string, std::size_t> first_line;  // pair -> line that listed it first
   std::string line;
   std::size_t lineno = 0;
   while (std::getline(in, line)) {
@@ -254,12 +259,28 @@ SimilarityTable load_similarity_table(const fs::path& path) {
     const std::string num = line.substr(b + 1);
     double v = 0.0;
     auto [p, ec] = std::from_chars(num.data(), num.data() + num.size(), v);
+    if (ec == std::errc::result_out_of_range && p == num.data() + num.size())
+      throw InputError(file, "line " + std::to_string(lineno), "similarity '" + num + "' is beyond the double range");
     if (ec != std::errc() || p != num.data() + num.size()) {
       if (lineno == 1) continue;  // header
       throw InputError(file, "line " + std::to_string(lineno), "similarity '" + num + "' is not a number");
     }
-    t.values[line.substr(0, b)] = v;  // "gt\tpred"
+    if (!std::isfinite(v))
+      throw InputError(file, "line " + std::to_string(lineno), "similarity '" + num + "' is not a finite number");
+    const std::string key = line.substr(0, b);  // "gt\tpred"
+    auto [it, fresh] = t.values.emplace(key, v);
+    if (fresh) {
+      first_line.emplace(key, lineno);
+    } else if (it->second != v) {
+      throw InputError(file, "line " + std::to_string(lineno),
+                       "pair '" + line.substr(0, a) + "' / '" + line.substr(a + 1, b - a - 1) + "' listed again with " +
+                           num + " (line " + std::to_string(first_line[key]) + " has another value)");
+    }
   }
+  if (t.values.empty())
+    throw InputError(file, "",
+                     lineno == 0 ? "the similarity table is empty"
+                                 : "the similarity table has no gt_label<TAB>pred_label<TAB>similarity rows");
   return t;
 }
 

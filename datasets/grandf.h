@@ -71,8 +71,10 @@ struct SimilarityTable {
   double lookup(const std::string& gt_label, const std::string& pred_label) const;
 };
 
-/// Read a similarity table. Throws InputError naming file and line for a line without three tab-separated fields
-/// or a non-numeric similarity (other than the header).
+/// Read a similarity table. Throws InputError naming the file for a folder, an unreadable or empty file and a file
+/// without data rows (header only), and naming file and line for a line without three tab-separated fields, a
+/// non-numeric (other than the header) or non-finite (inf, nan, 1e400) similarity, and a pair listed twice with
+/// different values (an identical repeat is accepted).
 SimilarityTable load_similarity_table(const std::filesystem::path& path);
 
 }  // namespace glamm::datasets::grandf

@@ -119,7 +119,14 @@ void write_grandf_sample(const std::filesystem::path& dir) {
                         "A dog\tA dog\t1.0\na red sofa\ta couch\t0.71\n"
                         "Two kites\tA kite\t0.82\na field\tthe sky\t0.35\n"
                         "A bus\tA bus\t1.0\n"
-                        "A plate of pizza\tA pizza\t0.78\na table\ta wooden table\t0.86\n");
+                        "A plate of pizza\tA pizza\t0.78\na table\ta wooden table\t0.86\n"
+                        // the other pairs the recall looks up: listed, so that the table covers every pair
+                        "A dog\ta couch\t0.12\nA man\ta beach\t0.08\nA man\ta horse\t0.15\n"
+                        "A plate of pizza\ta glass\t0.21\nA plate of pizza\ta wooden table\t0.24\n"
+                        "Two kites\tthe sky\t0.19\na field\tA kite\t0.05\na horse\tA man\t0.15\n"
+                        "a horse\ta beach\t0.06\na red sofa\tA dog\t0.11\na sign\tA bus\t0.17\n"
+                        "a table\tA pizza\t0.22\na table\ta glass\t0.26\na tree\tA bus\t0.04\n"
+                        "the beach\tA man\t0.08\nthe beach\ta horse\t0.06\n");
 }
 
 }  // namespace glamm::datasets::grandf

@@ -55,11 +55,7 @@ std::string RegionCapGt::regions_layout() const {
 RegionCapGt parse_region_caption_gt(std::string_view text, const std::string& file,
                                     std::vector<std::string>& warnings) {
   json root;
-  try {
-    root = json::parse(text.begin(), text.end());
-  } catch (const json::parse_error& e) {
-    throw InputError(file, "", std::string("invalid JSON: ") + e.what());
-  }
+  root = io::parse_json(text, file);  // names syntax errors, too-deep nesting, numbers beyond the double range
   if (!root.is_object() || !root.contains("images") || !root["images"].is_array())
     throw InputError(file, "", "expected a COCO-style object with an 'images' array");
   const json& images = root["images"];

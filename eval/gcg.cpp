@@ -371,6 +371,7 @@ void run_gcg_files(const GcgOptions& o, bool meteor_optional) {
     auto sim = [&](std::size_t gi, std::size_t pj) { return similarity(gl[gi], pl[pj]); };
     recall_res[i] = mask::gcg_image_recall_from_ious(std::move(t), G, gl.size(), P, pl.size(), sim, 0.5, 0.5, strict);
   });
+  if (std::string w = similarity.check_table_coverage(); !w.empty()) warnings.push_back(w);  // none covered: throws
   for (std::size_t i = 0; i < n; ++i)
     if (!errors[i].empty())
       throw InputError((fs::path(o.pred_dirs.front()) / (cap_gt.image_ids[i] + ".json")).string(),
@@ -490,6 +491,7 @@ void run_gcg_files(const GcgOptions& o, bool meteor_optional) {
   r.details["recall_true_positives"] = tp;
   r.details["recall_actual_positives"] = positives;
   r.details["failure_breakdown"] = fb.to_json();
+  if (similarity.input_key() == "text_sim") r.details["text_sim_coverage"] = similarity.table_coverage();
   {
     json bi = {{"testlen", cap.bleu_total.testlen}, {"reflen", cap.bleu_total.reflen},
                {"guess", cap.bleu_total.guess}, {"correct", cap.bleu_total.correct}, {"ratio", cap.bleu_ratio}};

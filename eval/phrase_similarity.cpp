@@ -37,7 +37,35 @@ void PhraseSimilaritySource::prepare(const std::vector<std::string>& phrases) {
 }
 
 double PhraseSimilaritySource::operator()(const std::string& gt_label, const std::string& pred_label) const {
-  return bert_ ? bert_->similarity(gt_label, pred_label) : table_.lookup(gt_label, pred_label);
+  if (bert_) return bert_->similarity(gt_label, pred_label);
+  std::string key = gt_label + '\t' + pred_label;
+  auto it = table_.values.find(key);
+  {
+    std::lock_guard<std::mutex> lock(lookups_->mutex);
+    if (lookups_->needed.insert(std::move(key)).second && it != table_.values.end()) ++lookups_->covered;
+  }
+  return it == table_.values.end() ? 0.0 : it->second;
+}
+
+std::string PhraseSimilaritySource::check_table_coverage() const {
+  if (bert_) return "";
+  std::lock_guard<std::mutex> lock(lookups_->mutex);
+  const std::size_t needed = lookups_->needed.size(), covered = lookups_->covered;
+  if (needed == 0 || covered == needed) return "";
+  if (covered == 0)
+    throw InputError(input_path_, "--text-sim",
+                     "the table lists none of the " + std::to_string(needed) +
+                         " (gt_label, pred_label) pairs the mask recall needs: every similarity would be 0 and "
+                         "Recall 0 (a table for other predictions or another split? see docs/input-rules.md)");
+  return "--text-sim table " + input_path_ + " lists " + std::to_string(covered) + " of the " +
+         std::to_string(needed) + " (gt_label, pred_label) pairs the mask recall looked up; the other " +
+         std::to_string(needed - covered) + " count similarity 0.0";
+}
+
+nlohmann::json PhraseSimilaritySource::table_coverage() const {
+  if (bert_) return nullptr;
+  std::lock_guard<std::mutex> lock(lookups_->mutex);
+  return {{"needed", lookups_->needed.size()}, {"covered", lookups_->covered}};
 }
 
 std::string PhraseSimilaritySource::signature() const { return bert_ ? bert_->signature() : "table:" + input_path_; }

@@ -3,6 +3,7 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/error.h"
 #include "common/io.h"
@@ -28,7 +29,9 @@ void run_report(const ReportCliOptions& o) {
   });
   guard.check_output(o.out, "--out");
   const reports::RunRecord r = reports::load_record(o.run);
-  const std::string html = reports::render_html_report(r, o.opt);
+  std::vector<std::string> warnings;
+  const std::string html = reports::render_html_report(r, o.opt, &warnings);
+  for (const auto& w : warnings) std::cerr << "warning: " << w << "\n";
   io::write_file_atomic(o.out, html);
   std::cout << "report written to " << o.out << "\n";
 }
@@ -47,6 +50,10 @@ void add_report(CLI::App& app) {
                   "records of `gcg --sample` name the sample's images kept next to them, so their report has overlays "
                   "without --images)");
   sub->add_option("--worst", opts->opt.worst, "How many lowest-mIoU images to show")->capture_default_str();
+  sub->add_option("--max-image-pixels", opts->opt.max_image_pixels,
+                  "Largest image (width x height) an overlay decodes; a larger image or mask is refused from its "
+                  "header, the report is still written, with a note and a warning naming it (docs/input-rules.md)")
+      ->capture_default_str();
   sub->callback([opts] { run_report(*opts); });
 }
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "datasets/grandf.h"
 #include "eval/command.h"
 #include "eval/meteor_setup.h"
 #include "runners/infer_driver.h"
@@ -110,6 +111,7 @@ void check_evaluator(const RunOptions& o, const std::vector<std::string>& extra)
                        "GLAMM_BERT=DIR) or --text-sim TABLE.tsv (checked before inference)");
     if (!bert.empty() && !fs::is_directory(bert, ec)) throw InputError(bert, "--bert", "no such folder (checked before inference)");
     if (!sim.empty() && !fs::is_regular_file(sim, ec)) throw InputError(sim, "--text-sim", "no such file (checked before inference)");
+    if (!sim.empty()) datasets::grandf::load_similarity_table(sim);  // empty, header-only, inf/nan rows: refused now
   }
   if (r.task != "refseg" && locate_meteor_resources(given(ev, "--meteor-resources")).empty())
     throw InputError(meteor_resources_missing_message() + " (checked before inference)");

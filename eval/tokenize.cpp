@@ -46,10 +46,13 @@ std::vector<std::string> split_lines(const std::string& text) {
 // A JSON array of caption strings.
 std::vector<std::string> parse_caption_array(const std::string& text, const std::string& source) {
   nlohmann::json j;
+  io::check_json_depth(text, source);
   try {
     j = nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
     throw InputError(source, "", std::string("not valid JSON: ") + e.what());
+  } catch (const nlohmann::json::out_of_range& e) {
+    throw io::json_number_error(text, source, e);
   }
   if (!j.is_array()) throw InputError(source, "", "--batch expects a JSON array of caption strings");
   std::vector<std::string> caps;

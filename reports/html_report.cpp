@@ -96,7 +96,13 @@ MaskGt load_mask_gt(const std::string& path) {
 
 }  // namespace
 
-std::string render_html_report(const RunRecord& r, const ReportOptions& in_opt) {
+std::string render_html_report(const RunRecord& r, const ReportOptions& in_opt, std::vector<std::string>* warnings) {
+  if (!in_opt.images_dir.empty()) {  // a folder the user named must exist; a record's own (inputs.images) may not
+    std::error_code ec;
+    if (!fs::is_directory(in_opt.images_dir, ec))
+      throw InputError(in_opt.images_dir, "--images",
+                       fs::exists(in_opt.images_dir, ec) ? "is not a folder" : "no such folder");
+  }
   Aggregator agg(r);
   ReportOptions opt = in_opt;
   if (opt.images_dir.empty()) opt.images_dir = input_path(r, "images");  // e.g. gcg --sample's kept images
@@ -213,9 +219,10 @@ std::string render_html_report(const RunRecord& r, const ReportOptions& in_opt) 
           auto fn = gt.file_name.find(id);
           const std::string image = (fs::path(opt.images_dir) / (fn == gt.file_name.end() ? id + ".jpg" : fn->second)).string();
           h += "<img alt=\"" + html_escape(id) + "\" src=\"data:image/jpeg;base64," +
-               base64(overlay_jpeg(image, gt_rles, pred_rles)) + "\">";
+               base64(overlay_jpeg(image, gt_rles, pred_rles, 480, opt.max_image_pixels)) + "\">";
         } catch (const std::exception& e) {
           h += "<div class=\"note\">no overlay: " + html_escape(e.what()) + "</div>";
+          if (warnings) warnings->push_back("no overlay for " + id + ": " + e.what());
         }
       }
       h += fmt::format("<figcaption><b>{}</b> · mIoU {:.3f}<br>{}</figcaption></figure>\n", html_escape(id), v,

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdlib>
 
 #include "common/error.h"
@@ -103,6 +104,15 @@ PaperTables parse_paper_tables(const json& j, const std::string& source) {
         PaperRow r;
         r.name = str_field(rj, "name", source, where);
         r.cells = str_list(rj, "cells", source, where + " row " + r.name);
+        for (std::size_t c = 0; c < r.cells.size(); ++c) {
+          // strtod reads "1e400", "inf" and "nan" too: a published value is a finite number, "-" or text.
+          const std::string text = cell_text(r.cells[c]);
+          char* end = nullptr;
+          const double v = text.empty() ? 0.0 : std::strtod(text.c_str(), &end);
+          if (!text.empty() && end && *end == '\0' && !std::isfinite(v))
+            throw InputError(source, where + " row " + r.name + " cell " + std::to_string(c + 1),
+                             "'" + r.cells[c] + "' is not a finite number");
+        }
         if (r.cells.size() != t.num_columns())
           throw InputError(source, where + " row " + r.name,
                            "has " + std::to_string(r.cells.size()) + " cells for " + std::to_string(t.num_columns()) +
@@ -130,10 +140,14 @@ const PaperTables& builtin_paper_tables() {
 
 PaperTables load_paper_tables(const std::string& path) {
   json j;
+  const std::string text = io::read_file(path);
+  io::check_json_depth(text, path);
   try {
-    j = json::parse(io::read_file(path));
+    j = json::parse(text);
   } catch (const json::parse_error& e) {
     throw InputError(path, "", std::string("not valid JSON: ") + e.what());
+  } catch (const json::out_of_range& e) {  // a number beyond the double range, e.g. 1e400
+    throw io::json_number_error(text, path, e);
   }
   return parse_paper_tables(j, path);
 }

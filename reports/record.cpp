@@ -113,11 +113,16 @@ RunRecord record_from_json(const json& j, const std::string& source) {
 
 RunRecord load_record(const std::filesystem::path& path) {
   json j;
+  std::string text;
   try {
-    j = json::parse(io::read_file(path));
+    text = io::read_file(path);
+    io::check_json_depth(text, path.string());
+    j = json::parse(text);
   } catch (const json::parse_error& e) {
     throw InputError(path.string(), "",
                      std::string("not valid JSON (truncated or corrupt results record?): ") + e.what());
+  } catch (const json::out_of_range& e) {  // a number beyond the double range, e.g. 1e400
+    throw io::json_number_error(text, path.string(), e);
   } catch (const InputError& e) {
     throw e.with_file(path.string());
   }

@@ -52,7 +52,9 @@ void check_identity(const fs::path& out, const ordered_json& identity) {
   for (const fs::path& m : manifest_files(out)) {
     ordered_json j;
     try {
-      j = ordered_json::parse(io::read_file(m));
+      const std::string text = io::read_file(m);
+      io::check_json_depth(text, m.string());
+      j = ordered_json::parse(text);
     } catch (const nlohmann::json::exception& e) {
       throw InputError(m.string(), "", std::string("manifest does not parse (delete it if the folder is yours): ") + e.what());
     }

@@ -121,6 +121,7 @@ std::size_t merge_predictions(const ItemList& list, const fs::path& out, std::si
     const std::string text = io::read_file(p);
     ordered_json j;
     try {
+      io::check_json_depth(text, p.string());
       j = ordered_json::parse(text);
     } catch (const std::exception& e) {
       throw InputError(p.string(), "", std::string("item file does not parse (delete it to recompute): ") + e.what());
@@ -155,7 +156,9 @@ ordered_json previous_model_record(const fs::path& out, const fs::path& own) {
     if (!fs::is_regular_file(f, ec)) continue;
     ordered_json j;
     try {
-      j = ordered_json::parse(io::read_file(f));
+      const std::string text = io::read_file(f);
+      io::check_json_depth(text, f.string());
+      j = ordered_json::parse(text);
     } catch (const std::exception&) {
       continue;
     }

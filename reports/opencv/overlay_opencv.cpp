@@ -5,6 +5,7 @@
 #include <vector>
 
 #include <opencv2/core.hpp>
+#include <opencv2/core/utils/logger.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -27,7 +28,9 @@ cv::Mat mask_mat(const mask::Rle& r, const cv::Size& image) {
 std::string draw(const std::string& image_path, const Rle* gt, std::size_t n_gt, const Rle* pred, std::size_t n_pred,
                  int max_side) {
   cv::Mat img = cv::imread(image_path, cv::IMREAD_COLOR);
-  if (img.empty()) throw std::runtime_error("cannot read the image (missing or not an image file)");
+  if (img.empty())
+    throw std::runtime_error("cannot read the image (not an image file, corrupt, or above the pixel limit that "
+                             "report --max-image-pixels sets)");
   const cv::Size size = img.size();
   cv::Mat red(size, CV_8UC3, cv::Scalar(40, 40, 230));
   for (std::size_t k = 0; k < n_pred; ++k) {
@@ -62,6 +65,12 @@ std::string draw(const std::string& image_path, const Rle* gt, std::size_t n_gt,
 extern "C" int glamm_overlay_jpeg(const char* image_path, const Rle* gt, std::size_t n_gt, const Rle* pred,
                                   std::size_t n_pred, int max_side, std::string* out, std::string* error) {
   try {
+    // OpenCV's own warnings would repeat, unformatted, what the error message says.
+    static const bool quiet = [] {
+      cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_ERROR);
+      return true;
+    }();
+    (void)quiet;
     *out = draw(image_path, gt, n_gt, pred, n_pred, max_side);
     return 0;
   } catch (const std::exception& e) {

@@ -191,6 +191,21 @@ TEST_F(TorchZipTest, ArchiveErrorsNameTheFile) {
   }
 }
 
+// 200,000 nested lists as archive/data.pkl crashed the reader (SIGSEGV) when the tree was freed: now an input error
+// naming the file and the entry.
+TEST_F(TorchZipTest, DeeplyNestedPickleIsAnInputErrorNamingTheEntry) {
+  const std::string deep = std::string("\x80\x02") + std::string(200000, ']') + std::string(199999, 'a') + ".";
+  const fs::path p = write_zip("pytorch_model.bin", {{"archive/data.pkl", deep}});
+  try {
+    Checkpoint::open(p);
+    FAIL();
+  } catch (const glamm::InputError& e) {
+    EXPECT_EQ(e.file(), p.string());
+    EXPECT_EQ(e.record(), "archive/data.pkl");
+    EXPECT_NE(e.message().find("nested deeper than 10000 levels"), std::string::npos) << e.what();
+  }
+}
+
 // A shard damaged in place (same size, one storage byte changed) is an error naming the CRC, not silently different
 // weights: torch.save stores entries uncompressed, so nothing but the CRC-32 can notice.
 TEST_F(TorchZipTest, StorageDamagedInPlaceFailsTheCrcCheck) {

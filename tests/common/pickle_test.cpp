@@ -1,5 +1,6 @@
 // Safe unpickler: REFER-style data in every protocol, torch.save state dicts, and rejection of anything else.
 // Fixtures are small pickles written for these tests (hex below), not copies of real files.
+#include <memory>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -9,6 +10,7 @@
 using glamm::pickle::loads;
 using glamm::pickle::PickleError;
 using glamm::pickle::Value;
+using namespace std::string_literals;
 
 namespace {
 std::string unhex(const std::string& h) {
@@ -117,4 +119,67 @@ TEST(Unpickler, RejectsTruncatedAndMalformedInput) {
   EXPECT_THROW(loads("h\x05."), PickleError);      // memo entry not defined
   EXPECT_THROW(loads("I12x\n."), PickleError);     // bad integer
   EXPECT_THROW(loads("K\x01K\x02."), PickleError); // two values left at STOP
+}
+
+namespace {
+// Protocol 2: `levels` nested empty lists, each appended into the one before ([[[...]]]).
+std::string nested_lists(std::size_t levels) {
+  return std::string("\x80\x02") + std::string(levels, ']') + std::string(levels - 1, 'a') + ".";
+}
+std::string pickle_error(const std::string& data) {
+  try {
+    loads(data);
+  } catch (const PickleError& e) {
+    return e.what();
+  }
+  return "";
+}
+}  // namespace
+
+TEST(Unpickler, DeepNestingIsRefusedWithoutCrashing) {
+  // 200,000 levels crashed the reader when the tree was freed (recursive destructors).
+  for (std::size_t levels : {std::size_t{200000}, std::size_t{100000}, glamm::pickle::kMaxDepth + 1}) {
+    const std::string m = pickle_error(nested_lists(levels));
+    EXPECT_NE(m.find("nested deeper than 10000 levels"), std::string::npos) << levels << ": " << m;
+  }
+  // The cap itself is accepted, and the tree has the expected shape.
+  auto v = loads(nested_lists(glamm::pickle::kMaxDepth));
+  std::size_t depth = 0;
+  for (const Value* p = v.get(); p; p = p->items.empty() ? nullptr : p->items[0].get()) ++depth;
+  EXPECT_EQ(depth, glamm::pickle::kMaxDepth);
+}
+
+TEST(Unpickler, DepthCountsSharedSubtreesThroughTheMemo) {
+  // ]q\x00 (memo 0 = inner list, 1 level) then 10000 more lists, each appended into the one before, with the
+  // memoized list appended at the bottom: 10001 levels through a memo reference.
+  const std::size_t n = glamm::pickle::kMaxDepth;
+  const std::string memo0 = "]q\x00"s, get0 = "h\x00"s;
+  std::string p = "\x80\x02"s + memo0 + "0" + std::string(n, ']') + get0 + std::string(n, 'a') + ".";
+  EXPECT_NE(pickle_error(p).find("nested deeper"), std::string::npos);
+  p = "\x80\x02"s + memo0 + "0" + std::string(n - 1, ']') + get0 + std::string(n - 1, 'a') + ".";
+  EXPECT_EQ(pickle_error(p), "");
+}
+
+TEST(Unpickler, ReferenceCyclesAreRefused) {
+  // A list appended into itself through the memo: l = []; l.append(l)
+  const std::string m = pickle_error("\x80\x02]q\x00h\x00" "a."s);
+  EXPECT_NE(m.find("reference cycle"), std::string::npos) << m;
+}
+
+TEST(Unpickler, FreeingADeepTreeUsesNoRecursion) {
+  // Built by hand, 1,000,000 levels: the destructor must not recurse (it crashed at ~100,000 before).
+  auto root = std::make_shared<Value>();
+  root->kind = Value::Kind::kList;
+  Value* p = root.get();
+  for (int k = 0; k < 1000000; ++k) {
+    auto c = std::make_shared<Value>();
+    c->kind = k % 2 ? Value::Kind::kList : Value::Kind::kDict;
+    if (p->kind == Value::Kind::kDict)
+      p->dict.emplace_back(std::make_shared<Value>(), c);
+    else
+      p->items.push_back(c);
+    p = c.get();
+  }
+  root.reset();
+  SUCCEED();
 }

@@ -1,7 +1,10 @@
 // REFER adapter: refs pickles of every protocol (CPython-written fixtures below, generated with
 // pickle.dumps(<the §4.8 refs with raw "Brown dög">, protocol=p).hex()), Python-2 byte strings, split rules, GT masks,
 // instances.json and the refseg prediction reader. Spec: dataset-formats.md §4.
+#include <filesystem>
+#include <fstream>
 #include <functional>
+#include <iterator>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -141,6 +144,23 @@ TEST(ReferRefs, RejectsPickleCallingAGlobal) {
   const std::string m = errmsg([&] { refer::parse_refs(evil, "refs(unc).p"); });
   EXPECT_NE(m.find("refs(unc).p"), std::string::npos) << m;
   EXPECT_NE(m.find("os"), std::string::npos) << m;
+}
+
+TEST(ReferRefs, DeeplyNestedPickleIsAnInputErrorNamingTheFile) {
+  // 200,000 nested lists (protocol 2) crashed the reader (SIGSEGV) when the tree was freed.
+  const std::string bytes = std::string("\x80\x02") + std::string(200000, ']') + std::string(199999, 'a') + ".";
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() /
+      ("glamm_refer_deep_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()));
+  std::filesystem::create_directories(dir);
+  const std::filesystem::path file = dir / "refs(unc).p";
+  { std::ofstream(file, std::ios::binary) << bytes; }
+  const std::string m = errmsg([&] { refer::load_refs(file); });
+  EXPECT_NE(m.find(file.string() + ": "), std::string::npos) << m;
+  EXPECT_NE(m.find("nested deeper than 10000 levels"), std::string::npos) << m;
+  std::ifstream in(file, std::ios::binary);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), bytes);  // the input is left as it was
+  std::filesystem::remove_all(dir);
 }
 
 TEST(ReferRefs, RejectsWrongShapesAndRepeatedIds) {

@@ -1,8 +1,11 @@
 // `glamm-eval gcg` on small hand-built GranD-f folders: official behaviour on awkward predictions and clear errors on
 // bad input. Fixtures are written to a temporary folder by each test.
+#include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -213,4 +216,146 @@ TEST(GcgCli, NonexistentPredFolderIsAnErrorNamingIt) {
     EXPECT_NE(out.find(typo), std::string::npos) << out;
     EXPECT_NE(out.find("no such predictions folder"), std::string::npos) << out;
   }
+}
+
+// --text-sim tables that cannot give real similarities: exit 2 naming the table (and line), never Recall 0, exit 0.
+TEST(GcgCli, EmptyHeaderOnlyOrFolderTextSimIsExit2) {
+  Fixture f;
+  std::string out;
+  const std::string table = (f.dir / "sim.tsv").string();
+  for (const std::string& text : {std::string(), std::string("gt_label\tpred_label\tsimilarity\n")}) {
+    f.sim = text;
+    EXPECT_EQ(f.run(out), 2) << out;
+    EXPECT_NE(out.find(table + ": the similarity table " + (text.empty() ? "is empty" : "has no gt_label")),
+              std::string::npos)
+        << out;
+    std::ifstream in(table, std::ios::binary);
+    EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), text);  // left as it was
+  }
+  Fixture g;
+  fs::create_directories(g.dir / "sim.tsv");  // write() cannot replace a folder
+  EXPECT_EQ(g.run(out), 2) << out;
+  EXPECT_NE(out.find((g.dir / "sim.tsv").string() + ": is a folder, not a similarity table file"), std::string::npos)
+      << out;
+}
+
+TEST(GcgCli, NonFiniteOrConflictingSimilaritiesNameTheLine) {
+  Fixture f;
+  std::string out;
+  const std::string table = (f.dir / "sim.tsv").string();
+  const std::string head = "gt_label\tpred_label\tsimilarity\na kite\tkite\t0.9\n";
+  for (const char* bad : {"inf", "nan", "-inf", "1e400"}) {
+    f.sim = head + "the dog\tdog\t" + bad + "\n";
+    EXPECT_EQ(f.run(out), 2) << bad << "\n" << out;
+    EXPECT_NE(out.find(table + ": line 3: similarity '" + bad + "' is "), std::string::npos) << out;
+  }
+  f.sim = head + "the dog\tdog\t0.95\na kite\tkite\t0.3\n";
+  EXPECT_EQ(f.run(out), 2) << out;
+  EXPECT_NE(out.find(table + ": line 4: pair 'a kite' / 'kite' listed again with 0.3 (line 2 has another value)"),
+            std::string::npos)
+      << out;
+}
+
+TEST(GcgCli, TextSimCoveringNoNeededPairIsExit2) {
+  Fixture f;
+  f.sim = "gt_label\tpred_label\tsimilarity\na cat\tcat\t0.9\n";
+  std::string out;
+  EXPECT_EQ(f.run(out), 2) << out;
+  // img_b: 2 GT labels × 2 phrases, img_a: 1 × 1.
+  EXPECT_NE(out.find((f.dir / "sim.tsv").string() +
+                     ": --text-sim: the table lists none of the 5 (gt_label, pred_label) pairs the mask recall needs"),
+            std::string::npos)
+      << out;
+  EXPECT_FALSE(fs::exists(f.dir / "rec.json"));
+}
+
+TEST(GcgCli, PartialTextSimCoverageIsAWarningWithCounts) {
+  NEED_METEOR();
+  Fixture f;  // lists 3 of the 5 pairs (the matching ones); a repeated identical row is fine
+  f.sim += "a kite\tkite\t0.9\n";
+  std::string out;
+  json rec;
+  ASSERT_EQ(f.run(out, &rec), 0) << out;
+  const std::string w = "--text-sim table " + (f.dir / "sim.tsv").string() +
+                        " lists 3 of the 5 (gt_label, pred_label) pairs the mask recall looked up; the other 2 count "
+                        "similarity 0.0";
+  EXPECT_NE(out.find("warning: " + w), std::string::npos) << out;
+  EXPECT_NE(std::find(rec["warnings"].begin(), rec["warnings"].end(), w), rec["warnings"].end()) << rec["warnings"];
+  EXPECT_EQ(rec["details"]["text_sim_coverage"], json({{"needed", 5}, {"covered", 3}}));
+  EXPECT_DOUBLE_EQ(rec["metrics"]["Recall"].get<double>(), 1.0);
+  // A table listing all 5 pairs: no warning.
+  f.sim += "a kite\tbench\t0.1\na bench\tkite\t0.2\n";
+  ASSERT_EQ(f.run(out, &rec), 0) << out;
+  EXPECT_EQ(out.find("--text-sim table"), std::string::npos) << out;
+  EXPECT_EQ(rec["details"]["text_sim_coverage"], json({{"needed", 5}, {"covered", 5}}));
+}
+
+namespace {
+std::string le32(uint32_t v) {
+  return {static_cast<char>(v), static_cast<char>(v >> 8), static_cast<char>(v >> 16), static_cast<char>(v >> 24)};
+}
+std::string be32(uint32_t v) {
+  return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8), static_cast<char>(v)};
+}
+/// A valid 24-bit BMP of kW × kH grey pixels.
+std::string small_bmp() {
+  const uint32_t row = kW * 3, data = row * kH;
+  std::string s = "BM" + le32(54 + data) + le32(0) + le32(54) + le32(40) + le32(kW) + le32(kH) +
+                  std::string("\x01\x00\x18\x00", 4) + le32(0) + le32(data) + le32(2835) + le32(2835) + le32(0) +
+                  le32(0);
+  return s + std::string(data, '\x80');
+}
+}  // namespace
+
+// A decompression bomb among the report's images (IHDR claims 30000 × 30000) is refused from its header: the report
+// is written with the other overlay and a warning naming the refused image; a nonexistent --images folder is exit 2.
+TEST(GcgCli, ReportRefusesAnImageAboveThePixelLimitAndWritesTheRest) {
+  NEED_METEOR();
+  Fixture f;
+  std::string out;
+  ASSERT_EQ(f.run(out), 0) << out;
+  const fs::path images = f.dir / "images";
+  fs::create_directories(images);
+  const std::string bomb = std::string("\x89PNG\r\n\x1a\n", 8) + be32(13) + "IHDR" + be32(30000) + be32(30000) +
+                           std::string("\x08\x02\x00\x00\x00", 5) + be32(0);
+  std::ofstream(images / "img_b.jpg", std::ios::binary) << bomb;
+  std::ofstream(images / "img_a.jpg", std::ios::binary) << small_bmp();
+  const fs::path html = f.dir / "report.html", log = f.dir / "report.log";
+  auto report = [&](const std::string& extra) {
+    const std::string cmd = std::string(GLAMM_EVAL_BINARY) + " report " + (f.dir / "rec.json").string() + " --out " +
+                            html.string() + " " + extra + " > " + log.string() + " 2>&1";
+    const int rc = std::system(cmd.c_str());
+    std::ifstream in(log);
+    out.assign(std::istreambuf_iterator<char>(in), {});
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+  };
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_EQ(report("--images " + images.string()), 0) << out;
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 20.0);
+  const std::string refused = (images / "img_b.jpg").string() +
+                              ": image of 30000 x 30000 = 900000000 pixels is above the overlay limit of 100000000 "
+                              "pixels";
+  EXPECT_NE(out.find("warning: no overlay for img_b: " + refused), std::string::npos) << out;
+  EXPECT_EQ(out.find("WARN"), std::string::npos) << out;  // no raw OpenCV log lines
+  std::ifstream in(html);
+  const std::string page(std::istreambuf_iterator<char>(in), {});
+  std::size_t overlays = 0;
+  for (std::size_t p = 0; (p = page.find("data:image/jpeg;base64,", p)) != std::string::npos; ++p) ++overlays;
+  EXPECT_EQ(overlays, 1u);  // img_a
+  EXPECT_NE(page.find("no overlay: " + refused), std::string::npos);
+  {
+    std::ifstream b(images / "img_b.jpg", std::ios::binary);
+    EXPECT_EQ(std::string(std::istreambuf_iterator<char>(b), {}), bomb);
+  }
+  // The limit can be raised; then OpenCV decodes and finds no image data in this header-only file.
+  ASSERT_EQ(report("--images " + images.string() + " --max-image-pixels 1000000000"), 0) << out;
+  EXPECT_EQ(out.find("above the overlay limit"), std::string::npos) << out;
+  EXPECT_NE(out.find("warning: no overlay for img_b: " + (images / "img_b.jpg").string() + ": cannot read the image"),
+            std::string::npos)
+      << out;
+  // A folder that does not exist: one clear error, exit 2, no page.
+  fs::remove(html);
+  EXPECT_EQ(report("--images " + (f.dir / "nonexistent").string()), 2) << out;
+  EXPECT_NE(out.find((f.dir / "nonexistent").string() + ": --images: no such folder"), std::string::npos) << out;
+  EXPECT_FALSE(fs::exists(html));
 }

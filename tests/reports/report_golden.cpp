@@ -13,6 +13,7 @@
 #include "reports/html_report.h"
 #include "reports/record.h"
 #include "support/shared_data.h"
+#include "common/error.h"
 #include "tests/reports/report_fixtures.h"
 
 namespace {
@@ -88,9 +89,13 @@ TEST_F(ReportGcg, WithoutImagesThePageSaysHowToGetOverlays) {
   EXPECT_EQ(html.find("data:image/jpeg"), std::string::npos);
   opt.images_dir = (dir_ / "nowhere").string();
   opt.worst = 2;
-  const std::string missing = render_html_report(rec, opt);
+  EXPECT_THROW(render_html_report(rec, opt), glamm::InputError);  // no such folder
+  fs::create_directories(dir_ / "nowhere");                      // a folder without the images
+  std::vector<std::string> warnings;
+  const std::string missing = render_html_report(rec, opt, &warnings);
   EXPECT_NE(missing.find("no overlay:"), std::string::npos);
-  EXPECT_NE(missing.find("cannot read the image"), std::string::npos);
+  EXPECT_NE(missing.find("no such image file"), std::string::npos);
+  EXPECT_EQ(warnings.size(), 2u);
 }
 
 std::string find_chromium() {

@@ -351,4 +351,10 @@ TEST(RunCli, BadEvaluatorOptionsFailBeforeInference) {
   EXPECT_EQ(sh(common + " --text-sim " + (gt / "no_such.tsv").string(), text), 2) << text;
   EXPECT_NE(text.find("no_such.tsv: --text-sim: no such file"), std::string::npos) << text;
   EXPECT_FALSE(fs::exists(out));
+  // A header-only table is refused before inference too.
+  { std::ofstream(gt / "header_only.tsv") << "gt_label\tpred_label\tsimilarity\n"; }
+  EXPECT_EQ(sh(common + " --text-sim " + (gt / "header_only.tsv").string(), text), 2) << text;
+  EXPECT_NE(text.find("header_only.tsv: the similarity table has no gt_label"), std::string::npos) << text;
+  EXPECT_EQ(text.find("plugin"), std::string::npos) << text;
+  EXPECT_FALSE(fs::exists(out));
 }
