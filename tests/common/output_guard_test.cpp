@@ -48,7 +48,7 @@ class OutputGuardTest : public ::testing::Test {
 TEST_F(OutputGuardTest, TheSameFileUnderAnySpellingIsRefused) {
   OutputGuard g;
   g.add_input(dir_ / "gt.json", "--gt");
-  EXPECT_NE(refusal(g, dir_ / "gt.json").find("destroy the input --gt"), std::string::npos);
+  EXPECT_NE(refusal(g, dir_ / "gt.json").find("is the input --gt"), std::string::npos);
   EXPECT_NE(refusal(g, dir_ / "pred" / ".." / "gt.json"), "");
   fs::create_symlink(dir_ / "gt.json", dir_ / "link.json");
   EXPECT_NE(refusal(g, dir_ / "link.json"), "");
