@@ -187,7 +187,6 @@ void save_json(const fs::path& path, const nlohmann::json& j, int indent) {
   write_file_atomic(path, j.dump(indent) + "\n");
 }
 
-namespace {
 std::string to_hex(const unsigned char* d, unsigned n) {
   static const char* k = "0123456789abcdef";
   std::string s(2 * n, '0');
@@ -197,7 +196,6 @@ std::string to_hex(const unsigned char* d, unsigned n) {
   }
   return s;
 }
-}  // namespace
 
 std::string sha256_hex(const std::string& data) {
   unsigned char md[EVP_MAX_MD_SIZE];

@@ -50,6 +50,9 @@ void save_json(const std::filesystem::path& path, const nlohmann::json& j, int i
 /// Hex SHA-256 of a file's bytes (for input checksums in result signatures). Throws InputError when unreadable.
 std::string sha256_file(const std::filesystem::path& path);
 
+/// Lowercase hex of `n` bytes (digests).
+std::string to_hex(const unsigned char* bytes, unsigned n);
+
 /// Hex SHA-256 of a byte string.
 std::string sha256_hex(const std::string& data);
 

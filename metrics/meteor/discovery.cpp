@@ -18,22 +18,13 @@
 #include <set>
 
 #include "common/error.h"
+#include "common/io.h"
 
 extern char** environ;
 
 namespace glamm::meteor {
 namespace fs = std::filesystem;
 namespace {
-
-std::string hex(const unsigned char* d, unsigned n) {
-  static const char* k = "0123456789abcdef";
-  std::string s(2 * n, '0');
-  for (unsigned i = 0; i < n; ++i) {
-    s[2 * i] = k[d[i] >> 4];
-    s[2 * i + 1] = k[d[i] & 15];
-  }
-  return s;
-}
 
 struct Sha1 {
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
@@ -46,7 +37,7 @@ struct Sha1 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned len = 0;
     EVP_DigestFinal_ex(ctx, md, &len);
-    return hex(md, len);
+    return io::to_hex(md, len);
   }
 };
 

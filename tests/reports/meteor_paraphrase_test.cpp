@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "tests/reports/markdown_rows.h"
 #include "common/error.h"
 #include "reports/compare.h"
 #include "reports/meteor_paraphrase.h"
@@ -17,6 +18,7 @@
 #include "tests/reports/report_fixtures.h"
 
 namespace {
+using glamm::testing::md_row_named;
 
 using namespace glamm::reports;
 using namespace glamm::reports_test;
@@ -35,20 +37,6 @@ json caption_record(const std::string& task, const std::string& dataset, const s
           {"signature_string", ""}, {"per_sample", json::array()}};
 }
 
-std::vector<std::string> md_row_named(const std::string& md, const std::string& name) {
-  std::size_t p = md.find("| " + name + " ");
-  if (p == std::string::npos) return {};
-  const std::string line = md.substr(p, md.find('\n', p) - p);
-  std::vector<std::string> cells;
-  std::size_t a = 1;
-  for (std::size_t b; (b = line.find('|', a)) != std::string::npos; a = b + 1) {
-    std::string c = line.substr(a, b - a);
-    c.erase(0, c.find_first_not_of(' '));
-    c.erase(c.find_last_not_of(' ') + 1);
-    cells.push_back(c);
-  }
-  return cells;
-}
 
 TEST(MeteorParaphraseState, NormalisesNewAndOlderSignatures) {
   auto state = [](const std::string& v) {

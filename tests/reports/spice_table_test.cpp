@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "tests/reports/markdown_rows.h"
 #include "metrics/spice/spice.h"
 #include "reports/paper_tables.h"
 #include "reports/record.h"
@@ -18,6 +19,7 @@
 #include "tests/reports/report_fixtures.h"
 
 namespace {
+using glamm::testing::md_row_named;
 namespace fs = std::filesystem;
 
 using namespace glamm::reports;
@@ -41,21 +43,6 @@ json imagecap_record(const std::string& dataset, const std::string& split, json 
           {"per_sample", json::array()}};
 }
 
-// The Markdown row whose first cell is `name`, split into trimmed cells (first cell included).
-std::vector<std::string> md_row_named(const std::string& md, const std::string& name) {
-  std::size_t p = md.find("| " + name + " ");
-  if (p == std::string::npos) return {};
-  const std::string line = md.substr(p, md.find('\n', p) - p);
-  std::vector<std::string> cells;
-  std::size_t a = 1;
-  for (std::size_t b; (b = line.find('|', a)) != std::string::npos; a = b + 1) {
-    std::string c = line.substr(a, b - a);
-    c.erase(0, c.find_first_not_of(' '));
-    c.erase(c.find_last_not_of(' ') + 1);
-    cells.push_back(c);
-  }
-  return cells;
-}
 
 TEST(SpiceStyleTable, RecordValueFillsSpiceColumnsWithMarkerAndNoteNotBoldBesidePublished) {
   const PaperTables& pt = builtin_paper_tables();
