@@ -428,7 +428,8 @@ InputError json_syntax_error(std::string_view text, const std::string& file, con
   nlohmann::json::sax_parse(text.begin(), text.end(), &err);
   const auto big = first_big_integer(text);
   std::size_t at = std::string_view::npos;
-  if (err.found) at = err.position >= err.token.size() ? err.position - err.token.size() : 0;
+  // nlohmann's position counts the characters read, the offending one included (and one for the end of input).
+  if (err.found) at = std::min(err.position > 0 ? err.position - 1 : 0, text.size());
   if (big.first != std::string_view::npos && (at == std::string_view::npos || big.first < at))
     return InputError(file, "",
                       "invalid JSON at " + json_position(text, big.first) + ": the integer " +
@@ -436,14 +437,17 @@ InputError json_syntax_error(std::string_view text, const std::string& file, con
                           std::to_string(big.second - (text[big.first] == '-')) +
                           " digits) is beyond the 64-bit range glamm-eval reads (ids and counts must fit in 64 bits)");
   if (at == std::string_view::npos) return InputError(file, "", "invalid JSON: " + fallback);
-  const std::string where = "invalid JSON at " + json_position(text, at) + ": ";
-  for (const char* lit : {"NaN", "Infinity", "-Infinity"})
-    if (text.substr(at, std::strlen(lit)) == lit)
+  for (const NonFiniteLiteral& l : find_nonfinite_literals(text))
+    if (l.offset <= at && at < l.offset + l.length)
       return InputError(file, "",
-                        where + std::string(lit) +
+                        "invalid JSON at " + json_position(text, l.offset) + ": " +
+                            std::string(text.substr(l.offset, l.length)) +
                             " is not a JSON number (Python's json writes it for a non-finite float); glamm-eval "
                             "accepts NaN/Infinity/-Infinity only as a detection 'score' of a COCO results file");
   std::string reason = plain_reason(err.what);
+  if (const auto u = text.rfind("\\u", at); reason.find("surrogate") != std::string::npos && u != std::string_view::npos)
+    at = u;  // the start of the surrogate escape
+  const std::string where = "invalid JSON at " + json_position(text, at) + ": ";
   if (reason.find("surrogate") != std::string::npos)
     reason = "a lone UTF-16 surrogate escape (\\ud800-\\udfff not in a valid high+low pair) in a string; it is "
              "not a Unicode character (Python keeps it in a str, but it cannot be UTF-8 text): " + reason;

@@ -82,7 +82,7 @@ TEST_F(CaptionsCli, JsonFaultsExitTwoWithThePosition) {
       {"bom.json", std::string("\xEF\xBB\xBF") + kRes, "bom.json: invalid JSON at line 1, column 1 (byte 0): the file "
                                                       "starts with a UTF-8 byte order mark (BOM)"},
       {"sur.json", "[{\"image_id\": 1,\n  \"caption\": \"a \\ud83d dog\"}]",
-       "sur.json: invalid JSON at line 2, column 14 (byte 30): a lone UTF-16 surrogate escape"},
+       "sur.json: invalid JSON at line 2, column 17 (byte 33): a lone UTF-16 surrogate escape"},
       {"nan.json", "[{\"image_id\": NaN, \"caption\": \"a dog\"}]",
        "nan.json: invalid JSON at line 1, column 15 (byte 14): NaN is not a JSON number"},
       {"big.json", "[{\"image_id\": 100000000000000000000000000001, \"caption\": \"a dog\"}]",

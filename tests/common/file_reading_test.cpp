@@ -171,7 +171,7 @@ TEST(JsonSyntaxError, NamesBomSurrogateBigIntegerAndNonFinite) {
             "JSON must not have one (Python's json.load refuses it too: 'Unexpected UTF-8 BOM'); save the file as "
             "UTF-8 without BOM");
   const std::string sur = json_error("[\n  {\"caption\": \"a \\ud800 b\"}]");
-  EXPECT_NE(sur.find("x.json: invalid JSON at line 2, column 15 (byte 16): a lone UTF-16 surrogate escape"),
+  EXPECT_NE(sur.find("x.json: invalid JSON at line 2, column 18 (byte 19): a lone UTF-16 surrogate escape"),
             std::string::npos)
       << sur;
   EXPECT_EQ(json_error("{\"id\": 123456789012345678901234567890}"),

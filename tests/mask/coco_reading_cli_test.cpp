@@ -145,7 +145,7 @@ TEST_F(CocoReading, JsonFaultsExitTwoWithLineAndColumn) {
        "big.json: invalid JSON at line 1, column 15 (byte 14): the integer 123456789012345678901234567890 (30 digits) "
        "is beyond the 64-bit range"},
       {"sur.json", "[{\"image_id\": \"\\udc00\"}]",
-       "sur.json: invalid JSON at line 1, column 15 (byte 14): a lone UTF-16 surrogate escape"},
+       "sur.json: invalid JSON at line 1, column 16 (byte 15): a lone UTF-16 surrogate escape"},
       {"nan_bbox.json", R"([{"image_id": 1, "category_id": 1, "score": 0.5, "bbox": [NaN, 1, 2, 3]}])",
        "nan_bbox.json: results[0]"},
   };
