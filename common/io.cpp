@@ -331,9 +331,15 @@ class FirstError : public nlohmann::json_sax<nlohmann::json> {
 };
 
 // nlohmann's reason without its "[json.exception...] parse error at line L, column C: " prefix.
+// nlohmann's reason without its "[json.exception.*] " tag, its "parse error at line L, column C: " prefix and its
+// "; last read: '...'" tail (the position is given by json_position instead).
 std::string plain_reason(const std::string& what) {
   std::string r = what;
-  if (const auto k = r.find(": "); k != std::string::npos && r.rfind("[json.exception", 0) == 0) r = r.substr(k + 2);
+  if (r.rfind("[json.exception", 0) == 0)
+    if (const auto k = r.find("] "); k != std::string::npos) r = r.substr(k + 2);
+  if (r.rfind("parse error", 0) == 0)
+    if (const auto k = r.find(": "); k != std::string::npos) r = r.substr(k + 2);
+  if (const auto k = r.find("; last read: "); k != std::string::npos) r.resize(k);
   return r;
 }
 
@@ -447,6 +453,10 @@ InputError json_syntax_error(std::string_view text, const std::string& file, con
   std::string reason = plain_reason(err.what);
   if (const auto u = text.rfind("\\u", at); reason.find("surrogate") != std::string::npos && u != std::string_view::npos)
     at = u;  // the start of the surrogate escape
+  if (reason.find("number overflow") != std::string::npos) {
+    while (at > 0 && text[at - 1] != 0 && std::strchr("0123456789+-.eE", text[at - 1]) != nullptr) --at;  // the start of the number
+    reason += " (beyond the double range; Python would read it as infinity, glamm-eval's inputs hold finite numbers)";
+  }
   const std::string where = "invalid JSON at " + json_position(text, at) + ": ";
   if (reason.find("surrogate") != std::string::npos)
     reason = "a lone UTF-16 surrogate escape (\\ud800-\\udfff not in a valid high+low pair) in a string; it is "

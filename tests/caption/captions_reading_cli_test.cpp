@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 #include <thread>
 
@@ -17,6 +18,7 @@
 
 namespace {
 
+namespace fs = std::filesystem;
 using glamm::testing::CaptionsCli;
 
 const char* kGt = R"({"images": [{"id": 1}, {"id": 2}],

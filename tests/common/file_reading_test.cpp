@@ -185,6 +185,11 @@ TEST(JsonSyntaxError, NamesBomSurrogateBigIntegerAndNonFinite) {
             "x.json: invalid JSON at line 1, column 11 (byte 10): -Infinity is not a JSON number (Python's json writes "
             "it for a non-finite float); glamm-eval accepts NaN/Infinity/-Infinity only as a detection 'score' of a "
             "COCO results file");
+  EXPECT_EQ(json_error("[0.5,\n 1e400]"),
+            "x.json: invalid JSON at line 2, column 2 (byte 7): number overflow parsing '1e400' (beyond the double "
+            "range; Python would read it as infinity, glamm-eval's inputs hold finite numbers)");
+  EXPECT_EQ(json_error("[1, x]"),
+            "x.json: invalid JSON at line 1, column 5 (byte 4): syntax error while parsing value - invalid literal");
   EXPECT_NE(json_error("[1,\nNaN]").find("at line 2, column 1 (byte 4): NaN is not a JSON number"), std::string::npos);
 }
 
