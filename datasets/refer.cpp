@@ -120,7 +120,10 @@ element parse_doc(simdjson::dom::parser& parser, const simdjson::padded_string& 
   if (err) {
     const InputError e = io::json_syntax_error(std::string_view(padded.data(), padded.size()), file,
                                                simdjson::error_message(err));
-    throw InputError(file, rec, e.message());
+    std::string m = e.message();  // a JSON-lines record is one line: its column is enough
+    if (!rec.empty())
+      if (const auto k = m.find("at line 1, "); k != std::string::npos) m.replace(k, 11, "at ");
+    throw InputError(file, rec, m);
   }
   return root;
 }
