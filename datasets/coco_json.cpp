@@ -70,14 +70,28 @@ bool is_number(element e) {
 /// can hold unless it spells the tag out (then the rewrite is refused).
 constexpr std::string_view kNonFiniteTag = "\x01glamm-nonfinite:";
 
+/// True while a DOM made by parse_results_json from rewritten literals is read (NonFiniteTagsLive): only then is
+/// a tagged string a NaN/Infinity, never in a text that merely spells the tag out.
+thread_local bool tl_nonfinite_tags = false;
+
+struct NonFiniteTagsLive {
+  explicit NonFiniteTagsLive(bool live) { tl_nonfinite_tags = live; }
+  ~NonFiniteTagsLive() { tl_nonfinite_tags = false; }
+  NonFiniteTagsLive(const NonFiniteTagsLive&) = delete;
+  NonFiniteTagsLive& operator=(const NonFiniteTagsLive&) = delete;
+};
+
 /// The double a tagged NaN/Infinity/-Infinity string stands for, or nullopt for any other element.
 std::optional<double> nonfinite_value(element e) {
   std::string_view s;
-  if (e.type() != element_type::STRING || e.get_string().get(s) != simdjson::SUCCESS) return std::nullopt;
+  if (!tl_nonfinite_tags || e.type() != element_type::STRING || e.get_string().get(s) != simdjson::SUCCESS)
+    return std::nullopt;
   if (s.substr(0, kNonFiniteTag.size()) != kNonFiniteTag) return std::nullopt;
   s.remove_prefix(kNonFiniteTag.size());
   if (s == "NaN") return std::numeric_limits<double>::quiet_NaN();
-  return s[0] == '-' ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity();
+  if (s == "Infinity") return std::numeric_limits<double>::infinity();
+  if (s == "-Infinity") return -std::numeric_limits<double>::infinity();
+  return std::nullopt;
 }
 
 [[noreturn]] void fail_nonfinite(const Where& w, const char* key) {
@@ -304,7 +318,8 @@ element parse_root(simdjson::dom::parser& parser, const simdjson::padded_string&
 /// by nonfinite_value) and the text parsed again. `keep` holds the text parsed (the DOM refers to the parser only).
 /// A text still refused is reported at its first error (positions of the original text).
 element parse_results_json(simdjson::dom::parser& parser, std::string_view json, const std::string& file,
-                           simdjson::padded_string& keep) {
+                           simdjson::padded_string& keep, bool& tagged_literals) {
+  tagged_literals = false;
   keep = simdjson::padded_string(json);
   element root;
   const auto err = parser.parse(keep).get(root);
@@ -328,6 +343,7 @@ element parse_results_json(simdjson::dom::parser& parser, std::string_view json,
                                "cannot read its NaN/Infinity literals unambiguously");
   keep = simdjson::padded_string(tagged);
   const auto err2 = parser.parse(keep).get(root);
+  tagged_literals = !err2;
   if (!err2) return root;
   throw io::json_syntax_error(same_length, file, simdjson::error_message(err2));
 }
@@ -632,7 +648,10 @@ mask::CocoDetections load_coco_results(const std::filesystem::path& file, const 
   const std::string text = io::read_text_file(file);
   simdjson::dom::parser parser;
   simdjson::padded_string keep;
-  return parse_results_root(parse_results_json(parser, text, file.string(), keep), file.string(), gt, opt, warnings);
+  bool tagged = false;
+  const element root = parse_results_json(parser, text, file.string(), keep, tagged);
+  const NonFiniteTagsLive live(tagged);
+  return parse_results_root(root, file.string(), gt, opt, warnings);
 }
 
 mask::CocoDetections parse_coco_results(std::string_view json, const std::string& file_label,
@@ -640,7 +659,10 @@ mask::CocoDetections parse_coco_results(std::string_view json, const std::string
                                         std::vector<std::string>& warnings) {
   simdjson::dom::parser parser;
   simdjson::padded_string keep;
-  return parse_results_root(parse_results_json(parser, json, file_label, keep), file_label, gt, opt, warnings);
+  bool tagged = false;
+  const element root = parse_results_json(parser, json, file_label, keep, tagged);
+  const NonFiniteTagsLive live(tagged);
+  return parse_results_root(root, file_label, gt, opt, warnings);
 }
 
 mask::ImageId parse_image_id_like(const std::string& text, const CocoGroundTruth& gt) {

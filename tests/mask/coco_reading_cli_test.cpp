@@ -148,6 +148,9 @@ TEST_F(CocoReading, JsonFaultsExitTwoWithLineAndColumn) {
        "sur.json: invalid JSON at line 1, column 16 (byte 15): a lone UTF-16 surrogate escape"},
       {"nan_bbox.json", R"([{"image_id": 1, "category_id": 1, "score": 0.5, "bbox": [NaN, 1, 2, 3]}])",
        "nan_bbox.json: results[0]"},
+      // A text that spells out the internal tag is a string, not a NaN.
+      {"tag.json", R"([{"image_id": 1, "category_id": 1, "score": "\u0001glamm-nonfinite:NaN", "bbox": [1, 2, 3, 4]}])",
+       "tag.json: results[0]"},
   };
   for (const Case& c : cases) {
     const fs::path p = write(c.name, c.text);
@@ -156,6 +159,8 @@ TEST_F(CocoReading, JsonFaultsExitTwoWithLineAndColumn) {
     EXPECT_NE(r.err.find(c.expected), std::string::npos) << c.name << ": " << r.err;
     EXPECT_EQ(io::read_file(p), c.text) << c.name;
   }
+  const CliRun tag = score(dir_ / "tag.json");
+  EXPECT_NE(tag.err.find("field 'score' must be a number, got a string"), std::string::npos) << tag.err;
   const CliRun bbox = score(dir_ / "nan_bbox.json");
   EXPECT_NE(bbox.err.find("field 'bbox' is NaN or Infinity"), std::string::npos) << bbox.err;
   // A NaN in the ground truth is a fault with its place.
