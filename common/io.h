@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -13,8 +14,49 @@
 
 namespace glamm::io {
 
-/// Read a whole file into a string. Throws InputError(file, "", "cannot open ...") when unreadable.
+/// Read a whole file, byte for byte, into a string. Reads until end of file, so a FIFO, a pipe or a process
+/// substitution (`<(zcat x.gz)`) reads as well as a regular file. Throws InputError(file, "", "cannot read file: ...")
+/// saying why in plain words: no such file, a dangling symbolic link, a link loop, a directory, permission denied,
+/// an I/O error. Binary inputs (gzip archives, weights, pickles) use this one: it never decompresses.
 std::string read_file(const std::filesystem::path& path);
+
+/// Bytes that exceed kGzipBombRatio times the compressed size *and* kGzipBombFloor are refused by gunzip_text.
+inline constexpr std::size_t kGzipBombRatio = 200;
+inline constexpr std::size_t kGzipBombFloor = std::size_t{256} << 20;
+
+/// True when `data` starts with the gzip magic bytes 1f 8b.
+bool is_gzip(std::string_view data);
+
+/// Inflate gzip data (all members, as Python's gzip module reads `cat a.gz b.gz`). Throws InputError(file, ...) for
+/// corrupt or truncated data and when the output grows past kGzipBombRatio × the input and kGzipBombFloor.
+std::string gunzip_text(std::string_view data, const std::string& file);
+
+/// Read a text input (JSON, JSON lines, TSV) as read_file does, inflating it transparently when it starts with the
+/// gzip magic bytes (whatever its name: `x.json.gz`, `x.json`, `<(cat x.json.gz)`), with gunzip_text's guard.
+std::string read_text_file(const std::filesystem::path& path);
+
+/// "line L, column C (byte B)" of byte `offset` in `text`: lines and columns count from 1, columns in characters
+/// (UTF-8 continuation bytes are not counted), the byte offset from 0.
+std::string json_position(std::string_view text, std::size_t offset);
+
+/// The InputError for JSON text a parser refused: names the file, the position of the first error
+/// (json_position) and the reason in plain words, with particular words for a UTF-8 byte order mark, a lone
+/// surrogate escape, an integer beyond the 64-bit range, and the NaN/Infinity/-Infinity literals Python writes.
+/// Finds the position by re-reading with nlohmann's SAX parser (and a scan for integers beyond 64 bits, which
+/// nlohmann reads as doubles but simdjson refuses). `fallback` is the first parser's message, used when neither
+/// finds a fault (then the fault is one only the first parser refuses).
+InputError json_syntax_error(std::string_view text, const std::string& file, const std::string& fallback);
+
+/// A NaN, Infinity or -Infinity literal outside strings: byte offset, length, and the double it stands for.
+struct NonFiniteLiteral {
+  std::size_t offset;
+  std::size_t length;
+  double value;
+};
+
+/// Every NaN/Infinity/-Infinity literal outside JSON strings, in order (the non-standard values Python's
+/// json.dump writes for non-finite floats and json.load reads back).
+std::vector<NonFiniteLiteral> find_nonfinite_literals(std::string_view text);
 
 /// Write `data` to `path` atomically: write a temporary file in the same folder, fsync, rename over the target.
 /// Creates missing parent folders. A reader never sees a half-written file; on failure the old file is kept.
@@ -39,8 +81,8 @@ InputError json_number_error(std::string_view text, const std::string& file, con
 /// of the double range (json_number_error) and nesting deeper than kMaxJsonDepth (check_json_depth).
 nlohmann::json parse_json(std::string_view text, const std::string& file);
 
-/// Parse a JSON file with nlohmann::json. Throws InputError naming the file and the byte offset of a syntax error,
-/// and as parse_json.
+/// Parse a JSON file (read_text_file: gzip is inflated) with nlohmann::json. Throws InputError naming the file and
+/// the position of a syntax error (json_syntax_error), and as parse_json.
 nlohmann::json load_json(const std::filesystem::path& path);
 
 /// Serialise `j` (indent as nlohmann's dump; doubles at full round-trip precision, '.' decimals in any locale)

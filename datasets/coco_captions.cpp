@@ -106,7 +106,7 @@ element parse_root(simdjson::dom::parser& parser, const simdjson::padded_string&
   const auto err = parser.parse(padded).get(root);
   if (err == simdjson::UTF8_ERROR) {
     const std::size_t bad = first_invalid_utf8(json);
-    if (bad == std::string_view::npos) throw InputError(file, "", "invalid UTF-8");
+    if (bad == std::string_view::npos) throw io::json_syntax_error(json, file, simdjson::error_message(err));
     std::size_t line = 1;
     for (std::size_t i = 0; i < bad; ++i) line += json[i] == '\n';
     const auto rec = caption_record_at(json, bad, array_key);
@@ -115,7 +115,7 @@ element parse_root(simdjson::dom::parser& parser, const simdjson::padded_string&
                               "caption is not valid UTF-8: " + where);
     throw InputError(file, "", where);
   }
-  if (err) throw InputError(file, "", std::string("invalid JSON: ") + simdjson::error_message(err));
+  if (err) throw io::json_syntax_error(json, file, simdjson::error_message(err));
   return root;
 }
 
@@ -230,7 +230,7 @@ CocoCaptionGt parse_coco_caption_gt(std::string_view json, const std::string& fi
 }
 
 CocoCaptionGt load_coco_caption_gt(const std::filesystem::path& file, std::vector<std::string>& warnings) {
-  const std::string text = io::read_file(file);
+  const std::string text = io::read_text_file(file);
   return parse_coco_caption_gt(text, file.string(), warnings);
 }
 
@@ -263,7 +263,7 @@ std::vector<CocoCaptionResult> parse_coco_caption_results(std::string_view json,
 }
 
 std::vector<CocoCaptionResult> load_coco_caption_results(const std::filesystem::path& file) {
-  const std::string text = io::read_file(file);
+  const std::string text = io::read_text_file(file);
   return parse_coco_caption_results(text, file.string());
 }
 

@@ -14,6 +14,7 @@
 #include <simdjson.h>
 
 #include "common/error.h"
+#include "common/io.h"
 #include "metrics/mask/segmentation.h"
 
 namespace glamm::datasets {
@@ -64,7 +65,46 @@ bool is_number(element e) {
   return t == element_type::INT64 || t == element_type::UINT64 || t == element_type::DOUBLE;
 }
 
+/// A results file may hold Python's NaN/Infinity/-Infinity literals (json.dump writes them for non-finite floats);
+/// parse_results_json carries each as a string of this tag + the literal, which simdjson reads and no JSON text
+/// can hold unless it spells the tag out (then the rewrite is refused).
+constexpr std::string_view kNonFiniteTag = "\x01glamm-nonfinite:";
+
+/// True while a DOM made by parse_results_json from rewritten literals is read (NonFiniteTagsLive): only then is
+/// a tagged string a NaN/Infinity, never in a text that merely spells the tag out.
+thread_local bool tl_nonfinite_tags = false;
+
+struct NonFiniteTagsLive {
+  explicit NonFiniteTagsLive(bool live) { tl_nonfinite_tags = live; }
+  ~NonFiniteTagsLive() { tl_nonfinite_tags = false; }
+  NonFiniteTagsLive(const NonFiniteTagsLive&) = delete;
+  NonFiniteTagsLive& operator=(const NonFiniteTagsLive&) = delete;
+};
+
+/// The double a tagged NaN/Infinity/-Infinity string stands for, or nullopt for any other element.
+std::optional<double> nonfinite_value(element e) {
+  std::string_view s;
+  if (!tl_nonfinite_tags || e.type() != element_type::STRING || e.get_string().get(s) != simdjson::SUCCESS)
+    return std::nullopt;
+  if (s.substr(0, kNonFiniteTag.size()) != kNonFiniteTag) return std::nullopt;
+  s.remove_prefix(kNonFiniteTag.size());
+  if (s == "NaN") return std::numeric_limits<double>::quiet_NaN();
+  if (s == "Infinity") return std::numeric_limits<double>::infinity();
+  if (s == "-Infinity") return -std::numeric_limits<double>::infinity();
+  return std::nullopt;
+}
+
+[[noreturn]] void fail_nonfinite(const Where& w, const char* key) {
+  w.fail(fmt::format("field '{}' is NaN or Infinity; glamm-eval accepts these (as Python's json reads them) only "
+                     "in 'score' (docs/input-rules.md, File reading)",
+                     key));
+}
+
 double get_number(element e, const Where& w, const char* key) {
+  if (const auto v = nonfinite_value(e)) {
+    if (std::string_view(key) == "score") return *v;  // pycocotools sorts a NaN score last, as cocoeval.cpp does
+    fail_nonfinite(w, key);
+  }
   if (!is_number(e)) w.fail(fmt::format("field '{}' must be a number, got {}", key, type_name(e.type())));
   double v = 0;
   if (e.get_double().get(v)) {}
@@ -74,6 +114,7 @@ double get_number(element e, const Where& w, const char* key) {
 /// An integer field: JSON integer, or a number with an integral value (Python's json keeps 5.0 as a float,
 /// which pycocotools uses as a dict key equal to 5).
 int64_t get_integer(element e, const Where& w, const char* key) {
+  if (nonfinite_value(e)) fail_nonfinite(w, key);
   switch (e.type()) {
     case element_type::INT64: {
       int64_t v = 0;
@@ -98,6 +139,7 @@ element require(const object& o, std::string_view key, const Where& w) {
 }
 
 ImageId get_image_id(element e, const Where& w, const char* key) {
+  if (nonfinite_value(e)) fail_nonfinite(w, key);
   if (e.type() == element_type::STRING) {
     std::string_view s;
     if (e.get_string().get(s)) {}
@@ -266,15 +308,49 @@ void convert_masks(std::vector<PendingMask>& pending, std::vector<CocoInstance>&
 element parse_root(simdjson::dom::parser& parser, const simdjson::padded_string& text, const std::string& file) {
   element root;
   auto err = parser.parse(text).get(root);
-  if (err) fail(file, "", fmt::format("malformed JSON: {}", simdjson::error_message(err)));
+  if (err)
+    throw io::json_syntax_error(std::string_view(text.data(), text.size()), file, simdjson::error_message(err));
   return root;
 }
 
+/// Parse a COCO results text, accepting NaN/Infinity/-Infinity outside strings as Python's json.load does: when
+/// simdjson refuses the text and it holds such literals, they are rewritten into kNonFiniteTag strings (read back
+/// by nonfinite_value) and the text parsed again. `keep` holds the text parsed (the DOM refers to the parser only).
+/// A text still refused is reported at its first error (positions of the original text).
+element parse_results_json(simdjson::dom::parser& parser, std::string_view json, const std::string& file,
+                           simdjson::padded_string& keep, bool& tagged_literals) {
+  tagged_literals = false;
+  keep = simdjson::padded_string(json);
+  element root;
+  const auto err = parser.parse(keep).get(root);
+  if (!err) return root;
+  const auto lits = io::find_nonfinite_literals(json);
+  if (lits.empty()) throw io::json_syntax_error(json, file, simdjson::error_message(err));
+  std::string tagged, same_length(json);
+  std::size_t at = 0;
+  for (const auto& l : lits) {
+    tagged.append(json.substr(at, l.offset - at));
+    tagged += "\"\\u0001glamm-nonfinite:";
+    tagged.append(json.substr(l.offset, l.length));
+    tagged += '"';
+    at = l.offset + l.length;
+    // For the error report: the literal replaced by a valid number of the same length keeps every position.
+    same_length.replace(l.offset, l.length, l.length == 3 ? "0.0" : l.length == 8 ? "0.000000" : "-0.000000");
+  }
+  tagged.append(json.substr(at));
+  if (json.find("glamm-nonfinite:") != std::string_view::npos)
+    throw InputError(file, "", "the text spells out glamm-eval's internal NaN/Infinity tag 'glamm-nonfinite:'; "
+                               "cannot read its NaN/Infinity literals unambiguously");
+  keep = simdjson::padded_string(tagged);
+  const auto err2 = parser.parse(keep).get(root);
+  tagged_literals = !err2;
+  if (!err2) return root;
+  throw io::json_syntax_error(same_length, file, simdjson::error_message(err2));
+}
+
+/// The text of a JSON input (read_text_file: any kind of file, gzip inflated), padded for simdjson.
 simdjson::padded_string read_padded(const std::filesystem::path& file) {
-  simdjson::padded_string s;
-  if (simdjson::padded_string::load(file.string()).get(s) != simdjson::SUCCESS)
-    fail(file.string(), "", "cannot read file");
-  return s;
+  return simdjson::padded_string(io::read_text_file(file));
 }
 
 
@@ -569,17 +645,24 @@ CocoGroundTruth parse_coco_gt(std::string_view json, const std::string& file_lab
 
 mask::CocoDetections load_coco_results(const std::filesystem::path& file, const CocoGroundTruth& gt,
                                        const CocoLoadOptions& opt, std::vector<std::string>& warnings) {
-  simdjson::padded_string text = read_padded(file);
+  const std::string text = io::read_text_file(file);
   simdjson::dom::parser parser;
-  return parse_results_root(parse_root(parser, text, file.string()), file.string(), gt, opt, warnings);
+  simdjson::padded_string keep;
+  bool tagged = false;
+  const element root = parse_results_json(parser, text, file.string(), keep, tagged);
+  const NonFiniteTagsLive live(tagged);
+  return parse_results_root(root, file.string(), gt, opt, warnings);
 }
 
 mask::CocoDetections parse_coco_results(std::string_view json, const std::string& file_label,
                                         const CocoGroundTruth& gt, const CocoLoadOptions& opt,
                                         std::vector<std::string>& warnings) {
-  simdjson::padded_string text(json.data(), json.size());
   simdjson::dom::parser parser;
-  return parse_results_root(parse_root(parser, text, file_label), file_label, gt, opt, warnings);
+  simdjson::padded_string keep;
+  bool tagged = false;
+  const element root = parse_results_json(parser, json, file_label, keep, tagged);
+  const NonFiniteTagsLive live(tagged);
+  return parse_results_root(root, file_label, gt, opt, warnings);
 }
 
 mask::ImageId parse_image_id_like(const std::string& text, const CocoGroundTruth& gt) {

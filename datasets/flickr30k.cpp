@@ -67,7 +67,7 @@ Split parse(std::string_view text, const std::string& file, const std::string& s
 }
 
 Split load(const std::filesystem::path& file, const std::string& split) {
-  return parse(io::read_file(file), file.string(), split);
+  return parse(io::read_text_file(file), file.string(), split);
 }
 
 }  // namespace glamm::datasets::flickr30k

@@ -113,16 +113,13 @@ mask::Segmentation sj_rle_dict(simdjson::dom::element m, const std::string& file
 std::optional<Prediction> load_prediction(const fs::path& dir, const std::string& image_id) {
   const fs::path path = dir / (image_id + ".json");
   const std::string file = path.string();
-  simdjson::padded_string text;
-  if (simdjson::padded_string::load(file).get(text) != simdjson::SUCCESS) {
-    std::error_code ec;
-    if (!fs::exists(path, ec)) return std::nullopt;
-    throw InputError(file, "", "cannot read file");
-  }
+  std::error_code ec;
+  if (!fs::exists(fs::symlink_status(path, ec))) return std::nullopt;  // a dangling link is an error, below
+  const simdjson::padded_string text(io::read_text_file(path));
   simdjson::dom::parser parser;
   simdjson::dom::element root;
   if (auto err = parser.parse(text).get(root); err != simdjson::SUCCESS)
-    throw InputError(file, "", std::string("invalid JSON: ") + simdjson::error_message(err));
+    throw io::json_syntax_error(std::string_view(text.data(), text.size()), file, simdjson::error_message(err));
   simdjson::dom::object top;
   if (root.get_object().get(top) != simdjson::SUCCESS || top.size() == 0)
     throw InputError(file, "", "a prediction file must hold a non-empty JSON object");
@@ -171,12 +168,10 @@ std::optional<Prediction> load_prediction(const fs::path& dir, const std::string
 std::vector<MaskGtAnnotation> load_mask_gt_annotations(const fs::path& path) {
   const std::string file = path.string();
   simdjson::dom::parser parser;
-  simdjson::padded_string text;
-  if (simdjson::padded_string::load(file).get(text) != simdjson::SUCCESS)
-    throw InputError(file, "", "cannot read file");
+  const simdjson::padded_string text(io::read_text_file(path));
   simdjson::dom::element root;
   if (auto err = parser.parse(text).get(root); err != simdjson::SUCCESS)
-    throw InputError(file, "", std::string("invalid JSON: ") + simdjson::error_message(err));
+    throw io::json_syntax_error(std::string_view(text.data(), text.size()), file, simdjson::error_message(err));
   simdjson::dom::array anns;
   if (root["annotations"].get_array().get(anns) != simdjson::SUCCESS)
     throw InputError(file, "", "missing `annotations` list");
@@ -243,7 +238,7 @@ SimilarityTable load_similarity_table(const fs::path& path) {
   const std::string file = path.string();
   std::error_code ec;
   if (fs::is_directory(path, ec)) throw InputError(file, "", "is a folder, not a similarity table file");
-  std::istringstream in(io::read_file(path));
+  std::istringstream in(io::read_text_file(path));
   SimilarityTable t;
   std::unordered_map<std::string, std::size_t> first_line;  // pair -> line that listed it first
   std::string line;

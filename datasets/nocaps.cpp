@@ -55,6 +55,6 @@ Data parse(std::string_view text, const std::string& file) {
   return d;
 }
 
-Data load(const std::filesystem::path& file) { return parse(io::read_file(file), file.string()); }
+Data load(const std::filesystem::path& file) { return parse(io::read_text_file(file), file.string()); }
 
 }  // namespace glamm::datasets::nocaps

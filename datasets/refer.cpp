@@ -117,7 +117,14 @@ element parse_doc(simdjson::dom::parser& parser, const simdjson::padded_string& 
                   const std::string& rec) {
   element root;
   const auto err = parser.parse(padded).get(root);
-  if (err) throw InputError(file, rec, std::string("invalid JSON: ") + simdjson::error_message(err));
+  if (err) {
+    const InputError e = io::json_syntax_error(std::string_view(padded.data(), padded.size()), file,
+                                               simdjson::error_message(err));
+    std::string m = e.message();  // a JSON-lines record is one line: its column is enough
+    if (!rec.empty())
+      if (const auto k = m.find("at line 1, "); k != std::string::npos) m.replace(k, 11, "at ");
+    throw InputError(file, rec, m);
+  }
   return root;
 }
 
@@ -265,7 +272,7 @@ RefsFile parse_refs(std::string_view bytes, const std::string& file_label) {
   return out;
 }
 
-RefsFile load_refs(const std::filesystem::path& file) { return parse_refs(io::read_file(file), file.string()); }
+RefsFile load_refs(const std::filesystem::path& file) { return parse_refs(io::read_text_file(file), file.string()); }
 
 Instances parse_instances(std::string_view json, const std::string& file) {
   Instances inst;
@@ -314,7 +321,7 @@ Instances parse_instances(std::string_view json, const std::string& file) {
 }
 
 Instances load_instances(const std::filesystem::path& file) {
-  return parse_instances(io::read_file(file), file.string());
+  return parse_instances(io::read_text_file(file), file.string());
 }
 
 std::string default_split_by(const std::string& dataset) {
@@ -516,7 +523,7 @@ std::vector<Prediction> parse_predictions(std::string_view text, const std::stri
 }
 
 std::vector<Prediction> load_predictions(const std::filesystem::path& file) {
-  return parse_predictions(io::read_file(file), file.string());
+  return parse_predictions(io::read_text_file(file), file.string());
 }
 
 }  // namespace glamm::datasets::refer

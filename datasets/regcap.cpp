@@ -150,7 +150,7 @@ RegionCapGt parse_region_caption_gt(std::string_view text, const std::string& fi
 }
 
 RegionCapGt load_region_caption_gt(const std::filesystem::path& file, std::vector<std::string>& warnings) {
-  return parse_region_caption_gt(io::read_file(file), file.string(), warnings);
+  return parse_region_caption_gt(io::read_text_file(file), file.string(), warnings);
 }
 
 std::vector<CaptionPrediction> load_caption_predictions(const std::filesystem::path& path,
@@ -169,7 +169,7 @@ std::vector<CaptionPrediction> load_caption_predictions(const std::filesystem::p
   std::vector<CaptionPrediction> out;
   for (const auto& f : files) {
     files_read.push_back(f.string());
-    const auto res = parse_coco_caption_results(io::read_file(f), f.string());
+    const auto res = parse_coco_caption_results(io::read_text_file(f), f.string());
     for (std::size_t i = 0; i < res.size(); ++i) out.push_back({res[i].image_id, res[i].caption, f.string(), i});
   }
   return out;

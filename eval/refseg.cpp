@@ -78,7 +78,8 @@ void run_refseg(const RefsegOptions& o) {
   const fs::path refs_file = dir / ("refs(" + split_by + ").p");
   const fs::path inst_file = dir / "instances.json";
   for (const fs::path& f : {refs_file, inst_file})
-    if (!fs::exists(f)) throw InputError(f.string(), "", "file not found (REFER layout: <data-root>/Refer_Segm/<dataset>/)");
+    if (!fs::exists(fs::symlink_status(f)))  // a dangling link is named by the reader
+      throw InputError(f.string(), "", "file not found (REFER layout: <data-root>/Refer_Segm/<dataset>/)");
   Progress progress(o.common.quiet);
   std::vector<std::string> warnings;
 

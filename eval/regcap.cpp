@@ -33,7 +33,8 @@ void run_regcap(const RegcapOptions& o) {
                            ? fs::path(o.data_root) / "visual_genome" / "test_caption.json"
                            : fs::path(o.data_root) / "RefCoco_Reg" / "mdetr_annotations" /
                                  "finetune_refcocog_val_captions.json";
-  if (!fs::exists(ann)) throw InputError(ann.string(), "", "annotation file not found (pass --annotations FILE)");
+  if (!fs::exists(fs::symlink_status(ann)))  // a dangling link is named by the reader
+    throw InputError(ann.string(), "", "annotation file not found (pass --annotations FILE)");
   Progress progress(o.task.common.quiet);
   std::vector<std::string> warnings;
   MeteorSetup met = load_meteor(o.task.meteor_resources, o.task.meteor_paraphrase, progress, warnings);

@@ -26,7 +26,7 @@ struct TokenizeOptions {
 };
 
 std::string read_input(const std::string& path) {
-  if (!path.empty()) return io::read_file(path);
+  if (!path.empty()) return io::read_text_file(path);
   return std::string((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
 }
 

@@ -140,12 +140,12 @@ const PaperTables& builtin_paper_tables() {
 
 PaperTables load_paper_tables(const std::string& path) {
   json j;
-  const std::string text = io::read_file(path);
+  const std::string text = io::read_text_file(path);
   io::check_json_depth(text, path);
   try {
     j = json::parse(text);
   } catch (const json::parse_error& e) {
-    throw InputError(path, "", std::string("not valid JSON: ") + e.what());
+    throw io::json_syntax_error(text, path, e.what());
   } catch (const json::out_of_range& e) {  // a number beyond the double range, e.g. 1e400
     throw io::json_number_error(text, path, e);
   }

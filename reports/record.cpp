@@ -115,12 +115,13 @@ RunRecord load_record(const std::filesystem::path& path) {
   json j;
   std::string text;
   try {
-    text = io::read_file(path);
+    text = io::read_text_file(path);
     io::check_json_depth(text, path.string());
     j = json::parse(text);
   } catch (const json::parse_error& e) {
     throw InputError(path.string(), "",
-                     std::string("not valid JSON (truncated or corrupt results record?): ") + e.what());
+                     "not valid JSON (truncated or corrupt results record?): " +
+                         io::json_syntax_error(text, path.string(), e.what()).message());
   } catch (const json::out_of_range& e) {  // a number beyond the double range, e.g. 1e400
     throw io::json_number_error(text, path.string(), e);
   } catch (const InputError& e) {

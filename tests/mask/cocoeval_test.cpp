@@ -318,11 +318,11 @@ json without(json j, const char* key) {
 }
 
 TEST(CocoLoaderErrors, MalformedJsonNamesTheFile) {
-  EXPECT_NE(load_results_error("[{\"image_id\": 1,").find("dt.json: malformed JSON"), std::string::npos);
+  EXPECT_NE(load_results_error("[{\"image_id\": 1,").find("dt.json: invalid JSON at line 1, column 17 (byte 16)"), std::string::npos);
   EXPECT_NE(input_error([] {
               std::vector<std::string> w;
               datasets::parse_coco_gt("{\"images\": [}", "gt.json", {}, w);
-            }).find("gt.json: malformed JSON"),
+            }).find("gt.json: invalid JSON at"),
             std::string::npos);
 }
 
