@@ -27,9 +27,6 @@ namespace glamm::io {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-/// Plain words for why `path` could not be opened or read (errno `e` from open/read), naming links and folders.
 std::string read_failure(const fs::path& path, int e) {
   struct stat ls {};
   switch (e) {
@@ -58,6 +55,8 @@ std::string read_failure(const fs::path& path, int e) {
     default: return std::string("cannot read file: ") + std::strerror(e);
   }
 }
+
+namespace {
 
 // Digests of inputs that were not regular files (FIFOs, process substitutions): such a stream can be read only
 // once, so sha256_file answers for it from the bytes read_file saw.
@@ -356,8 +355,11 @@ std::string json_position(std::string_view text, std::size_t offset) {
          ")";
 }
 
-std::vector<NonFiniteLiteral> find_nonfinite_literals(std::string_view text) {
-  std::vector<NonFiniteLiteral> out;
+namespace {
+/// Calls `at(k)` for each byte offset k of `text` outside JSON strings (escapes inside strings skipped); `at`
+/// returns the offset of the last byte it consumed (k itself when nothing), or npos to stop the scan.
+template <class F>
+void scan_outside_strings(std::string_view text, F&& at) {
   bool in_string = false;
   for (std::size_t k = 0; k < text.size(); ++k) {
     const char c = text[k];
@@ -372,17 +374,26 @@ std::vector<NonFiniteLiteral> find_nonfinite_literals(std::string_view text) {
       in_string = true;
       continue;
     }
+    k = at(k);
+    if (k == std::string_view::npos) return;
+  }
+}
+}  // namespace
+
+std::vector<NonFiniteLiteral> find_nonfinite_literals(std::string_view text) {
+  std::vector<NonFiniteLiteral> out;
+  scan_outside_strings(text, [&](std::size_t k) {
     for (const char* lit : {"NaN", "Infinity", "-Infinity"}) {
       const std::string_view l(lit);
       if (text.substr(k, l.size()) == l) {
         out.push_back({k, l.size(), l == "NaN" ? std::numeric_limits<double>::quiet_NaN()
                                     : l[0] == '-' ? -std::numeric_limits<double>::infinity()
                                                   : std::numeric_limits<double>::infinity()});
-        k += l.size() - 1;
-        break;
+        return k + l.size() - 1;
       }
     }
-  }
+    return k;
+  });
   return out;
 }
 
@@ -390,21 +401,10 @@ namespace {
 // First integer literal (outside strings) beyond the range simdjson reads (int64 below zero, uint64 above):
 // {offset, length}, or {npos, 0}.
 std::pair<std::size_t, std::size_t> first_big_integer(std::string_view text) {
-  bool in_string = false;
-  for (std::size_t k = 0; k < text.size(); ++k) {
+  std::pair<std::size_t, std::size_t> found{std::string_view::npos, 0};
+  scan_outside_strings(text, [&](std::size_t k) {
     const char c = text[k];
-    if (in_string) {
-      if (c == '\\')
-        ++k;
-      else if (c == '"')
-        in_string = false;
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-      continue;
-    }
-    if (c != '-' && (c < '0' || c > '9')) continue;
+    if (c != '-' && (c < '0' || c > '9')) return k;
     std::size_t e = k + 1;
     bool integral = true;
     while (e < text.size() && (std::isdigit(static_cast<unsigned char>(text[e])) || text[e] == '.' || text[e] == 'e' ||
@@ -416,11 +416,14 @@ std::pair<std::size_t, std::size_t> first_big_integer(std::string_view text) {
       const bool neg = c == '-';
       const std::string_view digits = text.substr(neg ? k + 1 : k, e - (neg ? k + 1 : k));
       const std::string_view limit = neg ? "9223372036854775808" : "18446744073709551615";
-      if (digits.size() > limit.size() || (digits.size() == limit.size() && digits > limit)) return {k, e - k};
+      if (digits.size() > limit.size() || (digits.size() == limit.size() && digits > limit)) {
+        found = {k, e - k};
+        return std::string_view::npos;
+      }
     }
-    k = e - 1;
-  }
-  return {std::string_view::npos, 0};
+    return e - 1;
+  });
+  return found;
 }
 }  // namespace
 

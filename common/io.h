@@ -14,6 +14,10 @@
 
 namespace glamm::io {
 
+/// Plain words for why `path` could not be opened or read, from the errno `e` of open/read ("cannot read file: it
+/// is a directory, not a file", "... permission denied ...", "... I/O error ...", a dangling link with its target).
+std::string read_failure(const std::filesystem::path& path, int e);
+
 /// Read a whole file, byte for byte, into a string. Reads until end of file, so a FIFO, a pipe or a process
 /// substitution (`<(zcat x.gz)`) reads as well as a regular file. Throws InputError(file, "", "cannot read file: ...")
 /// saying why in plain words: no such file, a dangling symbolic link, a link loop, a directory, permission denied,

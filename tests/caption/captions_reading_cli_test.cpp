@@ -13,6 +13,7 @@
 
 #include <gtest/gtest.h>
 
+#include "support/gzip.h"
 #include "common/io.h"
 #include "tests/caption/captions_cli_fixture.h"
 
@@ -26,19 +27,7 @@ const char* kGt = R"({"images": [{"id": 1}, {"id": 2}],
                  {"image_id": 2, "caption": "Two cats sleep on a sofa."}]})";
 const char* kRes = R"([{"image_id": 2, "caption": "Two cats on a sofa."}, {"image_id": 1, "caption": "A dog runs."}])";
 
-std::string gzip(const std::string& data) {
-  z_stream zs{};
-  EXPECT_EQ(deflateInit2(&zs, 9, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
-  std::string out(deflateBound(&zs, data.size()), '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  zs.avail_in = static_cast<uInt>(data.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
-}
+using glamm::testing::gzip;
 
 TEST_F(CaptionsCli, GzipAndFifoInputsGiveThePlainNumbers) {
   const auto gt = write("gt.json", kGt);

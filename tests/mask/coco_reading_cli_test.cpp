@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "support/gzip.h"
 #include "common/io.h"
 #include "datasets/coco_sample.h"
 #include "support/shared_data.h"
@@ -65,19 +66,7 @@ class CocoReading : public ::testing::Test {
   fs::path dir_;
 };
 
-std::string gzip(const std::string& data) {
-  z_stream zs{};
-  EXPECT_EQ(deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
-  std::string out(deflateBound(&zs, data.size()), '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  zs.avail_in = static_cast<uInt>(data.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
-}
+using glamm::testing::gzip;
 
 /// The sample's results with the scores of records 0 and 3 written as `literal` (any JSON text).
 std::string with_scores(const std::string& dt_json, const std::string& literal) {
