@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <string>
 #include <utility>
 
+#include "common/error.h"
 #include "metrics/meteor/paraphrase.h"
 
 namespace glamm::meteor {
@@ -42,6 +44,7 @@ struct Stage {
     cover2.assign(n2, 0);
   }
   void add(const Match& m) {
+    if (pool.size() == kMaxCandidateMatches) too_many();
     pool.push_back(m);
     for (int k = 0; k < m.match_length; ++k) ++cover1[static_cast<std::size_t>(m.match_start + k)];
     for (int k = 0; k < m.length; ++k) ++cover2[static_cast<std::size_t>(m.start + k)];
@@ -57,6 +60,12 @@ struct Stage {
       order[static_cast<std::size_t>(fill[static_cast<std::size_t>(pool[k].start)]++)] = static_cast<int>(k);
   }
   int count_at(std::size_t j) const { return begin[j + 1] - begin[j]; }
+  [[noreturn]] void too_many() const {
+    throw InputError("", "", "METEOR: hypothesis of " + std::to_string(cover1.size()) + " words against a reference of " +
+                                 std::to_string(cover2.size()) + " words has more than " +
+                                 std::to_string(kMaxCandidateMatches) +
+                                 " candidate word matches, the aligner's limit (docs/input-rules.md, METEOR: long captions)");
+  }
 
  private:
   std::vector<int> cover_tmp;
@@ -371,6 +380,10 @@ AlignmentResult align(const Sentence& test_in, const Sentence& ref_in, int n_mod
     for (std::size_t i = 0; i < n1 && same; ++i) same = test.hash[i] == ref.hash[i];
     if (same) mods_used = 1;
   }
+  if (static_cast<long long>(n1) * static_cast<long long>(n2) > kMaxWordPairs)
+    throw InputError("", "", "METEOR: hypothesis of " + std::to_string(n1) + " words against a reference of " +
+                                 std::to_string(n2) + " words is over the aligner's limit of " +
+                                 std::to_string(kMaxWordPairs) + " word pairs (docs/input-rules.md, METEOR: long captions)");
   for (int mod = 0; mod < mods_used; ++mod) {
     switch (mod) {
       case 0: match_exact(mod, test, ref, s); break;
