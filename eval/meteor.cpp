@@ -141,7 +141,8 @@ void add_meteor(CLI::App& app) {
       "meteor",
       "METEOR 1.5 as pycocoevalcap runs it (-l en -norm): reads 'hypothesis ||| ref1 ||| ref2 ...' lines of "
       "tokenized text on stdin, prints each segment score (one line per input line, Java's number text) and the "
-      "corpus score last ('corpus METEOR: X')");
+      "corpus score last ('corpus METEOR: X'). A hypothesis or reference over 1 MiB is refused (exit 2), as are pairs "
+      "over the aligner's limits (docs/input-rules.md, METEOR: long captions)");
   sub->add_flag("--stats", opts->stats,
                 "Also print each segment's 23 sufficient statistics (METEOR's order), after a header line");
   sub->add_option("--meteor-resources", opts->resources,
