@@ -37,7 +37,10 @@ struct Segment {
 
 // Parse stdin: one segment per line, "hyp ||| ref1 ||| ref2 ...", parts trimmed as Meteor's stdio loop does.
 std::vector<Segment> read_segments(std::istream& in) {
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string text;  // read in blocks: a character iterator over std::cin costs a getc/ungetc pair per byte
+  std::vector<char> block(std::size_t{1} << 20);
+  while (in.read(block.data(), static_cast<std::streamsize>(block.size())) || in.gcount() > 0)
+    text.append(block.data(), static_cast<std::size_t>(in.gcount()));
   std::vector<Segment> segs;
   std::size_t pos = 0, line_no = 0;
   while (pos < text.size()) {
@@ -54,6 +57,14 @@ std::vector<Segment> read_segments(std::istream& in) {
     Segment s;
     s.hyp = meteor::pycocoevalcap_clean_hypothesis(meteor::java::trim(parts[0]));
     for (std::size_t k = 1; k < parts.size(); ++k) s.refs.push_back(meteor::java::trim(parts[k]));
+    // The scorer's size limit, checked while reading so that an oversized caption fails before any scoring.
+    for (std::size_t k = 0; k <= s.refs.size(); ++k)
+      if ((k == 0 ? s.hyp : s.refs[k - 1]).size() > meteor::kMaxSegmentBytes)
+        throw InputError("<stdin>", "line " + std::to_string(line_no),
+                         std::string("METEOR: ") + (k == 0 ? "hypothesis" : "reference") + " of " +
+                             std::to_string((k == 0 ? s.hyp : s.refs[k - 1]).size()) + " bytes is over the limit of " +
+                             std::to_string(meteor::kMaxSegmentBytes) +
+                             " bytes for one caption (docs/input-rules.md, METEOR: long captions)");
     segs.push_back(std::move(s));
   }
   return segs;
@@ -76,7 +87,13 @@ void run_meteor(const MeteorOptions& o) {
   std::mutex failure_mutex;
   auto worker = [&] {
     try {
-      for (std::size_t i; (i = next.fetch_add(1)) < segs.size();) stats[i] = m.scorer->segment_stats(segs[i].hyp, segs[i].refs);
+      for (std::size_t i; (i = next.fetch_add(1)) < segs.size();) {
+        try {
+          stats[i] = m.scorer->segment_stats(segs[i].hyp, segs[i].refs);
+        } catch (const InputError& e) {  // a caption over the METEOR size limits: name its line
+          throw InputError("<stdin>", "line " + std::to_string(i + 1), e.message());
+        }
+      }
     } catch (...) {
       std::lock_guard<std::mutex> lock(failure_mutex);
       if (!failure) failure = std::current_exception();
@@ -124,7 +141,8 @@ void add_meteor(CLI::App& app) {
       "meteor",
       "METEOR 1.5 as pycocoevalcap runs it (-l en -norm): reads 'hypothesis ||| ref1 ||| ref2 ...' lines of "
       "tokenized text on stdin, prints each segment score (one line per input line, Java's number text) and the "
-      "corpus score last ('corpus METEOR: X')");
+      "corpus score last ('corpus METEOR: X'). A hypothesis or reference over 1 MiB is refused (exit 2), as are pairs "
+      "over the aligner's limits (docs/input-rules.md, METEOR: long captions)");
   sub->add_flag("--stats", opts->stats,
                 "Also print each segment's 23 sufficient statistics (METEOR's order), after a header line");
   sub->add_option("--meteor-resources", opts->resources,

@@ -119,8 +119,12 @@ EvalCapResult score_tokenized(std::vector<ImageId> image_ids, std::vector<std::v
     parallel_for(
         n, threads,
         [&](std::size_t i, int) {
-          stats[i] =
-              scorer.segment_stats(meteor::pycocoevalcap_clean_hypothesis(hyps_tokenized[i]), refs_tokenized[i]);
+          try {
+            stats[i] =
+                scorer.segment_stats(meteor::pycocoevalcap_clean_hypothesis(hyps_tokenized[i]), refs_tokenized[i]);
+          } catch (const InputError& e) {  // a caption over the METEOR size limits: name its image
+            throw InputError("", "image " + image_ids[i].display(), e.message());
+          }
           out.per_image[i].meteor_stats = stats[i];
           out.per_image[i].meteor = scorer.score(stats[i]);
         },

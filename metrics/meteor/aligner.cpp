@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <string>
 #include <utility>
 
+#include "common/error.h"
 #include "metrics/meteor/paraphrase.h"
 
 namespace glamm::meteor {
@@ -42,6 +44,7 @@ struct Stage {
     cover2.assign(n2, 0);
   }
   void add(const Match& m) {
+    if (pool.size() == kMaxCandidateMatches) too_many();
     pool.push_back(m);
     for (int k = 0; k < m.match_length; ++k) ++cover1[static_cast<std::size_t>(m.match_start + k)];
     for (int k = 0; k < m.length; ++k) ++cover2[static_cast<std::size_t>(m.start + k)];
@@ -57,6 +60,12 @@ struct Stage {
       order[static_cast<std::size_t>(fill[static_cast<std::size_t>(pool[k].start)]++)] = static_cast<int>(k);
   }
   int count_at(std::size_t j) const { return begin[j + 1] - begin[j]; }
+  [[noreturn]] void too_many() const {
+    throw InputError("", "", "METEOR: hypothesis of " + std::to_string(cover1.size()) + " words against a reference of " +
+                                 std::to_string(cover2.size()) + " words has more than " +
+                                 std::to_string(kMaxCandidateMatches) +
+                                 " candidate word matches, the aligner's limit (docs/input-rules.md, METEOR: long captions)");
+  }
 
  private:
   std::vector<int> cover_tmp;
@@ -148,67 +157,28 @@ void match_paraphrase(int stage, const Sentence& t, const Sentence& r, const Par
   }
 }
 
-// PartialAlignment.java. The arrays (matches per ref position, used flags of both lines) live in a shared
-// arena block: [matches: n2][used1: n1][used2: n2]; a block is never changed once another state copied it.
+// PartialAlignment.java without its arrays. Java copies the match array and both "used" arrays (O(n) each) into
+// every new search state; here a state holds only its scalars, the match it added is a node of a shared history
+// list (parent pointer + reference position + match), and the coverage bit sets are materialized only for the
+// (at most kBeamSize) states that survive a level. Memory is O(n · beam), work per candidate state O(match length).
 struct Path {
   int matches1 = 0, matches2 = 0, chunks = 0, idx = 0, last_match_end = -1, distance = 0;
-  std::size_t block = 0;
+  int node = -1;  ///< last history node of this state (-1: only the fixed matches)
 };
 
-struct Arena {
-  std::vector<std::int32_t> data;  // used as raw storage: [0, used) holds blocks
-  std::size_t used = 0;
-  std::size_t n1 = 0, n2 = 0, size = 0;
-  void reset(std::size_t a, std::size_t b) {
-    n1 = a, n2 = b, size = 2 * b + a;
-    used = 0;
-  }
-  std::size_t grab() {  // room for one more block (contents unspecified)
-    if (used + size > data.size()) data.resize(std::max<std::size_t>(2 * data.size(), used + size + 256));
-    std::size_t off = used;
-    used += size;
-    return off;
-  }
-  std::size_t fresh() {
-    std::size_t off = grab();
-    std::fill(data.begin() + static_cast<std::ptrdiff_t>(off), data.begin() + static_cast<std::ptrdiff_t>(off + size), 0);
-    for (std::size_t j = 0; j < n2; ++j) data[off + j] = -1;
-    return off;
-  }
-  std::size_t copy(std::size_t src) {
-    std::size_t off = grab();
-    std::copy_n(data.data() + src, size, data.data() + off);
-    return off;
-  }
-  /// Copy block `src` of `from` (same shape) into this arena.
-  std::size_t copy_from(const Arena& from, std::size_t src) {
-    std::size_t off = grab();
-    std::copy_n(from.data.data() + src, size, data.data() + off);
-    return off;
-  }
-  std::int32_t* matches(std::size_t b) { return data.data() + b; }
-  std::int32_t* used1(std::size_t b) { return data.data() + b + n2; }
-  std::int32_t* used2(std::size_t b) { return data.data() + b + n2 + n1; }
+// One history node: the state chose match `mi` at reference position `pos`; `prev` is the node before it.
+struct Node {
+  int prev, pos, mi;
+};
 
-  bool is_used(std::size_t b, const Match& m) {
-    const std::int32_t* u2 = used2(b);
-    const std::int32_t* u1 = used1(b);
-    for (int k = 0; k < m.length; ++k)
-      if (u2[m.start + k]) return true;
-    for (int k = 0; k < m.match_length; ++k)
-      if (u1[m.match_start + k]) return true;
-    return false;
-  }
-  void set_used(std::size_t b, const Match& m) {
-    std::int32_t* u2 = used2(b);
-    std::int32_t* u1 = used1(b);
-    for (int k = 0; k < m.length; ++k) u2[m.start + k] = 1;
-    for (int k = 0; k < m.match_length; ++k) u1[m.match_start + k] = 1;
-  }
+// A candidate of the next level: the new scalars, the beam slot of its parent and the match it adds (-1: none).
+struct Cand {
+  Path p;
+  int parent = 0, add = -1;
 };
 
 // Constants.PARTIAL_COMPARE_TOTAL as a strict ordering: more weighted matches, then fewer chunks, then
-// shorter distance. Sorted stably, which keeps ties in list order as Java's Collections.sort does.
+// shorter distance. Java sorts the next level stably (Collections.sort) and keeps the first kBeamSize states.
 inline bool path_before(const Path& x, const Path& y) {
   int mx = x.matches1 + x.matches2, my = y.matches1 + y.matches2;
   if (mx != my) return mx > my;
@@ -216,90 +186,114 @@ inline bool path_before(const Path& x, const Path& y) {
   return x.distance < y.distance;
 }
 
-void stable_sort_paths(std::vector<Path>& v) {
-  if (v.size() <= 48) {  // insertion sort: stable, no allocation
-    for (std::size_t i = 1; i < v.size(); ++i) {
-      Path x = v[i];
-      std::size_t j = i;
-      while (j > 0 && path_before(x, v[j - 1])) {
-        v[j] = v[j - 1];
-        --j;
-      }
-      v[j] = x;
-    }
-  } else {
-    std::stable_sort(v.begin(), v.end(), path_before);
+// The first kBeamSize candidates of a stable sort, kept while candidates arrive in list order: a newcomer goes
+// after every kept candidate that is not worse than it (ties keep list order) and is refused when the set is
+// full and the last kept one is not worse. Identical to sorting the whole list stably and truncating it.
+struct TopK {
+  std::vector<Cand> top;
+  std::size_t generated = 0;
+  void clear() {
+    top.clear();
+    generated = 0;
   }
-}
+  void offer(const Cand& c) {
+    ++generated;
+    if (top.size() == static_cast<std::size_t>(kBeamSize) && !path_before(c.p, top.back().p)) return;
+    std::size_t pos = top.size();
+    while (pos > 0 && path_before(c.p, top[pos - 1].p)) --pos;
+    if (top.size() == static_cast<std::size_t>(kBeamSize)) top.pop_back();
+    top.insert(top.begin() + static_cast<std::ptrdiff_t>(pos), c);
+  }
+};
 
 // Java compound assignment `int += double`: the sum truncated toward zero.
 inline int add_weighted(int acc, int len, int module) {
   return static_cast<int>(acc + len * kAlignerWeights[module]);
 }
 
-struct Workspace {
-  Stage stage;
-  Arena arena, spare;
-  std::vector<Path> paths, next;
+// Coverage bit sets of the beam: slot r holds used1 (hypothesis, w1 words) then used2 (reference, w2 words).
+struct BeamBits {
+  std::size_t w1 = 0, w2 = 0;
+  std::vector<std::uint64_t> bits;
+  void reset(std::size_t n1, std::size_t n2, std::size_t slots) {
+    w1 = (n1 + 63) / 64, w2 = (n2 + 63) / 64;
+    bits.assign(slots * (w1 + w2), 0);
+  }
+  std::uint64_t* slot(std::size_t r) { return bits.data() + r * (w1 + w2); }
+  const std::uint64_t* slot(std::size_t r) const { return bits.data() + r * (w1 + w2); }
+  static bool test(const std::uint64_t* b, int k) { return (b[k >> 6] >> (k & 63)) & 1u; }
+  static void set(std::uint64_t* b, int k) { b[k >> 6] |= std::uint64_t{1} << (k & 63); }
+  bool used2(std::size_t r, int j) const { return test(slot(r) + w1, j); }
+  bool is_used(std::size_t r, const Match& m) const {
+    const std::uint64_t* u1 = slot(r);
+    const std::uint64_t* u2 = u1 + w1;
+    for (int k = 0; k < m.length; ++k)
+      if (test(u2, m.start + k)) return true;
+    for (int k = 0; k < m.match_length; ++k)
+      if (test(u1, m.match_start + k)) return true;
+    return false;
+  }
+  void set_used(std::size_t r, const Match& m) {
+    std::uint64_t* u1 = slot(r);
+    std::uint64_t* u2 = u1 + w1;
+    for (int k = 0; k < m.length; ++k) set(u2, m.start + k);
+    for (int k = 0; k < m.match_length; ++k) set(u1, m.match_start + k);
+  }
 };
 
-Path resolve(Workspace& ws, Path start) {
+struct Workspace {
+  Stage stage;
+  std::vector<int> fixed;      // fixed one-to-one matches per reference position (-1: none), shared by all states
+  std::vector<Node> history;   // grows by at most kBeamSize nodes per level
+  std::vector<Path> beam;      // the surviving states of the current level, in sorted order
+  BeamBits bits, spare;        // their coverage sets (slot r ↔ beam[r])
+  TopK next;
+};
+
+// Aligner.resolve's beam search over reference positions 0..n2 (see the header): `ws.beam` holds the start state
+// (slot 0 of `ws.bits`); returns the best complete state.
+Path resolve(Workspace& ws, std::size_t n1, std::size_t n2) {
   const Stage& s = ws.stage;
-  const int n2 = static_cast<int>(ws.arena.n2);
-  std::vector<Path>& paths = ws.paths;
-  std::vector<Path>& next = ws.next;
-  paths.clear();
-  next.clear();
-  next.push_back(start);
-  for (int current = 0; current <= n2; ++current) {
-    paths.swap(next);
+  TopK& next = ws.next;
+  for (int current = 0; current <= static_cast<int>(n2); ++current) {
     next.clear();
-    stable_sort_paths(paths);
-    const int limit = std::min<int>(kBeamSize, static_cast<int>(paths.size()));
-    // Only the first `limit` states are ever used again: move their blocks into a fresh arena so memory stays
-    // bounded by one level of the search (Java's garbage collector does the same for the dropped states).
-    paths.resize(static_cast<std::size_t>(limit));
-    ws.spare.reset(ws.arena.n1, ws.arena.n2);
-    for (Path& p : paths) p.block = ws.spare.copy_from(ws.arena, p.block);
-    std::swap(ws.arena, ws.spare);
-    Arena& ar = ws.arena;
+    const int limit = static_cast<int>(ws.beam.size());
     for (int rank = 0; rank < limit; ++rank) {
-      Path& path = paths[static_cast<std::size_t>(rank)];
-      if (current == n2) {  // complete: close the last chunk
+      Path path = ws.beam[static_cast<std::size_t>(rank)];
+      const std::size_t r = static_cast<std::size_t>(rank);
+      if (current == static_cast<int>(n2)) {  // complete: close the last chunk
         if (path.last_match_end != -1) ++path.chunks;
-        next.push_back(path);
+        next.offer({path, rank, -1});
         continue;
       }
-      if (ar.used2(path.block)[current]) {
+      if (ws.bits.used2(r, current)) {
         if (current < path.idx) {
-          next.push_back(path);
-        } else if (ar.matches(path.block)[path.idx] != -1) {  // fixed match
-          const Match& m = s.pool[static_cast<std::size_t>(ar.matches(path.block)[path.idx])];
+          next.offer({path, rank, -1});
+        } else if (ws.fixed[static_cast<std::size_t>(path.idx)] != -1) {  // fixed match
+          const Match& m = s.pool[static_cast<std::size_t>(ws.fixed[static_cast<std::size_t>(path.idx)])];
           path.matches1 = add_weighted(path.matches1, m.match_length, m.module);
           path.matches2 = add_weighted(path.matches2, m.length, m.module);
           if (path.last_match_end != -1 && m.match_start != path.last_match_end) ++path.chunks;
           path.idx = m.start + m.length;
           path.last_match_end = m.match_start + m.match_length;
           path.distance += std::abs(m.start - m.match_start);
-          next.push_back(path);
+          next.offer({path, rank, -1});
         }
         continue;
       }
       for (int k = s.begin[static_cast<std::size_t>(current)]; k < s.begin[static_cast<std::size_t>(current) + 1]; ++k) {
         const int mi = s.order[static_cast<std::size_t>(k)];
         const Match& m = s.pool[static_cast<std::size_t>(mi)];
-        if (ar.is_used(path.block, m)) continue;
-        Path np = path;
-        np.block = ar.copy(path.block);
-        ar.set_used(np.block, m);
-        ar.matches(np.block)[current] = mi;
+        if (ws.bits.is_used(r, m)) continue;
+        Cand c{path, rank, mi};
+        Path& np = c.p;
         np.matches1 = add_weighted(np.matches1, m.match_length, m.module);
         np.matches2 = add_weighted(np.matches2, m.length, m.module);
         if (np.last_match_end != -1 && m.match_start != np.last_match_end) ++np.chunks;
         np.idx = m.start + m.length;
         np.last_match_end = m.match_start + m.match_length;
         path.distance += std::abs(m.start - m.match_start);  // upstream: added to the parent, not np
-        next.push_back(np);
+        next.offer(c);
       }
       // Skip this reference position.
       if (path.last_match_end != -1) {
@@ -307,12 +301,25 @@ Path resolve(Workspace& ws, Path start) {
         path.last_match_end = -1;
       }
       ++path.idx;
-      next.push_back(path);
+      next.offer({path, rank, -1});
     }
-    if (next.empty()) next.push_back(paths[0]);  // every state died: carry the best one on
+    if (next.generated == 0) next.offer({ws.beam[0], 0, -1});  // every state died: carry the best one on
+    // Materialize the survivors: coverage copied from the parent plus the added match, one history node each.
+    ws.spare.reset(n1, n2, next.top.size());
+    ws.beam.clear();
+    for (std::size_t q = 0; q < next.top.size(); ++q) {
+      Cand& c = next.top[q];
+      std::copy_n(ws.bits.slot(static_cast<std::size_t>(c.parent)), ws.bits.w1 + ws.bits.w2, ws.spare.slot(q));
+      if (c.add >= 0) {
+        ws.spare.set_used(q, s.pool[static_cast<std::size_t>(c.add)]);
+        ws.history.push_back({c.p.node, current, c.add});
+        c.p.node = static_cast<int>(ws.history.size()) - 1;
+      }
+      ws.beam.push_back(c.p);
+    }
+    std::swap(ws.bits, ws.spare);
   }
-  stable_sort_paths(next);
-  return next[0];
+  return ws.beam[0];
 }
 
 }  // namespace
@@ -373,6 +380,10 @@ AlignmentResult align(const Sentence& test_in, const Sentence& ref_in, int n_mod
     for (std::size_t i = 0; i < n1 && same; ++i) same = test.hash[i] == ref.hash[i];
     if (same) mods_used = 1;
   }
+  if (static_cast<long long>(n1) * static_cast<long long>(n2) > kMaxWordPairs)
+    throw InputError("", "", "METEOR: hypothesis of " + std::to_string(n1) + " words against a reference of " +
+                                 std::to_string(n2) + " words is over the aligner's limit of " +
+                                 std::to_string(kMaxWordPairs) + " word pairs (docs/input-rules.md, METEOR: long captions)");
   for (int mod = 0; mod < mods_used; ++mod) {
     switch (mod) {
       case 0: match_exact(mod, test, ref, s); break;
@@ -386,10 +397,9 @@ AlignmentResult align(const Sentence& test_in, const Sentence& ref_in, int n_mod
   }
   s.finish(n2);
 
-  Arena& ar = ws.arena;
-  ar.reset(n1, n2);
-  Path start;
-  start.block = ar.fresh();
+  ws.fixed.assign(n2 + 1, -1);  // + 1: a state may look up idx == n2
+  ws.history.clear();
+  ws.bits.reset(n1, n2, 1);
   // One-to-one, non-overlapping matches are definite.
   for (std::size_t i = 0; i < n2; ++i) {
     if (s.count_at(i) != 1) continue;
@@ -401,13 +411,16 @@ AlignmentResult align(const Sentence& test_in, const Sentence& ref_in, int n_mod
     for (int k = 0; k < m.match_length; ++k)
       if (s.cover1[static_cast<std::size_t>(m.match_start + k)] != 1) overlap = true;
     if (!overlap) {
-      ar.matches(start.block)[i] = mi;
-      ar.set_used(start.block, m);
+      ws.fixed[i] = mi;
+      ws.bits.set_used(0, m);
     }
   }
+  ws.beam.assign(1, Path{});
 
-  Path best = resolve(ws, start);
-  const std::vector<int> chosen(ws.arena.matches(best.block), ws.arena.matches(best.block) + n2);
+  const Path best = resolve(ws, n1, n2);
+  std::vector<int> chosen(ws.fixed.begin(), ws.fixed.begin() + static_cast<std::ptrdiff_t>(n2));
+  for (int nd = best.node; nd >= 0; nd = ws.history[static_cast<std::size_t>(nd)].prev)
+    chosen[static_cast<std::size_t>(ws.history[static_cast<std::size_t>(nd)].pos)] = ws.history[static_cast<std::size_t>(nd)].mi;
 
   AlignmentResult a;
   a.test_length = static_cast<int>(n1);

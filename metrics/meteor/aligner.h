@@ -55,10 +55,19 @@ struct AlignmentResult {
   std::vector<Match> matches;  ///< chosen matches in reference order (for debugging)
 };
 
+/// Size limits of one alignment (docs/input-rules.md, "METEOR: long captions"). The matchers compare every word
+/// pair and the beam search visits every candidate match 40 times, so these bound the work to a few seconds and a
+/// few hundred MB; beyond them align() throws InputError instead of running for minutes or exhausting memory.
+constexpr long long kMaxWordPairs = 1LL << 30;         ///< hypothesis words × reference words
+constexpr std::size_t kMaxCandidateMatches = 8u << 20;  ///< matches found by all modules together (8,388,608)
+
 /// Align hypothesis `test` (line1) against reference `ref` (line2) with `n_modules` modules (3: exact stem
 /// synonym; 4: + paraphrase, which needs `para`). Follows Aligner.align: identical sentences use only the
 /// exact module; fixed one-to-one matches are taken first; then the beam search (beam 40) with Java int
 /// truncation of weighted match counts, stable sorting, the parent-distance bug and the carry-on rule.
+/// Throws InputError (no file or record: callers add them) when the sentences exceed kMaxWordPairs or their
+/// candidate matches exceed kMaxCandidateMatches. Memory O(n1 + n2 + matches + 40 · n2), time O(n1 · n2 + 40 ·
+/// matches · match length).
 AlignmentResult align(const Sentence& test, const Sentence& ref, int n_modules, const ParaphraseTable* para);
 
 }  // namespace glamm::meteor

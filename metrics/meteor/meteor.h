@@ -68,6 +68,10 @@ struct Config {
   bool paraphrase = false;  ///< run the paraphrase module (needs Resources::paraphrase)
 };
 
+/// Longest hypothesis or reference Scorer::segment_stats accepts, in bytes (1 MiB): longer text is refused at once
+/// with an InputError rather than tokenized and aligned (docs/input-rules.md, "METEOR: long captions").
+constexpr std::size_t kMaxSegmentBytes = std::size_t{1} << 20;
+
 /// METEOR scorer. Immutable after construction; all methods are const and thread-safe.
 class Scorer {
  public:
@@ -82,6 +86,8 @@ class Scorer {
   /// already-tokenized text; refs are used as given (pycocoevalcap joins them with " ||| ", so a ref containing
   /// "|||" would split into more refs there: callers that must mimic that split it first). Follows Meteor's
   /// stdio SCORE handling and MeteorScorer.getMeteorStats(String, List<String>).
+  /// Throws InputError (without file or record: callers add them) when hyp or a ref is longer than
+  /// kMaxSegmentBytes, or when a pair is over the aligner's limits (kMaxWordPairs, kMaxCandidateMatches).
   Stats segment_stats(const std::string& hyp, const std::vector<std::string>& refs) const;
 
   /// MeteorScorer.computeMetrics on one stats vector: the segment score in [0, 1] (NaN → 0; clamped at ≥ 0).

@@ -269,6 +269,14 @@ std::string Scorer::normalize(const std::string& line) const { return impl_->nor
 
 Stats Scorer::segment_stats(const std::string& hyp, const std::vector<std::string>& refs) const {
   const Impl& I = *impl_;
+  auto check_size = [](const std::string& text, const char* what) {
+    if (text.size() > kMaxSegmentBytes)
+      throw InputError("", "", std::string("METEOR: ") + what + " of " + std::to_string(text.size()) +
+                                   " bytes is over the limit of " + std::to_string(kMaxSegmentBytes) +
+                                   " bytes for one caption (docs/input-rules.md, METEOR: long captions)");
+  };
+  check_size(hyp, "hypothesis");
+  for (const auto& r : refs) check_size(r, "reference");
   Sentence test = I.sentence(hyp);
   index_synsets(test);
   const ParaphraseTable* para = I.cfg.paraphrase ? I.res->paraphrase.get() : nullptr;

@@ -336,3 +336,43 @@ TEST_F(TinyResources, RepetitiveLongSegmentsStayBoundedAndDeterministic) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(TinyResources, CaptionsOverTheSizeLimitsAreInputErrors) {
+  Scorer sc(load(), Config{});
+  // 1 MiB of text is accepted (a looping caption against an ordinary reference); one byte more is refused.
+  std::string hyp;
+  while (hyp.size() + 6 <= kMaxSegmentBytes) hyp += "a cat ";
+  hyp.append(kMaxSegmentBytes - hyp.size(), 'x');
+  ASSERT_EQ(hyp.size(), kMaxSegmentBytes);
+  Stats ok = sc.segment_stats(hyp, {"a cat on a couch"});
+  EXPECT_EQ(ok.v[1], 5.0);
+  EXPECT_EQ(ok.v[22], 3.0);  // a, cat, a matched in the reference
+  try {
+    sc.segment_stats(hyp + "x", {"a cat"});
+    FAIL() << "no error for a hypothesis over the limit";
+  } catch (const glamm::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("hypothesis of 1048577 bytes"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(sc.segment_stats("a cat", {"a cat", hyp + " "}), glamm::InputError);
+  // Word pairs: 33,000 × 33,000 > 2^30 with no match at all.
+  std::string a, b;
+  for (int i = 0; i < 33000; ++i) a += "p ", b += "q ";
+  EXPECT_THROW(sc.segment_stats(a, {b}), glamm::InputError);
+  // Candidate matches: 3,000 × 3,000 identical words = 9,000,000 exact matches > 8,388,608.
+  std::string c;
+  for (int i = 0; i < 3000; ++i) c += "cat ";
+  try {
+    sc.segment_stats(c, {c + "a"});
+    FAIL() << "no error for too many candidate matches";
+  } catch (const glamm::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("candidate word matches"), std::string::npos) << e.what();
+  }
+  // 2,800 × 2,800 = 7,840,000 matches is under the limit and aligns every word.
+  std::string d;
+  for (int i = 0; i < 2800; ++i) d += "cat ";
+  EXPECT_EQ(sc.segment_stats(d, {d + "a"}).v[22], 2800.0);
+}
+
+}  // namespace
