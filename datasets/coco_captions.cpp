@@ -147,7 +147,7 @@ ImageId get_image_id(element e, const std::string& file, const std::string& reco
 
 std::string get_caption(const object& o, const std::string& file, const std::string& record) {
   element e;
-  if (o.at_key("caption").get(e) != simdjson::SUCCESS) throw InputError(file, record, "missing field 'caption'");
+  if (!last_field(o, "caption", e, [&] { return record; })) throw InputError(file, record, "missing field 'caption'");
   if (e.type() != element_type::STRING)
     throw InputError(file, record, fmt::format("'caption' must be a string, got {}", type_name(e.type())));
   std::string_view s;
@@ -160,7 +160,8 @@ std::string get_caption(const object& o, const std::string& file, const std::str
 
 element require_field(const object& o, const char* key, const std::string& file, const std::string& record) {
   element e;
-  if (o.at_key(key).get(e) != simdjson::SUCCESS) throw InputError(file, record, fmt::format("missing field '{}'", key));
+  if (!last_field(o, key, e, [&] { return record; }))
+    throw InputError(file, record, fmt::format("missing field '{}'", key));
   return e;
 }
 
@@ -171,6 +172,7 @@ CocoCaptionGt parse_coco_caption_gt(std::string_view json, const std::string& fi
   simdjson::dom::parser parser;
   const simdjson::padded_string padded(json);
   const element root = parse_root(parser, padded, json, file_label, "annotations");
+  const DuplicateKeyScope duplicate_keys(file_label, &warnings);
   object top;
   if (root.get_object().get(top) != simdjson::SUCCESS)
     throw InputError(file_label, "", fmt::format("the root must be an object with 'images' and 'annotations', got {}",
@@ -238,6 +240,7 @@ std::vector<CocoCaptionResult> parse_coco_caption_results(std::string_view json,
   simdjson::dom::parser parser;
   const simdjson::padded_string padded(json);
   const element root = parse_root(parser, padded, json, file_label, "");
+  const DuplicateKeyScope duplicate_keys(file_label);  // collected by take_duplicate_key_warnings()
   array records;
   if (root.get_array().get(records) != simdjson::SUCCESS)
     throw InputError(file_label, "",

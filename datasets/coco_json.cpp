@@ -33,9 +33,10 @@ using mask::ImageId;
   throw InputError(file, record, msg);
 }
 
+/// Python-dict lookup (last of repeated keys, noted for the per-file duplicate-key warning; see json_util.h).
 std::optional<element> field(const object& o, std::string_view key) {
   element e;
-  if (o.at_key(key).get(e) != simdjson::SUCCESS) return std::nullopt;
+  if (!last_field(o, key, e)) return std::nullopt;
   return e;
 }
 
@@ -132,10 +133,17 @@ int64_t get_integer(element e, const Where& w, const char* key) {
   }
 }
 
+/// field() naming the record `w` in a duplicate-key warning.
+std::optional<element> field(const object& o, std::string_view key, const Where& w) {
+  element e;
+  if (!last_field(o, key, e, [&] { return w.record(); })) return std::nullopt;
+  return e;
+}
+
 element require(const object& o, std::string_view key, const Where& w) {
-  auto e = field(o, key);
-  if (!e) w.fail(fmt::format("missing field '{}'", key));
-  return *e;
+  element e;
+  if (!last_field(o, key, e, [&] { return w.record(); })) w.fail(fmt::format("missing field '{}'", key));
+  return e;
 }
 
 ImageId get_image_id(element e, const Where& w, const char* key) {
@@ -179,8 +187,8 @@ mask::Segmentation parse_segmentation(element e, const Where& w) {
     w.fail(fmt::format("field 'segmentation' must be polygons or an RLE object, got {}", type_name(e.type())));
   object o;
   if (e.get_object().get(o)) {}
-  auto size = field(o, "size");
-  auto counts = field(o, "counts");
+  auto size = field(o, "size", w);
+  auto counts = field(o, "counts", w);
   if (!size || !counts) w.fail("field 'segmentation' is an object without 'size' and 'counts'");
   array sz;
   if (size->get_array().get(sz) != simdjson::SUCCESS || sz.size() != 2)
@@ -239,8 +247,8 @@ struct PendingMask {
 void parse_segmentation_into(element e, const Where& w, PendingMask& pm) {
   object o;
   if (e.type() == element_type::OBJECT && e.get_object().get(o) == simdjson::SUCCESS) {
-    auto counts = field(o, "counts");
-    auto size = field(o, "size");
+    auto counts = field(o, "counts", w);
+    auto size = field(o, "size", w);
     if (counts && size && counts->type() == element_type::STRING) {
       array sz;
       if (size->get_array().get(sz) != simdjson::SUCCESS || sz.size() != 2)
@@ -370,6 +378,7 @@ ImageIndex index_images(const CocoGroundTruth& gt) {
 CocoGroundTruth parse_gt_root(element root, const std::string& file, const CocoLoadOptions& opt,
                               std::vector<std::string>& warnings) {
   CocoGroundTruth gt;
+  const DuplicateKeyScope duplicate_keys(file, &warnings);
   object ro;
   if (root.get_object().get(ro) != simdjson::SUCCESS)
     fail(file, "", "a COCO annotation file must be a JSON object with 'images', 'annotations', 'categories'");
@@ -397,8 +406,8 @@ CocoGroundTruth parse_gt_root(element root, const std::string& file, const CocoL
         w.fail("image ids mix integers and strings (pycocotools would treat them as different ids and np.unique "
                "would turn them all into strings)");
       uint32_t h = 0, wd = 0;
-      if (auto he = field(o, "height")) h = get_dim(*he, w, "height");
-      if (auto we = field(o, "width")) wd = get_dim(*we, w, "width");
+      if (auto he = field(o, "height", w)) h = get_dim(*he, w, "height");
+      if (auto we = field(o, "width", w)) wd = get_dim(*we, w, "width");
       auto [it, fresh] = img_of.emplace(id, static_cast<uint32_t>(gt.images.size()));
       if (fresh) {
         gt.images.push_back({std::move(id), h, wd});
@@ -517,6 +526,7 @@ CocoGroundTruth parse_gt_root(element root, const std::string& file, const CocoL
 mask::CocoDetections parse_results_root(element root, const std::string& file, const CocoGroundTruth& gt,
                                         const CocoLoadOptions& opt, std::vector<std::string>& warnings) {
   mask::CocoDetections dt;
+  const DuplicateKeyScope duplicate_keys(file, &warnings);
   array list;
   if (root.get_array().get(list) != simdjson::SUCCESS)
     fail(file, "", "results must be a JSON array of objects (pycocotools: 'results in not an array of objects')");
@@ -536,10 +546,10 @@ mask::CocoDetections parse_results_root(element root, const std::string& file, c
   bool bbox_branch = false;
   {
     Where w{file, "results", 0};
-    if (field(first, "caption")) w.fail("caption results cannot be evaluated by COCOeval segm/bbox");
-    auto bb = field(first, "bbox");
+    if (field(first, "caption", w)) w.fail("caption results cannot be evaluated by COCOeval segm/bbox");
+    auto bb = field(first, "bbox", w);
     bool has_bbox = bb && !is_empty_array(*bb);
-    bool has_segm = field(first, "segmentation").has_value();
+    bool has_segm = field(first, "segmentation", w).has_value();
     if (has_bbox) bbox_branch = true;
     else if (!has_segm) w.fail("the first result has neither a non-empty 'bbox' nor a 'segmentation'");
     if (bbox_branch && has_segm && segm && opt.strict) bbox_branch = false;  // §5 item 8 fixed under --strict
@@ -571,7 +581,7 @@ mask::CocoDetections parse_results_root(element root, const std::string& file, c
     a.category_id = get_integer(require(o, "category_id", w), w, "category_id");
     a.score = get_number(require(o, "score", w), w, "score");
     const auto& im = gt.images[a.image];
-    auto seg_e = field(o, "segmentation");
+    auto seg_e = field(o, "segmentation", w);
     if (bbox_branch) {
       a.box = parse_box(require(o, "bbox", w), w);
       a.area = a.box[2] * a.box[3];
@@ -600,7 +610,7 @@ mask::CocoDetections parse_results_root(element root, const std::string& file, c
       if (!pm.compressed_view && std::holds_alternative<mask::Polygons>(pm.seg) && (im.height == 0 || im.width == 0))
         w.fail(fmt::format("a polygon mask needs the height/width of image {}", mask::image_id_text(im.id)));
       pm.need_area = true;
-      auto bb = field(o, "bbox");
+      auto bb = field(o, "bbox", w);
       if (bb && !is_empty_array(*bb)) {
         a.box = parse_box(*bb, w);
       } else {

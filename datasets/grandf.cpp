@@ -8,6 +8,8 @@
 
 #include <simdjson.h>
 
+#include "datasets/json_util.h"
+
 #include "common/error.h"
 #include "common/io.h"
 #include "metrics/mask/rle.h"
@@ -88,9 +90,11 @@ uint32_t sj_size_value(simdjson::dom::element v, const std::string& file, const 
 
 mask::Segmentation sj_rle_dict(simdjson::dom::element m, const std::string& file, const std::string& record) {
   simdjson::dom::array size;
-  simdjson::dom::element counts;
-  if (!m.is_object() || m["size"].get_array().get(size) != simdjson::SUCCESS ||
-      m["counts"].get(counts) != simdjson::SUCCESS)
+  simdjson::dom::element counts, size_el;
+  simdjson::dom::object mo;
+  const auto rec = [&] { return record; };
+  if (m.get_object().get(mo) != simdjson::SUCCESS || !last_field(mo, "size", size_el, rec) ||
+      size_el.get_array().get(size) != simdjson::SUCCESS || !last_field(mo, "counts", counts, rec))
     throw InputError(file, record, "a predicted mask must be an RLE dict with `size` and `counts`");
   if (size.size() != 2) throw InputError(file, record, "mask `size` must be [height, width]");
   const uint32_t h = sj_size_value(size.at(0), file, record), w = sj_size_value(size.at(1), file, record);
@@ -124,23 +128,29 @@ std::optional<Prediction> load_prediction(const fs::path& dir, const std::string
   if (root.get_object().get(top) != simdjson::SUCCESS || top.size() == 0)
     throw InputError(file, "", "a prediction file must hold a non-empty JSON object");
   // evaluate.py: pred = pred[first key]; try pred['caption'] / pred['phrases'], else fall back to the flat dict.
+  const DuplicateKeyScope duplicate_keys(file);  // collected by take_duplicate_key_warnings()
   Prediction p;
   simdjson::dom::object body = top;
   std::string rec;
   {
-    auto first = *top.begin();
+    // The first key keeps its place in a Python dict but holds the value of its last occurrence.
+    const std::string_view first_key = (*top.begin()).key;
+    simdjson::dom::element first_value;
+    last_field(top, first_key, first_value);
     simdjson::dom::object inner;
     simdjson::dom::element tmp;
-    if (first.value.get_object().get(inner) == simdjson::SUCCESS && inner["caption"].get(tmp) == simdjson::SUCCESS &&
-        inner["phrases"].get(tmp) == simdjson::SUCCESS) {
+    const std::string first_rec(first_key);
+    const auto in_first = [&] { return first_rec; };
+    if (first_value.get_object().get(inner) == simdjson::SUCCESS && last_field(inner, "caption", tmp, in_first) &&
+        last_field(inner, "phrases", tmp, in_first)) {
       body = inner;
       p.nested = true;
-      rec = std::string(first.key);
+      rec = first_rec;
     }
   }
   auto need = [&](const char* name) {
     simdjson::dom::element e;
-    if (body[name].get(e) != simdjson::SUCCESS)
+    if (!last_field(body, name, e, [&] { return rec; }))
       throw InputError(file, rec, std::string("missing field `") + name + "` (the official evaluation fails with KeyError)");
     return e;
   };
@@ -172,17 +182,24 @@ std::vector<MaskGtAnnotation> load_mask_gt_annotations(const fs::path& path) {
   simdjson::dom::element root;
   if (auto err = parser.parse(text).get(root); err != simdjson::SUCCESS)
     throw io::json_syntax_error(std::string_view(text.data(), text.size()), file, simdjson::error_message(err));
+  const DuplicateKeyScope duplicate_keys(file);  // collected by take_duplicate_key_warnings()
+  simdjson::dom::object top;
+  simdjson::dom::element anns_el;
   simdjson::dom::array anns;
-  if (root["annotations"].get_array().get(anns) != simdjson::SUCCESS)
+  if (root.get_object().get(top) != simdjson::SUCCESS || !last_field(top, "annotations", anns_el) ||
+      anns_el.get_array().get(anns) != simdjson::SUCCESS)
     throw InputError(file, "", "missing `annotations` list");
   std::vector<MaskGtAnnotation> out;
   out.reserve(anns.size());
   std::size_t i = 0;
-  for (simdjson::dom::element a : anns) {
+  for (simdjson::dom::element a_el : anns) {
     const std::string rec = "annotations[" + std::to_string(i++) + "]";
+    const auto in_rec = [&] { return rec; };
+    simdjson::dom::object a;
+    if (a_el.get_object().get(a) != simdjson::SUCCESS) throw InputError(file, rec, "missing field `image_id`");
     MaskGtAnnotation m;
     simdjson::dom::element img;
-    if (a["image_id"].get(img) != simdjson::SUCCESS) throw InputError(file, rec, "missing field `image_id`");
+    if (!last_field(a, "image_id", img, in_rec)) throw InputError(file, rec, "missing field `image_id`");
     if (img.is_string()) {
       m.image_id = std::string(std::string_view(img.get_string()));
     } else if (img.is_int64()) {
@@ -191,20 +208,23 @@ std::vector<MaskGtAnnotation> load_mask_gt_annotations(const fs::path& path) {
       throw InputError(file, rec, "`image_id` must be a string or an integer");
     }
     int64_t cat = 0;
-    if (a["category_id"].get_int64().get(cat) == simdjson::SUCCESS) m.category_id = cat;
+    simdjson::dom::element cat_el;
+    if (last_field(a, "category_id", cat_el, in_rec) && cat_el.get_int64().get(cat) == simdjson::SUCCESS)
+      m.category_id = cat;
     simdjson::dom::element crowd;
-    if (a["iscrowd"].get(crowd) == simdjson::SUCCESS)
+    if (last_field(a, "iscrowd", crowd, in_rec))
       m.iscrowd = crowd.is_bool() ? bool(crowd.get_bool()) : (crowd.is_int64() && int64_t(crowd.get_int64()) != 0);
     simdjson::dom::element seg;
-    if (a["segmentation"].get(seg) != simdjson::SUCCESS) {
+    if (!last_field(a, "segmentation", seg, in_rec)) {
       m.form = "missing";
     } else if (seg.is_array()) {
       m.form = "polygons";
     } else if (seg.is_object()) {
-      simdjson::dom::element counts;
+      simdjson::dom::element counts, size_el;
       simdjson::dom::array size;
-      if (seg["counts"].get(counts) != simdjson::SUCCESS || seg["size"].get_array().get(size) != simdjson::SUCCESS ||
-          size.size() != 2)
+      const simdjson::dom::object so(seg);
+      if (!last_field(so, "counts", counts, in_rec) || !last_field(so, "size", size_el, in_rec) ||
+          size_el.get_array().get(size) != simdjson::SUCCESS || size.size() != 2)
         throw InputError(file, rec, "segmentation RLE needs `size` [h, w] and `counts`");
       if (counts.is_string()) {
         int64_t h = 0, w = 0;

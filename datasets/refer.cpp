@@ -76,7 +76,8 @@ const char* type_name(element_type t) { return json_type_name(t); }
 
 element require(const object& o, const char* key, const std::string& file, const std::string& rec) {
   element e;
-  if (o.at_key(key).get(e) != simdjson::SUCCESS) throw InputError(file, rec, fmt::format("missing field '{}'", key));
+  if (!last_field(o, key, e, [&] { return rec; }))
+    throw InputError(file, rec, fmt::format("missing field '{}'", key));
   return e;
 }
 
@@ -190,7 +191,7 @@ std::vector<mask::Segmentation> parse_segmentation(element seg, const std::strin
 
 std::string optional_str(const object& o, const char* key, const std::string& file, const std::string& rec) {
   element e;
-  if (o.at_key(key).get(e) != simdjson::SUCCESS || e.type() == element_type::NULL_VALUE) return "";
+  if (!last_field(o, key, e, [&] { return rec; }) || e.type() == element_type::NULL_VALUE) return "";
   return as_str(e, key, file, rec);
 }
 
@@ -280,6 +281,7 @@ Instances parse_instances(std::string_view json, const std::string& file) {
   simdjson::dom::parser parser;
   const simdjson::padded_string padded(json);
   element root = parse_doc(parser, padded, file, "");
+  const DuplicateKeyScope duplicate_keys(file);  // collected by take_duplicate_key_warnings()
   object top;
   if (root.get_object().get(top) != simdjson::SUCCESS) throw InputError(file, "", "the root must be an object");
   simdjson::dom::array images, anns;
@@ -312,7 +314,7 @@ Instances parse_instances(std::string_view json, const std::string& file) {
     const std::string r2 = fmt::format("{} (id {})", rec, a.id);
     a.image_id = as_int(require(o, "image_id", file, r2), "image_id", file, r2);
     element seg;
-    if (o.at_key("segmentation").get(seg) == simdjson::SUCCESS) a.parts = parse_segmentation(seg, file, r2);
+    if (last_field(o, "segmentation", seg, [&] { return r2; })) a.parts = parse_segmentation(seg, file, r2);
     if (!inst.ann_index.emplace(a.id, inst.annotations.size()).second)
       throw InputError(file, r2, fmt::format("annotation id {} occurs twice", a.id));
     inst.annotations.push_back(std::move(a));
@@ -487,6 +489,7 @@ mask::Rle gt_rle(const Instances& inst, std::size_t annotation) {
 
 std::vector<Prediction> parse_predictions(std::string_view text, const std::string& file) {
   std::vector<Prediction> out;
+  const DuplicateKeyScope duplicate_keys(file);  // collected by take_duplicate_key_warnings()
   simdjson::dom::parser parser;
   std::size_t first = text.find_first_not_of(" \t\r\n");
   if (first == std::string_view::npos) throw InputError(file, "", "the prediction file is empty");

@@ -18,6 +18,7 @@
 #include "common/output_guard.h"
 #include "common/result.h"
 #include "datasets/coco_captions.h"
+#include "datasets/json_util.h"
 #include "eval/caption_task.h"
 #include "eval/command.h"
 #include "eval/meteor_setup.h"
@@ -87,6 +88,7 @@ void run_captions(const CaptionsOptions& o) {
   progress.start("loading annotations into memory...");
   datasets::CocoCaptionGt gt = datasets::load_coco_caption_gt(o.gt, warnings);
   const std::vector<datasets::CocoCaptionResult> results = datasets::load_coco_caption_results(o.res);
+  for (std::string& w : datasets::take_duplicate_key_warnings()) warnings.push_back(std::move(w));
   caption::EvalCapInput input = datasets::pair_captions(gt, results, o.res);
   progress.done();
 

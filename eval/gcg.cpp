@@ -22,6 +22,7 @@
 #include "datasets/coco_json.h"
 #include "datasets/grandf.h"
 #include "datasets/grandf_sample.h"
+#include "datasets/json_util.h"
 #include "eval/command.h"
 #include "eval/meteor_setup.h"
 #include "eval/phrase_similarity.h"
@@ -213,6 +214,7 @@ void run_gcg_files(const GcgOptions& o, bool meteor_optional) {
     preds.push_back(std::move(*found));
   }
   progress.done();
+  for (std::string& w : datasets::take_duplicate_key_warnings()) warnings.push_back(std::move(w));
   auto list_ids = [](const std::vector<std::string>& ids) {
     std::string s;
     for (std::size_t k = 0; k < ids.size() && k < 20; ++k) s += (k ? ", " : "") + ids[k];

@@ -65,6 +65,7 @@ MeteorSetup MeteorLoader::finish(std::vector<std::string>& warnings) {
   meteor::Config cfg;
   cfg.paraphrase = m.resources->paraphrase != nullptr;
   m.scorer = std::make_unique<meteor::Scorer>(m.resources, cfg);
+  if (std::string w = meteor::resources_variant_warning(*m.resources); !w.empty()) warnings.push_back(std::move(w));
   if (!m.resources->paraphrase_official) warnings.push_back(meteor_paraphrase_line(*m.resources));
   else if (progress_) progress_->note(meteor_paraphrase_line(*m.resources));
   return m;
@@ -79,6 +80,7 @@ void sign_meteor(Signature& sig, const MeteorSetup& m) {
   sig.set("meteor", "1.5-coco(-l en -norm)");
   sig.set("meteor_resources", m.source);
   sig.set("meteor_resources_sha256", m.resources->checksum);
+  sig.set("meteor_resources_variant", m.resources->variant());
   const meteor::Resources& r = *m.resources;
   sig.set("meteor_paraphrase", meteor::paraphrase_signature(r.paraphrase != nullptr, r.paraphrase_official,
                                                             r.paraphrase_sha256));

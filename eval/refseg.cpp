@@ -20,6 +20,7 @@
 #include "common/error.h"
 #include "common/result.h"
 #include "datasets/refer.h"
+#include "datasets/json_util.h"
 #include "eval/command.h"
 #include "eval/progress.h"
 #include "metrics/mask/glamm_metrics.h"
@@ -89,6 +90,7 @@ void run_refseg(const RefsegOptions& o) {
   const refer::Split split = refer::select_split(refs, inst, o.dataset, split_by, o.split);
   const std::vector<refer::Prediction> preds = refer::load_predictions(o.pred);
   progress.done();
+  for (std::string& w : datasets::take_duplicate_key_warnings()) warnings.push_back(std::move(w));
   if (refs.latin1_strings)
     warnings.push_back(fmt::format("{} byte string(s) of the refs pickle are not UTF-8 and were read as Latin-1",
                                    refs.latin1_strings));

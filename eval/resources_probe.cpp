@@ -9,6 +9,7 @@
 #include "common/locate.h"
 #include "eval/meteor_setup.h"
 #include "metrics/meteor/discovery.h"
+#include "metrics/meteor/meteor.h"
 #include "metrics/spice/lemmatizer.h"
 #include "model/similarity_plugin.h"
 #include "runners/model_plugin.h"
@@ -16,18 +17,6 @@
 namespace glamm::cli {
 namespace fs = std::filesystem;
 namespace {
-
-/// SHA-256 of METEOR 1.5's English resource files as distributed (resources/ of the METEOR 1.5 release, the same
-/// bytes as inside pycocoevalcap's meteor-1.5.jar).
-const std::map<std::string, std::string>& meteor15_sha256() {
-  static const std::map<std::string, std::string> m = {
-      {"english.synsets", "20b7cf6ae1cba2395d714d8c2ec2992e88c6d1c75c7c30aa480c6a2a9bb8fef9"},
-      {"english.exceptions", "5feb8fcb5b349d035df1a448149c2ccc860bf32e4b9eea8c8e4f113e90a5a962"},
-      {"english.words", "2ae0d5b8c29e2993a0f442b065b946d1a17fbfe8538e66bf5931c4a248cf4c3a"},
-      {"english.prefixes", "bd909f364224748976f9b8b7cdeb4f9be3bf7c8e66a10f1ed268b12d904ab876"},
-  };
-  return m;
-}
 
 std::string env_or_empty(const char* name) {
   const char* v = std::getenv(name);
@@ -71,7 +60,7 @@ ResourceEntry meteor_tables(const std::string& flag, const meteor::Discovery& d)
     return e;
   }
   std::vector<std::string> differ, absent;
-  for (const auto& [file, sha] : meteor15_sha256()) {
+  for (const auto& [file, sha] : meteor::meteor15_sha256()) {
     const fs::path p = fs::path(e.location) / file;
     if (!fs::is_regular_file(p, ec)) {
       absent.push_back(file);

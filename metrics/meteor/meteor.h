@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -36,6 +37,14 @@ struct Resources {
   std::string paraphrase_sha256;  ///< SHA-256 (hex) of the paraphrase table's gzip file, "" when off
   bool paraphrase_official = false;  ///< the table is pycocoevalcap's paraphrase-en.gz (git blob id, discovery.h)
   std::string checksum;           ///< SHA-256 (hex) over the contents of all loaded resource files, in a fixed order
+  /// The resource files whose bytes differ from METEOR 1.5's (meteor15_sha256()), among english.synsets,
+  /// english.exceptions, english.words, english.prefixes in that order; empty = METEOR 1.5's own files (the
+  /// build derives byte-identical copies).
+  std::vector<std::string> modified_files;
+
+  /// "official" when modified_files is empty, else "modified(english.synsets,...)" (the signature's
+  /// meteor_resources_variant, reports/SCHEMA.md).
+  std::string variant() const;
 
   // Loaded tables.
   WordTable synsets;                                                        ///< word → synset ids (sorted, unique)
@@ -52,9 +61,21 @@ struct Resources {
   /// <jar folder>/data/paraphrase-en.gz).
   /// `paraphrase_gz`: explicit paraphrase table (gzip of 3-line records prob/phrase/paraphrase); "" = only the
   /// one found next to the other resources, if any; "-" = no paraphrase table.
-  /// Throws glamm::InputError naming the file (or jar entry) on unreadable, missing or truncated input.
+  /// Throws glamm::InputError naming the file (or jar entry) on unreadable, missing, empty or truncated input
+  /// (docs/input-rules.md, "METEOR resource files"): a file must end with a line break (METEOR's do);
+  /// english.synsets / english.exceptions are pairs of lines, a one-token word (base form) line and a non-empty
+  /// line of integer synset ids (inflected forms); english.words / english.prefixes need one entry.
+  /// Files that pass but differ from METEOR 1.5's are listed in modified_files.
   static Resources load(const std::string& dir_or_jar, const std::string& paraphrase_gz = "");
 };
+
+/// SHA-256 (hex) of METEOR 1.5's English resource files as distributed (resources/ of the METEOR 1.5 release, the
+/// same bytes as inside pycocoevalcap's meteor-1.5.jar), by file name: english.synsets, english.exceptions,
+/// english.words, english.prefixes.
+const std::map<std::string, std::string>& meteor15_sha256();
+
+/// The warning for resources that differ from METEOR 1.5's ("" when r.modified_files is empty).
+std::string resources_variant_warning(const Resources& r);
 
 /// Resolve the resource location: `cli_value` if non-empty, else env GLAMM_METEOR_RESOURCES, else a
 /// pycocoevalcap install's `pycocoevalcap/meteor/meteor-1.5.jar` in the user's Python environments (the python3

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <future>
 #include <map>
+#include <tuple>
 
 #include "common/error.h"
 #include "common/io.h"
@@ -45,16 +46,48 @@ void for_each_token(std::string_view line, F&& f) {
   }
 }
 
+std::size_t count_tokens(std::string_view line) {
+  std::size_t n = 0;
+  for_each_token(line, [&](std::string_view) { ++n; });
+  return n;
+}
+
+std::string line_record(std::size_t one_based) { return "line " + std::to_string(one_based); }
+
+// Checks every resource file shares (docs/input-rules.md, "METEOR resource files"): not empty, and ending with a
+// line break as METEOR's own files do (a file cut mid-line is truncated). `lines`: its lines (for_each_line).
+void check_whole_file(const std::string& text, const std::vector<std::string_view>& lines, const std::string& source,
+                      const char* what) {
+  if (text.find_first_not_of(" \t\r\n\f") == std::string::npos)
+    throw InputError(source, "", std::string("empty METEOR resource file (") + what + " expected)");
+  if (text.back() != '\n' && text.back() != '\r')
+    throw InputError(source, line_record(lines.size()),
+                     "truncated METEOR resource file: the last line has no line break (METEOR 1.5's files end with "
+                     "one)");
+}
+
+std::vector<std::string_view> split_lines(const std::string& text) {
+  std::vector<std::string_view> lines;
+  for_each_line(text, [&](std::string_view l) { lines.push_back(l); });
+  return lines;
+}
+
 // english.synsets: pairs of lines (word, space-separated integer synset ids); a later entry replaces an earlier one.
 void parse_synsets(const std::string& text, const std::string& source, Resources& r) {
   std::vector<std::string_view> lines;
   lines.reserve(600000);
   for_each_line(text, [&](std::string_view l) { lines.push_back(l); });
+  check_whole_file(text, lines, source, "pairs of lines: a word, then its integer synset ids");
   if (lines.size() % 2 != 0)
     throw InputError(source, "line " + std::to_string(lines.size()), "truncated synonym file (word without synset line)");
   r.synsets.reserve(lines.size() / 2 + 16);
   std::vector<int> ids;
   for (std::size_t k = 0; k + 1 < lines.size(); k += 2) {
+    if (count_tokens(lines[k]) != 1)
+      throw InputError(source, line_record(k + 1),
+                       "a word line must hold one word (the file is pairs of lines: word, synset ids)");
+    if (count_tokens(lines[k + 1]) == 0)
+      throw InputError(source, line_record(k + 2), "a synset line must hold at least one integer synset id");
     ids.clear();
     for_each_token(lines[k + 1], [&](std::string_view t) {
       long long v = 0;
@@ -77,23 +110,30 @@ void parse_synsets(const std::string& text, const std::string& source, Resources
 
 // english.exceptions: pairs of lines (base form, inflected forms); each form maps to its list of bases.
 void parse_exceptions(const std::string& text, const std::string& source, Resources& r) {
-  std::vector<std::string_view> lines;
-  for_each_line(text, [&](std::string_view l) { lines.push_back(l); });
+  const std::vector<std::string_view> lines = split_lines(text);
+  check_whole_file(text, lines, source, "pairs of lines: a base form, then its inflected forms");
   if (lines.size() % 2 != 0)
     throw InputError(source, "line " + std::to_string(lines.size()), "truncated exceptions file (base without forms line)");
   for (std::size_t k = 0; k + 1 < lines.size(); k += 2) {
+    if (count_tokens(lines[k]) != 1)
+      throw InputError(source, line_record(k + 1),
+                       "a base-form line must hold one word (the file is pairs of lines: base form, inflected forms)");
+    if (count_tokens(lines[k + 1]) == 0)
+      throw InputError(source, line_record(k + 2), "an inflected-forms line must hold at least one form");
     std::string base(lines[k]);
     for_each_token(lines[k + 1], [&](std::string_view form) { r.exceptions[std::string(form)].push_back(base); });
   }
 }
 
-void parse_function_words(const std::string& text, Resources& r) {
+void parse_function_words(const std::string& text, const std::string& source, Resources& r) {
+  check_whole_file(text, split_lines(text), source, "one function word per line");
   for_each_line(text, [&](std::string_view l) { r.function_words.emplace(l); });
 }
 
 // english.prefixes: first token of a line; '#' lines are comments; "#NUMERIC_ONLY#" as second token marks
 // prefixes that are non-breaking only before a number (Normalizer.nbpList).
-void parse_prefixes(const std::string& text, Resources& r) {
+void parse_prefixes(const std::string& text, const std::string& source, Resources& r) {
+  check_whole_file(text, split_lines(text), source, "one non-breaking prefix per line");
   std::map<std::string, bool> numeric;  // last entry wins
   for_each_line(text, [&](std::string_view l) {
     std::vector<std::string_view> toks;
@@ -101,6 +141,8 @@ void parse_prefixes(const std::string& text, Resources& r) {
     if (toks.empty() || toks[0][0] == '#') return;
     numeric[std::string(toks[0])] = toks.size() > 1 && toks[1] == "#NUMERIC_ONLY#";
   });
+  if (numeric.empty())
+    throw InputError(source, "", "no prefix in this METEOR resource file (only comments or blank lines)");
   for (auto& [k, num] : numeric) (num ? r.numeric_only_prefixes : r.nonbreaking_prefixes).insert(k);
 }
 
@@ -165,10 +207,24 @@ bool looks_like_zip(const std::string& path) {
   return head.size() >= 2 && head[0] == 'P' && head[1] == 'K';
 }
 
-std::string checksum_of(const std::vector<std::pair<std::string, const std::string*>>& parts) {
+struct Hashes {
+  std::string checksum;                     ///< Resources::checksum
+  std::vector<std::string> modified_files;  ///< Resources::modified_files
+};
+
+/// `parts`: (checksum label, file name, bytes or nullptr when absent) in checksum order. The checksum hashes
+/// "label:sha256(bytes)\n" lines; a named file whose SHA-256 is not METEOR 1.5's is listed as modified.
+Hashes hashes_of(const std::vector<std::tuple<std::string, std::string, const std::string*>>& parts) {
+  Hashes h;
   std::string acc;
-  for (auto& [label, data] : parts) acc += label + ":" + (data ? io::sha256_hex(*data) : std::string("-")) + "\n";
-  return io::sha256_hex(acc);
+  for (auto& [label, name, data] : parts) {
+    const std::string sha = data ? io::sha256_hex(*data) : std::string("-");
+    acc += label + ":" + sha + "\n";
+    const auto it = meteor15_sha256().find(name);
+    if (it != meteor15_sha256().end() && it->second != sha) h.modified_files.push_back(name);
+  }
+  h.checksum = io::sha256_hex(acc);
+  return h;
 }
 
 // The paraphrase table from its gzip bytes (through the binary cache), with its SHA-256 and whether it is
@@ -235,19 +291,46 @@ Resources Resources::load(const std::string& dir_or_jar, const std::string& para
   // The checksum (SHA-256 over 3.7 MB) runs on a second thread while the tables are parsed; the future's
   // destructor waits for it even when parsing throws.
   auto checksum = std::async(std::launch::async, [&] {
-    return checksum_of({{"synsets", &syn},
-                        {"exceptions", &exc},
-                        {"words", &words},
-                        {"prefixes", &prefixes},
-                        {"paraphrase", with_para ? &para_bytes : nullptr}});
+    return hashes_of({{"synsets", "english.synsets", &syn},
+                      {"exceptions", "english.exceptions", &exc},
+                      {"words", "english.words", &words},
+                      {"prefixes", "english.prefixes", &prefixes},
+                      {"paraphrase", "", with_para ? &para_bytes : nullptr}});
   });
   parse_synsets(syn, r.synsets_source, r);
   parse_exceptions(exc, r.exceptions_source, r);
-  parse_function_words(words, r);
-  parse_prefixes(prefixes, r);
+  parse_function_words(words, r.function_words_source, r);
+  parse_prefixes(prefixes, r.prefixes_source, r);
   if (with_para) load_paraphrase(para_bytes, r);
-  r.checksum = checksum.get();
+  Hashes h = checksum.get();
+  r.checksum = std::move(h.checksum);
+  r.modified_files = std::move(h.modified_files);
   return r;
+}
+
+const std::map<std::string, std::string>& meteor15_sha256() {
+  static const std::map<std::string, std::string> m = {
+      {"english.synsets", "20b7cf6ae1cba2395d714d8c2ec2992e88c6d1c75c7c30aa480c6a2a9bb8fef9"},
+      {"english.exceptions", "5feb8fcb5b349d035df1a448149c2ccc860bf32e4b9eea8c8e4f113e90a5a962"},
+      {"english.words", "2ae0d5b8c29e2993a0f442b065b946d1a17fbfe8538e66bf5931c4a248cf4c3a"},
+      {"english.prefixes", "bd909f364224748976f9b8b7cdeb4f9be3bf7c8e66a10f1ed268b12d904ab876"},
+  };
+  return m;
+}
+
+std::string Resources::variant() const {
+  if (modified_files.empty()) return "official";
+  std::string list;
+  for (const auto& f : modified_files) list += (list.empty() ? "" : ",") + f;
+  return "modified(" + list + ")";
+}
+
+std::string resources_variant_warning(const Resources& r) {
+  if (r.modified_files.empty()) return "";
+  std::string list;
+  for (const auto& f : r.modified_files) list += (list.empty() ? "" : ", ") + f;
+  return "METEOR resources differ from METEOR 1.5's: " + list + " (SHA-256; docs/input-rules.md, METEOR resource "
+         "files); scores may differ from pycocoevalcap's";
 }
 
 std::string find_resources(const std::string& cli_value) {

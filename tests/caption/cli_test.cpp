@@ -153,7 +153,7 @@ TEST_F(CaptionsCli, SpiceStyleIsOptInLabelledAndEqualsTheLibrary) {
 TEST_F(CaptionsCli, PycocoevalcapParaphraseTableIsFoundAndSigned) {
   const fs::path res_dir = tmp_ / "meteor";
   write("meteor/english.synsets", "dog\n1\n");
-  write("meteor/english.exceptions", "");
+  write("meteor/english.exceptions", "mouse\nmice\n");
   write("meteor/english.words", "a\nthe\n");
   write("meteor/english.prefixes", "Mr\n");
   const fs::path table =

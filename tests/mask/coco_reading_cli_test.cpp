@@ -182,4 +182,44 @@ TEST_F(CocoReading, NanAndInfinityScoresSortAsPycocotools) {
   EXPECT_NE(high.out, low.out);  // the two orders differ, so the comparisons above can tell them apart
 }
 
+// Repeated keys (docs/input-rules.md, "Duplicate keys"): pycocotools reads with json.load, which keeps the last
+// value; one warning names the file, the first record and the key, and the record keeps it.
+TEST_F(CocoReading, DuplicatedScoreKeyScoresTheLastValue) {
+  const nlohmann::json dt = nlohmann::json::parse(sample_.dt_json);
+  ASSERT_GT(dt.size(), 3u);
+  nlohmann::json flipped = dt;
+  std::string dup = "[";
+  for (std::size_t k = 0; k < dt.size(); ++k) {
+    const double other = 1.0 - dt[k].at("score").get<double>();
+    flipped[k]["score"] = other;
+    std::string obj = dt[k].dump();  // {"area":..., ..., "score": s, ...}: the original score comes last
+    obj.insert(1, "\"score\":" + nlohmann::json(other).dump() + ",");
+    dup += (k ? "," : "") + obj;
+  }
+  dup += "]";
+  const CliRun last = score(write("last.json", sample_.dt_json));
+  ASSERT_EQ(last.code, 0) << last.err;
+  EXPECT_EQ(last.err.find("duplicate JSON key"), std::string::npos) << last.err;
+  const CliRun first = score(write("first.json", flipped.dump()));
+  ASSERT_EQ(first.code, 0) << first.err;
+  ASSERT_NE(first.out, last.out);  // the two score sets rank differently, so the run below can tell them apart
+
+  const fs::path rec = dir_ / "rec.json";
+  const CliRun both = run("--gt '" + gt_.string() + "' --dt '" + write("dup.json", dup).string() + "' -q --json '" +
+                          rec.string() + "'");
+  ASSERT_EQ(both.code, 0) << both.err;
+  EXPECT_EQ(both.out, last.out);
+  const auto n = [](const std::string& t) {
+    std::size_t c = 0;
+    for (auto p = t.find("duplicate JSON key"); p != std::string::npos; p = t.find("duplicate JSON key", p + 1)) ++c;
+    return c;
+  };
+  EXPECT_EQ(n(both.err), 1u) << both.err;
+  EXPECT_NE(both.err.find("dup.json (first: 'score' in results[0])"), std::string::npos) << both.err;
+  const auto j = nlohmann::json::parse(io::read_file(rec));
+  std::size_t recorded = 0;
+  for (const auto& w : j.at("warnings")) recorded += n(w.get<std::string>());
+  EXPECT_EQ(recorded, 1u) << j.at("warnings").dump();
+}
+
 }  // namespace

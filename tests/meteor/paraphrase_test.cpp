@@ -285,7 +285,7 @@ TEST_F(ParaphraseFixture, IdentifyListsEveryCandidateAndWhetherItIsOfficial) {
 TEST_F(ParaphraseFixture, LoadedTableIsSignedAsOtherWithItsSha256Prefix) {
   const fs::path res = tmp_ / "res";
   write_text(res / "english.synsets", "couch\n1\n");
-  write_text(res / "english.exceptions", "");
+  write_text(res / "english.exceptions", "mouse\nmice\n");
   write_text(res / "english.words", "a\n");
   write_text(res / "english.prefixes", "Mr\n");
   const fs::path pkg = fake_install(tmp_ / "venv");
