@@ -29,7 +29,7 @@ void add_caption_task_options(CLI::App* sub, CaptionTaskOptions& o, const std::s
                   "next to the resources or in an installed pycocoevalcap, docs/meteor-resources.md)");
   add_common_options(sub, o.common,
                      "Treat line-break characters inside a caption as spaces (pycocoevalcap lets them shift later "
-                     "captions onto the wrong image, caption-metrics spec §3.3)",
+                     "captions onto the wrong image; docs/quirks.md)",
                      default_record);
 }
 

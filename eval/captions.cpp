@@ -42,7 +42,7 @@ struct CaptionsOptions {
 constexpr const char* kStrictHelp =
     "Treat line-break characters inside a caption (\\r, U+000B, U+000C, U+2028, U+2029) as spaces. pycocoevalcap "
     "lets each of them start a new tokenizer output line, which shifts every later caption onto the wrong image "
-    "(caption-metrics spec §3.3); a warning is printed either way when such characters occur";
+    "(docs/quirks.md); a warning is printed either way when such characters occur";
 
 /// Python repr() of a float (shortest round trip, always with a '.' or exponent), locale-independent.
 std::string py_float(double v) {

@@ -35,7 +35,7 @@ struct CocoOptions {
 };
 
 constexpr const char* kStrictHelp =
-    "Fix exactly two pycocotools 2.0.6 quirks (mask-metrics spec §5 items 7 and 8): a GT annotation with id 0 can "
+    "Fix exactly two pycocotools 2.0.6 quirks (docs/quirks.md q7, q8): a GT annotation with id 0 can "
     "be matched (2.0.6 counts its detections as false positives), and segm results that also carry a bbox keep "
     "their mask areas (2.0.6 loadRes takes the bbox branch and uses w*h)";
 
@@ -116,8 +116,7 @@ void run_coco(const CocoOptions& o) {
     std::cout << "glamm-eval coco: built-in sample (12 synthetic images, 3 categories; no input files), iouType="
               << o.iou_type << "\n";
   if (o.common.strict)
-    std::cout << "strict: GT id 0 can be matched; segm results with a bbox keep their mask areas (spec §5 items 7, "
-                 "8)\n";
+    std::cout << "strict: GT id 0 can be matched; segm results with a bbox keep their mask areas (docs/quirks.md q7, q8)\n";
   const auto items = mask::summary_items(ev.params);
   for (std::size_t j = 0; j < items.size(); ++j) std::cout << mask::summary_line(ev.params, items[j], stats[j]) << "\n";
   std::cout.flush();

@@ -68,10 +68,10 @@ struct GcgOptions {
 };
 
 constexpr const char* kStrictHelp =
-    "Use the corrected GCG variants (mask-metrics spec §5): empty-vs-empty pairs count IoU 1 and unmatched masks "
-    "count 0 in mIoU (items 1-2); recall keeps looking past a rejected pair, never accepts NaN pairs, pairs only "
-    "masks that have a phrase and fails loudly instead of skipping an image (items 3-6); GT id 0 can match in AP "
-    "(item 7); mIoU/recall use only category-1 non-crowd GT like AP (item 13); caption line breaks become spaces";
+    "Use the corrected GCG variants (docs/quirks.md): empty-vs-empty pairs count IoU 1 and unmatched masks "
+    "count 0 in mIoU (q1-q2); recall keeps looking past a rejected pair, never accepts NaN pairs, pairs only "
+    "masks that have a phrase and fails loudly instead of skipping an image (q3-q6); GT id 0 can match in AP "
+    "(q7); mIoU/recall use only category-1 non-crowd GT like AP (q13); caption line breaks become spaces";
 
 /// Counts of the usual reasons a model scores 0 silently (reports' failure breakdown).
 struct FailureBreakdown {
@@ -283,7 +283,7 @@ void run_gcg_files(const GcgOptions& o, bool meteor_optional) {
   params.strict_gt_id_zero = strict;
   if (dets.results.empty())
     warnings.push_back("no predicted masks in the whole split: pycocotools' loadRes would crash (IndexError); AP is "
-                       "0 where GT exists (mask-metrics spec §3.9)");
+                       "0 where GT exists (docs/quirks.md, gcg)");
   mask::CocoEvaluation ev;
   mask::CocoAccumulation acc;
   std::vector<double> stats;
@@ -445,7 +445,7 @@ void run_gcg_files(const GcgOptions& o, bool meteor_optional) {
                            o.split, preds.size(), strict ? ", --strict" : "",
                            with_meteor ? fmt::format("{:.3f}", meteor_v) : std::string("n/a"), cider_v, stats[1], miou,
                            recall);
-  if (strict) std::cout << "strict: corrected GCG variants (spec §5 items 1-7, 13); not comparable to the paper\n";
+  if (strict) std::cout << "strict: corrected GCG variants (docs/quirks.md q1-q7, q13); not comparable to the paper\n";
   std::cout.flush();
 
   Result r;

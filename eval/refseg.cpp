@@ -41,7 +41,7 @@ struct RefsegOptions {
 
 constexpr const char* kStrictHelp =
     "Exact arithmetic for cIoU/gIoU: integer intersection/union sums and IoU = I/U (1 when U = 0) in double, instead "
-    "of GLaMM's float32 sums and its 1e-5 / 1e-10 epsilons (mask-metrics spec §5 item 11)";
+    "of GLaMM's float32 sums and its 1e-5 / 1e-10 epsilons (docs/quirks.md q11)";
 
 /// The ≤ 3 sentences per image GLaMM's ReferSegmDataset draws (np.random.choice without replacement), made
 /// reproducible with an explicit seed: a partial Fisher–Yates shuffle on a 64-bit Mersenne Twister, the index drawn
@@ -320,7 +320,7 @@ void add_refseg(CLI::App& app) {
   sub->add_option("--refer-dir", o->refer_dir, "Folder with refs(<splitBy>).p and instances.json (overrides "
                                                "--data-root)");
   sub->add_option("--pred", o->pred, "Predictions: JSON Lines, one {sent_id, ref_id, image_id, mask: compressed RLE} "
-                                     "per sentence (dataset-formats spec §4.7), or a JSON array of them")
+                                     "per sentence (docs/quirks.md, formats), or a JSON array of them")
       ->required();
   sub->add_flag("--allow-missing", o->allow_missing, "Score sentences without a prediction as empty masks (counted "
                                                      "and printed) instead of failing");

@@ -217,7 +217,7 @@ void evaluate_img(const std::vector<CocoInstance>& gts, const std::vector<uint32
         const auto mg = static_cast<std::size_t>(m);
         out.dt_ignore[t * D + d] = out.gt_ignore[mg];
         out.dt_matches[t * D + d] = out.gt_ids[mg];
-        // 2.0.6 encodes "matched" as a nonzero id (spec §5 item 7); strict counts every match.
+        // 2.0.6 encodes "matched" as a nonzero id (docs/quirks.md q7); strict counts every match.
         out.dt_matched[t * D + d] = (p.strict_gt_id_zero || out.gt_ids[mg] != 0) ? 1 : 0;
         gtm[mg] = out.dt_ids[d];
       }

@@ -83,7 +83,7 @@ struct CocoParams {
   std::vector<std::array<double, 2>> area_rng;    ///< [lo, hi], inclusive both ends
   std::vector<std::string> area_rng_lbl;          ///< "all", "small", "medium", "large"
   bool use_cats = true;
-  /// --strict, spec §5 item 7: a GT with id 0 can be matched (2.0.6 stores matches as ids, so 0 = unmatched).
+  /// --strict, docs/quirks.md q7: a GT with id 0 can be matched (2.0.6 stores matches as ids, so 0 = unmatched).
   bool strict_gt_id_zero = false;
 };
 

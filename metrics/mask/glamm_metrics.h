@@ -39,7 +39,7 @@ struct GcgImageMiou {
 /// GCG mIoU of one image (compute_miou). Official: IoU matrix preds × gts; while it is non-empty and its max is
 /// > 0 (any NaN makes the max NaN and the loop never starts), take the first maximum in row-major order, record
 /// it, delete its row and column; the image score is the numpy mean of the recorded IoUs, or 0.0.
-/// strict (spec §5 items 1–2): an empty-vs-empty pair counts IoU 1 instead of NaN, and the image score is
+/// strict (docs/quirks.md q1–q2): an empty-vs-empty pair counts IoU 1 instead of NaN, and the image score is
 /// Σ pairs / max(#preds, #gts) so unmatched predictions and GT masks count as 0 (1.0 when both lists are empty).
 /// Throws RleError when mask sizes differ (the reference fails the whole run).
 GcgImageMiou gcg_image_miou(const std::vector<Rle>& preds, const std::vector<Rle>& gts, bool strict);
@@ -63,7 +63,7 @@ struct GcgImageRecall {
 /// first pair with IoU < iou_thr or similarity < text_thr (NaN IoU is not < thr, so it can be accepted); else
 /// accept and zero that row and column. The similarity of (i, j) is looked up by mask indices, so a mask index
 /// beyond the label lists is numpy's IndexError: the image is skipped but its positives stay counted.
-/// strict (spec §5 items 3, 5, 6): admissible pairs are taken in descending IoU order without stopping at the
+/// strict (docs/quirks.md q3, q5, q6): admissible pairs are taken in descending IoU order without stopping at the
 /// first rejected one, NaN IoU pairs are never accepted, and only mask indices that have a label take part.
 /// Throws RleError when mask sizes differ in strict mode (reported as skipped in official mode).
 GcgImageRecall gcg_image_recall(const std::vector<Rle>& gt_masks, std::size_t n_gt_labels,
@@ -79,7 +79,7 @@ GcgImageRecall gcg_image_recall_from_ious(std::vector<double> ious_gt_pred, std:
 /// Referring-segmentation accumulator (cIoU / gIoU over dataset items, each with one or more targets).
 class RefSegAccumulator {
  public:
-  /// strict = exact integer/double arithmetic (spec §5 item 11); otherwise GLaMM's float32 arithmetic.
+  /// strict = exact integer/double arithmetic (docs/quirks.md q11); otherwise GLaMM's float32 arithmetic.
   explicit RefSegAccumulator(bool strict) : strict_(strict) {}
 
   /// Per-target counts of the foreground class (intersectionAndUnionGPU, K = 2, ignore 255): prediction pixels

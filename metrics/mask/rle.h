@@ -39,7 +39,7 @@ Rle encode(const uint8_t* mask_colmajor, uint32_t h, uint32_t w);
 
 /// rleDecode: h*w bytes of 0/1, column-major. Throws RleError when the counts sum to more than h*w
 /// (2.0.6: ValueError "Invalid RLE mask representation") or to less (our departure: 2.0.6 leaves the tail as
-/// uninitialised malloc memory, spec §5 item 10).
+/// uninitialised malloc memory, docs/quirks.md q10).
 std::vector<uint8_t> decode(const Rle& r);
 
 /// rleArea: sum of the 1-runs (counts[1], counts[3], ...), as uint32 like the C code (wraps modulo 2^32 only for

@@ -47,7 +47,7 @@ using Segmentation = std::variant<Polygons, UncompressedRle, CompressedRle>;
 /// Errors (RleError with a message naming the problem; the caller adds file and record):
 /// - an empty polygon list (2.0.6: IndexError in frPyObjects);
 /// - a FIRST part with exactly 4 numbers: "polygon with 2 points (4 numbers)..." — 2.0.6 takes the frBbox branch
-///   for a Python list and crashes with TypeError (spec §5 item 9); a first part with fewer than 4 numbers
+///   for a Python list and crashes with TypeError (docs/quirks.md q9); a first part with fewer than 4 numbers
 ///   (2.0.6: "input type is not supported" / TypeError);
 /// - a non-finite coordinate or one whose 5× upsampled value leaves ±2^30 (C's int conversion is undefined there);
 /// - image_h*image_w or an RLE's h*w above 2^32-1 for polygons (uint32 counts);
