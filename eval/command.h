@@ -57,6 +57,11 @@ int resolve_threads(const CommonOptions& o);
 /// runA/predictions.json and runB/predictions.json does not write the same default record twice.
 std::string default_label_from_file(const std::string& pred_file);
 
+/// `label` made safe as part of a default output file name (glamm-results/<task>_..._<label>.json): every path
+/// separator ('/', '\\') and every leading '.' becomes '_', so that a label can neither leave glamm-results/
+/// ("../../x") nor create folders ("a/b"). The record keeps the label itself unchanged; only the file name uses this.
+std::string label_for_file_name(const std::string& label);
+
 }  // namespace glamm::cli
 
 #define GLAMM_CONCAT_INNER(a, b) a##b

@@ -99,7 +99,7 @@ void run_gcg_files(const GcgOptions& o, bool meteor_optional);
 
 /// Where the run's record goes: --json, else glamm-results/gcg_grandf_<split>_<label>.json.
 std::string record_path(const GcgOptions& o, const std::string& label) {
-  return o.common.json_path.empty() ? "glamm-results/gcg_grandf_" + o.split + "_" + label + ".json"
+  return o.common.json_path.empty() ? "glamm-results/gcg_grandf_" + o.split + "_" + label_for_file_name(label) + ".json"
                                     : o.common.json_path;
 }
 

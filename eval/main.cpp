@@ -61,6 +61,17 @@ std::string default_label_from_file(const std::string& pred_file) {
   return stem.empty() ? "run" : stem;
 }
 
+std::string label_for_file_name(const std::string& label) {
+  std::string s = label;
+  for (char& c : s)
+    if (c == '/' || c == '\\') c = '_';
+  for (char& c : s) {
+    if (c != '.') break;
+    c = '_';
+  }
+  return s;
+}
+
 int resolve_threads(const CommonOptions& o) {
   if (o.threads > 0) return o.threads;
   unsigned hc = std::thread::hardware_concurrency();

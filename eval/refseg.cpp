@@ -295,7 +295,7 @@ void run_refseg(const RefsegOptions& o) {
       {"iou", "the per-target IoU as the reference computes it (float32 with eps, or exact under --strict)"}};
   r.per_sample = std::move(per);
   const std::string out = o.common.json_path.empty()
-                              ? "glamm-results/refseg_" + o.dataset + "_" + o.split + "_" + r.label + ".json"
+                              ? "glamm-results/refseg_" + o.dataset + "_" + o.split + "_" + cli::label_for_file_name(r.label) + ".json"
                               : o.common.json_path;
   write_record(out, r);
 }

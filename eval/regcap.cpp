@@ -86,7 +86,7 @@ void run_regcap(const RegcapOptions& o) {
   r.warnings = warnings;
   r.per_sample = per_sample_json(ev, pairing);
   const std::string out = o.task.common.json_path.empty()
-                              ? "glamm-results/regcap_" + o.dataset + "_" + r.split + "_" + r.label + ".json"
+                              ? "glamm-results/regcap_" + o.dataset + "_" + r.split + "_" + cli::label_for_file_name(r.label) + ".json"
                               : o.task.common.json_path;
   write_record(out, r);
 }
