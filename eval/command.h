@@ -49,6 +49,12 @@ void add_common_options(CLI::App* sub, CommonOptions& o, const std::string& stri
 /// saying so). Throws as write_result.
 void write_record(const std::string& path, const Result& r);
 
+/// Before any work: throws InputError(path, option, ...) (exit 2) unless the record can be written at `path` —
+/// its folder exists and is writable, or can be created (the nearest existing ancestor is a writable folder), and
+/// `path` itself is not a folder. Every task command that writes a record checks it first, so that a long evaluation
+/// does not end in a failed write.
+void check_record_writable(const std::string& path, const std::string& option);
+
 /// Number of worker threads for `o.threads` (0 → hardware concurrency, at least 1).
 int resolve_threads(const CommonOptions& o);
 

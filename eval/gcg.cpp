@@ -145,7 +145,9 @@ void run_gcg_files(const GcgOptions& o, bool meteor_optional) {
     guard.add_input(fs::path(o.gt_dir) / (o.split + "_gcg_coco_caption_gt.json"), "caption GT");
     guard.add_input(fs::path(o.gt_dir) / (o.split + "_gcg_coco_mask_gt.json"), "mask GT");
     guard.add_input(o.text_sim, "--text-sim");
-    guard.check_output(record_path(o, o.common.label.empty() ? default_label(o.pred_dirs) : o.common.label), "--json");
+    const std::string out = record_path(o, o.common.label.empty() ? default_label(o.pred_dirs) : o.common.label);
+    guard.check_output(out, "--json");
+    check_record_writable(out, "--json");
   }
   PhraseSimilaritySource similarity = PhraseSimilaritySource::open(o.text_sim, o.bert);  // --bert / GLAMM_BERT / --text-sim
   const bool strict = o.common.strict;

@@ -71,6 +71,10 @@ void run_imagecap(const ImagecapOptions& o) {
   const datasets::Coverage coverage = coverage_of(o.task);
   const std::string split = !o.split.empty() ? o.split : o.dataset == "flickr30k" ? "test" : "val";
   const std::string label = o.task.common.label.empty() ? cli::default_label_from_file(o.task.pred) : o.task.common.label;
+  check_record_writable(o.task.common.json_path.empty() ? "glamm-results/imagecap_" + o.dataset + "_" + split + "_" +
+                                                              cli::label_for_file_name(label) + ".json"
+                                                        : o.task.common.json_path,
+                        "--json");
   Progress progress(o.task.common.quiet);
   std::vector<std::string> warnings;
 

@@ -35,6 +35,14 @@ void run_regcap(const RegcapOptions& o) {
                                  "finetune_refcocog_val_captions.json";
   if (!fs::exists(fs::symlink_status(ann)))  // a dangling link is named by the reader
     throw InputError(ann.string(), "", "annotation file not found (pass --annotations FILE)");
+  check_record_writable(
+      o.task.common.json_path.empty()
+          ? "glamm-results/regcap_" + o.dataset + "_" + (o.dataset == "vg" ? "test" : "val") + "_" +
+                label_for_file_name(o.task.common.label.empty() ? default_label_from_file(o.task.pred)
+                                                                : o.task.common.label) +
+                ".json"
+          : o.task.common.json_path,
+      "--json");
   Progress progress(o.task.common.quiet);
   std::vector<std::string> warnings;
   MeteorSetup met = load_meteor(o.task.meteor_resources, o.task.meteor_paraphrase, progress, warnings);

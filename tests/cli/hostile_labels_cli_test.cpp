@@ -106,3 +106,23 @@ TEST_F(HostileLabelsCli, PipeAndNewlineInLabelKeepTheMarkdownTable) {
 }
 
 }  // namespace
+
+namespace {
+
+// The record's folder cannot be created (its parent is a regular file; this holds for root too): refused before
+// any work, exit 2, naming the path; the inputs stay byte-identical.
+TEST_F(HostileLabelsCli, UnwritableRecordPathIsRefusedBeforeWork) {
+  std::ofstream(work_ / "somefile.txt") << "not a folder\n";
+  fs::create_directories(work_ / "pred");
+  const std::string pred = R"({"image_id": "img_a", "caption": "A dog.", "phrases": [], "pred_masks": []})";
+  std::ofstream(work_ / "pred" / "img_a.json") << pred;
+  std::ofstream(work_ / "sim.tsv") << "gt_label\tpred_label\tsimilarity\n";
+  ASSERT_EQ(run("gcg -q --split val --gt-dir . --pred pred --text-sim sim.tsv --json somefile.txt/rec.json"), 2)
+      << out_;
+  EXPECT_NE(out_.find("somefile.txt/rec.json"), std::string::npos) << out_;
+  EXPECT_NE(out_.find("not a folder"), std::string::npos) << out_;
+  EXPECT_EQ(glamm::io::read_file(work_ / "somefile.txt"), "not a folder\n");
+  EXPECT_EQ(glamm::io::read_file(work_ / "pred" / "img_a.json"), pred);
+}
+
+}  // namespace
