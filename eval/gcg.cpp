@@ -114,6 +114,7 @@ void run_gcg(const GcgOptions& in) {
   o.split = "val";
   if (o.common.label.empty()) o.common.label = "builtin-sample";
   o.common.json_path = record_path(o, o.common.label);
+  check_record_writable(o.common.json_path, "--json");  // before the sample folder is written next to it
   fs::path dir = fs::absolute(fs::path(o.common.json_path)).lexically_normal();
   dir = dir.parent_path() / (dir.stem().string() + ".sample");
   std::error_code ec;

@@ -123,6 +123,11 @@ TEST_F(HostileLabelsCli, UnwritableRecordPathIsRefusedBeforeWork) {
   EXPECT_NE(out_.find("not a folder"), std::string::npos) << out_;
   EXPECT_EQ(glamm::io::read_file(work_ / "somefile.txt"), "not a folder\n");
   EXPECT_EQ(glamm::io::read_file(work_ / "pred" / "img_a.json"), pred);
+  // --sample: refused before its sample folder is written next to the record.
+  ASSERT_EQ(run("gcg -q --sample --json somefile.txt/rec.json"), 2) << out_;
+  EXPECT_NE(out_.find("somefile.txt/rec.json: --json: cannot write the record"), std::string::npos) << out_;
+  EXPECT_EQ(out_.find("rec.sample"), std::string::npos) << out_;
+  EXPECT_EQ(glamm::io::read_file(work_ / "somefile.txt"), "not a folder\n");
 }
 
 }  // namespace
