@@ -54,6 +54,10 @@ Split parse(std::string_view text, const std::string& file, const std::string& s
         throw InputError(file, fmt::format("{} sentences[{}]", rec, k), "missing string field 'raw'");
       s.references.push_back(st["raw"].get<std::string>());
     }
+    if (s.references.empty())  // as `captions` (COCOEvalCap needs at least one reference per scored image)
+      throw InputError(file, rec,
+                       "has no sentence: an image of the evaluated split needs at least one reference caption "
+                       "(COCOEvalCap fed by the Karpathy split refuses an image without one)");
     out.sentences += s.references.size();
     if (s.references.size() != 5) ++out.images_not_five_sentences;
     out.samples.push_back(std::move(s));

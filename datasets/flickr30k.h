@@ -24,8 +24,8 @@ struct Split {
 
 /// Parse the Karpathy JSON: images[] with filename, split, sentences[{raw}] (other fields ignored). The image id is
 /// the Flickr photo id = filename without extension, an integer when it is all digits, else the string. Throws
-/// InputError naming file and record for malformed records, a repeated photo id, or a split name absent from the
-/// file (listing the names it has). `restval` is training data, never test.
+/// InputError naming file and record for malformed records, an image of `split` with no sentence (as `captions`),
+/// a repeated photo id, or a split name absent from the file (listing the names it has). `restval` is training data, never test.
 Split parse(std::string_view json, const std::string& file_label, const std::string& split);
 Split load(const std::filesystem::path& file, const std::string& split);
 

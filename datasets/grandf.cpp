@@ -146,6 +146,18 @@ std::optional<Prediction> load_prediction(const fs::path& dir, const std::string
       body = inner;
       p.nested = true;
       rec = first_rec;
+      // A second record under another key: which one is meant is ambiguous (evaluate.py would take the first and
+      // ignore the rest without a word), so the file is refused.
+      for (auto field : top) {
+        if (field.key == first_key) continue;
+        simdjson::dom::object other;
+        simdjson::dom::element c;
+        if (field.value.get_object().get(other) == simdjson::SUCCESS &&
+            other.at_key("caption").get(c) == simdjson::SUCCESS)
+          throw InputError(file, std::string(field.key),
+                           "a second nested prediction record (besides '" + first_rec +
+                               "'): a prediction file holds one record, flat or nested under a single key");
+      }
     }
   }
   auto need = [&](const char* name) {

@@ -45,8 +45,9 @@ struct Prediction {
 /// Read `<dir>/<image_id>.json` in either form GLaMM's evaluate.py accepts: first try the value of the first key
 /// (`{key: {caption, phrases, pred_masks}}`), then the flat dict `{image_id, caption, phrases, pred_masks}`.
 /// Returns nullopt when the file does not exist. Throws InputError naming the file for malformed JSON, a missing
-/// `caption` / `phrases` / `pred_masks` (the reference crashes with KeyError), non-string phrases, or masks that
-/// are not RLE dicts with `size` and `counts`.
+/// `caption` / `phrases` / `pred_masks` (the reference crashes with KeyError), non-string phrases, masks that
+/// are not RLE dicts with `size` and `counts`, or a second nested record (an object with `caption`) under another
+/// key besides the first (ambiguous; evaluate.py would silently take the first).
 std::optional<Prediction> load_prediction(const std::filesystem::path& dir, const std::string& image_id);
 
 /// One mask-GT annotation as GLaMM's mIoU and recall read it (they scan `coco_gt.anns` by image id, any category,

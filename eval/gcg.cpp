@@ -99,7 +99,7 @@ void run_gcg_files(const GcgOptions& o, bool meteor_optional);
 
 /// Where the run's record goes: --json, else glamm-results/gcg_grandf_<split>_<label>.json.
 std::string record_path(const GcgOptions& o, const std::string& label) {
-  return o.common.json_path.empty() ? "glamm-results/gcg_grandf_" + o.split + "_" + label + ".json"
+  return o.common.json_path.empty() ? "glamm-results/gcg_grandf_" + o.split + "_" + label_for_file_name(label) + ".json"
                                     : o.common.json_path;
 }
 
@@ -114,6 +114,7 @@ void run_gcg(const GcgOptions& in) {
   o.split = "val";
   if (o.common.label.empty()) o.common.label = "builtin-sample";
   o.common.json_path = record_path(o, o.common.label);
+  check_record_writable(o.common.json_path, "--json");  // before the sample folder is written next to it
   fs::path dir = fs::absolute(fs::path(o.common.json_path)).lexically_normal();
   dir = dir.parent_path() / (dir.stem().string() + ".sample");
   std::error_code ec;
@@ -145,7 +146,9 @@ void run_gcg_files(const GcgOptions& o, bool meteor_optional) {
     guard.add_input(fs::path(o.gt_dir) / (o.split + "_gcg_coco_caption_gt.json"), "caption GT");
     guard.add_input(fs::path(o.gt_dir) / (o.split + "_gcg_coco_mask_gt.json"), "mask GT");
     guard.add_input(o.text_sim, "--text-sim");
-    guard.check_output(record_path(o, o.common.label.empty() ? default_label(o.pred_dirs) : o.common.label), "--json");
+    const std::string out = record_path(o, o.common.label.empty() ? default_label(o.pred_dirs) : o.common.label);
+    guard.check_output(out, "--json");
+    check_record_writable(out, "--json");
   }
   PhraseSimilaritySource similarity = PhraseSimilaritySource::open(o.text_sim, o.bert);  // --bert / GLAMM_BERT / --text-sim
   const bool strict = o.common.strict;

@@ -54,7 +54,7 @@ void write_nocaps_submission(const ImagecapOptions& o, const datasets::nocaps::D
   for (std::size_t i = 0; i < p.input.image_ids.size(); ++i)
     if (p.predicted[i]) sub.push_back({{"image_id", id_json(p.input.image_ids[i])}, {"caption", p.input.hyps[i]}});
   const std::string out =
-      o.submission.empty() ? "glamm-results/imagecap_nocaps_test_submission_" + label + ".json" : o.submission;
+      o.submission.empty() ? "glamm-results/imagecap_nocaps_test_submission_" + cli::label_for_file_name(label) + ".json" : o.submission;
   io::OutputGuard guard;
   guard.add_input(o.annotations, "--annotations");
   for (const auto& f : files) guard.add_input(f, "--pred " + f);
@@ -71,6 +71,10 @@ void run_imagecap(const ImagecapOptions& o) {
   const datasets::Coverage coverage = coverage_of(o.task);
   const std::string split = !o.split.empty() ? o.split : o.dataset == "flickr30k" ? "test" : "val";
   const std::string label = o.task.common.label.empty() ? cli::default_label_from_file(o.task.pred) : o.task.common.label;
+  check_record_writable(o.task.common.json_path.empty() ? "glamm-results/imagecap_" + o.dataset + "_" + split + "_" +
+                                                              cli::label_for_file_name(label) + ".json"
+                                                        : o.task.common.json_path,
+                        "--json");
   Progress progress(o.task.common.quiet);
   std::vector<std::string> warnings;
 
@@ -198,7 +202,7 @@ void run_imagecap(const ImagecapOptions& o) {
       r.per_sample[i]["domain"] = samples[pairing.sample_index[i]].domain;
   if (sp) add_spice_style_per_sample(r.per_sample, *sp);
   const std::string out = o.task.common.json_path.empty()
-                              ? "glamm-results/imagecap_" + o.dataset + "_" + split + "_" + label + ".json"
+                              ? "glamm-results/imagecap_" + o.dataset + "_" + split + "_" + cli::label_for_file_name(label) + ".json"
                               : o.task.common.json_path;
   write_record(out, r);
 }

@@ -74,6 +74,13 @@ void run_refseg(const RefsegOptions& o) {
   if (o.allow_missing && o.only_present) throw InputError("", "--allow-missing", "use --allow-missing or --only-present, not both");
   const std::string split_by = o.split_by.empty() ? refer::default_split_by(o.dataset) : o.split_by;
   refer::split_names(o.dataset, split_by);  // unknown pair → error before reading any file
+  check_record_writable(o.common.json_path.empty()
+                            ? "glamm-results/refseg_" + o.dataset + "_" + o.split + "_" +
+                                  label_for_file_name(o.common.label.empty() ? default_label_from_file(o.pred)
+                                                                             : o.common.label) +
+                                  ".json"
+                            : o.common.json_path,
+                        "--json");
   const refer::GtOverlap overlap = o.gt_overlap == "sum" ? refer::GtOverlap::kSum : refer::GtOverlap::kUnion;
   const fs::path dir = o.refer_dir.empty() ? fs::path(o.data_root) / "Refer_Segm" / o.dataset : fs::path(o.refer_dir);
   const fs::path refs_file = dir / ("refs(" + split_by + ").p");
@@ -295,7 +302,7 @@ void run_refseg(const RefsegOptions& o) {
       {"iou", "the per-target IoU as the reference computes it (float32 with eps, or exact under --strict)"}};
   r.per_sample = std::move(per);
   const std::string out = o.common.json_path.empty()
-                              ? "glamm-results/refseg_" + o.dataset + "_" + o.split + "_" + r.label + ".json"
+                              ? "glamm-results/refseg_" + o.dataset + "_" + o.split + "_" + cli::label_for_file_name(r.label) + ".json"
                               : o.common.json_path;
   write_record(out, r);
 }

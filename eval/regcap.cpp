@@ -35,6 +35,14 @@ void run_regcap(const RegcapOptions& o) {
                                  "finetune_refcocog_val_captions.json";
   if (!fs::exists(fs::symlink_status(ann)))  // a dangling link is named by the reader
     throw InputError(ann.string(), "", "annotation file not found (pass --annotations FILE)");
+  check_record_writable(
+      o.task.common.json_path.empty()
+          ? "glamm-results/regcap_" + o.dataset + "_" + (o.dataset == "vg" ? "test" : "val") + "_" +
+                label_for_file_name(o.task.common.label.empty() ? default_label_from_file(o.task.pred)
+                                                                : o.task.common.label) +
+                ".json"
+          : o.task.common.json_path,
+      "--json");
   Progress progress(o.task.common.quiet);
   std::vector<std::string> warnings;
   MeteorSetup met = load_meteor(o.task.meteor_resources, o.task.meteor_paraphrase, progress, warnings);
@@ -86,7 +94,7 @@ void run_regcap(const RegcapOptions& o) {
   r.warnings = warnings;
   r.per_sample = per_sample_json(ev, pairing);
   const std::string out = o.task.common.json_path.empty()
-                              ? "glamm-results/regcap_" + o.dataset + "_" + r.split + "_" + r.label + ".json"
+                              ? "glamm-results/regcap_" + o.dataset + "_" + r.split + "_" + cli::label_for_file_name(r.label) + ".json"
                               : o.task.common.json_path;
   write_record(out, r);
 }

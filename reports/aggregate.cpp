@@ -117,6 +117,20 @@ Aggregator::Aggregator(const RunRecord& r) : impl_(std::make_unique<Impl>()) {
     return v;
   };
 
+  const std::map<std::string, std::string> mean_field_of = {{"mIoU", "miou"}, {"gIoU", "iou"}};
+  // A metric's per-sample values must be numbers: a string (or other non-number) is refused, and so is null when
+  // the record's own value of the metric is a number (a null sample would make every resampled value NaN).
+  for (const auto& [name, value] : r.metrics) {
+    auto m = mean_field_of.find(name);
+    const std::string key = m == mean_field_of.end() ? name : m->second;
+    for (std::size_t i = 0; i < n; ++i) {
+      auto it = per[i].find(key);
+      if (it == per[i].end() || it->is_number()) continue;
+      if (!it->is_null()) I.bad(i, key, "is not a number (got " + it->dump() + ")");
+      if (!std::isnan(value)) I.bad(i, key, "is null while the record's " + name + " is a number");
+    }
+  }
+
   const bool has_bleu = all_have(per, "bleu_counts");
   if (has_bleu) {
     I.bleu.resize(n);
@@ -196,7 +210,6 @@ Aggregator::Aggregator(const RunRecord& r) : impl_(std::make_unique<Impl>()) {
                      [&](std::size_t a, std::size_t b) { return I.ids[a] < I.ids[b]; });
   }
 
-  const std::map<std::string, std::string> mean_field_of = {{"mIoU", "miou"}, {"gIoU", "iou"}};
   for (const auto& [name, value] : r.metrics) {
     (void)value;
     std::function<double(const std::vector<std::size_t>&)> fn;

@@ -149,6 +149,21 @@ std::string readable_variant(const RunRecord& r) {
   return out;
 }
 
+/// A Markdown table cell: '|' escaped as "\\|" and line breaks as spaces, so that a run label (free text from
+/// --label) cannot split a row or end the table.
+std::string md_cell(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '|')
+      out += "\\|";
+    else if (c == '\n' || c == '\r')
+      out += ' ';
+    else
+      out += c;
+  }
+  return out;
+}
+
 struct Line {
   std::string name;
   std::vector<std::string> cells;  // printed, with <b>…</b> for bold
@@ -384,6 +399,7 @@ std::string render_table(const PaperTable& table, const PaperTables& paper, cons
     for (const auto& l : lines) {
       std::vector<std::string> row{l.name};
       row.insert(row.end(), l.cells.begin(), l.cells.end());
+      for (auto& cell : row) cell = md_cell(cell);
       grid.push_back(row);
     }
     std::vector<std::size_t> width(n + 1, 3);

@@ -129,6 +129,27 @@ TEST(GcgCli, PredictionWithoutPredMasksNamesTheFile) {
   EXPECT_NE(out.find("pred_masks"), std::string::npos) << out;
 }
 
+// A prediction nested under two keys ({"a": {...}, "b": {...}}): ambiguous, exit 2 naming the file and the second
+// key (evaluate.py would use the first silently); the prediction file stays as written.
+TEST(GcgCli, PredictionNestedUnderTwoKeysIsExit2NamingTheFile) {
+  NEED_METEOR();
+  Fixture f;
+  const json flat = f.preds[0].second;
+  f.preds[0].second = {{"first", flat}, {"second", flat}};
+  std::string out;
+  EXPECT_EQ(f.run(out), 2) << out;
+  EXPECT_NE(out.find((f.dir / "pred" / "img_b.json").string()), std::string::npos) << out;
+  EXPECT_NE(out.find("second nested prediction record (besides 'first')"), std::string::npos) << out;
+  EXPECT_FALSE(fs::exists(f.dir / "rec.json"));
+  std::ifstream in(f.dir / "pred" / "img_b.json");
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), f.preds[0].second.dump());
+  // Nested under a single key it is scored as before.
+  f.preds[0].second = {{"first", flat}};
+  json rec;
+  ASSERT_EQ(f.run(out, &rec), 0) << out;
+  EXPECT_DOUBLE_EQ(rec["metrics"]["Recall"].get<double>(), 1.0);
+}
+
 TEST(GcgCli, WrongSizeMaskIsAClearError) {
   NEED_METEOR();
   Fixture f;

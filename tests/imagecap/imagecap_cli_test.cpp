@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -130,6 +131,33 @@ TEST(ImagecapCli, Flickr30kScoresOnlyTheSplitAndWarnsAboutOthers) {
                  meteor, out),
             2);
   EXPECT_NE(out.find("1 of 2 samples have no prediction: image_id 9000003"), std::string::npos) << out;
+  std::filesystem::remove_all(dir);
+}
+
+// A test image with `sentences: []` is the error `captions` gives for an image without reference (COCOEvalCap needs
+// one): exit 2 naming the file and the image, the inputs unchanged; a train image without sentences is not read.
+TEST(ImagecapCli, Flickr30kTestImageWithoutSentencesIsExit2NamingFileAndImage) {
+  const fs::path meteor = glamm::testing::meteor_resources_dir();
+  const auto dir = fx::temp_dir("imagecap");
+  const std::string ann = R"({"dataset": "flickr30k", "images": [
+  {"filename": "9000001.jpg", "imgid": 0, "split": "test", "sentences": [{"raw": "A dog runs on sand."}]},
+  {"filename": "9000002.jpg", "imgid": 1, "split": "train", "sentences": []},
+  {"filename": "9000003.jpg", "imgid": 2, "split": "test", "sentences": []}]})";
+  const std::string pred = R"([{"image_id": 9000001, "caption": "a dog runs"}, {"image_id": 9000003, "caption": "a cat"}])";
+  fx::write(dir / "k.json", ann);
+  fx::write(dir / "pred.json", pred);
+  std::string out;
+  EXPECT_EQ(eval("--dataset flickr30k --annotations '" + (dir / "k.json").string() + "' --pred '" +
+                     (dir / "pred.json").string() + "' --json '" + (dir / "rec.json").string() + "'",
+                 meteor, out),
+            2)
+      << out;
+  EXPECT_NE(out.find((dir / "k.json").string()), std::string::npos) << out;
+  EXPECT_NE(out.find("images[2] (9000003.jpg): has no sentence"), std::string::npos) << out;
+  EXPECT_FALSE(fs::exists(dir / "rec.json"));
+  std::ifstream a(dir / "k.json"), p(dir / "pred.json");
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(a), {}), ann);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(p), {}), pred);
   std::filesystem::remove_all(dir);
 }
 
