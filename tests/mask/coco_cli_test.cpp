@@ -149,4 +149,55 @@ TEST_F(CocoCli, HelpListsTheOptions) {
     EXPECT_NE(r.out.find(opt), std::string::npos) << opt;
 }
 
+
+// Warnings for inputs pycocotools accepts silently (docs/input-rules.md, coco inputs): the numbers stay those of
+// the reference, the warning names file and record, and the --json record carries it.
+std::string all_warnings(const nlohmann::json& rec) {
+  std::string s;
+  for (const auto& w : rec["warnings"]) s += w.get<std::string>() + "\n";
+  return s;
+}
+
+TEST_F(CocoCli, SelectionsMatchingNothingWarnButKeepTheMinusOnes) {
+  glamm::datasets::CocoSample s = glamm::datasets::builtin_coco_sample();
+  fs::path gt = write("gt.json", s.gt_json), dt = write("dt.json", s.dt_json), rec = dir_ / "r.json";
+  const std::string files = "--gt '" + gt.string() + "' --dt '" + dt.string() + "' -q --json '" + rec.string() + "'";
+  struct Case {
+    std::string args, gt_file, text;
+  };
+  fs::path no_cats = write("nocats.json", R"({"images": [{"id": 1, "height": 10, "width": 10}], "annotations": [
+      {"id": 1, "image_id": 1, "category_id": 1, "area": 49, "iscrowd": 0, "segmentation": [[1,1,1,8,8,8,8,1]]}]})");
+  fs::path no_cats_dt = write("nocats_dt.json",
+                              R"([{"image_id": 1, "category_id": 1, "score": 0.9, "segmentation": [[1,1,1,8,8,8,8,1]]}])");
+  fs::path empty_gt = write("empty.json", "{}");
+  const std::vector<Case> cases = {
+      {files + " --img-ids 123456789", gt.string(),
+       "no ground-truth images selected: every statistic is -1 (pycocotools prints -1.000 there too); --img-ids "
+       "123456789 match no image of the GT"},
+      {files + " --cat-ids 99999", gt.string(),
+       "no ground-truth categories selected: every statistic is -1 (pycocotools prints -1.000 there too); --cat-ids "
+       "99999 match no category of the GT"},
+      {"--gt '" + no_cats.string() + "' --dt '" + no_cats_dt.string() + "' -q --json '" + rec.string() + "'",
+       no_cats.string(), "no ground-truth categories selected: every statistic is -1"},
+      {"--gt '" + empty_gt.string() + "' --dt '" + write("e.json", "[]").string() + "' -q --json '" + rec.string() +
+           "'",
+       empty_gt.string(), "no ground-truth images and categories selected: every statistic is -1"},
+  };
+  for (const auto& c : cases) {
+    CliRun r = run(c.args);
+    ASSERT_EQ(r.code, 0) << c.args << "\n" << r.err;
+    auto ls = lines(r.out);
+    ASSERT_EQ(ls.size(), 12u) << r.out;
+    for (const auto& l : ls) EXPECT_EQ(l.substr(l.size() - 9), " = -1.000") << l;
+    EXPECT_NE(r.err.find("warning: " + c.gt_file + ": " + c.text), std::string::npos) << r.err;
+    auto j = nlohmann::json::parse(slurp(rec));
+    EXPECT_NE(all_warnings(j).find(c.gt_file + ": " + c.text), std::string::npos) << j["warnings"];
+    EXPECT_EQ(j["metrics"]["AP"].get<double>(), -1.0);
+  }
+  // A selection that matches something gives no such warning.
+  CliRun ok = run(files + " --img-ids 1");
+  ASSERT_EQ(ok.code, 0) << ok.err;
+  EXPECT_EQ(ok.err.find("no ground-truth"), std::string::npos) << ok.err;
+}
+
 }  // namespace
