@@ -367,6 +367,19 @@ struct ImageIndex {
   bool string_ids = false;
 };
 
+/// A glamm-eval Result record (an object with `schema_version`, `metrics` and `signature`, common/result.h) given
+/// where a COCO file is expected: refused with a message that says so (exit 2) instead of a field error or, for a
+/// GT, an empty evaluation. `what` names the expected input.
+void refuse_results_record(element root, const std::string& file, const char* what) {
+  object o;
+  if (root.get_object().get(o) != simdjson::SUCCESS) return;
+  element e;
+  if (!last_field(o, "schema_version", e) || !last_field(o, "metrics", e) || !last_field(o, "signature", e)) return;
+  fail(file, "", fmt::format("this is a glamm-eval results record, not a COCO annotation file ({} expected; "
+                             "docs/input-rules.md, coco inputs)",
+                             what));
+}
+
 ImageIndex index_images(const CocoGroundTruth& gt) {
   ImageIndex idx;
   idx.of.reserve(gt.images.size() * 2);
@@ -378,6 +391,7 @@ ImageIndex index_images(const CocoGroundTruth& gt) {
 CocoGroundTruth parse_gt_root(element root, const std::string& file, const CocoLoadOptions& opt,
                               std::vector<std::string>& warnings) {
   CocoGroundTruth gt;
+  refuse_results_record(root, file, "--gt: a COCO instances file");
   const DuplicateKeyScope duplicate_keys(file, &warnings);
   object ro;
   if (root.get_object().get(ro) != simdjson::SUCCESS)
@@ -526,6 +540,7 @@ CocoGroundTruth parse_gt_root(element root, const std::string& file, const CocoL
 mask::CocoDetections parse_results_root(element root, const std::string& file, const CocoGroundTruth& gt,
                                         const CocoLoadOptions& opt, std::vector<std::string>& warnings) {
   mask::CocoDetections dt;
+  refuse_results_record(root, file, "--dt: a COCO results list");
   const DuplicateKeyScope duplicate_keys(file, &warnings);
   array list;
   if (root.get_array().get(list) != simdjson::SUCCESS)

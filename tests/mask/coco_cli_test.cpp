@@ -200,4 +200,26 @@ TEST_F(CocoCli, SelectionsMatchingNothingWarnButKeepTheMinusOnes) {
   EXPECT_EQ(ok.err.find("no ground-truth"), std::string::npos) << ok.err;
 }
 
+TEST_F(CocoCli, AResultsRecordGivenAsGtOrDtIsRecognised) {
+  glamm::datasets::CocoSample s = glamm::datasets::builtin_coco_sample();
+  fs::path gt = write("gt.json", s.gt_json), dt = write("dt.json", s.dt_json), rec = dir_ / "r.json";
+  ASSERT_EQ(run("--sample -q --json '" + rec.string() + "'").code, 0);
+  CliRun as_gt = run("--gt '" + rec.string() + "' --dt '" + dt.string() + "' -q");
+  EXPECT_EQ(as_gt.code, 2);
+  EXPECT_NE(as_gt.err.find(rec.string() + ": this is a glamm-eval results record, not a COCO annotation file"),
+            std::string::npos)
+      << as_gt.err;
+  EXPECT_TRUE(as_gt.out.empty()) << as_gt.out;
+  CliRun as_dt = run("--gt '" + gt.string() + "' --dt '" + rec.string() + "' -q");
+  EXPECT_EQ(as_dt.code, 2);
+  EXPECT_NE(as_dt.err.find(rec.string() + ": this is a glamm-eval results record, not a COCO annotation file"),
+            std::string::npos)
+      << as_dt.err;
+  // An object with only some of the three keys is not taken for a record (then the usual COCO rules apply).
+  fs::path partial = write("partial.json", R"({"metrics": {}, "images": [], "annotations": [], "categories": []})");
+  CliRun p = run("--gt '" + partial.string() + "' --dt '" + write("e.json", "[]").string() + "' -q");
+  EXPECT_EQ(p.code, 0) << p.err;
+  EXPECT_EQ(p.err.find("results record"), std::string::npos) << p.err;
+}
+
 }  // namespace
