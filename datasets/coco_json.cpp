@@ -263,6 +263,49 @@ void parse_segmentation_into(element e, const Where& w, PendingMask& pm) {
   pm.seg = parse_segmentation(e, w);
 }
 
+/// Geometry pycocotools accepts without a word, counted per file for one warning each (docs/input-rules.md,
+/// coco inputs): polygons with an odd number of coordinates (frPoly uses len//2 points, dropping the last number)
+/// and RLEs whose `size` is not the image's height/width (annToRLE uses the RLE as it is).
+struct GeometryNotes {
+  std::size_t odd_polygons = 0, size_mismatch = 0;
+  std::string odd_first, mismatch_first;
+
+  /// Inspect the parsed segmentation `pm` of record `w` on an image of `img_h` x `img_w` (0 = not given).
+  void note(const PendingMask& pm, const Where& w, uint32_t img_h, uint32_t img_w) {
+    if (!pm.compressed_view) {
+      if (const auto* poly = std::get_if<mask::Polygons>(&pm.seg)) {
+        for (const auto& part : poly->parts)
+          if (part.size() % 2 != 0) {
+            if (odd_polygons++ == 0) odd_first = w.record();
+            break;
+          }
+        return;
+      }
+    }
+    uint32_t h = pm.rle_h, wd = pm.rle_w;
+    if (const auto* c = std::get_if<mask::CompressedRle>(&pm.seg)) h = c->h, wd = c->w;
+    if (const auto* u = std::get_if<mask::UncompressedRle>(&pm.seg)) h = u->h, wd = u->w;
+    if (img_h == 0 || img_w == 0 || (h == img_h && wd == img_w)) return;
+    if (size_mismatch++ == 0)
+      mismatch_first = fmt::format("{} (size [{}, {}] on an image of height {}, width {})", w.record(), h, wd,
+                                   img_h, img_w);
+  }
+
+  /// Append the per-file warnings (none when nothing was noted).
+  void report(const std::string& file, const char* list, std::vector<std::string>& warnings) const {
+    if (odd_polygons)
+      warnings.push_back(fmt::format(
+          "{}: {} {} have a polygon with an odd number of coordinates (first: {}); as pycocotools does, the last "
+          "number of such a polygon is dropped",
+          file, odd_polygons, list, odd_first));
+    if (size_mismatch)
+      warnings.push_back(fmt::format(
+          "{}: {} {} have an RLE whose 'size' differs from the image's height/width (first: {}); as pycocotools "
+          "does, the RLE is used as it is",
+          file, size_mismatch, list, mismatch_first));
+  }
+};
+
 /// Run annToRLE on every pending mask with `threads` workers; the first failing record (lowest index) is reported.
 void convert_masks(std::vector<PendingMask>& pending, std::vector<CocoInstance>& inst, const std::string& file,
                    int threads) {
@@ -367,6 +410,19 @@ struct ImageIndex {
   bool string_ids = false;
 };
 
+/// A glamm-eval Result record (an object with `schema_version`, `metrics` and `signature`, common/result.h) given
+/// where a COCO file is expected: refused with a message that says so (exit 2) instead of a field error or, for a
+/// GT, an empty evaluation. `what` names the expected input.
+void refuse_results_record(element root, const std::string& file, const char* what) {
+  object o;
+  if (root.get_object().get(o) != simdjson::SUCCESS) return;
+  element e;
+  if (!last_field(o, "schema_version", e) || !last_field(o, "metrics", e) || !last_field(o, "signature", e)) return;
+  fail(file, "", fmt::format("this is a glamm-eval results record, not a COCO annotation file ({} expected; "
+                             "docs/input-rules.md, coco inputs)",
+                             what));
+}
+
 ImageIndex index_images(const CocoGroundTruth& gt) {
   ImageIndex idx;
   idx.of.reserve(gt.images.size() * 2);
@@ -378,6 +434,7 @@ ImageIndex index_images(const CocoGroundTruth& gt) {
 CocoGroundTruth parse_gt_root(element root, const std::string& file, const CocoLoadOptions& opt,
                               std::vector<std::string>& warnings) {
   CocoGroundTruth gt;
+  refuse_results_record(root, file, "--gt: a COCO instances file");
   const DuplicateKeyScope duplicate_keys(file, &warnings);
   object ro;
   if (root.get_object().get(ro) != simdjson::SUCCESS)
@@ -441,6 +498,7 @@ CocoGroundTruth parse_gt_root(element root, const std::string& file, const CocoL
   // annotations
   const bool segm = opt.iou_type == mask::IouType::kSegm;
   std::vector<PendingMask> pending;
+  GeometryNotes geometry;
   std::size_t dropped = 0;
   std::string dropped_example;
   if (auto anns = list("annotations")) {
@@ -479,6 +537,7 @@ CocoGroundTruth parse_gt_root(element root, const std::string& file, const CocoL
         PendingMask pm;
         parse_segmentation_into(require(o, "segmentation", w), w, pm);
         const auto& im = gt.images[a.image];
+        geometry.note(pm, w, im.height, im.width);
         if (!pm.compressed_view && std::holds_alternative<mask::Polygons>(pm.seg) && (im.height == 0 || im.width == 0))
           w.fail(fmt::format("polygon segmentation on image {} which has no height/width",
                              mask::image_id_text(im.id)));
@@ -499,6 +558,7 @@ CocoGroundTruth parse_gt_root(element root, const std::string& file, const CocoL
     warnings.push_back(fmt::format("{}: {} annotation(s) refer to images absent from 'images' and are not evaluated "
                                    "(first: {})",
                                    file, dropped, dropped_example));
+  geometry.report(file, "annotation(s)", warnings);
   convert_masks(pending, gt.annotations, file, opt.threads);
 
   // Repeated annotation ids: COCO.anns[id] keeps the last, and loadAnns(getAnnIds(...)) returns that one.
@@ -526,6 +586,7 @@ CocoGroundTruth parse_gt_root(element root, const std::string& file, const CocoL
 mask::CocoDetections parse_results_root(element root, const std::string& file, const CocoGroundTruth& gt,
                                         const CocoLoadOptions& opt, std::vector<std::string>& warnings) {
   mask::CocoDetections dt;
+  refuse_results_record(root, file, "--dt: a COCO results list");
   const DuplicateKeyScope duplicate_keys(file, &warnings);
   array list;
   if (root.get_array().get(list) != simdjson::SUCCESS)
@@ -561,6 +622,7 @@ mask::CocoDetections parse_results_root(element root, const std::string& file, c
   }
 
   std::vector<PendingMask> pending;
+  GeometryNotes geometry;
   std::size_t non_compressed = 0;
   dt.results.reserve(list.size());
   std::size_t j = 0;
@@ -593,6 +655,7 @@ mask::CocoDetections parse_results_root(element root, const std::string& file, c
           const double x1 = a.box[0], x2 = a.box[0] + a.box[2], y1 = a.box[1], y2 = a.box[1] + a.box[3];
           pm.seg = mask::Polygons{{{x1, y1, x1, y2, x2, y2, x2, y1}}};
         }
+        geometry.note(pm, w, im.height, im.width);
         if (!pm.compressed_view && std::holds_alternative<mask::Polygons>(pm.seg) && (im.height == 0 || im.width == 0))
           w.fail(fmt::format("a polygon mask needs the height/width of image {}", mask::image_id_text(im.id)));
         pm.instance = static_cast<uint32_t>(dt.results.size());
@@ -606,6 +669,7 @@ mask::CocoDetections parse_results_root(element root, const std::string& file, c
       if (!seg_e) w.fail("missing field 'segmentation'");
       PendingMask pm;
       parse_segmentation_into(*seg_e, w, pm);
+      geometry.note(pm, w, im.height, im.width);
       if (!pm.compressed_view) ++non_compressed;
       if (!pm.compressed_view && std::holds_alternative<mask::Polygons>(pm.seg) && (im.height == 0 || im.width == 0))
         w.fail(fmt::format("a polygon mask needs the height/width of image {}", mask::image_id_text(im.id)));
@@ -633,6 +697,7 @@ mask::CocoDetections parse_results_root(element root, const std::string& file, c
         "{}: {} result(s) give polygon or uncompressed-RLE segmentations; pycocotools 2.0.6 loadRes accepts only "
         "compressed RLE there (TypeError); their area is the pixel count of the annToRLE mask",
         file, non_compressed));
+  geometry.report(file, "result(s)", warnings);
   convert_masks(pending, dt.results, file, opt.threads);
   return dt;
 }

@@ -1,11 +1,13 @@
 // `glamm-eval coco`: COCOeval (segm / bbox) on a COCO instances file and a results list, printing pycocotools
 // 2.0.6's summarize() lines. Wires datasets/coco_json → metrics/mask/cocoeval → Result record; no metric math here.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include <fmt/format.h>
@@ -38,6 +40,60 @@ constexpr const char* kStrictHelp =
     "Fix exactly two pycocotools 2.0.6 quirks (docs/quirks.md q7, q8): a GT annotation with id 0 can "
     "be matched (2.0.6 counts its detections as false positives), and segm results that also carry a bbox keep "
     "their mask areas (2.0.6 loadRes takes the bbox branch and uses w*h)";
+
+/// Up to 5 ids of `ids` as text ("1, 2, 3, ..."), for a warning.
+template <class T, class Fn>
+std::string some_ids(const std::vector<T>& ids, Fn&& text) {
+  std::string s;
+  for (std::size_t j = 0; j < ids.size() && j < 5; ++j) s += (j ? ", " : "") + text(ids[j]);
+  if (ids.size() > 5) s += ", ...";
+  return s;
+}
+
+/// A selection that holds no GT image, or (useCats=1) no GT category, gives -1 for every statistic, as pycocotools
+/// prints it without a word: add a warning that says so and why (docs/input-rules.md, coco inputs). Also when the
+/// selection is not empty but holds no GT annotation (every statistic -1 all the same).
+void empty_selection_warning(const mask::CocoGroundTruth& gt, const mask::CocoEvaluation& ev, const std::string& gt_name,
+                             bool img_ids_given, bool cat_ids_given, std::vector<std::string>& warnings) {
+  const auto& p = ev.params;
+  const std::unordered_set<mask::ImageId> selected(p.img_ids.begin(), p.img_ids.end());
+  std::vector<bool> image_selected(gt.images.size());
+  std::size_t images = 0, categories = 0;
+  for (std::size_t i = 0; i < gt.images.size(); ++i)
+    if (selected.count(gt.images[i].id)) image_selected[i] = true, ++images;
+  for (int64_t c : p.cat_ids)
+    categories += std::count(gt.category_ids.begin(), gt.category_ids.end(), c) > 0;
+  std::vector<std::string> what, why;
+  if (images == 0) {
+    what.push_back("images");
+    why.push_back(img_ids_given ? fmt::format("--img-ids {} match no image of the GT",
+                                              some_ids(p.img_ids, [](const mask::ImageId& i) {
+                                                return mask::image_id_text(i);
+                                              }))
+                                : std::string("the GT has no 'images'"));
+  }
+  if (p.use_cats && categories == 0) {
+    what.push_back("categories");
+    why.push_back(cat_ids_given ? fmt::format("--cat-ids {} match no category of the GT",
+                                              some_ids(p.cat_ids, [](int64_t c) { return std::to_string(c); }))
+                                : std::string("the GT has no 'categories' (or an empty list)"));
+  }
+  if (!what.empty()) {
+    warnings.push_back(fmt::format(
+        "{}: no ground-truth {} selected: every statistic is -1 (pycocotools prints -1.000 there too); {}", gt_name,
+        what.size() == 2 ? "images and categories" : what[0], why.size() == 2 ? why[0] + "; " + why[1] : why[0]));
+    return;
+  }
+  const bool any_gt = std::any_of(gt.annotations.begin(), gt.annotations.end(), [&](const mask::CocoInstance& a) {
+    return image_selected[a.image] &&
+           (!p.use_cats || std::count(p.cat_ids.begin(), p.cat_ids.end(), a.category_id) > 0);
+  });
+  if (!any_gt)
+    warnings.push_back(fmt::format(
+        "{}: no ground-truth annotation in the selected images/categories: every statistic is -1 (pycocotools "
+        "prints -1.000 there too)",
+        gt_name));
+}
 
 void run_coco(const CocoOptions& o) {
   const bool use_sample = o.sample || (o.gt.empty() && o.dt.empty());
@@ -111,6 +167,7 @@ void run_coco(const CocoOptions& o) {
     throw InputError("", "", e.what());
   }
 
+  empty_selection_warning(gt, ev, gt_name, !o.img_ids.empty(), !o.cat_ids.empty(), warnings);
   for (const auto& w : warnings) std::cerr << "warning: " << w << "\n";
   if (use_sample)
     std::cout << "glamm-eval coco: built-in sample (12 synthetic images, 3 categories; no input files), iouType="

@@ -149,4 +149,146 @@ TEST_F(CocoCli, HelpListsTheOptions) {
     EXPECT_NE(r.out.find(opt), std::string::npos) << opt;
 }
 
+
+// Warnings for inputs pycocotools accepts silently (docs/input-rules.md, coco inputs): the numbers stay those of
+// the reference, the warning names file and record, and the --json record carries it.
+std::string all_warnings(const nlohmann::json& rec) {
+  std::string s;
+  for (const auto& w : rec["warnings"]) s += w.get<std::string>() + "\n";
+  return s;
+}
+
+TEST_F(CocoCli, SelectionsMatchingNothingWarnButKeepTheMinusOnes) {
+  glamm::datasets::CocoSample s = glamm::datasets::builtin_coco_sample();
+  fs::path gt = write("gt.json", s.gt_json), dt = write("dt.json", s.dt_json), rec = dir_ / "r.json";
+  const std::string files = "--gt '" + gt.string() + "' --dt '" + dt.string() + "' -q --json '" + rec.string() + "'";
+  struct Case {
+    std::string args, gt_file, text;
+  };
+  fs::path no_cats = write("nocats.json", R"({"images": [{"id": 1, "height": 10, "width": 10}], "annotations": [
+      {"id": 1, "image_id": 1, "category_id": 1, "area": 49, "iscrowd": 0, "segmentation": [[1,1,1,8,8,8,8,1]]}]})");
+  fs::path no_cats_dt = write("nocats_dt.json",
+                              R"([{"image_id": 1, "category_id": 1, "score": 0.9, "segmentation": [[1,1,1,8,8,8,8,1]]}])");
+  fs::path empty_gt = write("empty.json", "{}");
+  const std::vector<Case> cases = {
+      {files + " --img-ids 123456789", gt.string(),
+       "no ground-truth images selected: every statistic is -1 (pycocotools prints -1.000 there too); --img-ids "
+       "123456789 match no image of the GT"},
+      {files + " --cat-ids 99999", gt.string(),
+       "no ground-truth categories selected: every statistic is -1 (pycocotools prints -1.000 there too); --cat-ids "
+       "99999 match no category of the GT"},
+      {"--gt '" + no_cats.string() + "' --dt '" + no_cats_dt.string() + "' -q --json '" + rec.string() + "'",
+       no_cats.string(), "no ground-truth categories selected: every statistic is -1"},
+      {"--gt '" + empty_gt.string() + "' --dt '" + write("e.json", "[]").string() + "' -q --json '" + rec.string() +
+           "'",
+       empty_gt.string(), "no ground-truth images and categories selected: every statistic is -1"},
+  };
+  for (const auto& c : cases) {
+    CliRun r = run(c.args);
+    ASSERT_EQ(r.code, 0) << c.args << "\n" << r.err;
+    auto ls = lines(r.out);
+    ASSERT_EQ(ls.size(), 12u) << r.out;
+    for (const auto& l : ls) EXPECT_EQ(l.substr(l.size() - 9), " = -1.000") << l;
+    EXPECT_NE(r.err.find("warning: " + c.gt_file + ": " + c.text), std::string::npos) << r.err;
+    auto j = nlohmann::json::parse(slurp(rec));
+    EXPECT_NE(all_warnings(j).find(c.gt_file + ": " + c.text), std::string::npos) << j["warnings"];
+    EXPECT_EQ(j["metrics"]["AP"].get<double>(), -1.0);
+  }
+  // A selection that matches something gives no such warning.
+  CliRun ok = run(files + " --img-ids 1");
+  ASSERT_EQ(ok.code, 0) << ok.err;
+  EXPECT_EQ(ok.err.find("no ground-truth"), std::string::npos) << ok.err;
+}
+
+TEST_F(CocoCli, AResultsRecordGivenAsGtOrDtIsRecognised) {
+  glamm::datasets::CocoSample s = glamm::datasets::builtin_coco_sample();
+  fs::path gt = write("gt.json", s.gt_json), dt = write("dt.json", s.dt_json), rec = dir_ / "r.json";
+  ASSERT_EQ(run("--sample -q --json '" + rec.string() + "'").code, 0);
+  CliRun as_gt = run("--gt '" + rec.string() + "' --dt '" + dt.string() + "' -q");
+  EXPECT_EQ(as_gt.code, 2);
+  EXPECT_NE(as_gt.err.find(rec.string() + ": this is a glamm-eval results record, not a COCO annotation file"),
+            std::string::npos)
+      << as_gt.err;
+  EXPECT_TRUE(as_gt.out.empty()) << as_gt.out;
+  CliRun as_dt = run("--gt '" + gt.string() + "' --dt '" + rec.string() + "' -q");
+  EXPECT_EQ(as_dt.code, 2);
+  EXPECT_NE(as_dt.err.find(rec.string() + ": this is a glamm-eval results record, not a COCO annotation file"),
+            std::string::npos)
+      << as_dt.err;
+  // An object with only some of the three keys is not taken for a record (then the usual COCO rules apply).
+  fs::path partial = write("partial.json", R"({"metrics": {}, "images": [], "annotations": [], "categories": []})");
+  CliRun p = run("--gt '" + partial.string() + "' --dt '" + write("e.json", "[]").string() + "' -q");
+  EXPECT_EQ(p.code, 0) << p.err;
+  EXPECT_EQ(p.err.find("results record"), std::string::npos) << p.err;
+}
+
+TEST_F(CocoCli, OddPolygonsWarnOncePerFileAndScoreAsPycocotools) {
+  const std::string head = R"({"images": [{"id": 1, "height": 10, "width": 10}], "categories": [{"id": 1}],
+      "annotations": [{"id": 7, "image_id": 1, "category_id": 1, "area": 49, "iscrowd": 0,
+                       "segmentation": [[1,1,1,8,8,8,8,1]]},
+                      {"id": 9, "image_id": 1, "category_id": 1, "area": 16, "iscrowd": 0,
+                       "segmentation": [[2,2,2,6,6,6,6,2)";
+  const std::string mid = R"(]]},
+                      {"id": 11, "image_id": 1, "category_id": 1, "area": 9, "iscrowd": 0,
+                       "segmentation": [[5,5,5,8,8,8,8,5)";
+  const std::string tail = "]]}]}";
+  fs::path odd = write("odd.json", head + ",3" + mid + ",4.5" + tail);
+  fs::path even = write("even.json", head + mid + tail);
+  fs::path dt = write("dt.json", R"([{"image_id": 1, "category_id": 1, "score": 0.9, "segmentation": [[1,1,1,8,8,8,8,1]]},
+      {"image_id": 1, "category_id": 1, "score": 0.8, "segmentation": [[2,2,2,6,6,6,6]]}])");
+  fs::path rec = dir_ / "r.json";
+  CliRun r = run("--gt '" + odd.string() + "' --dt '" + dt.string() + "' -q --json '" + rec.string() + "'");
+  ASSERT_EQ(r.code, 0) << r.err;
+  CliRun ref = run("--gt '" + even.string() + "' --dt '" + dt.string() + "' -q");
+  ASSERT_EQ(ref.code, 0) << ref.err;
+  EXPECT_EQ(r.out, ref.out);  // the last number of an odd polygon is dropped, as pycocotools does
+  EXPECT_NE(lines(r.out)[0].find("] = 0.435"), std::string::npos) << r.out;  // AP of the even-polygon GT
+  const std::string gt_warning = odd.string() +
+                                 ": 2 annotation(s) have a polygon with an odd number of coordinates (first: "
+                                 "annotations[1] (id 9)); as pycocotools does, the last number of such a polygon is "
+                                 "dropped";
+  const std::string dt_warning = dt.string() + ": 1 result(s) have a polygon with an odd number of coordinates "
+                                               "(first: results[1])";
+  EXPECT_NE(r.err.find("warning: " + gt_warning), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("warning: " + dt_warning), std::string::npos) << r.err;
+  EXPECT_EQ(ref.err.find(even.string() + ": "), std::string::npos) << ref.err;
+  const std::string recorded = all_warnings(nlohmann::json::parse(slurp(rec)));
+  EXPECT_NE(recorded.find(gt_warning), std::string::npos) << recorded;
+  EXPECT_NE(recorded.find(dt_warning), std::string::npos) << recorded;
+}
+
+TEST_F(CocoCli, RleSizeUnlikeTheImageWarnsAndIsUsedAsIs) {
+  auto gt_text = [](int h, int w) {
+    return R"({"images": [{"id": 1, "height": )" + std::to_string(h) + R"(, "width": )" + std::to_string(w) +
+           R"(}], "categories": [{"id": 1}], "annotations": [
+      {"id": 5, "image_id": 1, "category_id": 1, "area": 30, "iscrowd": 0,
+       "segmentation": {"size": [5, 20], "counts": [10, 30, 60]}}]})";
+  };
+  fs::path bad = write("bad.json", gt_text(10, 10)), good = write("good.json", gt_text(5, 20));
+  fs::path dt = write("dt.json", R"([{"image_id": 1, "category_id": 1, "score": 0.9,
+      "segmentation": {"size": [5, 20], "counts": [15, 30, 55]}}])");
+  fs::path rec = dir_ / "r.json";
+  CliRun r = run("--gt '" + bad.string() + "' --dt '" + dt.string() + "' -q --json '" + rec.string() + "'");
+  ASSERT_EQ(r.code, 0) << r.err;
+  CliRun ref = run("--gt '" + good.string() + "' --dt '" + dt.string() + "' -q");
+  ASSERT_EQ(ref.code, 0) << ref.err;
+  EXPECT_EQ(r.out, ref.out);
+  // IoU 25/35 = 0.714 < 0.75: AP50 1, AP75 0.
+  EXPECT_NE(lines(r.out)[1].find("] = 1.000"), std::string::npos) << r.out;
+  EXPECT_NE(lines(r.out)[2].find("] = 0.000"), std::string::npos) << r.out;
+  const std::string gt_warning = bad.string() +
+                                 ": 1 annotation(s) have an RLE whose 'size' differs from the image's height/width "
+                                 "(first: annotations[0] (id 5) (size [5, 20] on an image of height 10, width 10)); "
+                                 "as pycocotools does, the RLE is used as it is";
+  const std::string dt_warning = dt.string() + ": 1 result(s) have an RLE whose 'size' differs from the image's "
+                                               "height/width (first: results[0] (size [5, 20] on an image of height "
+                                               "10, width 10))";
+  EXPECT_NE(r.err.find("warning: " + gt_warning), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("warning: " + dt_warning), std::string::npos) << r.err;
+  EXPECT_EQ(ref.err.find("'size' differs"), std::string::npos) << ref.err;
+  const std::string recorded = all_warnings(nlohmann::json::parse(slurp(rec)));
+  EXPECT_NE(recorded.find(gt_warning), std::string::npos) << recorded;
+  EXPECT_NE(recorded.find(dt_warning), std::string::npos) << recorded;
+}
+
 }  // namespace
