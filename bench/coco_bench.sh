@@ -56,7 +56,7 @@ cat "$tmp/out.txt"
 echo "median wall: ${median} s   median CPU: ${median_cpu} s   peak RSS: $((max_rss / 1024)) MiB   (target <= 0.7 s, < 400 MiB)"
 awk -v m="$median" 'BEGIN {printf "vs spec anchors: pycocotools 2.0.6 7.48 s -> %.1fx faster; detectron2 COCOeval_opt 2.11 s -> %.1fx faster\n", 7.48 / m, 2.11 / m}'
 
-# The 12 stats must equal pycocotools 2.0.6's on this set exactly (spec §6.1).
+# The 12 stats must equal pycocotools 2.0.6's on this set exactly (mask-metrics.md §6.1).
 python3 - "$tmp/result.json" <<'EOF'
 import json, sys
 expected = [0.16727706697835262, 0.337122474838592, 0.14222559935490314, 0.15617560435137193, 0.15834389528452777,

@@ -155,7 +155,7 @@ void memory_estimate() {
                         (256 * 4 + 256) + 2 * 256 + (1024 * 256 + 1024) + 2 * 1024 + (1024 * 200704.0 + 1024) +
                         (4096 * 1024 + 4096);
   const double text_fcs = 4096 * 4096 + 4096 + 256 * 4096 + 256;
-  const double sam = 0.641e9, clip = 0.30e9;  // spec §6.1 parameter counts (fp32)
+  const double sam = 0.641e9, clip = 0.30e9;  // glamm-model.md §6.1 parameter counts (fp32)
   const double gb = 1e9;
   std::printf("memory for a real GLaMM-7B checkpoint (weights kept as stored, up-cast per use):\n");
   std::printf("  LLM %.2f B params bf16 %.2f GB | projector bf16 %.3f GB | region encoder bf16 %.2f GB\n", llm / 1e9,

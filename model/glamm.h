@@ -24,7 +24,7 @@ struct GlammOptions {
   std::string dtype = "fp32";        ///< compute dtype: "fp32" only for now (weights stay in their stored dtype)
   bool kv_cache = true;              ///< false: recompute the whole sequence every step, as the reference does
   int max_new_tokens = 512;          ///< generation limit (EOS included in the count as in HF generate)
-  bool legacy_tokenizer = true;      ///< transformers 4.29 slow-tokenizer behaviour (spec §3.3)
+  bool legacy_tokenizer = true;      ///< transformers 4.29 slow-tokenizer behaviour (glamm-model.md §3.3)
   int threads = 0;                   ///< libtorch intra-op threads; 0 = $OMP_NUM_THREADS if set, else all CPUs
 };
 

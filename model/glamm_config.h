@@ -78,7 +78,7 @@ struct GlammConfig {
   int64_t pad_token_id = 0;
 
   /// Read the GLaMM folder's config.json. Absent keys keep the released 7B values above; `vocab_size` is read
-  /// but the runner takes the vocabulary from the embedding shape (spec §2.1), see check_shapes().
+  /// but the runner takes the vocabulary from the embedding shape (glamm-model.md §2.1), see check_shapes().
   /// Throws InputError(file, key, …) for unreadable JSON, a non-integer or non-positive size, hidden_size not
   /// divisible by num_attention_heads, num_key_value_heads ≠ num_attention_heads, mm_vision_select_layer ≥ 0,
   /// or a `rope_scaling` that is not null.

@@ -4,7 +4,7 @@
 // (normalise, round to fp16 then bf16) and the RoIs GLaMM derives from it (×224, rounded to bf16).
 // Computation is float32 (the golden reference's mode: its hard-coded `.to(torch.bfloat16)` on the resized levels
 // becomes a bf16 round trip that keeps fp32, README "Deviations" 2); weights stay in their stored dtype (bf16 in
-// the releases) and are up-cast per layer when used (spec §6.1). Spec: glamm-model.md §1.1 (region pyramid),
+// the releases) and are up-cast per layer when used (glamm-model.md §6.1). Spec: glamm-model.md §1.1 (region pyramid),
 // §1.4, §2.2, §4.3, §6.2–6.4.
 #pragma once
 

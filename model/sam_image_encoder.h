@@ -39,7 +39,7 @@ at::Tensor sam_window_unpartition(const at::Tensor& windows, int64_t window, std
 /// runner never needs that (§1.5) and throws std::invalid_argument instead.
 at::Tensor sam_rel_pos_table(int64_t q_size, int64_t k_size, const at::Tensor& rel_pos);
 
-/// Sizes of one SAM ViT, all read from tensor shapes (spec §6.3).
+/// Sizes of one SAM ViT, all read from tensor shapes (glamm-model.md §6.3).
 struct SamImageEncoderConfig {
   int64_t image_size = 0;       ///< input side in pixels (patch · grid): 1024
   int64_t patch = 0;            ///< patch side: 16
@@ -86,7 +86,7 @@ class SamImageEncoder {
   /// shapes).
   static SamImageEncoder load(WeightStore& store, const std::string& prefix = "model.grounding_encoder.image_encoder.");
 
-  /// ImageEncoderViT.forward: image [B,3,S,S] float32 (S = image_size; SAM-normalised and zero-padded, spec §4.2)
+  /// ImageEncoderViT.forward: image [B,3,S,S] float32 (S = image_size; SAM-normalised and zero-padded, glamm-model.md §4.2)
   /// → image embeddings [B,out_chans,grid,grid] float32. Global attention is computed one head at a time so the
   /// ViT-H 4096×4096 score matrix never exists for all 16 heads at once. Runs under InferenceMode. Throws
   /// std::invalid_argument for a wrong input shape or dtype.

@@ -153,7 +153,7 @@ PredictedMask sam_mask_to_rle(const at::Tensor& logits);
 /// Every mask of [n, H, W] logits through sam_mask_to_rle, in order.
 std::vector<PredictedMask> sam_masks_to_rle(const at::Tensor& logits);
 
-/// GLaMM's mask step for one image (GLaMM.py _generate_and_postprocess_masks, spec §4.5 steps 1–5): prompts
+/// GLaMM's mask step for one image (GLaMM.py _generate_and_postprocess_masks, glamm-model.md §4.5 steps 1–5): prompts
 /// [n, dim] (text_hidden_fcs output) become sparse tokens [n, 1, dim], the dense prompt is no_mask_embed, the
 /// positional encoding is the dense PE of the embedding grid; the decoder runs on image_embeddings [1, dim, h, w]
 /// and the low-res masks are post-processed to full-resolution logits [n, H, W] float32 (n = 0 → [0, H, W]).

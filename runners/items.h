@@ -24,7 +24,7 @@ std::string task_name(Task t);
 /// Inverse of task_name; throws InputError for another name.
 Task parse_task(const std::string& name);
 
-/// The instructions (spec §3.5, verbatim; the GCG one has 5 spaces before "segmentation").
+/// The instructions (glamm-model.md §3.5, verbatim; the GCG one has 5 spaces before "segmentation").
 extern const char* const kGcgInstruction;
 extern const char* const kRegcapInstruction;    ///< one "<bbox>"
 extern const char* const kImagecapInstruction;

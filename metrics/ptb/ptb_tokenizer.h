@@ -39,7 +39,7 @@ struct BatchResult {
 
 /// pycocoevalcap PTBTokenizer.tokenize over a list of captions: replace '\n' by ' ', join with '\n', tokenize as one
 /// Java run, split the printed text on '\n', zip with the captions. kReference reproduces the misalignment exactly
-/// (spec §3.3): caption i receives printed line i, lines beyond the caption count are dropped, and a warning names
+/// (caption-metrics.md §3.3): caption i receives printed line i, lines beyond the caption count are dropped, and a warning names
 /// the first shifted caption. kStrict blanks the line-break characters first, so each caption gets its own tokens.
 /// Runs in `threads` chunks (>= 1) whose results equal one sequential run. Throws glamm::InputError with record
 /// "caption <index>" on invalid UTF-8.

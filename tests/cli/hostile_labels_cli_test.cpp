@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/io.h"
+#include "support/test_dir.h"
 #include "support/shared_data.h"
 
 namespace fs = std::filesystem;
@@ -28,10 +29,7 @@ class HostileLabelsCli : public ::testing::Test {
   std::string out_;
   void SetUp() override {
     GLAMM_REQUIRE(fs::exists(GLAMM_EVAL_BINARY), "glamm-eval not built: " << GLAMM_EVAL_BINARY);
-    dir_ = fs::path(::testing::TempDir()) /
-           ("glamm_hostile_labels_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) +
-            "_" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
+    dir_ = glamm::testing::per_test_dir("glamm_hostile_labels");
     work_ = dir_ / "a" / "b";
     fs::create_directories(work_);
   }

@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "common/io.h"
+#include "support/test_dir.h"
 #include "support/shared_data.h"
 
 namespace fs = std::filesystem;
@@ -24,11 +25,7 @@ class OutputGuardCli : public ::testing::Test {
   std::string out_;
   void SetUp() override {
     GLAMM_REQUIRE(fs::exists(GLAMM_EVAL_BINARY), "glamm-eval not built: " << GLAMM_EVAL_BINARY);
-    dir_ = fs::path(::testing::TempDir()) /
-           ("glamm_output_guard_cli_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) +
-            "_" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    dir_ = glamm::testing::per_test_dir("glamm_output_guard_cli");
   }
   void TearDown() override {
     std::error_code ec;

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/io.h"
+#include "support/test_dir.h"
 #include "support/shared_data.h"
 
 namespace fs = std::filesystem;
@@ -26,10 +27,7 @@ class ResourcesCli : public ::testing::Test {
   std::string out_;
   void SetUp() override {
     GLAMM_REQUIRE(fs::exists(GLAMM_EVAL_BINARY), "glamm-eval not built: " << GLAMM_EVAL_BINARY);
-    dir_ = fs::path(::testing::TempDir()) /
-           ("glamm_resources_cli_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) +
-            "_" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
+    dir_ = glamm::testing::per_test_dir("glamm_resources_cli");
     fs::create_directories(dir_ / "home");
   }
   void TearDown() override {

@@ -83,7 +83,7 @@ bool has_warning(const Outcome& o, const std::string& needle) {
 // ---------------------------------------------------------------------------------------------------------------
 
 TEST(CocoEval, EmptyResultListScoresZeroWhereGtExistsAndMinusOneElsewhereWithWarning) {
-  // Two small GT objects (area 100): 'all' and 'small' have GT, 'medium' and 'large' none (spec §3.9).
+  // Two small GT objects (area 100): 'all' and 'small' have GT, 'medium' and 'large' none (mask-metrics.md §3.9).
   json gt = gt_file({image(1), image(2)},
                     {gt_ann(1, 1, box_rle(10, 10, 10, 10), 100), gt_ann(2, 2, box_rle(50, 50, 10, 10), 100)});
   Outcome o = run(gt, json::array());

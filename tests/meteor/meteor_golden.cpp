@@ -183,7 +183,7 @@ TEST(MeteorGolden, Val2017All5000ImagesCorpusFromPtbCaptions) {
 }
 
 // ------------------------------------------------------------------------------------------ published anchors
-// nlg-eval (Maluuba/nlg-eval test_nlgeval.py) runs the coco jar on raw strings; spec §5.1 gives full precision.
+// nlg-eval (Maluuba/nlg-eval test_nlgeval.py) runs the coco jar on raw strings; caption-metrics.md §5.1 gives full precision.
 TEST(MeteorGolden, NlgEvalSinglePairAnchor) {
   GLAMM_REQUIRE_SHARED(data, "data/meteor");
   Scorer sc(resources(data, false), Config{});
@@ -203,7 +203,7 @@ TEST(MeteorGolden, NlgEvalFrenchAnchorNormalizesAndLowercasesRawText) {
 
 TEST(MeteorGolden, NlgEvalTwoSegmentCorpusWithHasBeenWasParaphrase) {
   GLAMM_REQUIRE_SHARED(data, "data/meteor");
-  // The second segment needs the paraphrase "has been" <-> "was" (spec §5.1): write that 2-record table.
+  // The second segment needs the paraphrase "has been" <-> "was" (caption-metrics.md §5.1): write that 2-record table.
   auto gz = std::filesystem::temp_directory_path() / ("glamm_meteor_hasbeen_" + std::to_string(::getpid()) + ".gz");
   {
     gzFile f = gzopen(gz.string().c_str(), "wb");

@@ -1,5 +1,5 @@
 // METEOR unit tests on small self-made fixtures (no shared data): Java string semantics, the normalizer rules of
-// spec §5.3, the score formula and aggregation rules (§5.6), the matchers and aligner quirks (§5.4–5.5) on a tiny
+// caption-metrics.md §5.3, the score formula and aggregation rules (§5.6), the matchers and aligner quirks (§5.4–5.5) on a tiny
 // hand-written synonym table, and resource-loading errors.
 #include <cmath>
 #include <filesystem>
@@ -198,7 +198,7 @@ TEST_F(TinyResources, FixedOneToOneMatchesAreKeptEvenWhenTheyAddAChunk) {
 
 TEST_F(TinyResources, SingleWordNonExactMatchIsDroppedWhenItCostsAChunk) {
   // Give "dog" a second candidate (synonym of "two") so nothing is fixed for it: the aligner weights truncate a
-  // one-word stem/synonym match to 0, so it never beats the state with fewer chunks (spec §5.5, the 0.1592 case).
+  // one-word stem/synonym match to 0, so it never beats the state with fewer chunks (caption-metrics.md §5.5, the 0.1592 case).
   write("english.synsets", "two\n30\ndog\n30 31\n");
   Scorer sc(load(), Config{});
   Stats s = sc.segment_stats("two dogs in the grass", {"a dog on the grass"});

@@ -92,7 +92,7 @@ TEST(PtbGolden, AllCocoVal2017CaptionsMatchCoreNlp341) {
 }
 
 TEST(PtbGolden, DemoResultsTokenizeToTheDemoTestlen) {
-  // coco-caption's demo prints BLEU testlen 9893 for these 1000 result captions (spec §3.4 anchor).
+  // coco-caption's demo prints BLEU testlen 9893 for these 1000 result captions (caption-metrics.md §3.4 anchor).
   GLAMM_REQUIRE_SHARED(path, "data/captions/captions_val2014_fakecap_results.json");
   nlohmann::json j = io::load_json(path);
   std::vector<std::string> caps;

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "common/io.h"
 #include "tests/reports/report_fixtures.h"
 
 namespace {
@@ -31,11 +32,6 @@ std::string record_text(const std::string& miou) {
   return s;
 }
 
-std::string bytes(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 }  // namespace
 
 TEST(HostileInput, NumberBeyondDoubleRangeInARecordIsExit2NamingFileAndKey) {
@@ -52,7 +48,7 @@ TEST(HostileInput, NumberBeyondDoubleRangeInARecordIsExit2NamingFileAndKey) {
                                                                                                 << r.output;
     EXPECT_EQ(r.output.find("internal error"), std::string::npos) << r.output;
   }
-  EXPECT_EQ(bytes(big), text);
+  EXPECT_EQ(glamm::io::read_file(big), text);
   EXPECT_FALSE(fs::exists(d / "r.html"));
 }
 
@@ -74,7 +70,7 @@ TEST(HostileInput, NumberBeyondDoubleRangeInThePaperFileIsExit2) {
   EXPECT_NE(r.output.find(cell.string() + ": table 3 row GLaMM cell 1: '1e400' is not a finite number"),
             std::string::npos)
       << r.output;
-  EXPECT_EQ(bytes(num), "{\"tables\": [], \"x\": [0, 1e400]}");
+  EXPECT_EQ(glamm::io::read_file(num), "{\"tables\": [], \"x\": [0, 1e400]}");
 }
 
 TEST(HostileInput, DeeplyNestedRecordIsExit2NamingTheFile) {
@@ -89,5 +85,5 @@ TEST(HostileInput, DeeplyNestedRecordIsExit2NamingTheFile) {
               std::string::npos)
         << r.output;
   }
-  EXPECT_EQ(bytes(deep), text);
+  EXPECT_EQ(glamm::io::read_file(deep), text);
 }

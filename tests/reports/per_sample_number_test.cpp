@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "common/io.h"
 #include "tests/reports/report_fixtures.h"
 
 namespace {
@@ -28,18 +29,13 @@ std::string caption_record(const json& cider_b) {
   return j.dump(1);
 }
 
-std::string bytes(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 }  // namespace
 
 TEST(PerSampleNumber, NullOrStringPerSampleValueIsExit2NamingFileAndSample) {
   const fs::path d = test_dir("per_sample_number");
   const fs::path good = d / "good.json";
   write_text(good, caption_record(0.6));
-  const std::string good_text = bytes(good);
+  const std::string good_text = glamm::io::read_file(good);
   ASSERT_EQ(run_cli("compare " + q(good) + " " + q(good)).code, 0);
   for (const json& v : {json(nullptr), json("0.6")}) {
     const fs::path bad = d / "bad.json";
@@ -50,7 +46,7 @@ TEST(PerSampleNumber, NullOrStringPerSampleValueIsExit2NamingFileAndSample) {
     EXPECT_NE(r.output.find(bad.string()), std::string::npos) << r.output;
     EXPECT_NE(r.output.find("per_sample[1] (b).CIDEr"), std::string::npos) << r.output;
     EXPECT_EQ(r.output.find("nan"), std::string::npos) << r.output;
-    EXPECT_EQ(bytes(bad), text);
-    EXPECT_EQ(bytes(good), good_text);
+    EXPECT_EQ(glamm::io::read_file(bad), text);
+    EXPECT_EQ(glamm::io::read_file(good), good_text);
   }
 }

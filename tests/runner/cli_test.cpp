@@ -194,7 +194,7 @@ TEST(RefsegOutput, TheRefsegEvaluatorScoresTheRunnerFile) {
   ASSERT_EQ(list.items[0].sentences.size(), 3u);
   EXPECT_EQ(list.split_by, "unc");
   FakeModel f;
-  f.tf_masks = {{6, 8, "724000g0"}, {6, 8, "=3300000;"}, {6, 8, "`1"}};  // the spec §4.7 example predictions
+  f.tf_masks = {{6, 8, "724000g0"}, {6, 8, "=3300000;"}, {6, 8, "`1"}};  // the dataset-formats.md §4.7 example predictions
   RunOptions o;
   o.out = fresh_dir("out");
   o.quiet = true;

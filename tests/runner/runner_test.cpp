@@ -216,7 +216,7 @@ TEST(Runner, RefsegTeacherForcedChatsOfAtMostThreeRoundsAndOneRecordPerSentence)
   const std::string jl = slurp(s.predictions);
   EXPECT_EQ(jl.substr(0, jl.find('\n')),
             R"({"dataset":"refcoco","split_by":"unc","split":"testA","sent_id":7001,"ref_id":501,"image_id":42,)"
-            R"("mask":{"size":[4,6],"counts":"h0"},"sentence":"thing 0"})");  // 24 zeros = "h0" (as 48 zeros = "`1", spec §4.7)
+            R"("mask":{"size":[4,6],"counts":"h0"},"sentence":"thing 0"})");  // 24 zeros = "h0" (as 48 zeros = "`1", dataset-formats.md §4.7)
   EXPECT_EQ(std::count(jl.begin(), jl.end(), '\n'), 5);
 
   // Generative mode: one "Please segment {x} in this image." per sentence, first mask, empty mask when none.

@@ -179,7 +179,7 @@ TEST(SamDecoderGolden, FinalRleMasksMatchGcgAndRefsegCases) {
 }
 
 TEST(SamDecoderGolden, PostprocessingOfGoldenLowResMasksGivesTheGoldenRle) {
-  // Isolates steps 3-6 of spec §4.5 (bilinear to 1024, crop, bilinear to H×W, > 0, RLE) from the decoder.
+  // Isolates steps 3-6 of glamm-model.md §4.5 (bilinear to 1024, crop, bilinear to H×W, > 0, RLE) from the decoder.
   GLAMM_REQUIRE_SHARED(gdir, "golden/model/golden");
   int masks = 0;
   for (const auto& c : mask_cases(gdir)) {

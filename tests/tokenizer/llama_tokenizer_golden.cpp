@@ -132,7 +132,7 @@ TEST_F(LlamaTokenizerTest, NonLegacyDropsThePrefixAfterAddedTokens) {
   EXPECT_FALSE(non_legacy.legacy());
   EXPECT_EQ(non_legacy.encode("by <bbox>?"), (Ids{1, 491, 32002, 29973}));
   EXPECT_EQ(non_legacy.encode("[SEG]."), (Ids{1, 32004, 29889}));
-  // "provides" without "▁" is not a piece: <unk> (spec §3.3 risk note).
+  // "provides" without "▁" is not a piece: <unk> (glamm-model.md §3.3 risk note).
   EXPECT_EQ(non_legacy.encode("<im_end> provides"), (Ids{1, 32001, 0}));
   EXPECT_EQ(tok().encode("<im_end> provides"), (Ids{1, 32001, 8128}));
   // Without added tokens both modes agree; a text starting with an added token has no stray "▁".
