@@ -130,6 +130,7 @@ std::optional<Prediction> load_prediction(const fs::path& dir, const std::string
   // evaluate.py: pred = pred[first key]; try pred['caption'] / pred['phrases'], else fall back to the flat dict.
   const DuplicateKeyScope duplicate_keys(file);  // collected by take_duplicate_key_warnings()
   Prediction p;
+  p.file = file;
   simdjson::dom::object body = top;
   std::string rec;
   {

@@ -36,6 +36,7 @@ CaptionGt load_caption_gt(const std::filesystem::path& path);
 /// One prediction file's content.
 struct Prediction {
   std::string image_id;  ///< the id the file is named after (the reference ignores an `image_id` field)
+  std::string file;      ///< the file it was read from ("" for an empty prediction standing in for a missing file)
   std::string caption;
   std::vector<std::string> phrases;
   std::vector<mask::Segmentation> pred_masks;  ///< compressed (or uncompressed) RLE dicts, in file order

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <cstdlib>
 
-#include "metrics/caption/parallel.h"
+#include "metrics/parallel.h"
 
 namespace glamm::caption {
 
@@ -74,8 +74,8 @@ BleuResult bleu_score(const NgramCorpus& corpus, int threads) {
   out.per_image.resize(n);
   out.per_image_counts.resize(n);
   const std::size_t chunk = 64;
-  std::vector<std::vector<std::uint32_t>> scratch(static_cast<std::size_t>(parallel_workers(n, threads, chunk)));
-  parallel_for(
+  std::vector<std::vector<std::uint32_t>> scratch(static_cast<std::size_t>(metrics::parallel_workers(n, threads, chunk)));
+  metrics::parallel_for(
       n, threads,
       [&](std::size_t i, int worker) {
         auto& s = scratch[static_cast<std::size_t>(worker)];

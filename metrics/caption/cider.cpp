@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "metrics/caption/parallel.h"
+#include "metrics/parallel.h"
 #include "metrics/numeric.h"
 
 namespace glamm::caption {
@@ -71,9 +71,9 @@ CiderResult cider_d_score(const NgramCorpus& corpus, int threads) {
     WeightedSentence hyp, ref;
   };
   const std::size_t chunk = 32;
-  std::vector<Scratch> scratch(static_cast<std::size_t>(parallel_workers(n_images, threads, chunk)));
+  std::vector<Scratch> scratch(static_cast<std::size_t>(metrics::parallel_workers(n_images, threads, chunk)));
 
-  parallel_for(
+  metrics::parallel_for(
       n_images, threads,
       [&](std::size_t i, int worker) {
         Scratch& s = scratch[static_cast<std::size_t>(worker)];

@@ -8,7 +8,7 @@
 #include "common/error.h"
 #include "metrics/caption/cider.h"
 #include "metrics/caption/ngrams.h"
-#include "metrics/caption/parallel.h"
+#include "metrics/parallel.h"
 #include "metrics/caption/rouge.h"
 
 namespace glamm::caption {
@@ -116,7 +116,7 @@ EvalCapResult score_tokenized(std::vector<ImageId> image_ids, std::vector<std::v
     say(opt, "computing METEOR score...");
     const meteor::Scorer& scorer = *opt.meteor;
     std::vector<meteor::Stats> stats(n);
-    parallel_for(
+    metrics::parallel_for(
         n, threads,
         [&](std::size_t i, int) {
           try {

@@ -5,7 +5,7 @@
 #include <string_view>
 
 #include "common/error.h"
-#include "metrics/caption/parallel.h"
+#include "metrics/parallel.h"
 #include "metrics/caption/text_split.h"
 #include "metrics/numeric.h"
 
@@ -64,7 +64,7 @@ RougeResult rouge_score(const std::vector<std::string>& hyps, const std::vector<
       throw InputError("", "image #" + std::to_string(i), "no reference captions (at least one is required)");
   RougeResult out;
   out.per_image.resize(hyps.size());
-  parallel_for(
+  metrics::parallel_for(
       hyps.size(), threads, [&](std::size_t i, int) { out.per_image[i] = rouge_l(hyps[i], refs[i]); }, 64);
   out.mean = metrics::numpy_mean(out.per_image);
   return out;

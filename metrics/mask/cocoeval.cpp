@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "metrics/numeric.h"
+#include "metrics/parallel.h"
 
 namespace glamm::mask {
 
@@ -233,36 +234,6 @@ void evaluate_img(const std::vector<CocoInstance>& gts, const std::vector<uint32
   }
 }
 
-template <class Fn>
-void parallel_for(std::size_t n, int threads, Fn fn) {
-  std::size_t nt = static_cast<std::size_t>(std::max(1, threads));
-  nt = std::min(nt, n);
-  if (nt <= 1) {
-    for (std::size_t i = 0; i < n; ++i) fn(i);
-    return;
-  }
-  std::atomic<std::size_t> next{0};
-  std::vector<std::thread> pool;
-  std::exception_ptr err;
-  std::mutex err_mu;
-  for (std::size_t w = 0; w < nt; ++w) {
-    pool.emplace_back([&] {
-      try {
-        for (;;) {
-          std::size_t i = next.fetch_add(16);
-          if (i >= n) break;
-          for (std::size_t e = std::min(n, i + 16); i < e; ++i) fn(i);
-        }
-      } catch (...) {
-        std::lock_guard<std::mutex> lk(err_mu);
-        if (!err) err = std::current_exception();
-        next = n;
-      }
-    });
-  }
-  for (auto& th : pool) th.join();
-  if (err) std::rethrow_exception(err);
-}
 
 }  // namespace
 
@@ -309,7 +280,7 @@ CocoEvaluation evaluate(const CocoGroundTruth& gt, const CocoDetections& dt, con
   const int max_det = p.max_dets.back();
   const bool segm = p.iou_type == IouType::kSegm;
 
-  parallel_for(I, threads, [&](std::size_t i) {
+  metrics::parallel_for(I, threads, [&](std::size_t i) {
     std::vector<uint32_t> g_idx, d_idx;
     std::vector<const Rle*> g_rle, d_rle;
     std::vector<Box> g_box, d_box;

@@ -1,0 +1,79 @@
+#include "eval/tasks/sample_parts.h"
+
+#include <fmt/format.h>
+
+#include "common/error.h"
+
+namespace glamm::tasks {
+
+using nlohmann::json;
+
+namespace {
+[[noreturn]] void bad(const std::string& source, std::size_t index, const std::string& key, const std::string& why) {
+  throw InputError(source, fmt::format("per_sample[{}]", index), fmt::format("'{}': {}", key, why));
+}
+}  // namespace
+
+CaptionSampleScores CaptionSampleScores::from_eval(const caption::ImageEval& e, std::string caption_tokenized,
+                                                   bool with_bleu, bool with_meteor) {
+  CaptionSampleScores c;
+  if (with_bleu) c.bleu = e.bleu;
+  if (with_meteor) {
+    c.meteor = e.meteor;
+    c.meteor_stats.assign(e.meteor_stats.v.begin(), e.meteor_stats.v.end());
+  }
+  c.rouge_l = e.rouge_l;
+  c.cider = e.cider;
+  c.bleu_counts = e.bleu_counts;
+  c.caption_tokenized = std::move(caption_tokenized);
+  return c;
+}
+
+void CaptionSampleScores::write(json& s) const {
+  if (bleu)
+    for (int k = 0; k < caption::kMaxNgram; ++k) s["Bleu_" + std::to_string(k + 1)] = (*bleu)[k];
+  if (meteor) {
+    s["METEOR"] = *meteor;
+    s["meteor_stats"] = meteor_stats;
+  }
+  s["ROUGE_L"] = rouge_l;
+  s["CIDEr"] = cider;
+  s["bleu_counts"] = {{"testlen", bleu_counts.testlen},
+                      {"reflen", bleu_counts.reflen},
+                      {"guess", bleu_counts.guess},
+                      {"correct", bleu_counts.correct}};
+  s["caption_tokenized"] = caption_tokenized;
+}
+
+CaptionSampleScores CaptionSampleScores::read(const json& s, const std::string& source, std::size_t index) {
+  CaptionSampleScores c;
+  try {
+    if (s.contains("Bleu_1")) {
+      std::array<double, caption::kMaxNgram> b{};
+      for (int k = 0; k < caption::kMaxNgram; ++k) b[k] = s.at("Bleu_" + std::to_string(k + 1)).get<double>();
+      c.bleu = b;
+    }
+    if (s.contains("METEOR")) {
+      c.meteor = s.at("METEOR").get<double>();
+      c.meteor_stats = s.at("meteor_stats").get<std::vector<double>>();
+      if (c.meteor_stats.size() != 23) bad(source, index, "meteor_stats", "needs the 23 METEOR statistics");
+    }
+    c.rouge_l = s.at("ROUGE_L").get<double>();
+    c.cider = s.at("CIDEr").get<double>();
+    const json& b = s.at("bleu_counts");
+    c.bleu_counts.testlen = b.at("testlen").get<std::int64_t>();
+    c.bleu_counts.reflen = b.at("reflen").get<std::int64_t>();
+    const auto g = b.at("guess").get<std::vector<std::int64_t>>();
+    const auto k = b.at("correct").get<std::vector<std::int64_t>>();
+    if (g.size() != caption::kMaxNgram || k.size() != caption::kMaxNgram)
+      bad(source, index, "bleu_counts", "needs 4 orders");
+    std::copy(g.begin(), g.end(), c.bleu_counts.guess.begin());
+    std::copy(k.begin(), k.end(), c.bleu_counts.correct.begin());
+    c.caption_tokenized = s.value("caption_tokenized", std::string());
+  } catch (const json::exception& e) {
+    throw InputError(source, fmt::format("per_sample[{}]", index), std::string("caption scores: ") + e.what());
+  }
+  return c;
+}
+
+}  // namespace glamm::tasks

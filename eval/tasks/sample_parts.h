@@ -1,0 +1,41 @@
+// Pieces of the per-sample records that several tasks share (record schema: reports/SCHEMA.md). Each piece writes
+// its keys into a sample's JSON object and reads them back; the task schemas (eval/tasks/<task>_schema.h) and
+// reports/aggregate use only these functions, so every per-sample key string lives in eval/tasks/.
+#pragma once
+
+#include <array>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "metrics/caption/bleu.h"
+#include "metrics/caption/coco_eval_cap.h"
+
+namespace glamm::tasks {
+
+/// One image's caption scores as pycocoevalcap's per-image `evalImgs` entries give them, plus the sufficient
+/// statistics that let reports re-aggregate corpus BLEU and METEOR over a resample.
+/// Keys: "Bleu_1".."Bleu_4" (optional), "METEOR" + "meteor_stats" (optional: METEOR computed), "ROUGE_L", "CIDEr",
+/// "bleu_counts" {testlen, reflen, guess[4], correct[4]}, "caption_tokenized".
+struct CaptionSampleScores {
+  std::optional<std::array<double, caption::kMaxNgram>> bleu;  ///< per-image BLEU-1..4 (written only when set)
+  std::optional<double> meteor;                                ///< segment METEOR
+  std::vector<double> meteor_stats;                            ///< METEOR 1.5's 23 statistics (with `meteor`)
+  double rouge_l = 0, cider = 0;
+  caption::BleuCounts bleu_counts;
+  std::string caption_tokenized;  ///< the hypothesis after PTB tokenization and punctuation removal
+
+  /// From the caption evaluator's per-image result; `with_bleu` keeps the per-image BLEU values, `with_meteor` the
+  /// METEOR value and statistics.
+  static CaptionSampleScores from_eval(const caption::ImageEval& e, std::string caption_tokenized, bool with_bleu,
+                                       bool with_meteor);
+  /// Add the keys above to the sample object `s`.
+  void write(nlohmann::json& s) const;
+  /// Read them back from `s`. Throws InputError(source, "per_sample[<index>]", ...) when a key is missing or
+  /// mistyped (`bleu_counts` needs 4 orders, `meteor_stats` 23 values).
+  static CaptionSampleScores read(const nlohmann::json& s, const std::string& source, std::size_t index);
+};
+
+}  // namespace glamm::tasks
