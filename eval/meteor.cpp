@@ -17,7 +17,7 @@
 #include "eval/command.h"
 #include "eval/meteor_setup.h"
 #include "eval/progress.h"
-#include "metrics/meteor/java_text.h"
+#include "common/java_text.h"
 #include "metrics/meteor/meteor.h"
 
 namespace glamm::cli {
@@ -50,13 +50,13 @@ std::vector<Segment> read_segments(std::istream& in) {
     pos = end + 1;
     ++line_no;
     if (!line.empty() && line.back() == '\r') line.pop_back();
-    std::vector<std::string> parts = meteor::java::split_bars(line);
+    std::vector<std::string> parts = java::split_bars(line);
     if (parts.size() < 2)
       throw InputError("<stdin>", "line " + std::to_string(line_no),
                        "expected 'hypothesis ||| reference1 [||| reference2 ...]' (at least one reference)");
     Segment s;
-    s.hyp = meteor::pycocoevalcap_clean_hypothesis(meteor::java::trim(parts[0]));
-    for (std::size_t k = 1; k < parts.size(); ++k) s.refs.push_back(meteor::java::trim(parts[k]));
+    s.hyp = meteor::pycocoevalcap_clean_hypothesis(java::trim(parts[0]));
+    for (std::size_t k = 1; k < parts.size(); ++k) s.refs.push_back(java::trim(parts[k]));
     // The scorer's size limit, checked while reading so that an oversized caption fails before any scoring.
     for (std::size_t k = 0; k <= s.refs.size(); ++k)
       if ((k == 0 ? s.hyp : s.refs[k - 1]).size() > meteor::kMaxSegmentBytes)
@@ -112,12 +112,12 @@ void run_meteor(const MeteorOptions& o) {
   nlohmann::json per = nlohmann::json::array();
   for (std::size_t i = 0; i < segs.size(); ++i) {
     const double s = m.scorer->score(stats[i]);
-    out += meteor::java::double_to_string(s);
+    out += java::double_to_string(s);
     if (o.stats) out += "\t" + stats[i].to_string();
     out += '\n';
     if (!o.common.json_path.empty()) per.push_back({{"index", i}, {"meteor", s}, {"stats", stats[i].v}});
   }
-  out += "corpus METEOR: " + meteor::java::double_to_string(corpus) + '\n';
+  out += "corpus METEOR: " + java::double_to_string(corpus) + '\n';
   std::cout << out << std::flush;
 
   if (!o.common.json_path.empty()) {

@@ -2,7 +2,7 @@
 
 #include <vector>
 
-#include "metrics/meteor/java_text.h"
+#include "common/java_text.h"
 
 namespace glamm::meteor {
 namespace {
@@ -125,7 +125,7 @@ std::string normalize_english(const std::string& line, const NonbreakingPrefixes
     return out;
   }
 
-  U32 w = U" " + java::decode_utf8(line) + U" ";
+  U32 w = U" " + java::decode_utf8_lenient(line) + U" ";
 
   // Separate every character that is not alphanumeric, whitespace or one of . ' ` , - ‘ ’
   {

@@ -10,7 +10,7 @@
 
 #include "common/error.h"
 #include "metrics/meteor/aligner.h"
-#include "metrics/meteor/java_text.h"
+#include "common/java_text.h"
 #include "metrics/meteor/meteor.h"
 #include "metrics/meteor/normalizer.h"
 #include "metrics/meteor/paraphrase.h"

@@ -6,7 +6,7 @@
 #include <thread>
 
 #include "common/error.h"
-#include "metrics/ptb/java_text.h"
+#include "common/java_text.h"
 #include "metrics/ptb/ptb_lexer.h"
 
 namespace glamm::ptb {
@@ -28,7 +28,7 @@ void append_tokens(const TokenList& list, size_t begin, size_t end, std::string&
   for (size_t k = begin; k < end; ++k) {
     if (!line.empty()) line.push_back(' ');
     size_t before = line.size();
-    detail::append_lower_utf8(list.text(list.tokens[k]), line);
+    java::append_lower_utf8(list.text(list.tokens[k]), line);
     if (blank_breaks)
       for (size_t j = before; j < line.size(); ++j)
         if (line[j] == '\n' || line[j] == '\r') line[j] = ' ';
@@ -94,7 +94,7 @@ TokenList lex_parallel(std::u16string_view text, const std::vector<size_t>& star
 std::string tokenize_line(std::string_view utf8_line) {
   std::u16string text;
   size_t bad = 0;
-  if (!detail::decode_utf8(utf8_line, text, bad))
+  if (!java::decode_utf8_strict(utf8_line, text, bad))
     throw InputError("", "", "invalid UTF-8 at byte " + std::to_string(bad) + " of the caption");
   for (auto& c : text)
     if (c == u'\n' || java_line_break(c)) c = u' ';
@@ -117,7 +117,7 @@ std::string filter_punctuation(std::string_view raw_line) {
     while (s > 0 && (static_cast<unsigned char>(raw_line[s]) & 0xC0) == 0x80) --s;
     std::u16string cp16;
     size_t bad = 0;
-    if (!detail::decode_utf8(raw_line.substr(s, end - s), cp16, bad) || cp16.size() != 1 || !python_space(cp16[0]))
+    if (!java::decode_utf8_strict(raw_line.substr(s, end - s), cp16, bad) || cp16.size() != 1 || !python_space(cp16[0]))
       break;
     end = s;
   }
@@ -156,7 +156,7 @@ BatchResult tokenize_batch(const std::vector<std::string>& captions, LineBreakMo
     if (i > 0) text.push_back(u'\n');
     starts[i] = text.size();
     size_t bad = 0;
-    if (!detail::decode_utf8(captions[i], text, bad))
+    if (!java::decode_utf8_strict(captions[i], text, bad))
       throw InputError("", "caption " + std::to_string(i), "invalid UTF-8 at byte " + std::to_string(bad));
     bool has_break = false;
     for (size_t k = starts[i]; k < text.size(); ++k) {
@@ -217,7 +217,7 @@ BatchResult tokenize_batch(const std::vector<std::string>& captions, LineBreakMo
       if (!begin_line) out.push_back(' ');
       begin_line = false;
       size_t before = out.size();
-      detail::append_lower_utf8(list.text(t), out);
+      java::append_lower_utf8(list.text(t), out);
       breaks += static_cast<size_t>(std::count(out.begin() + static_cast<std::ptrdiff_t>(before), out.end(), '\n'));
     }
     while (cap < n) breaks_before[cap++] = breaks;

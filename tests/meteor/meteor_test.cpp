@@ -12,7 +12,7 @@
 #include <zlib.h>
 
 #include "common/error.h"
-#include "metrics/meteor/java_text.h"
+#include "common/java_text.h"
 #include "metrics/meteor/meteor.h"
 #include "metrics/meteor/normalizer.h"
 #include "metrics/meteor/paraphrase.h"
@@ -21,6 +21,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace glamm::meteor;
+namespace java = glamm::java;
 
 Stats parse_stats(const std::string& line) {
   Stats s;
