@@ -75,8 +75,9 @@ class InferenceModel {
   /// turn; each answer ends in </s>); one mask per [SEG] in the answers, in order. generated_ids stays empty.
   virtual GlammOutput teacher_forced(const std::filesystem::path& image, const std::vector<ChatRound>& rounds) = 0;
 
-  /// Identification for run manifests: checkpoint and CLIP folders with the sha256 of their weight files,
-  /// options, sizes read from the checkpoint.
+  /// Identification for run manifests: checkpoint and CLIP folders, the sha256 of the small files that identify a
+  /// checkpoint (config.json, the weight index, tokenizer files, CLIP's config.json), the weight files by name and
+  /// size (hashing many GB on every run would take minutes), options, sizes read from the checkpoint.
   virtual std::map<std::string, std::string> describe() const = 0;
 };
 

@@ -21,8 +21,9 @@ namespace glamm::model {
 ShapeLookup shape_lookup(const WeightStore& ws);
 
 /// Keys and values of every layer for the positions processed so far (fp32, [heads, capacity, head_dim] per
-/// layer, the first length() positions valid). Grows geometrically, so appending one token is amortised O(1)
-/// copies. One cache per sequence; not thread-safe.
+/// layer, the first length() positions valid). When full it grows to max(needed, capacity + 256) positions
+/// (model/llama.cpp), so a generation of n tokens copies the cache about n / 256 times. One cache per sequence;
+/// not thread-safe.
 class KvCache {
  public:
   /// Positions held (= the position of the next token).
