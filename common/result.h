@@ -1,5 +1,7 @@
 // The one record type that flows from eval/ to reports/: a run's metric values, how they were made (Signature),
-// per-sample detail for resampling, and the inputs' checksums. Schema documented in reports/SCHEMA.md.
+// per-sample detail for resampling, and the inputs' checksums. Written (to_json) and read back (from_json) by the
+// same code here; schema documented in reports/SCHEMA.md. The per-sample entries are typed by the task layer's
+// schemas (eval/tasks/*_schema.h).
 #pragma once
 
 #include <filesystem>
@@ -20,6 +22,8 @@ struct Signature {
   /// "key1:value1|key2:value2|..." in insertion order (sacrebleu style).
   std::string str() const;
   nlohmann::json to_json() const;
+  /// Value for `key` ("" when absent).
+  std::string value(const std::string& key) const;
 };
 
 /// Signature value of key "data" for a record made from glamm-eval's built-in synthetic sample (`gcg --sample`,
@@ -40,13 +44,25 @@ struct Result {
   std::map<std::string, std::string> input_sha256;
   std::vector<std::string> warnings;
   nlohmann::json details = nlohmann::json::object();     ///< task-specific extras (e.g. COCOeval stats array)
-  nlohmann::json per_sample = nlohmann::json::array();   ///< per-image/sentence records for resampling
+  nlohmann::json per_sample = nlohmann::json::array();   ///< per-image/sentence records (eval/tasks/*_schema.h)
+  std::string written_by;  ///< read back: the record's tool_version ("" for a record not yet written)
+  std::string timestamp;   ///< read back: when it was written (ISO-8601 UTC; "" for a record not yet written)
+
+  /// Value of metric `name` in `value`; false when the record has no such metric.
+  bool metric(const std::string& name, double& value) const;
 
   /// Record an input file (path and SHA-256). Throws InputError when the file cannot be read.
   void add_input(const std::string& role, const std::filesystem::path& path);
 
-  /// The JSON record (with schema_version, tool_version and an ISO-8601 UTC timestamp).
+  /// The JSON record (with schema_version, tool_version and an ISO-8601 UTC timestamp). Objects are written with
+  /// sorted keys; the order of metrics and signature entries is kept in metric_order and signature_string.
   nlohmann::json to_json() const;
+
+  /// Read a record written by to_json(), checked: throws InputError naming `source` when `j` is not an object, has a
+  /// schema_version other than kSchemaVersion (or none), or lacks / mistypes a required field (task, split, label,
+  /// metrics, signature, per_sample). Metrics come back in metric_order (a null value as NaN), the signature in
+  /// signature_string's order.
+  static Result from_json(const nlohmann::json& j, const std::string& source);
 };
 
 /// Write the record atomically to `path` (parent folders created).

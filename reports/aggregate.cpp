@@ -105,7 +105,7 @@ struct Aggregator::Impl {
 Aggregator::Aggregator(const RunRecord& r) : impl_(std::make_unique<Impl>()) {
   Impl& I = *impl_;
   I.file = r.path;
-  const json& per = r.per_sample();
+  const json& per = r.per_sample;
   const std::size_t n = per.size();
   for (std::size_t i = 0; i < n; ++i) {
     if (!per[i].is_object()) throw InputError(r.path, "per_sample[" + std::to_string(i) + "]", "is not an object");

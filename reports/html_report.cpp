@@ -21,10 +21,8 @@ namespace fs = std::filesystem;
 
 std::vector<std::pair<std::string, long long>> failure_breakdown(const RunRecord& r) {
   std::vector<std::pair<std::string, long long>> out;
-  auto d = r.doc.find("details");
-  if (d == r.doc.end() || !d->is_object()) return out;
-  auto fb = d->find("failure_breakdown");
-  if (fb == d->end() || !fb->is_object()) return out;
+  auto fb = r.details.find("failure_breakdown");
+  if (fb == r.details.end() || !fb->is_object()) return out;
   static const std::vector<std::pair<std::string, std::string>> known = {
       {"missing_prediction", "missing prediction file"}, {"parse_error", "parse error"},
       {"empty_caption", "empty caption"},                 {"no_masks", "no [SEG] / no mask"},
@@ -66,10 +64,8 @@ code { font-size: 12px; word-break: break-all; }
 )css";
 
 std::string input_path(const RunRecord& r, const char* role) {
-  auto in = r.doc.find("inputs");
-  if (in == r.doc.end() || !in->is_object()) return "";
-  auto it = in->find(role);
-  return it != in->end() && it->is_string() ? it->get<std::string>() : "";
+  auto it = r.inputs.find(role);
+  return it != r.inputs.end() ? it->second : "";
 }
 
 // GT masks and file names per image id from a COCO-style mask GT file (inputs.mask_gt).
@@ -113,8 +109,8 @@ std::string render_html_report(const RunRecord& r, const ReportOptions& in_opt, 
   h += "<h1>" + html_escape(r.task) + " · " + html_escape(r.dataset) + " " + html_escape(r.split) + " · " +
        html_escape(r.label) + "</h1>\n";
   std::string ts;
-  if (auto t = r.doc.find("timestamp"); t != r.doc.end() && t->is_string()) ts = t->get<std::string>();
-  h += "<div class=\"meta\">" + html_escape(r.tool_version) + " · " + html_escape(ts) + " · " +
+  ts = r.timestamp;
+  h += "<div class=\"meta\">" + html_escape(r.written_by) + " · " + html_escape(ts) + " · " +
        std::to_string(agg.size()) + " samples · record <code>" + html_escape(r.path) + "</code></div>\n";
   if (r.synthetic())
     h += "<div class=\"synthetic\" id=\"synthetic-data\">Data: " + html_escape(r.signature_value("data")) +
@@ -126,7 +122,7 @@ std::string render_html_report(const RunRecord& r, const ReportOptions& in_opt, 
   for (const auto& [name, v] : r.metrics)
     h += fmt::format("<tr><td class=\"name\">{}</td><td>{}</td><td>{}</td></tr>\n", html_escape(name),
                      std::isnan(v) ? "n/a" : fmt::format("{:.4f}", v), std::isnan(v) ? "" : fmt::format("{:.1f}", v * 100));
-  h += "</table>\n<div class=\"meta\">signature: <code>" + html_escape(r.signature_string) + "</code></div>\n";
+  h += "</table>\n<div class=\"meta\">signature: <code>" + html_escape(r.signature.str()) + "</code></div>\n";
 
   // Failure breakdown.
   const auto fb = failure_breakdown(r);
@@ -195,7 +191,7 @@ std::string render_html_report(const RunRecord& r, const ReportOptions& in_opt, 
     else if (!gt_note.empty())
       h += "<div class=\"note\">No overlays: " + html_escape(gt_note) + "</div>\n";
     h += "<div class=\"worst\">\n";
-    const json& per = r.per_sample();
+    const json& per = r.per_sample;
     const std::string pred_dir = input_path(r, "predictions");
     for (std::size_t i : order) {
       const std::string& id = agg.sample_ids()[i];

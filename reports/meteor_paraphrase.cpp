@@ -4,7 +4,7 @@ namespace glamm::reports {
 
 std::string meteor_paraphrase_of(const RunRecord& r) {
   bool present = false;
-  for (const auto& kv : r.signature)
+  for (const auto& kv : r.signature.fields)
     if (kv.first == "meteor_paraphrase") present = true;
   if (!present) return "";
   const std::string v = r.signature_value("meteor_paraphrase");

@@ -8,24 +8,17 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/result.h"
+
 namespace glamm::reports {
 
-/// One Result record as written by `glamm-eval <task> --json`, checked on load.
-struct RunRecord {
-  std::string path;   ///< file it was read from (for messages)
-  std::string task, dataset, split, label;
-  std::vector<std::pair<std::string, double>> metrics;      ///< name → value in metric_order (NaN for null)
-  std::vector<std::pair<std::string, std::string>> signature;  ///< key → value, in the record's key order
-  std::string signature_string;
-  std::string tool_version;
-  nlohmann::json doc;  ///< the whole record (details, per_sample, inputs, …)
+/// One Result record as written by `glamm-eval <task> --json`, read back by glamm::Result::from_json (the same
+/// type and code that wrote it), plus the file it came from.
+struct RunRecord : Result {
+  std::string path;  ///< file it was read from (for messages)
 
-  /// Value of metric `name`; false when the record has no such metric.
-  bool metric(const std::string& name, double& value) const;
   /// Signature value for `key` ("" when absent).
-  std::string signature_value(const std::string& key) const;
-  /// The per-sample array (possibly empty).
-  const nlohmann::json& per_sample() const;
+  std::string signature_value(const std::string& key) const { return signature.value(key); }
   /// True when the record was made from glamm-eval's built-in synthetic sample: its signature's "data" value starts
   /// with "synthetic" (common/result.h kSyntheticSampleData). Tables, compare and report mark such records.
   bool synthetic() const;

@@ -357,7 +357,7 @@ std::string render_table(const PaperTable& table, const PaperTables& paper, cons
     for (const RunRecord* r : rr.records)
       notes.push_back(fmt::format("{}: {} {} split {} ({}); metric variant: {}; {}", rr.label, r->task, r->dataset,
                                   r->split, std::filesystem::path(r->path).filename().string(), readable_variant(*r),
-                                  r->tool_version));
+                                  r->written_by));
   for (const RunRow& rr : run_rows)
     if (row_is_synthetic(rr)) notes.push_back(synthetic_note(rr));
   for (const RunRow& rr : run_rows) {

@@ -108,7 +108,7 @@ TEST_F(CompareGcg, DegradedPredictionsShowASignificantDrop) {
     EXPECT_GT(s.drop, 0.0);
   }
   // The failure breakdown of the degraded record counts the emptied images.
-  EXPECT_EQ(b.doc["details"]["failure_breakdown"]["no_masks"], 25);
+  EXPECT_EQ(b.details["failure_breakdown"]["no_masks"], 25);
 }
 
 TEST_F(CompareGcg, BootstrapIsDeterministicForASeed) {

@@ -38,8 +38,8 @@ TEST(Record, ReadsFieldsInTheWritersOrder) {
   ASSERT_EQ(r.metrics.size(), 2u);
   EXPECT_EQ(r.metrics[0].first, "mIoU");
   EXPECT_TRUE(std::isnan(r.metrics[1].second));
-  EXPECT_EQ(r.signature.front().first, "metric");
-  EXPECT_EQ(r.signature.back().first, "strict");
+  EXPECT_EQ(r.signature.fields.front().first, "metric");
+  EXPECT_EQ(r.signature.fields.back().first, "strict");
   EXPECT_EQ(metric_variant(r), "metric:glamm-gcg|text_similarity:table|strict:off");
 }
 
