@@ -283,19 +283,15 @@ void mark_meteor_paraphrase(const PaperTable& table, std::vector<RunRow>& rows, 
   }
 }
 
-}  // namespace
-
-std::string render_table(const PaperTable& table, const PaperTables& paper, const std::vector<RunRecord>& runs,
-                         const TableOptions& opt) {
+/// The table's lines (published rows when shown, run rows with bold marks, Δ rows) and the METEOR-paraphrase notes.
+std::vector<Line> table_lines(const PaperTable& table, std::vector<RunRow>& run_rows, bool with_paper,
+                              const TableOptions& opt, std::vector<std::string>& meteor_notes) {
   const std::size_t n = table.num_columns();
-  const bool with_paper = opt.with_paper || runs.empty();
-  std::vector<RunRow> run_rows = place_runs(table, paper, runs);
 
   // Bold for run cells: strictly greater than every other shown row's printed value in that column.
   std::vector<Line> lines;
   if (with_paper)
     for (const auto& r : table.rows) lines.push_back({r.name, r.cells, true});
-  std::vector<std::string> notes, meteor_notes;
   mark_meteor_paraphrase(table, run_rows, meteor_notes);
   for (std::size_t k = 0; k < run_rows.size(); ++k) {
     const RunRow& rr = run_rows[k];
@@ -341,8 +337,15 @@ std::string render_table(const PaperTable& table, const PaperTables& paper, cons
       lines.push_back(d);
     }
   }
+  return lines;
+}
 
-  // Notes: published source, each run's signature, SPICE-style note.
+/// The notes under the table: published source, each run's signature, synthetic, SPICE-style and METEOR notes.
+std::vector<std::string> table_notes(const PaperTable& table, const PaperTables& paper,
+                                     const std::vector<RunRow>& run_rows, bool with_paper,
+                                     const std::vector<std::string>& meteor_notes) {
+  const std::size_t n = table.num_columns();
+  std::vector<std::string> notes;
   if (with_paper) notes.push_back("Published rows: " + paper.source + ".");
   std::vector<std::string> pct;
   for (const auto& g : table.groups)
@@ -384,41 +387,49 @@ std::string render_table(const PaperTable& table, const PaperTables& paper, cons
                       ", shown beside the paper's SPICE (official SPICE 1.0 jar); not an exact equivalent.");
     }
   }
+  return notes;
+}
 
+/// Markdown in the paper's layout: group header line, separator, column-name line, rows, caption, notes.
+std::string render_markdown(const PaperTable& table, const std::vector<Line>& lines,
+                            const std::vector<std::string>& notes) {
+  const std::size_t n = table.num_columns();
   std::string out;
-  if (opt.format == TableFormat::kMarkdown) {
-    std::vector<std::vector<std::string>> grid;
-    std::vector<std::string> h1{table.row_header}, h2{""};
-    for (const auto& g : table.groups)
-      for (std::size_t c = 0; c < g.columns.size(); ++c) {
-        h1.push_back(c == 0 ? g.name : "");
-        h2.push_back(g.columns[c].name);
-      }
-    grid.push_back(h1);
-    grid.push_back(h2);
-    for (const auto& l : lines) {
-      std::vector<std::string> row{l.name};
-      row.insert(row.end(), l.cells.begin(), l.cells.end());
-      for (auto& cell : row) cell = md_cell(cell);
-      grid.push_back(row);
+  std::vector<std::vector<std::string>> grid;
+  std::vector<std::string> h1{table.row_header}, h2{""};
+  for (const auto& g : table.groups)
+    for (std::size_t c = 0; c < g.columns.size(); ++c) {
+      h1.push_back(c == 0 ? g.name : "");
+      h2.push_back(g.columns[c].name);
     }
-    std::vector<std::size_t> width(n + 1, 3);
-    for (const auto& row : grid)
-      for (std::size_t j = 0; j < row.size(); ++j) width[j] = std::max(width[j], text_width(row[j]));
-    out += md_row(grid[0], width);
-    std::vector<std::string> sep;
-    for (std::size_t j = 0; j <= n; ++j) sep.push_back(std::string(width[j], '-'));
-    out += md_row(sep, width);
-    for (std::size_t i = 1; i < grid.size(); ++i) out += md_row(grid[i], width);
-    out += "\nTable " + table.id + ". " + table.caption + "\n";
-    if (!notes.empty()) {
-      out += "\nNotes:\n";
-      for (const auto& s : notes) out += "- " + s + "\n";
-    }
-    return out;
+  grid.push_back(h1);
+  grid.push_back(h2);
+  for (const auto& l : lines) {
+    std::vector<std::string> row{l.name};
+    row.insert(row.end(), l.cells.begin(), l.cells.end());
+    for (auto& cell : row) cell = md_cell(cell);
+    grid.push_back(row);
   }
+  std::vector<std::size_t> width(n + 1, 3);
+  for (const auto& row : grid)
+    for (std::size_t j = 0; j < row.size(); ++j) width[j] = std::max(width[j], text_width(row[j]));
+  out += md_row(grid[0], width);
+  std::vector<std::string> sep;
+  for (std::size_t j = 0; j <= n; ++j) sep.push_back(std::string(width[j], '-'));
+  out += md_row(sep, width);
+  for (std::size_t i = 1; i < grid.size(); ++i) out += md_row(grid[i], width);
+  out += "\nTable " + table.id + ". " + table.caption + "\n";
+  if (!notes.empty()) {
+    out += "\nNotes:\n";
+    for (const auto& s : notes) out += "- " + s + "\n";
+  }
+  return out;
+}
 
-  // LaTeX (booktabs).
+/// A booktabs LaTeX `table` (needs \usepackage{booktabs}).
+std::string render_latex(const PaperTable& table, const std::vector<Line>& lines,
+                         const std::vector<std::string>& notes) {
+  std::string out;
   out += "% Table " + table.id + " (glamm-eval table); needs \\usepackage{booktabs}\n";
   out += "\\begin{table}[t]\n\\centering\n\\begin{tabular}{l";
   for (const auto& g : table.groups) out += std::string(g.columns.size(), 'c');
@@ -452,6 +463,19 @@ std::string render_table(const PaperTable& table, const PaperTables& paper, cons
   }
   out += "\\caption{" + latex_escape(table.caption) + "}\n\\label{tab:glamm-" + table.id + "}\n\\end{table}\n";
   return out;
+}
+
+}  // namespace
+
+std::string render_table(const PaperTable& table, const PaperTables& paper, const std::vector<RunRecord>& runs,
+                         const TableOptions& opt) {
+  const bool with_paper = opt.with_paper || runs.empty();
+  std::vector<RunRow> run_rows = place_runs(table, paper, runs);
+  std::vector<std::string> meteor_notes;
+  const std::vector<Line> lines = table_lines(table, run_rows, with_paper, opt, meteor_notes);
+  const std::vector<std::string> notes = table_notes(table, paper, run_rows, with_paper, meteor_notes);
+  return opt.format == TableFormat::kMarkdown ? render_markdown(table, lines, notes)
+                                              : render_latex(table, lines, notes);
 }
 
 }  // namespace glamm::reports
