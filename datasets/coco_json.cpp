@@ -427,7 +427,7 @@ ImageIndex index_images(const CocoGroundTruth& gt) {
   ImageIndex idx;
   idx.of.reserve(gt.images.size() * 2);
   for (uint32_t i = 0; i < gt.images.size(); ++i) idx.of.emplace(gt.images[i].id, i);
-  idx.string_ids = !gt.images.empty() && std::holds_alternative<std::string>(gt.images[0].id);
+  idx.string_ids = !gt.images.empty() && gt.images[0].id.is_string;
   return idx;
 }
 
@@ -458,8 +458,8 @@ CocoGroundTruth parse_gt_root(element root, const std::string& file, const CocoL
       object o;
       if (e.get_object().get(o) != simdjson::SUCCESS) w.fail("must be an object");
       ImageId id = get_image_id(require(o, "id", w), w, "id");
-      if (id_kind < 0) id_kind = static_cast<int>(id.index());
-      if (static_cast<int>(id.index()) != id_kind)
+      if (id_kind < 0) id_kind = static_cast<int>(id.is_string);
+      if (static_cast<int>(id.is_string) != id_kind)
         w.fail("image ids mix integers and strings (pycocotools would treat them as different ids and np.unique "
                "would turn them all into strings)");
       uint32_t h = 0, wd = 0;
@@ -479,7 +479,7 @@ CocoGroundTruth parse_gt_root(element root, const std::string& file, const CocoL
   if (dup_images)
     warnings.push_back(fmt::format("{}: {} repeated image id(s) in 'images'; the last entry of each is used", file,
                                    dup_images));
-  const bool string_ids = !gt.images.empty() && std::holds_alternative<std::string>(gt.images[0].id);
+  const bool string_ids = !gt.images.empty() && gt.images[0].id.is_string;
 
   // categories
   if (auto cats = list("categories")) {
@@ -513,9 +513,9 @@ CocoGroundTruth parse_gt_root(element root, const std::string& file, const CocoL
       a.id = get_integer(require(o, "id", w), w, "id");
       w.id = a.id;
       ImageId img = get_image_id(require(o, "image_id", w), w, "image_id");
-      if (!gt.images.empty() && std::holds_alternative<std::string>(img) != string_ids)
+      if (!gt.images.empty() && img.is_string != string_ids)
         w.fail(fmt::format("image_id {} has a different JSON type than the ids in 'images'",
-                           mask::image_id_text(img)));
+                           img.display()));
       a.category_id = get_integer(require(o, "category_id", w), w, "category_id");
       a.area = get_number(require(o, "area", w), w, "area");
       element crowd = require(o, "iscrowd", w);
@@ -528,7 +528,7 @@ CocoGroundTruth parse_gt_root(element root, const std::string& file, const CocoL
       }
       auto it = img_of.find(img);
       if (it == img_of.end()) {
-        if (dropped++ == 0) dropped_example = w.record() + " (image_id " + mask::image_id_text(img) + ")";
+        if (dropped++ == 0) dropped_example = w.record() + " (image_id " + img.display() + ")";
         ++j;
         continue;
       }
@@ -540,7 +540,7 @@ CocoGroundTruth parse_gt_root(element root, const std::string& file, const CocoL
         geometry.note(pm, w, im.height, im.width);
         if (!pm.compressed_view && std::holds_alternative<mask::Polygons>(pm.seg) && (im.height == 0 || im.width == 0))
           w.fail(fmt::format("polygon segmentation on image {} which has no height/width",
-                             mask::image_id_text(im.id)));
+                             im.id.display()));
         pm.instance = static_cast<uint32_t>(gt.annotations.size());
         pm.image_h = im.height;
         pm.image_w = im.width;
@@ -638,7 +638,7 @@ mask::CocoDetections parse_results_root(element root, const std::string& file, c
     if (it == images.of.end())
       w.fail(fmt::format("image_id {} is not an image of the ground truth (pycocotools asserts 'Results do not "
                          "correspond to current coco set')",
-                         mask::image_id_text(img)));
+                         img.display()));
     a.image = it->second;
     a.category_id = get_integer(require(o, "category_id", w), w, "category_id");
     a.score = get_number(require(o, "score", w), w, "score");
@@ -657,7 +657,7 @@ mask::CocoDetections parse_results_root(element root, const std::string& file, c
         }
         geometry.note(pm, w, im.height, im.width);
         if (!pm.compressed_view && std::holds_alternative<mask::Polygons>(pm.seg) && (im.height == 0 || im.width == 0))
-          w.fail(fmt::format("a polygon mask needs the height/width of image {}", mask::image_id_text(im.id)));
+          w.fail(fmt::format("a polygon mask needs the height/width of image {}", im.id.display()));
         pm.instance = static_cast<uint32_t>(dt.results.size());
         pm.image_h = im.height;
         pm.image_w = im.width;
@@ -672,7 +672,7 @@ mask::CocoDetections parse_results_root(element root, const std::string& file, c
       geometry.note(pm, w, im.height, im.width);
       if (!pm.compressed_view) ++non_compressed;
       if (!pm.compressed_view && std::holds_alternative<mask::Polygons>(pm.seg) && (im.height == 0 || im.width == 0))
-        w.fail(fmt::format("a polygon mask needs the height/width of image {}", mask::image_id_text(im.id)));
+        w.fail(fmt::format("a polygon mask needs the height/width of image {}", im.id.display()));
       pm.need_area = true;
       auto bb = field(o, "bbox", w);
       if (bb && !is_empty_array(*bb)) {
@@ -741,7 +741,7 @@ mask::CocoDetections parse_coco_results(std::string_view json, const std::string
 }
 
 mask::ImageId parse_image_id_like(const std::string& text, const CocoGroundTruth& gt) {
-  const bool strings = !gt.images.empty() && std::holds_alternative<std::string>(gt.images[0].id);
+  const bool strings = !gt.images.empty() && gt.images[0].id.is_string;
   if (strings) return text;
   try {
     std::size_t used = 0;

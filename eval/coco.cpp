@@ -68,7 +68,7 @@ void empty_selection_warning(const mask::CocoGroundTruth& gt, const mask::CocoEv
     what.push_back("images");
     why.push_back(img_ids_given ? fmt::format("--img-ids {} match no image of the GT",
                                               some_ids(p.img_ids, [](const mask::ImageId& i) {
-                                                return mask::image_id_text(i);
+                                                return i.display();
                                               }))
                                 : std::string("the GT has no 'images'"));
   }

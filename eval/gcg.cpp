@@ -181,8 +181,8 @@ void run_gcg_files(const GcgOptions& o, bool meteor_optional) {
   std::unordered_map<std::string, uint32_t> mask_image_index;
   for (uint32_t k = 0; k < mask_gt.images.size(); ++k) {
     const mask::ImageId& id = mask_gt.images[k].id;
-    mask_image_index[std::holds_alternative<std::string>(id) ? std::get<std::string>(id)
-                                                             : std::to_string(std::get<int64_t>(id))] = k;
+    mask_image_index[id.is_string ? id.text
+                                                             : std::to_string(id.number)] = k;
   }
   std::unordered_map<std::string, std::vector<const datasets::grandf::MaskGtAnnotation*>> gt_by_image;
   for (const auto& a : mask_anns) {
@@ -508,8 +508,8 @@ void run_gcg_files(const GcgOptions& o, bool meteor_optional) {
   std::unordered_map<std::string, std::size_t> eval_pos;
   for (std::size_t k = 0; k < I; ++k) {
     const auto& id = ev.params.img_ids[k];
-    eval_pos[std::holds_alternative<std::string>(id) ? std::get<std::string>(id)
-                                                     : std::to_string(std::get<int64_t>(id))] = k;
+    eval_pos[id.is_string ? id.text
+                                                     : std::to_string(id.number)] = k;
   }
   for (std::size_t i = 0; i < preds.size(); ++i) {
     json& s = per[i];

@@ -17,10 +17,6 @@
 
 namespace glamm::mask {
 
-std::string image_id_text(const ImageId& id) {
-  if (const auto* n = std::get_if<int64_t>(&id)) return std::to_string(*n);
-  return "\"" + std::get<std::string>(id) + "\"";
-}
 
 const char* iou_type_name(IouType t) { return t == IouType::kSegm ? "segm" : "bbox"; }
 
@@ -248,7 +244,7 @@ CocoEvaluation evaluate(const CocoGroundTruth& gt, const CocoDetections& dt, con
   if (p.area_rng.size() != p.area_rng_lbl.size())
     throw std::invalid_argument("COCOeval: areaRng and areaRngLbl differ in length");
   for (std::size_t i = 1; i < p.img_ids.size(); ++i)
-    if (p.img_ids[i].index() != p.img_ids[0].index())
+    if (p.img_ids[i].is_string != p.img_ids[0].is_string)
       throw std::invalid_argument("COCOeval: image ids mix integers and strings");
   unique_sort(p.img_ids);  // np.unique
   if (p.use_cats) unique_sort(p.cat_ids);

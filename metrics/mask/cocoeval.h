@@ -22,15 +22,13 @@
 
 #include "metrics/mask/rle.h"
 
+#include "common/image_id.h"
+
 namespace glamm::mask {
 
-/// An image id with its JSON type kept: COCO files use integers, GLaMM's GCG files use file-name strings.
-/// std::variant's ordering sorts integers numerically and strings by bytes (= code points for UTF-8), which is
-/// np.unique's order for an all-int or all-str id list (mixed lists are rejected by the loaders).
-using ImageId = std::variant<int64_t, std::string>;
-
-/// "42" or "\"sa_1\"" style text of an id (strings quoted), for messages and JSON keys.
-std::string image_id_text(const ImageId& id);
+/// An image id with its JSON type kept (common/image_id.h): COCO files use integers, GLaMM's GCG files use
+/// file-name strings.
+using glamm::ImageId;
 
 enum class IouType { kSegm, kBbox };
 

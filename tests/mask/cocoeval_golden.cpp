@@ -185,7 +185,7 @@ void check_vector(const std::string& name) {
   for (const auto& [key, rows] : e["ious"].items()) {
     const auto comma = key.find(',');
     const std::string img = key.substr(0, comma);
-    const ImageId id = r.gt.images.empty() || std::holds_alternative<int64_t>(r.gt.images[0].id)
+    const ImageId id = r.gt.images.empty() || !r.gt.images[0].id.is_string
                            ? ImageId{static_cast<int64_t>(std::stoll(img))}
                            : ImageId{img};
     const long i = image_pos(r.ev, id);

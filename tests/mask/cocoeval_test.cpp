@@ -100,8 +100,8 @@ TEST(CocoEval, StringImageIdsAreOrderedLexicographicallyForTiedScores) {
   json dt = json::array({result("img9", box_rle(10, 10, 10, 10), 1.0), result("img10", box_rle(60, 60, 10, 10), 1.0)});
   Outcome o = run(gt, dt);
   ASSERT_EQ(o.ev.params.img_ids.size(), 2u);
-  EXPECT_EQ(std::get<std::string>(o.ev.params.img_ids[0]), "img10");
-  EXPECT_EQ(std::get<std::string>(o.ev.params.img_ids[1]), "img9");
+  EXPECT_EQ(o.ev.params.img_ids[0].text, "img10");
+  EXPECT_EQ(o.ev.params.img_ids[1].text, "img9");
   // FP then TP: precision 0.5 up to recall 0.5, then 0 → AP = (51 * 0.5 * 10) / 1010 exactly.
   EXPECT_EQ(o.stats[0], 255.0 / 1010.0);
 
@@ -110,7 +110,7 @@ TEST(CocoEval, StringImageIdsAreOrderedLexicographicallyForTiedScores) {
                         {gt_ann(1, 9, box_rle(10, 10, 10, 10), 100), gt_ann(2, 10, box_rle(10, 10, 10, 10), 100)});
   json dt_int = json::array({result(9, box_rle(10, 10, 10, 10), 1.0), result(10, box_rle(60, 60, 10, 10), 1.0)});
   Outcome n = run(gt_int, dt_int);
-  EXPECT_EQ(std::get<int64_t>(n.ev.params.img_ids[0]), 9);
+  EXPECT_EQ(n.ev.params.img_ids[0].number, 9);
   EXPECT_GT(n.stats[0], 0.5);
 }
 
