@@ -1,5 +1,7 @@
 #include "eval/tasks/quirks.h"
 
+#include <algorithm>
+
 namespace glamm::tasks {
 
 namespace {
@@ -8,6 +10,8 @@ std::string id_ranges(const std::vector<Quirk>& quirks) {
   std::vector<int> nums;
   for (const Quirk& q : quirks)
     if (q.id.size() > 1 && q.id[0] == 'q') nums.push_back(std::stoi(q.id.substr(1)));
+  std::sort(nums.begin(), nums.end());
+  nums.erase(std::unique(nums.begin(), nums.end()), nums.end());
   std::string out;
   for (std::size_t i = 0; i < nums.size();) {
     std::size_t j = i;
@@ -40,9 +44,10 @@ std::string QuirkTable::strict_line() const {
 
 std::string QuirkTable::signature_value(bool strict) const {
   if (!strict) return "off";
-  std::string s = "on(";
-  for (std::size_t i = 0; i < quirks.size(); ++i) s += (i ? "," : "") + quirks[i].signature;
-  return s + ")";
+  std::string s;
+  for (const Quirk& q : quirks)
+    if (!q.signature.empty()) s += (s.empty() ? "" : ",") + q.signature;
+  return "on(" + s + ")";
 }
 
 }  // namespace glamm::tasks

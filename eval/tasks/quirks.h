@@ -10,7 +10,8 @@ namespace glamm::tasks {
 /// One reference quirk that `--strict` corrects.
 struct Quirk {
   std::string id;         ///< docs/quirks.md number, e.g. "q1"; "" for an unnumbered entry
-  std::string signature;  ///< short name in the record's signature, e.g. "miou_nan_as_1"
+  std::string signature;  ///< short name in the record's `strict` signature entry, e.g. "miou_nan_as_1"; "" for a
+                          ///< switch recorded elsewhere in the signature (e.g. the tokenizer's line-break mode)
   std::string help;       ///< what --strict does instead, one clause for --help
 };
 
@@ -23,9 +24,11 @@ struct QuirkTable {
 
   /// `--strict` help: "<summary> (docs/quirks.md): <help 1> (q1); <help 2> (q2); ...".
   std::string help_text() const;
-  /// Printed after the results with --strict: "strict: <summary> (docs/quirks.md q1-q7, q13)[; <strict_note>]".
+  /// Printed after the results with --strict: "strict: <summary> (docs/quirks.md q1-q7, q13)[; <strict_note>]"
+  /// (the numbered ids sorted, consecutive numbers collapsed).
   std::string strict_line() const;
-  /// Signature value: "off", or "on(<signature 1>,<signature 2>,...)".
+  /// Signature value: "off", or "on(<signature 1>,<signature 2>,...)" in table order (entries without a signature
+  /// name left out).
   std::string signature_value(bool strict) const;
 };
 
