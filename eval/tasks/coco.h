@@ -21,6 +21,8 @@ struct CocoFiles {
   bool sample = false;  ///< datasets/coco_sample.h builtin_coco_sample() instead of files
 };
 
+/// COCOeval parameters and run settings (the CLI's --iou-type, --cat-ids, --img-ids, --use-cats, --max-dets,
+/// --strict, --threads).
 struct CocoOptions {
   mask::IouType iou_type = mask::IouType::kSegm;
   std::vector<int64_t> cat_ids;      ///< params.catIds (empty: every GT category)

@@ -53,6 +53,8 @@ enum class RefsegCoverage {
   kOnlyPresent,   ///< only sentences with a prediction are scored (warned)
 };
 
+/// How evaluate_refseg scores (the CLI's --strict, --threads, --allow-missing/--only-present, --glamm-sampling,
+/// --gt-overlap).
 struct RefsegOptions {
   bool strict = false;  ///< exact arithmetic (refseg_quirks(), docs/quirks.md q11)
   int threads = 1;      ///< workers for the per-image counting; results do not depend on it
