@@ -42,8 +42,16 @@ void parallel_for(std::size_t n, int threads, Fn&& fn, std::size_t chunk = 16) {
     }
   };
   const int workers = parallel_workers(n, threads, chunk);
-  if (workers <= 1) {
-    for (std::size_t i = 0; i < n; ++i) call(i, 0);
+  if (workers <= 1) {  // serial: the same contract (every index runs, the first exception is rethrown)
+    std::exception_ptr first;
+    for (std::size_t i = 0; i < n; ++i) {
+      try {
+        call(i, 0);
+      } catch (...) {
+        if (!first) first = std::current_exception();
+      }
+    }
+    if (first) std::rethrow_exception(first);
     return;
   }
   std::atomic<std::size_t> next{0};

@@ -1,0 +1,96 @@
+// metrics::parallel_for reports worker exceptions deterministically: whatever the thread count and scheduling, the
+// exception rethrown is the one the smallest failing index threw (what a serial loop throws first), every index
+// still runs, and the exception keeps its type (std::bad_alloc is not turned into anything else).
+#include <atomic>
+#include <new>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "metrics/parallel.h"
+
+namespace glamm::metrics {
+namespace {
+
+struct IndexError : std::runtime_error {
+  std::size_t index;
+  explicit IndexError(std::size_t i) : std::runtime_error("index " + std::to_string(i)), index(i) {}
+};
+
+constexpr std::size_t kN = 1000;
+
+/// Runs parallel_for over kN indices where 700 and 5 throw (700 first in time when it can: index 5 waits until
+/// 700 has thrown, unless a single thread runs them in order). Returns the caught exception's index.
+std::size_t failing_index(int threads, std::size_t chunk, std::vector<std::atomic<int>>& ran) {
+  std::atomic<bool> late_thrown{false};
+  try {
+    parallel_for(
+        kN, threads,
+        [&](std::size_t i) {
+          ran[i].fetch_add(1);
+          if (i == 700) {
+            late_thrown = true;
+            throw IndexError(i);
+          }
+          if (i == 5) {
+            if (threads > 1)
+              for (int spin = 0; spin < 2000000 && !late_thrown; ++spin) std::this_thread::yield();
+            throw IndexError(i);
+          }
+        },
+        chunk);
+  } catch (const IndexError& e) {
+    return e.index;
+  }
+  ADD_FAILURE() << "parallel_for did not rethrow";
+  return kN;
+}
+
+TEST(ParallelFor, RethrowsTheSmallestFailingIndexForEveryThreadCount) {
+  for (int threads : {1, 2, 8}) {
+    for (std::size_t chunk : {std::size_t{1}, std::size_t{16}}) {
+      std::vector<std::atomic<int>> ran(kN);
+      EXPECT_EQ(failing_index(threads, chunk, ran), 5u) << threads << " threads, chunk " << chunk;
+      std::size_t ran_once = 0;
+      for (auto& r : ran) ran_once += r.load() == 1;
+      EXPECT_EQ(ran_once, kN) << "every index runs exactly once, failures included (" << threads << " threads)";
+    }
+  }
+}
+
+TEST(ParallelFor, BadAllocStaysBadAlloc) {
+  for (int threads : {1, 2, 8}) {
+    bool caught = false;
+    try {
+      parallel_for(kN, threads, [](std::size_t i) {
+        if (i == 5) throw std::bad_alloc();
+        if (i == 700) throw std::runtime_error("later failure");
+      });
+    } catch (const std::bad_alloc&) {
+      caught = true;
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << threads << " threads: got " << e.what() << " instead of std::bad_alloc";
+    }
+    EXPECT_TRUE(caught) << threads << " threads";
+  }
+}
+
+TEST(ParallelFor, WorkerIndicesStayBelowParallelWorkers) {
+  const int workers = parallel_workers(kN, 4, 8);
+  EXPECT_EQ(workers, 4);
+  std::vector<int> out(kN, -1);
+  parallel_for(
+      kN, 4, [&](std::size_t i, int worker) { out[i] = worker; }, 8);
+  for (std::size_t i = 0; i < kN; ++i) {
+    EXPECT_GE(out[i], 0) << i;
+    EXPECT_LT(out[i], workers) << i;
+  }
+  EXPECT_EQ(parallel_workers(3, 8, 16), 1);  // fewer indices than one chunk: serial
+  EXPECT_EQ(parallel_workers(0, 8, 16), 1);
+}
+
+}  // namespace
+}  // namespace glamm::metrics
