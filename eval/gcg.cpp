@@ -15,6 +15,7 @@
 #include "common/result.h"
 #include "datasets/grandf_sample.h"
 #include "eval/command.h"
+#include "eval/gcg_command.h"
 #include "eval/meteor_setup.h"
 #include "eval/phrase_similarity.h"
 #include "eval/progress.h"
@@ -25,22 +26,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct GcgFlags {
-  CommonOptions common;
-  tasks::GcgFiles files{"val", "./data/GranDf/annotations/val_test", {}};
-  std::string text_sim;
-  std::string bert;
-  bool allow_missing = false;
-  bool sample = false;
-  std::string meteor_resources, meteor_paraphrase;
-};
-
-std::string run_label(const GcgFlags& o) {
+std::string run_label(const GcgCommand& o) {
   return o.common.label.empty() ? tasks::gcg_default_label(o.files.pred_dirs) : o.common.label;
 }
 
 /// Where the run's record goes: --json, else glamm-results/gcg_grandf_<split>_<label>.json.
-std::string record_path(const GcgFlags& o) {
+std::string record_path(const GcgCommand& o) {
   return o.common.json_path.empty()
              ? "glamm-results/gcg_grandf_" + o.files.split + "_" + label_for_file_name(run_label(o)) + ".json"
              : o.common.json_path;
@@ -48,7 +39,7 @@ std::string record_path(const GcgFlags& o) {
 
 /// Before any work: no output may overwrite an input (a record named <id>.json inside a --pred folder included),
 /// and the record must be writable.
-void check_outputs(const GcgFlags& o) {
+void check_outputs(const GcgCommand& o) {
   io::OutputGuard guard;
   for (const std::string& dir : o.files.pred_dirs) guard.add_input_folder(dir, "--pred " + dir);
   guard.add_input(o.files.caption_gt_file(), "caption GT");
@@ -84,7 +75,7 @@ void print_report(const tasks::GcgReport& g) {
 
 /// Evaluate the files `o` names. METEOR is required, except for the built-in sample on a machine without METEOR's
 /// resources (`meteor_optional`).
-void run_gcg_files(const GcgFlags& o, bool meteor_optional) {
+void run_gcg_files(const GcgCommand& o, bool meteor_optional) {
   tasks::validate_gcg_files(o.files);
   check_outputs(o);
   tasks::GcgOptions opt;
@@ -116,11 +107,11 @@ void run_gcg_files(const GcgFlags& o, bool meteor_optional) {
 /// --sample: write the built-in synthetic GranD-f set (annotations, predictions, similarity table and images) into
 /// a folder next to the record, <record>.sample/, and evaluate it like any other. The folder is kept so that
 /// `glamm-eval report` can draw the overlays of the sample's record; the record says its data are synthetic.
-void run_gcg(const GcgFlags& in) {
+void run_gcg(const GcgCommand& in) {
   if (!in.sample) return run_gcg_files(in, false);
   if (!in.files.pred_dirs.empty() || !in.text_sim.empty())
     throw InputError("", "--sample", "--sample evaluates the built-in set; leave out --pred and --text-sim");
-  GcgFlags o = in;
+  GcgCommand o = in;
   o.files.split = "val";
   if (o.common.label.empty()) o.common.label = "builtin-sample";
   o.common.json_path = record_path(o);
@@ -142,40 +133,50 @@ void run_gcg(const GcgFlags& in) {
   run_gcg_files(o, true);
 }
 
-void add_gcg(CLI::App& app) {
-  auto opts = std::make_shared<GcgFlags>();
-  CLI::App* sub = app.add_subcommand(
-      "gcg",
-      "Grounded Conversation Generation (GranD-f): METEOR, CIDEr, AP50, mIoU and mask recall exactly as GLaMM's "
-      "eval/gcg/evaluate.py computes them (paper Table 3)");
-  sub->add_option("--split", opts->files.split, "val or test")->capture_default_str();
-  sub->add_option("--gt-dir", opts->files.gt_dir,
+}  // namespace
+
+void bind_gcg_options(CLI::App* sub, GcgCommand& c) {
+  sub->add_option("--split", c.files.split, "val or test")->capture_default_str();
+  sub->add_option("--gt-dir", c.files.gt_dir,
                   "Folder with {split}_gcg_coco_caption_gt.json and {split}_gcg_coco_mask_gt.json")
       ->capture_default_str();
-  sub->add_option("--pred", opts->files.pred_dirs,
+  sub->add_option("--pred", c.files.pred_dirs,
                   "Predictions folder(s) with one <image_id>.json each (as GLaMM's infer.py writes them); several "
                   "folders (shards) are merged and an image predicted twice is an error");
-  sub->add_flag("--sample", opts->sample,
+  sub->add_flag("--sample", c.sample,
                 "Evaluate the built-in synthetic GranD-f sample (no data, no BERT needed; METEOR only when its "
                 "resources are found). Its files (annotations, predictions, images) are written to a folder next to "
                 "the record, <record>.sample/, and kept so that `glamm-eval report <record>` can draw its overlays; "
                 "the record's signature says data:synthetic (built-in sample)");
-  sub->add_option("--text-sim", opts->text_sim,
+  sub->add_option("--text-sim", c.text_sim,
                   "Phrase similarity table gt_label<TAB>pred_label<TAB>similarity used by mask recall instead of "
                   "BERT (a missing pair counts 0.0)");
-  sub->add_option("--bert", opts->bert,
+  sub->add_option("--bert", c.bert,
                   "bert-base-uncased folder (config.json, vocab.txt, model.safetensors or pytorch_model.bin) for the "
                   "recall's text similarity, as the official evaluation; default: env GLAMM_BERT");
-  sub->add_flag("--allow-missing", opts->allow_missing,
+  sub->add_flag("--allow-missing", c.allow_missing,
                 "Score a missing prediction file as an empty prediction (and report how many) instead of failing");
-  sub->add_option("--meteor-resources", opts->meteor_resources,
+  sub->add_option("--meteor-resources", c.meteor_resources,
                   "METEOR resources: folder with english.{synsets,exceptions,words,prefixes} or meteor-1.5.jar "
                   "(default: the copy built with glamm-eval)");
-  sub->add_option("--meteor-paraphrase", opts->meteor_paraphrase,
+  sub->add_option("--meteor-paraphrase", c.meteor_paraphrase,
                   "METEOR paraphrase table (paraphrase-en.gz); '-' or 'off': none (default: found as "
                   "docs/meteor-resources.md says)");
-  add_common_options(sub, opts->common, tasks::gcg_strict_help(), "glamm-results/gcg_grandf_<split>_<label>.json");
-  sub->callback([opts] { run_gcg(*opts); });
+  add_common_options(sub, c.common, tasks::gcg_strict_help(), "glamm-results/gcg_grandf_<split>_<label>.json");
+}
+
+void run_gcg_command(const GcgCommand& c) { run_gcg(c); }
+
+namespace {
+
+void add_gcg(CLI::App& app) {
+  auto opts = std::make_shared<GcgCommand>();
+  CLI::App* sub = app.add_subcommand(
+      "gcg",
+      "Grounded Conversation Generation (GranD-f): METEOR, CIDEr, AP50, mIoU and mask recall exactly as GLaMM's "
+      "eval/gcg/evaluate.py computes them (paper Table 3)");
+  bind_gcg_options(sub, *opts);
+  sub->callback([opts] { run_gcg_command(*opts); });
 }
 
 GLAMM_REGISTER_COMMAND(50, add_gcg);
