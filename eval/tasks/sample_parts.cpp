@@ -1,5 +1,8 @@
 #include "eval/tasks/sample_parts.h"
 
+#include <algorithm>
+#include <stdexcept>
+
 #include <fmt/format.h>
 
 #include "common/error.h"
@@ -13,6 +16,22 @@ namespace {
   throw InputError(source, fmt::format("per_sample[{}]", index), fmt::format("'{}': {}", key, why));
 }
 }  // namespace
+
+nlohmann::json bleu_counts_to_json(const caption::BleuCounts& c) {
+  return {{"testlen", c.testlen}, {"reflen", c.reflen}, {"guess", c.guess}, {"correct", c.correct}};
+}
+
+caption::BleuCounts read_bleu_counts(const nlohmann::json& b) {
+  caption::BleuCounts c;
+  c.testlen = b.at("testlen").get<std::int64_t>();
+  c.reflen = b.at("reflen").get<std::int64_t>();
+  const auto g = b.at("guess").get<std::vector<std::int64_t>>();
+  const auto k = b.at("correct").get<std::vector<std::int64_t>>();
+  if (g.size() != caption::kMaxNgram || k.size() != caption::kMaxNgram) throw std::invalid_argument("needs 4 orders");
+  std::copy(g.begin(), g.end(), c.guess.begin());
+  std::copy(k.begin(), k.end(), c.correct.begin());
+  return c;
+}
 
 CaptionSampleScores CaptionSampleScores::from_eval(const caption::ImageEval& e, std::string caption_tokenized,
                                                    bool with_bleu, bool with_meteor) {
@@ -38,10 +57,7 @@ void CaptionSampleScores::write(json& s) const {
   }
   s["ROUGE_L"] = rouge_l;
   s["CIDEr"] = cider;
-  s["bleu_counts"] = {{"testlen", bleu_counts.testlen},
-                      {"reflen", bleu_counts.reflen},
-                      {"guess", bleu_counts.guess},
-                      {"correct", bleu_counts.correct}};
+  s["bleu_counts"] = bleu_counts_to_json(bleu_counts);
   s["caption_tokenized"] = caption_tokenized;
 }
 
@@ -60,15 +76,11 @@ CaptionSampleScores CaptionSampleScores::read(const json& s, const std::string& 
     }
     c.rouge_l = s.at("ROUGE_L").get<double>();
     c.cider = s.at("CIDEr").get<double>();
-    const json& b = s.at("bleu_counts");
-    c.bleu_counts.testlen = b.at("testlen").get<std::int64_t>();
-    c.bleu_counts.reflen = b.at("reflen").get<std::int64_t>();
-    const auto g = b.at("guess").get<std::vector<std::int64_t>>();
-    const auto k = b.at("correct").get<std::vector<std::int64_t>>();
-    if (g.size() != caption::kMaxNgram || k.size() != caption::kMaxNgram)
-      bad(source, index, "bleu_counts", "needs 4 orders");
-    std::copy(g.begin(), g.end(), c.bleu_counts.guess.begin());
-    std::copy(k.begin(), k.end(), c.bleu_counts.correct.begin());
+    try {
+      c.bleu_counts = read_bleu_counts(s.at("bleu_counts"));
+    } catch (const std::invalid_argument& e) {
+      bad(source, index, "bleu_counts", e.what());
+    }
     c.caption_tokenized = s.value("caption_tokenized", std::string());
   } catch (const json::exception& e) {
     throw InputError(source, fmt::format("per_sample[{}]", index), std::string("caption scores: ") + e.what());

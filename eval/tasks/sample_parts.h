@@ -15,6 +15,11 @@
 
 namespace glamm::tasks {
 
+/// `bleu_counts` as stored per sample: {testlen, reflen, guess[4], correct[4]}.
+nlohmann::json bleu_counts_to_json(const caption::BleuCounts& c);
+/// Read it back. Throws std::invalid_argument("needs 4 orders") or nlohmann::json::exception for a bad value.
+caption::BleuCounts read_bleu_counts(const nlohmann::json& b);
+
 /// One image's caption scores as pycocoevalcap's per-image `evalImgs` entries give them, plus the sufficient
 /// statistics that let reports re-aggregate corpus BLEU and METEOR over a resample.
 /// Keys: "Bleu_1".."Bleu_4" (optional), "METEOR" + "meteor_stats" (optional: METEOR computed), "ROUGE_L", "CIDEr",
