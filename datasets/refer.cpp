@@ -163,8 +163,6 @@ Prediction parse_prediction(element e, const std::string& file, const std::strin
   p.ref_id = as_int(require(o, "ref_id", file, rec), "ref_id", file, rec);
   p.image_id = as_int(require(o, "image_id", file, rec), "image_id", file, rec);
   const element m = require(o, "mask", file, rec);
-  if (m.type() != element_type::OBJECT)
-    throw InputError(file, rec, "'mask' must be a compressed RLE object {size, counts}");
   const std::string mask_rec = rec + " mask";
   const mask::Segmentation seg = read_rle(m, JsonSource{file, mask_rec});
   const auto* c = std::get_if<mask::CompressedRle>(&seg);
