@@ -30,7 +30,8 @@ struct CocoLoadOptions {
 /// Load a COCO instances file (reimplements the parts of pycocotools 2.0.6 `COCO.__init__`/`createIndex` and
 /// `annToRLE` that COCOeval reads).
 /// - images[]: `id` (int or string; all of one type) required; `height`/`width` required only to rasterise
-///   polygons (each an integer, or a number holding one, in [0, 2^32-1], as an RLE `size`). A repeated image id keeps one entry (size from the last, as the imgs dict does) + a warning.
+///   polygons (each an integer, or a number holding one, in [0, 2^32-1], as an RLE `size`). A repeated image id
+///   keeps one entry (size from the last, as the imgs dict does) + a warning.
 /// - categories[]: `id` (int). annotations[]: `id` (int), `image_id`, `category_id` (int), `area` (number, taken
 ///   as is: never recomputed), `iscrowd` (0/1 or bool; ignore := iscrowd) required; `segmentation` (polygons,
 ///   uncompressed or compressed RLE) required for segm; `bbox` [x,y,w,h] required for bbox.

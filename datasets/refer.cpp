@@ -120,9 +120,9 @@ element parse_doc(simdjson::dom::parser& parser, const simdjson::padded_string& 
   return root;
 }
 
-/// An annotation's `segmentation` as its parts (§4.4 step 2): an RLE object → one part; a list of lists → one
-/// Polygons part; a list of RLE objects → one part each; an empty list → no part (an all-zero mask). Polygons and
-/// RLE objects are read by datasets/segmentation_json.h, with the limits every reader shares.
+/// An annotation's `segmentation` as its parts (dataset-formats.md §4.4 step 2): an RLE object → one part; a
+/// list of lists → one Polygons part; a list of RLE objects → one part each; an empty list → no part (an all-zero
+/// mask). Polygons and RLE objects are read by datasets/segmentation_json.h, with the limits every reader shares.
 std::vector<mask::Segmentation> parse_segmentation(element seg, const std::string& file, const std::string& rec) {
   const JsonSource src{file, rec};
   std::vector<mask::Segmentation> parts;
