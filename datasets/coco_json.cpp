@@ -1,6 +1,7 @@
 // COCO instances / results loaders (pycocotools 2.0.6 COCO() + loadRes semantics) on simdjson's DOM.
 #include "datasets/coco_json.h"
 #include "datasets/json_util.h"
+#include "datasets/segmentation_json.h"
 
 #include <algorithm>
 #include <atomic>
@@ -156,65 +157,14 @@ ImageId get_image_id(element e, const Where& w, const char* key) {
   return get_integer(e, w, key);
 }
 
-uint32_t get_dim(element e, const Where& w, const char* what) {
-  int64_t v = get_integer(e, w, what);
-  if (v < 0 || v > std::numeric_limits<uint32_t>::max())
-    w.fail(fmt::format("{} must be in [0, 2^32-1], got {}", what, v));
-  return static_cast<uint32_t>(v);
-}
+/// For the segmentation reader (datasets/segmentation_json.h): a tagged NaN/Infinity literal.
+bool is_nonfinite_tag(element e) { return nonfinite_value(e).has_value(); }
 
-/// JSON `segmentation` → plain Segmentation (annToRLE's three forms).
-mask::Segmentation parse_segmentation(element e, const Where& w) {
-  if (e.type() == element_type::ARRAY) {
-    mask::Polygons poly;
-    array parts;
-    if (e.get_array().get(parts)) {}
-    poly.parts.reserve(parts.size());
-    for (element part : parts) {
-      if (part.type() != element_type::ARRAY)
-        w.fail(fmt::format("field 'segmentation' must be a list of polygons (lists of numbers), found {} in it",
-                           type_name(part.type())));
-      array xs;
-      if (part.get_array().get(xs)) {}
-      std::vector<double> xy;
-      xy.reserve(xs.size());
-      for (element x : xs) xy.push_back(get_number(x, w, "segmentation"));
-      poly.parts.push_back(std::move(xy));
-    }
-    return poly;
-  }
-  if (e.type() != element_type::OBJECT)
-    w.fail(fmt::format("field 'segmentation' must be polygons or an RLE object, got {}", type_name(e.type())));
-  object o;
-  if (e.get_object().get(o)) {}
-  auto size = field(o, "size", w);
-  auto counts = field(o, "counts", w);
-  if (!size || !counts) w.fail("field 'segmentation' is an object without 'size' and 'counts'");
-  array sz;
-  if (size->get_array().get(sz) != simdjson::SUCCESS || sz.size() != 2)
-    w.fail("segmentation 'size' must be [height, width]");
-  uint32_t h = get_dim(sz.at(0).value_unsafe(), w, "segmentation size[0] (height)");
-  uint32_t wd = get_dim(sz.at(1).value_unsafe(), w, "segmentation size[1] (width)");
-  if (counts->type() == element_type::STRING) {
-    std::string_view s;
-    if (counts->get_string().get(s)) {}
-    return mask::CompressedRle{h, wd, std::string(s)};
-  }
-  if (counts->type() == element_type::ARRAY) {
-    mask::UncompressedRle u{h, wd, {}};
-    array cs;
-    if (counts->get_array().get(cs)) {}
-    u.counts.reserve(cs.size());
-    for (element c : cs) {
-      int64_t v = get_integer(c, w, "segmentation counts");
-      if (v < 0 || v > std::numeric_limits<uint32_t>::max())
-        w.fail(fmt::format("uncompressed RLE count {} is outside [0, 2^32-1]", v));
-      u.counts.push_back(static_cast<uint32_t>(v));
-    }
-    return u;
-  }
-  w.fail(fmt::format("segmentation 'counts' must be a string or a list of integers, got {}",
-                     type_name(counts->type())));
+/// images[].height / width: a mask side (read_mask_side's rules); `what` is "'height'" or "'width'".
+uint32_t get_dim(element e, const Where& w, std::string_view what) {
+  const auto rec = [&w] { return w.record(); };
+  const JsonSource src{w.file, rec, &is_nonfinite_tag};
+  return read_mask_side(e, src, what);
 }
 
 mask::Box parse_box(element e, const Where& w) {
@@ -243,24 +193,22 @@ struct PendingMask {
   bool keep_rle = true;    ///< iouType segm
 };
 
-/// Parse `segmentation` into `pm` (compressed RLE as a view, other forms as Segmentation).
+/// Parse `segmentation` into `pm` (compressed RLE as a view, other forms as Segmentation) with the one segmentation
+/// reader (datasets/segmentation_json.h).
 void parse_segmentation_into(element e, const Where& w, PendingMask& pm) {
-  object o;
-  if (e.type() == element_type::OBJECT && e.get_object().get(o) == simdjson::SUCCESS) {
-    auto counts = field(o, "counts", w);
-    auto size = field(o, "size", w);
-    if (counts && size && counts->type() == element_type::STRING) {
-      array sz;
-      if (size->get_array().get(sz) != simdjson::SUCCESS || sz.size() != 2)
-        w.fail("segmentation 'size' must be [height, width]");
-      pm.rle_h = get_dim(sz.at(0).value_unsafe(), w, "segmentation size[0] (height)");
-      pm.rle_w = get_dim(sz.at(1).value_unsafe(), w, "segmentation size[1] (width)");
-      if (counts->get_string().get(pm.counts)) {}
-      pm.compressed_view = true;
-      return;
-    }
+  const auto rec = [&w] { return w.record(); };
+  const JsonSource src{w.file, rec, &is_nonfinite_tag};
+  SegmentationView v = read_segmentation_view(e, src);
+  if (const auto* c = std::get_if<CompressedRleView>(&v)) {
+    pm.rle_h = c->h;
+    pm.rle_w = c->w;
+    pm.counts = c->counts;
+    pm.compressed_view = true;
+  } else if (auto* u = std::get_if<mask::UncompressedRle>(&v)) {
+    pm.seg = std::move(*u);
+  } else {
+    pm.seg = std::get<mask::Polygons>(std::move(v));
   }
-  pm.seg = parse_segmentation(e, w);
 }
 
 /// Geometry pycocotools accepts without a word, counted per file for one warning each (docs/input-rules.md,
@@ -463,8 +411,8 @@ CocoGroundTruth parse_gt_root(element root, const std::string& file, const CocoL
         w.fail("image ids mix integers and strings (pycocotools would treat them as different ids and np.unique "
                "would turn them all into strings)");
       uint32_t h = 0, wd = 0;
-      if (auto he = field(o, "height", w)) h = get_dim(*he, w, "height");
-      if (auto we = field(o, "width", w)) wd = get_dim(*we, w, "width");
+      if (auto he = field(o, "height", w)) h = get_dim(*he, w, "'height'");
+      if (auto we = field(o, "width", w)) wd = get_dim(*we, w, "'width'");
       auto [it, fresh] = img_of.emplace(id, static_cast<uint32_t>(gt.images.size()));
       if (fresh) {
         gt.images.push_back({std::move(id), h, wd});

@@ -1,5 +1,6 @@
 // COCO JSON loaders for COCOeval: an instances (ground-truth) file as pycocotools 2.0.6 `COCO()` indexes it, and a
-// results list as `COCO.loadRes()` turns it into annotations. Parsed with simdjson; segmentations go through
+// results list as `COCO.loadRes()` turns it into annotations. Parsed with simdjson; segmentations are read by
+// datasets/segmentation_json.h (the size/count rules every reader shares, docs/input-rules.md) and converted by
 // metrics/mask/segmentation.h `to_rle` (annToRLE). Specs: mask-metrics.md §3.1, §3.3, §3.9;
 // dataset-formats.md §1, §3.
 //
@@ -29,7 +30,8 @@ struct CocoLoadOptions {
 /// Load a COCO instances file (reimplements the parts of pycocotools 2.0.6 `COCO.__init__`/`createIndex` and
 /// `annToRLE` that COCOeval reads).
 /// - images[]: `id` (int or string; all of one type) required; `height`/`width` required only to rasterise
-///   polygons. A repeated image id keeps one entry (size from the last, as the imgs dict does) + a warning.
+///   polygons (each an integer, or a number holding one, in [0, 2^32-1], as an RLE `size`). A repeated image id
+///   keeps one entry (size from the last, as the imgs dict does) + a warning.
 /// - categories[]: `id` (int). annotations[]: `id` (int), `image_id`, `category_id` (int), `area` (number, taken
 ///   as is: never recomputed), `iscrowd` (0/1 or bool; ignore := iscrowd) required; `segmentation` (polygons,
 ///   uncompressed or compressed RLE) required for segm; `bbox` [x,y,w,h] required for bbox.

@@ -9,6 +9,7 @@
 #include <simdjson.h>
 
 #include "datasets/json_util.h"
+#include "datasets/segmentation_json.h"
 
 #include "common/error.h"
 #include "common/io.h"
@@ -79,43 +80,11 @@ CaptionGt load_caption_gt(const fs::path& path) {
   return gt;
 }
 
-namespace {
-
-uint32_t sj_size_value(simdjson::dom::element v, const std::string& file, const std::string& record) {
-  int64_t x = 0;
-  if (v.get_int64().get(x) != simdjson::SUCCESS || x < 0 || x > 0xFFFFFFFFLL)
-    throw InputError(file, record, "mask `size` must be [height, width] with non-negative integers");
-  return static_cast<uint32_t>(x);
-}
-
-mask::Segmentation sj_rle_dict(simdjson::dom::element m, const std::string& file, const std::string& record) {
-  simdjson::dom::array size;
-  simdjson::dom::element counts, size_el;
-  simdjson::dom::object mo;
-  const auto rec = [&] { return record; };
-  if (m.get_object().get(mo) != simdjson::SUCCESS || !last_field(mo, "size", size_el, rec) ||
-      size_el.get_array().get(size) != simdjson::SUCCESS || !last_field(mo, "counts", counts, rec))
-    throw InputError(file, record, "a predicted mask must be an RLE dict with `size` and `counts`");
-  if (size.size() != 2) throw InputError(file, record, "mask `size` must be [height, width]");
-  const uint32_t h = sj_size_value(size.at(0), file, record), w = sj_size_value(size.at(1), file, record);
-  if (counts.is_string()) return mask::CompressedRle{h, w, std::string(std::string_view(counts.get_string()))};
-  if (counts.is_array()) {
-    mask::UncompressedRle u{h, w, {}};
-    for (simdjson::dom::element c : simdjson::dom::array(counts)) {
-      int64_t x = 0;
-      if (c.get_int64().get(x) != simdjson::SUCCESS || x < 0 || x > 0xFFFFFFFFLL)
-        throw InputError(file, record, "uncompressed RLE counts must be non-negative integers");
-      u.counts.push_back(static_cast<uint32_t>(x));
-    }
-    return u;
-  }
-  throw InputError(file, record, "mask `counts` must be a string (compressed RLE) or a list of integers");
-}
-
-}  // namespace
-
 std::optional<Prediction> load_prediction(const fs::path& dir, const std::string& image_id) {
-  const fs::path path = dir / (image_id + ".json");
+  return load_prediction_file(dir / (image_id + ".json"), image_id);
+}
+
+std::optional<Prediction> load_prediction_file(const fs::path& path, const std::string& image_id) {
   const std::string file = path.string();
   std::error_code ec;
   if (!fs::exists(fs::symlink_status(path, ec))) return std::nullopt;  // a dangling link is an error, below
@@ -183,12 +152,37 @@ std::optional<Prediction> load_prediction(const fs::path& dir, const std::string
   if (need("pred_masks").get_array().get(masks) != simdjson::SUCCESS)
     throw InputError(file, rec, "`pred_masks` must be a list of RLE dicts");
   std::size_t k = 0;
-  for (simdjson::dom::element m : masks) p.pred_masks.push_back(sj_rle_dict(m, file, "pred_masks[" + std::to_string(k++) + "]"));
+  const auto mask_rec = [&] { return "pred_masks[" + std::to_string(k) + "]"; };
+  const JsonSource mask_src{file, mask_rec};
+  p.pred_masks.reserve(masks.size());
+  for (simdjson::dom::element m : masks) {
+    p.pred_masks.push_back(read_rle(m, mask_src));
+    ++k;
+  }
   p.image_id = image_id;  // evaluate.py keys everything by the file's image id, not the `image_id` field
   return p;
 }
 
-std::vector<MaskGtAnnotation> load_mask_gt_annotations(const fs::path& path) {
+namespace {
+
+/// An id (string or integer) as text; false for another type.
+bool sj_id_text(simdjson::dom::element v, std::string& out) {
+  std::string_view s;
+  int64_t i = 0;
+  if (v.get_string().get(s) == simdjson::SUCCESS) {
+    out = std::string(s);
+    return true;
+  }
+  if (v.get_int64().get(i) == simdjson::SUCCESS) {
+    out = std::to_string(i);
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+MaskGt load_mask_gt(const fs::path& path) {
   const std::string file = path.string();
   simdjson::dom::parser parser;
   const simdjson::padded_string text(io::read_text_file(path));
@@ -202,8 +196,28 @@ std::vector<MaskGtAnnotation> load_mask_gt_annotations(const fs::path& path) {
   if (root.get_object().get(top) != simdjson::SUCCESS || !last_field(top, "annotations", anns_el) ||
       anns_el.get_array().get(anns) != simdjson::SUCCESS)
     throw InputError(file, "", "missing `annotations` list");
-  std::vector<MaskGtAnnotation> out;
-  out.reserve(anns.size());
+  MaskGt gt;
+  simdjson::dom::element images_el;
+  simdjson::dom::array images;
+  if (last_field(top, "images", images_el) && images_el.get_array().get(images) == simdjson::SUCCESS) {
+    std::size_t i = 0;
+    for (simdjson::dom::element im_el : images) {
+      const std::string rec = "images[" + std::to_string(i++) + "]";
+      const auto in_rec = [&] { return rec; };
+      simdjson::dom::object im;
+      simdjson::dom::element id, name;
+      std::string id_text;
+      std::string_view n;
+      // Only overlays read file names (GCG's image list is the caption GT's): an entry without a usable id or
+      // file name is left out, and its overlay falls back to "<id>.jpg".
+      if (im_el.get_object().get(im) != simdjson::SUCCESS || !last_field(im, "id", id, in_rec) ||
+          !last_field(im, "file_name", name, in_rec) || !sj_id_text(id, id_text) ||
+          name.get_string().get(n) != simdjson::SUCCESS)
+        continue;
+      gt.file_names[id_text] = std::string(n);
+    }
+  }
+  gt.annotations.reserve(anns.size());
   std::size_t i = 0;
   for (simdjson::dom::element a_el : anns) {
     const std::string rec = "annotations[" + std::to_string(i++) + "]";
@@ -213,13 +227,7 @@ std::vector<MaskGtAnnotation> load_mask_gt_annotations(const fs::path& path) {
     MaskGtAnnotation m;
     simdjson::dom::element img;
     if (!last_field(a, "image_id", img, in_rec)) throw InputError(file, rec, "missing field `image_id`");
-    if (img.is_string()) {
-      m.image_id = std::string(std::string_view(img.get_string()));
-    } else if (img.is_int64()) {
-      m.image_id = std::to_string(int64_t(img.get_int64()));
-    } else {
-      throw InputError(file, rec, "`image_id` must be a string or an integer");
-    }
+    if (!sj_id_text(img, m.image_id)) throw InputError(file, rec, "`image_id` must be a string or an integer");
     int64_t cat = 0;
     simdjson::dom::element cat_el;
     if (last_field(a, "category_id", cat_el, in_rec) && cat_el.get_int64().get(cat) == simdjson::SUCCESS)
@@ -231,22 +239,13 @@ std::vector<MaskGtAnnotation> load_mask_gt_annotations(const fs::path& path) {
     if (!last_field(a, "segmentation", seg, in_rec)) {
       m.form = "missing";
     } else if (seg.is_array()) {
-      m.form = "polygons";
+      m.form = "polygons";  // not read: GLaMM's mIoU decodes GT with maskUtils.decode (the caller refuses it)
     } else if (seg.is_object()) {
-      simdjson::dom::element counts, size_el;
-      simdjson::dom::array size;
-      const simdjson::dom::object so(seg);
-      if (!last_field(so, "counts", counts, in_rec) || !last_field(so, "size", size_el, in_rec) ||
-          size_el.get_array().get(size) != simdjson::SUCCESS || size.size() != 2)
-        throw InputError(file, rec, "segmentation RLE needs `size` [h, w] and `counts`");
-      if (counts.is_string()) {
-        int64_t h = 0, w = 0;
-        if (size.at(0).get_int64().get(h) != simdjson::SUCCESS || size.at(1).get_int64().get(w) != simdjson::SUCCESS ||
-            h < 0 || w < 0 || h > 0xFFFFFFFFLL || w > 0xFFFFFFFFLL)
-          throw InputError(file, rec, "segmentation `size` must hold two non-negative integers");
+      const JsonSource src{file, rec};
+      auto rle = read_rle_view(seg, src);
+      if (const auto* c = std::get_if<CompressedRleView>(&rle)) {
         try {
-          m.rle = mask::from_string(std::string_view(counts.get_string()), static_cast<uint32_t>(h),
-                                    static_cast<uint32_t>(w));
+          m.rle = mask::from_string(c->counts, c->h, c->w);
         } catch (const mask::RleError& e) {
           throw InputError(file, rec, e.what());
         }
@@ -257,7 +256,24 @@ std::vector<MaskGtAnnotation> load_mask_gt_annotations(const fs::path& path) {
     } else {
       throw InputError(file, rec, "`segmentation` must be polygons or an RLE dict");
     }
-    out.push_back(std::move(m));
+    gt.annotations.push_back(std::move(m));
+  }
+  return gt;
+}
+
+std::vector<MaskGtAnnotation> load_mask_gt_annotations(const fs::path& path) {
+  return load_mask_gt(path).annotations;
+}
+
+std::vector<mask::Rle> pred_mask_rles(const Prediction& p) {
+  std::vector<mask::Rle> out;
+  out.reserve(p.pred_masks.size());
+  for (std::size_t k = 0; k < p.pred_masks.size(); ++k) {
+    try {
+      out.push_back(mask::to_rle(p.pred_masks[k], 0, 0, false));  // RLE forms keep their own size
+    } catch (const mask::RleError& e) {
+      throw InputError(p.file, "pred_masks[" + std::to_string(k) + "]", e.what());
+    }
   }
   return out;
 }

@@ -49,7 +49,19 @@ struct Prediction {
 /// `caption` / `phrases` / `pred_masks` (the reference crashes with KeyError), non-string phrases, masks that
 /// are not RLE dicts with `size` and `counts`, or a second nested record (an object with `caption`) under another
 /// key besides the first (ambiguous; evaluate.py would silently take the first).
+/// Every mask is read by datasets/segmentation_json.h (`read_rle`: the size and count rules all readers share) and
+/// kept undecoded; pred_mask_rles decodes them. This is the one GCG prediction reader: gcg and the HTML report's
+/// overlays both read through it.
 std::optional<Prediction> load_prediction(const std::filesystem::path& dir, const std::string& image_id);
+
+/// load_prediction for the file `path` itself (e.g. a record's per_sample.prediction_file), keyed by `image_id`;
+/// nullopt when the file does not exist. Same format and errors.
+std::optional<Prediction> load_prediction_file(const std::filesystem::path& path, const std::string& image_id);
+
+/// The predicted masks of `p` as RLEs, each at its own size (compressed strings decoded with mask::from_string,
+/// uncompressed counts checked to sum to h*w, as mask::to_rle does). Throws InputError naming p.file and
+/// "pred_masks[k]" for a mask that cannot be decoded.
+std::vector<mask::Rle> pred_mask_rles(const Prediction& p);
 
 /// One mask-GT annotation as GLaMM's mIoU and recall read it (they scan `coco_gt.anns` by image id, any category,
 /// crowd included, and call maskUtils.decode on the segmentation, which accepts compressed RLE only).
@@ -62,9 +74,21 @@ struct MaskGtAnnotation {
 };
 
 /// Read `annotations` of `{split}_gcg_coco_mask_gt.json` in file order for the GCG mIoU/recall (COCOeval reads the
-/// same file through datasets/coco_json). Throws InputError naming file and record for malformed JSON, missing
-/// `image_id`, or an undecodable compressed RLE.
+/// same file through datasets/coco_json). RLE segmentations are read by datasets/segmentation_json.h (the limits
+/// every reader shares); polygons are not read (form "polygons"). Throws InputError naming file and record for
+/// malformed JSON, missing `image_id`, an RLE object that breaks the shared rules, or an undecodable compressed RLE.
 std::vector<MaskGtAnnotation> load_mask_gt_annotations(const std::filesystem::path& path);
+
+/// A mask-GT file as the HTML report's overlays read it: the annotations of load_mask_gt_annotations plus each
+/// image's `file_name`.
+struct MaskGt {
+  std::vector<MaskGtAnnotation> annotations;                 ///< file order
+  std::unordered_map<std::string, std::string> file_names;   ///< image id (as text) → images[].file_name
+};
+
+/// load_mask_gt_annotations, plus `images[]` {id, file_name} (an entry without a string/integer id or a string
+/// file_name is left out). Same errors.
+MaskGt load_mask_gt(const std::filesystem::path& path);
 
 /// The `--text-sim` table standing in for BERT cosine similarity: lines `gt_label<TAB>pred_label<TAB>similarity`;
 /// a first line whose third field is not a number is a header; a pair not listed counts 0.0.

@@ -1,6 +1,7 @@
 // REFER refs pickle + instances.json + split selection + GT masks + refseg predictions (spec dataset-formats.md §4).
 #include "datasets/refer.h"
 #include "datasets/json_util.h"
+#include "datasets/segmentation_json.h"
 
 #include <algorithm>
 #include <cmath>
@@ -98,20 +99,10 @@ std::string as_str(element e, const char* key, const std::string& file, const st
   return std::string(s);
 }
 
-double as_num(element e, const char* what, const std::string& file, const std::string& rec) {
-  double d = 0;
-  if (e.type() == element_type::DOUBLE && e.get_double().get(d) == simdjson::SUCCESS) return d;
-  int64_t i = 0;
-  if (e.type() == element_type::INT64 && e.get_int64().get(i) == simdjson::SUCCESS) return static_cast<double>(i);
-  uint64_t u = 0;
-  if (e.type() == element_type::UINT64 && e.get_uint64().get(u) == simdjson::SUCCESS) return static_cast<double>(u);
-  throw InputError(file, rec, fmt::format("{} must be a number, got {}", what, type_name(e.type())));
-}
-
+/// images[].height / width: a mask side (read_mask_side's rules, the same for every reader).
 uint32_t as_dim(element e, const char* key, const std::string& file, const std::string& rec) {
-  const int64_t v = as_int(e, key, file, rec);
-  if (v < 0 || v > 1000000) throw InputError(file, rec, fmt::format("'{}' out of range: {}", key, v));
-  return static_cast<uint32_t>(v);
+  const JsonSource src{file, rec};
+  return read_mask_side(e, src, fmt::format("'{}'", key));
 }
 
 element parse_doc(simdjson::dom::parser& parser, const simdjson::padded_string& padded, const std::string& file,
@@ -129,62 +120,29 @@ element parse_doc(simdjson::dom::parser& parser, const simdjson::padded_string& 
   return root;
 }
 
-/// An RLE dict {size: [h, w], counts: str | [int]} as a Segmentation.
-mask::Segmentation rle_dict(const object& o, const std::string& file, const std::string& rec) {
-  simdjson::dom::array size;
-  if (require(o, "size", file, rec).get_array().get(size) != simdjson::SUCCESS || size.size() != 2)
-    throw InputError(file, rec, "RLE 'size' must be [height, width]");
-  const uint32_t h = as_dim(size.at(0), "size[0]", file, rec), w = as_dim(size.at(1), "size[1]", file, rec);
-  element counts = require(o, "counts", file, rec);
-  if (counts.type() == element_type::STRING) {
-    std::string_view s;
-    if (counts.get_string().get(s) != simdjson::SUCCESS) throw InputError(file, rec, "unreadable RLE 'counts'");
-    return mask::CompressedRle{h, w, std::string(s)};
-  }
-  simdjson::dom::array arr;
-  if (counts.get_array().get(arr) != simdjson::SUCCESS)
-    throw InputError(file, rec, "RLE 'counts' must be a string or a list of integers");
-  mask::UncompressedRle u{h, w, {}};
-  for (element c : arr) {
-    const int64_t v = as_int(c, "counts[]", file, rec);
-    if (v < 0 || v > 0xFFFFFFFFLL) throw InputError(file, rec, "RLE count out of range");
-    u.counts.push_back(static_cast<uint32_t>(v));
-  }
-  return u;
-}
-
+/// An annotation's `segmentation` as its parts (dataset-formats.md §4.4 step 2): an RLE object → one part; a
+/// list of lists → one Polygons part; a list of RLE objects → one part each; an empty list → no part (an all-zero
+/// mask). Polygons and RLE objects are read by datasets/segmentation_json.h, with the limits every reader shares.
 std::vector<mask::Segmentation> parse_segmentation(element seg, const std::string& file, const std::string& rec) {
+  const JsonSource src{file, rec};
   std::vector<mask::Segmentation> parts;
   if (seg.type() == element_type::OBJECT) {
-    object o;
-    if (seg.get_object().get(o) != simdjson::SUCCESS) throw InputError(file, rec, "unreadable 'segmentation'");
-    parts.push_back(rle_dict(o, file, rec));
+    parts.push_back(read_rle(seg, src));
     return parts;
   }
   simdjson::dom::array arr;
   if (seg.get_array().get(arr) != simdjson::SUCCESS)
-    throw InputError(file, rec, fmt::format("'segmentation' must be a list or an RLE object, got {}",
+    throw InputError(file, rec, fmt::format("field 'segmentation' must be polygons or an RLE object, got {}",
                                             type_name(seg.type())));
   if (arr.size() == 0) return parts;
   if (arr.at(0).type() == element_type::ARRAY) {
-    mask::Polygons poly;
-    for (element part : arr) {
-      simdjson::dom::array pa;
-      if (part.get_array().get(pa) != simdjson::SUCCESS)
-        throw InputError(file, rec, "polygon 'segmentation' must be a list of number lists");
-      std::vector<double> xy;
-      xy.reserve(pa.size());
-      for (element x : pa) xy.push_back(as_num(x, "a polygon coordinate", file, rec));
-      poly.parts.push_back(std::move(xy));
-    }
-    parts.push_back(std::move(poly));
+    parts.push_back(read_polygons(seg, src));
     return parts;
   }
   for (element e : arr) {
-    object o;
-    if (e.get_object().get(o) != simdjson::SUCCESS)
+    if (e.type() != element_type::OBJECT)
       throw InputError(file, rec, "'segmentation' list must hold polygons (number lists) or RLE objects");
-    parts.push_back(rle_dict(o, file, rec));
+    parts.push_back(read_rle(e, src));
   }
   return parts;
 }
@@ -204,10 +162,9 @@ Prediction parse_prediction(element e, const std::string& file, const std::strin
   p.sent_id = as_int(require(o, "sent_id", file, rec), "sent_id", file, rec);
   p.ref_id = as_int(require(o, "ref_id", file, rec), "ref_id", file, rec);
   p.image_id = as_int(require(o, "image_id", file, rec), "image_id", file, rec);
-  object m;
-  if (require(o, "mask", file, rec).get_object().get(m) != simdjson::SUCCESS)
-    throw InputError(file, rec, "'mask' must be a compressed RLE object {size, counts}");
-  const mask::Segmentation seg = rle_dict(m, file, rec + " mask");
+  const element m = require(o, "mask", file, rec);
+  const std::string mask_rec = rec + " mask";
+  const mask::Segmentation seg = read_rle(m, JsonSource{file, mask_rec});
   const auto* c = std::get_if<mask::CompressedRle>(&seg);
   if (!c) throw InputError(file, rec, "'mask' counts must be a compressed RLE string");
   try {
@@ -432,12 +389,24 @@ std::vector<std::pair<std::string, SplitCounts>> count_splits(const RefsFile& re
   return out;
 }
 
+namespace {
+/// A mask of the image must fit mask::Rle's uint32 counts (as mask::to_rle requires for polygons): at most
+/// 2^32-1 pixels.
+void check_mask_pixels(const Instances& inst, const Image& im, const std::string& rec) {
+  const uint64_t pixels = uint64_t{im.height} * im.width;
+  if (pixels > kMaxMaskSide)
+    throw InputError(inst.file, rec, fmt::format("image {} of {} x {} = {} pixels: a mask holds at most 2^32-1 pixels",
+                                                 im.id, im.height, im.width, pixels));
+}
+}  // namespace
+
 std::vector<uint8_t> gt_mask(const Instances& inst, std::size_t annotation, GtOverlap overlap) {
   const Annotation& a = inst.annotations.at(annotation);
   const Image& im = inst.images.at(inst.image_index.at(a.image_id));
+  const std::string rec = fmt::format("annotation id {}", a.id);
+  check_mask_pixels(inst, im, rec);
   const std::size_t n = static_cast<std::size_t>(im.height) * im.width;
   std::vector<uint8_t> out(n, 0);
-  const std::string rec = fmt::format("annotation id {}", a.id);
   auto add = [&](const mask::Rle& r) {
     if (r.h != im.height || r.w != im.width)
       throw InputError(inst.file, rec, fmt::format("RLE size [{}, {}] differs from the image size [{}, {}]", r.h, r.w,
@@ -471,6 +440,7 @@ mask::Rle gt_rle(const Instances& inst, std::size_t annotation) {
   const Annotation& a = inst.annotations.at(annotation);
   const Image& im = inst.images.at(inst.image_index.at(a.image_id));
   const std::string rec = fmt::format("annotation id {}", a.id);
+  check_mask_pixels(inst, im, rec);
   std::vector<mask::Rle> parts;
   try {
     for (const mask::Segmentation& seg : a.parts) {

@@ -70,7 +70,9 @@ struct Instances {
 };
 
 /// Load instances.json (simdjson). Only images (id, file_name, height, width) and annotations (id, image_id,
-/// segmentation) are read. Throws InputError naming the file and record.
+/// segmentation) are read; height/width and segmentations follow datasets/segmentation_json.h (sides in
+/// [0, 2^32-1], integers or numbers holding one, the same rules as every other reader). Throws InputError naming
+/// the file and record.
 Instances load_instances(const std::filesystem::path& file);
 Instances parse_instances(std::string_view json, const std::string& file_label);
 
@@ -126,7 +128,8 @@ enum class GtOverlap {
 /// The GT mask of an annotation on its image: h*w bytes, column-major (pycocotools layout). Polygon parts are
 /// rasterised with frPyObjects at the image size, RLE parts decoded at their own size (which must equal the
 /// image's); values are 0/1 (union) or the per-pixel part count (sum, saturating at 254). Throws InputError
-/// naming the file and annotation for undecodable segmentations or a size mismatch.
+/// naming the file and annotation for undecodable segmentations, a size mismatch, or an image of more than
+/// 2^32-1 pixels (a mask's counts are 32-bit).
 std::vector<uint8_t> gt_mask(const Instances& inst, std::size_t annotation, GtOverlap overlap);
 
 /// The union GT mask of an annotation as one RLE at the image size (the kUnion mask of gt_mask without decoding).
@@ -143,7 +146,8 @@ struct Prediction {
 
 /// Read a refseg prediction file: JSON Lines (one object per line, blank lines skipped) or a JSON array of the
 /// same objects. sent_id, ref_id, image_id (integers) and mask {size [h, w], counts: compressed string} are
-/// required. Throws InputError naming the file and line for malformed records. Duplicates are not checked here.
+/// required; the mask is read by datasets/segmentation_json.h (errors name "line N mask"), and list counts are
+/// refused. Throws InputError naming the file and line for malformed records. Duplicates are not checked here.
 std::vector<Prediction> load_predictions(const std::filesystem::path& file);
 std::vector<Prediction> parse_predictions(std::string_view text, const std::string& file_label);
 

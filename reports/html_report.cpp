@@ -5,11 +5,13 @@
 #include <filesystem>
 #include <map>
 #include <numeric>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
 #include "common/error.h"
-#include "common/io.h"
+#include "datasets/grandf.h"
+#include "datasets/json_util.h"
 #include "reports/aggregate.h"
 #include "reports/overlay.h"
 #include "reports/svg_plot.h"
@@ -68,25 +70,24 @@ std::string input_path(const RunRecord& r, const char* role) {
   return it != r.inputs.end() ? it->second : "";
 }
 
-// GT masks and file names per image id from a COCO-style mask GT file (inputs.mask_gt).
+// GT masks and file names per image id from the record's mask GT (inputs.mask_gt), read as gcg reads it
+// (datasets::grandf::load_mask_gt): compressed RLEs are drawn; other forms (which gcg refuses) are counted.
 struct MaskGt {
-  std::map<std::string, std::string> file_name;
-  std::map<std::string, json> annotations;  // id → list of RLEs
+  std::unordered_map<std::string, std::string> file_name;
+  std::unordered_map<std::string, std::vector<mask::Rle>> masks;  // image id → GT RLEs in file order
+  std::size_t not_drawn = 0;                                      // annotations that are not compressed RLE
 };
 
-std::string id_text(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
-
 MaskGt load_mask_gt(const std::string& path) {
+  datasets::grandf::MaskGt file = datasets::grandf::load_mask_gt(path);
   MaskGt g;
-  const json j = io::load_json(path);
-  if (j.contains("images"))
-    for (const auto& im : j["images"])
-      if (im.contains("id") && im.contains("file_name")) g.file_name[id_text(im["id"])] = im["file_name"].get<std::string>();
-  if (j.contains("annotations"))
-    for (const auto& a : j["annotations"]) {
-      if (!a.contains("image_id") || !a.contains("segmentation") || !a["segmentation"].is_object()) continue;
-      g.annotations[id_text(a["image_id"])].push_back(a["segmentation"]);
-    }
+  g.file_name = std::move(file.file_names);
+  for (auto& a : file.annotations) {
+    if (a.rle)
+      g.masks[a.image_id].push_back(std::move(*a.rle));
+    else
+      ++g.not_drawn;
+  }
   return g;
 }
 
@@ -182,6 +183,8 @@ std::string render_html_report(const RunRecord& r, const ReportOptions& in_opt, 
       try {
         if (mask_gt_path.empty()) throw InputError(r.path, "inputs", "no mask_gt path in the record");
         gt = load_mask_gt(mask_gt_path);
+        for (std::string& w : datasets::take_duplicate_key_warnings())
+          if (warnings) warnings->push_back(std::move(w));
       } catch (const std::exception& e) {
         gt_note = e.what();
       }
@@ -190,6 +193,12 @@ std::string render_html_report(const RunRecord& r, const ReportOptions& in_opt, 
       h += "<div class=\"note\">Overlays need the images: pass --images DIR.</div>\n";
     else if (!gt_note.empty())
       h += "<div class=\"note\">No overlays: " + html_escape(gt_note) + "</div>\n";
+    else if (gt.not_drawn > 0) {
+      const std::string n = fmt::format("{} ground-truth annotation(s) of {} are not compressed RLE and are not drawn",
+                                        gt.not_drawn, mask_gt_path);
+      h += "<div class=\"note\">" + html_escape(n) + "</div>\n";
+      if (warnings) warnings->push_back(n);
+    }
     h += "<div class=\"worst\">\n";
     const json& per = r.per_sample;
     const std::string pred_dir = input_path(r, "predictions");
@@ -206,12 +215,15 @@ std::string render_html_report(const RunRecord& r, const ReportOptions& in_opt, 
           std::string pred_file = s.contains("prediction_file") && s["prediction_file"].is_string()
                                       ? s["prediction_file"].get<std::string>()
                                       : (fs::path(pred_dir) / (id + ".json")).string();
-          const json pred = io::load_json(pred_file);
-          const auto pred_rles =
-              rles_from_json(pred.contains("pred_masks") ? pred["pred_masks"] : json::array(), pred_file, "pred_masks");
-          auto ga = gt.annotations.find(id);
-          const auto gt_rles =
-              ga == gt.annotations.end() ? std::vector<mask::Rle>{} : rles_from_json(ga->second, mask_gt_path, "segmentation");
+          // The GCG prediction reader (flat or nested form), as gcg itself reads the file.
+          const auto pred = datasets::grandf::load_prediction_file(pred_file, id);
+          for (std::string& w : datasets::take_duplicate_key_warnings())
+            if (warnings) warnings->push_back(std::move(w));
+          if (!pred) throw InputError(pred_file, "", "no such prediction file");
+          const std::vector<mask::Rle> pred_rles = datasets::grandf::pred_mask_rles(*pred);
+          auto ga = gt.masks.find(id);
+          const std::vector<mask::Rle> no_gt;
+          const std::vector<mask::Rle>& gt_rles = ga == gt.masks.end() ? no_gt : ga->second;
           auto fn = gt.file_name.find(id);
           const std::string image = (fs::path(opt.images_dir) / (fn == gt.file_name.end() ? id + ".jpg" : fn->second)).string();
           h += "<img alt=\"" + html_escape(id) + "\" src=\"data:image/jpeg;base64," +

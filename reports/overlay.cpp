@@ -13,36 +13,6 @@
 
 namespace glamm::reports {
 
-using nlohmann::json;
-
-std::vector<mask::Rle> rles_from_json(const json& list, const std::string& file, const std::string& where) {
-  std::vector<mask::Rle> out;
-  if (!list.is_array()) throw InputError(file, where, "is not a list of RLE masks");
-  for (std::size_t i = 0; i < list.size(); ++i) {
-    const std::string w = where + "[" + std::to_string(i) + "]";
-    const json& m = list[i];
-    try {
-      const auto size = m.at("size").get<std::vector<uint32_t>>();
-      if (size.size() != 2) throw InputError(file, w, "size must be [height, width]");
-      const json& c = m.at("counts");
-      if (c.is_string()) {
-        out.push_back(mask::from_string(c.get<std::string>(), size[0], size[1]));
-      } else {
-        mask::Rle r;
-        r.h = size[0];
-        r.w = size[1];
-        r.counts = c.get<std::vector<uint32_t>>();
-        out.push_back(std::move(r));
-      }
-    } catch (const json::exception& e) {
-      throw InputError(file, w, std::string("not a COCO RLE: ") + e.what());
-    } catch (const mask::RleError& e) {
-      throw InputError(file, w, e.what());
-    }
-  }
-  return out;
-}
-
 namespace {
 
 using OverlayFn = int (*)(const char* image_path, const mask::Rle* gt, std::size_t n_gt, const mask::Rle* pred,

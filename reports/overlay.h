@@ -1,19 +1,15 @@
-// Mask overlays for the HTML report: predicted vs. ground-truth masks drawn on the image (OpenCV), as JPEG.
+// Mask overlays for the HTML report: predicted vs. ground-truth masks drawn on the image (OpenCV), as JPEG. The
+// masks come decoded: the report reads them with datasets/grandf (load_prediction_file, load_mask_gt), whose RLE
+// objects go through the one segmentation reader (datasets/segmentation_json.h).
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "metrics/mask/rle.h"
 
 namespace glamm::reports {
-
-/// COCO RLE objects ({"size": [h, w], "counts": compressed string or run-length list}) → Rle.
-/// Throws InputError naming `file` and `where[i]` on a malformed entry.
-std::vector<mask::Rle> rles_from_json(const nlohmann::json& list, const std::string& file, const std::string& where);
 
 /// Default of `report --max-image-pixels`: the largest image (width × height) an overlay decodes. 100 megapixels
 /// (a 10000 × 10000 photo) is far above any dataset image; decoding costs about 3 bytes per pixel and more.
