@@ -29,6 +29,15 @@ CaptionSampleScores CaptionSampleScores::from_eval(const caption::ImageEval& e, 
   return c;
 }
 
+CaptionSampleScores CaptionSampleScores::from_eval(const caption::ImageEval& e, std::string caption_tokenized,
+                                                   const caption::MetricSet& computed) {
+  CaptionSampleScores c = from_eval(e, std::move(caption_tokenized), computed.bleu, computed.meteor);
+  c.with_rouge_l = computed.rouge;
+  c.with_cider = computed.cider;
+  c.with_bleu_counts = computed.bleu;
+  return c;
+}
+
 void CaptionSampleScores::write(json& s) const {
   if (bleu)
     for (int k = 0; k < caption::kMaxNgram; ++k) s["Bleu_" + std::to_string(k + 1)] = (*bleu)[k];
@@ -36,12 +45,13 @@ void CaptionSampleScores::write(json& s) const {
     s["METEOR"] = *meteor;
     s["meteor_stats"] = meteor_stats;
   }
-  s["ROUGE_L"] = rouge_l;
-  s["CIDEr"] = cider;
-  s["bleu_counts"] = {{"testlen", bleu_counts.testlen},
-                      {"reflen", bleu_counts.reflen},
-                      {"guess", bleu_counts.guess},
-                      {"correct", bleu_counts.correct}};
+  if (with_rouge_l) s["ROUGE_L"] = rouge_l;
+  if (with_cider) s["CIDEr"] = cider;
+  if (with_bleu_counts)
+    s["bleu_counts"] = {{"testlen", bleu_counts.testlen},
+                        {"reflen", bleu_counts.reflen},
+                        {"guess", bleu_counts.guess},
+                        {"correct", bleu_counts.correct}};
   s["caption_tokenized"] = caption_tokenized;
 }
 
@@ -58,17 +68,22 @@ CaptionSampleScores CaptionSampleScores::read(const json& s, const std::string& 
       c.meteor_stats = s.at("meteor_stats").get<std::vector<double>>();
       if (c.meteor_stats.size() != 23) bad(source, index, "meteor_stats", "needs the 23 METEOR statistics");
     }
-    c.rouge_l = s.at("ROUGE_L").get<double>();
-    c.cider = s.at("CIDEr").get<double>();
-    const json& b = s.at("bleu_counts");
-    c.bleu_counts.testlen = b.at("testlen").get<std::int64_t>();
-    c.bleu_counts.reflen = b.at("reflen").get<std::int64_t>();
-    const auto g = b.at("guess").get<std::vector<std::int64_t>>();
-    const auto k = b.at("correct").get<std::vector<std::int64_t>>();
-    if (g.size() != caption::kMaxNgram || k.size() != caption::kMaxNgram)
-      bad(source, index, "bleu_counts", "needs 4 orders");
-    std::copy(g.begin(), g.end(), c.bleu_counts.guess.begin());
-    std::copy(k.begin(), k.end(), c.bleu_counts.correct.begin());
+    c.with_rouge_l = s.contains("ROUGE_L");
+    if (c.with_rouge_l) c.rouge_l = s.at("ROUGE_L").get<double>();
+    c.with_cider = s.contains("CIDEr");
+    if (c.with_cider) c.cider = s.at("CIDEr").get<double>();
+    c.with_bleu_counts = s.contains("bleu_counts");
+    if (c.with_bleu_counts) {
+      const json& b = s.at("bleu_counts");
+      c.bleu_counts.testlen = b.at("testlen").get<std::int64_t>();
+      c.bleu_counts.reflen = b.at("reflen").get<std::int64_t>();
+      const auto g = b.at("guess").get<std::vector<std::int64_t>>();
+      const auto k = b.at("correct").get<std::vector<std::int64_t>>();
+      if (g.size() != caption::kMaxNgram || k.size() != caption::kMaxNgram)
+        bad(source, index, "bleu_counts", "needs 4 orders");
+      std::copy(g.begin(), g.end(), c.bleu_counts.guess.begin());
+      std::copy(k.begin(), k.end(), c.bleu_counts.correct.begin());
+    }
     c.caption_tokenized = s.value("caption_tokenized", std::string());
   } catch (const json::exception& e) {
     throw InputError(source, fmt::format("per_sample[{}]", index), std::string("caption scores: ") + e.what());
