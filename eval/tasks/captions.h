@@ -41,7 +41,7 @@ struct CaptionsOptions {
 };
 
 struct CaptionsReport {
-  CaptionsOptions options;  ///< without the progress callbacks
+  CaptionsOptions options;  ///< as run, without the progress callbacks (meteor.scorer is not used after evaluate)
   std::string gt_file, res_file;
   caption::EvalCapResult eval;        ///< corpus and per-image scores, BLEU dict, line-break counts
   std::optional<SpiceStyleRun> spice;

@@ -69,7 +69,7 @@ struct ImagecapDomain {
 };
 
 struct ImagecapReport {
-  ImagecapOptions options;  ///< without the progress callbacks
+  ImagecapOptions options;  ///< as run, without the progress callbacks (meteor.scorer is not used after evaluate)
   std::string dataset, split, annotations;
   std::vector<std::string> pred_files;
   caption::EvalCapResult eval;
