@@ -4,11 +4,9 @@
 #include "datasets/segmentation_json.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <limits>
 #include <optional>
-#include <thread>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -17,6 +15,7 @@
 #include "common/error.h"
 #include "common/io.h"
 #include "metrics/mask/segmentation.h"
+#include "metrics/parallel.h"
 
 namespace glamm::datasets {
 
@@ -254,53 +253,32 @@ struct GeometryNotes {
   }
 };
 
-/// Run annToRLE on every pending mask with `threads` workers; the first failing record (lowest index) is reported.
+/// Run annToRLE on every pending mask with `threads` workers (metrics::parallel_for); an invalid RLE or polygon is an
+/// InputError naming the first failing record (lowest index) whatever the thread count; any other exception (e.g.
+/// std::bad_alloc) passes unchanged.
 void convert_masks(std::vector<PendingMask>& pending, std::vector<CocoInstance>& inst, const std::string& file,
                    int threads) {
-  const std::size_t n = pending.size();
-  std::vector<std::string> errors(n);
-  std::atomic<bool> any_error{false};
-  auto work = [&](std::size_t j) {
-    PendingMask& pm = pending[j];
-    CocoInstance& a = inst[pm.instance];
-    try {
-      mask::Rle r = pm.compressed_view ? mask::from_string(pm.counts, pm.rle_h, pm.rle_w)
-                                       : mask::to_rle(pm.seg, pm.image_h, pm.image_w, false);
-      if (pm.need_area) a.area = static_cast<double>(mask::area(r));
-      if (pm.need_box) a.box = mask::to_bbox(r);
-      if (pm.keep_rle) a.rle = std::move(r);
-    } catch (const std::exception& e) {
-      errors[j] = e.what();
-      any_error = true;
-    }
-    pm.seg = mask::Polygons{};  // free the parsed form early
-  };
-  std::size_t nt = std::min<std::size_t>(static_cast<std::size_t>(std::max(1, threads)), n);
-  if (nt <= 1) {
-    for (std::size_t j = 0; j < n; ++j) work(j);
-  } else {
-    std::atomic<std::size_t> next{0};
-    std::vector<std::thread> pool;
-    for (std::size_t t = 0; t < nt; ++t)
-      pool.emplace_back([&] {
-        for (;;) {
-          std::size_t j = next.fetch_add(64);
-          if (j >= n) break;
-          for (std::size_t e = std::min(n, j + 64); j < e; ++j) work(j);
+  metrics::parallel_for(
+      pending.size(), threads,
+      [&](std::size_t j) {
+        PendingMask& pm = pending[j];
+        CocoInstance& a = inst[pm.instance];
+        try {
+          mask::Rle r = pm.compressed_view ? mask::from_string(pm.counts, pm.rle_h, pm.rle_w)
+                                           : mask::to_rle(pm.seg, pm.image_h, pm.image_w, false);
+          if (pm.need_area) a.area = static_cast<double>(mask::area(r));
+          if (pm.need_box) a.box = mask::to_bbox(r);
+          if (pm.keep_rle) a.rle = std::move(r);
+        } catch (const mask::RleError& e) {
+          const bool has_id = std::string_view(pm.list) == "annotations";
+          fail(file,
+               has_id ? fmt::format("{}[{}] (id {})", pm.list, pm.json_index, a.id)
+                      : fmt::format("{}[{}]", pm.list, pm.json_index),
+               std::string("segmentation: ") + e.what());
         }
-      });
-    for (auto& th : pool) th.join();
-  }
-  if (any_error)
-    for (std::size_t j = 0; j < n; ++j)
-      if (!errors[j].empty()) {
-        const CocoInstance& a = inst[pending[j].instance];
-        const bool has_id = std::string_view(pending[j].list) == "annotations";
-        fail(file,
-             has_id ? fmt::format("{}[{}] (id {})", pending[j].list, pending[j].json_index, a.id)
-                    : fmt::format("{}[{}]", pending[j].list, pending[j].json_index),
-             "segmentation: " + errors[j]);
-      }
+        pm.seg = mask::Polygons{};  // free the parsed form early
+      },
+      64);
 }
 
 /// Parse JSON text with simdjson; malformed JSON is an InputError naming the file.

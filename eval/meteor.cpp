@@ -1,13 +1,11 @@
 // `glamm-eval meteor`: METEOR 1.5 (coco build, -l en -norm) on `hypothesis ||| ref1 ||| ref2 ...` lines from
 // stdin, as pycocoevalcap's Meteor scorer computes it: per-segment scores, then the corpus score from the summed
 // sufficient statistics.
-#include <atomic>
+#include <algorithm>
 #include <iostream>
 #include <iterator>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -18,6 +16,8 @@
 #include "eval/meteor_setup.h"
 #include "eval/progress.h"
 #include "common/java_text.h"
+#include "eval/tasks/caption_schema.h"
+#include "metrics/parallel.h"
 #include "metrics/meteor/meteor.h"
 
 namespace glamm::cli {
@@ -81,29 +81,18 @@ void run_meteor(const MeteorOptions& o) {
   const int threads = std::max(1, std::min<int>(resolve_threads(o.common), static_cast<int>(segs.size())));
   progress.start(fmt::format("scoring {} segments with METEOR ({} thread{})...", segs.size(), threads,
                              threads == 1 ? "" : "s"));
-  // Each segment is scored independently; results land in their own slot, so the output is thread-count independent.
-  std::atomic<std::size_t> next{0};
-  std::exception_ptr failure;
-  std::mutex failure_mutex;
-  auto worker = [&] {
-    try {
-      for (std::size_t i; (i = next.fetch_add(1)) < segs.size();) {
+  // Each segment is scored independently; results land in their own slot, so the output is thread-count
+  // independent, and a failure is that of the first failing line whatever the thread count (metrics::parallel_for).
+  metrics::parallel_for(
+      segs.size(), threads,
+      [&](std::size_t i) {
         try {
           stats[i] = m.scorer->segment_stats(segs[i].hyp, segs[i].refs);
         } catch (const InputError& e) {  // a caption over the METEOR size limits: name its line
           throw InputError("<stdin>", "line " + std::to_string(i + 1), e.message());
         }
-      }
-    } catch (...) {
-      std::lock_guard<std::mutex> lock(failure_mutex);
-      if (!failure) failure = std::current_exception();
-    }
-  };
-  std::vector<std::thread> pool;
-  for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
-  worker();
-  for (auto& t : pool) t.join();
-  if (failure) std::rethrow_exception(failure);
+      },
+      1);
   const double corpus = m.scorer->corpus_score(stats);
   progress.done();
 
@@ -115,7 +104,8 @@ void run_meteor(const MeteorOptions& o) {
     out += java::double_to_string(s);
     if (o.stats) out += "\t" + stats[i].to_string();
     out += '\n';
-    if (!o.common.json_path.empty()) per.push_back({{"index", i}, {"meteor", s}, {"stats", stats[i].v}});
+    if (!o.common.json_path.empty())
+      per.push_back(tasks::MeteorSample{i, s, std::vector<double>(stats[i].v.begin(), stats[i].v.end())}.to_json());
   }
   out += "corpus METEOR: " + java::double_to_string(corpus) + '\n';
   std::cout << out << std::flush;
@@ -129,7 +119,7 @@ void run_meteor(const MeteorOptions& o) {
     r.warnings = warnings;
     r.details["segments"] = segs.size();
     r.details["aggregation"] = "computeMetrics(sum of stats with MeteorStats.addStats)";
-    r.details["per_sample_fields"] = {"index", "meteor", "stats"};
+    r.details["per_sample_fields"] = tasks::MeteorSample::field_names();
     r.per_sample = std::move(per);
     write_record(o.common.json_path, r);
   }

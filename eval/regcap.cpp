@@ -1,7 +1,7 @@
 // `glamm-eval regcap`: region captioning (paper Table 5, RefCOCOg and Visual Genome) as GLaMM's
 // eval/region_captioning/evaluate.py scores it — COCOEvalCap over the GT images — but on the whole GT set by default
 // (coverage guard) instead of only the images that happen to have a result. Wires datasets/regcap →
-// caption::evaluate → Result record. Spec: dataset-formats.md §6.
+// caption::evaluate → Result record through the task layer (eval/tasks/regcap.h). Spec: dataset-formats.md §6.
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -11,10 +11,9 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
-#include "common/result.h"
-#include "datasets/regcap.h"
 #include "eval/caption_task.h"
 #include "eval/command.h"
+#include "eval/tasks/regcap.h"
 
 namespace glamm::cli {
 namespace {
@@ -26,77 +25,49 @@ struct RegcapOptions {
   std::string dataset, annotations, data_root = "./data";
 };
 
-void run_regcap(const RegcapOptions& o) {
-  const datasets::Coverage coverage = coverage_of(o.task);
-  const fs::path ann = !o.annotations.empty() ? fs::path(o.annotations)
-                       : o.dataset == "vg"
-                           ? fs::path(o.data_root) / "visual_genome" / "test_caption.json"
+/// The GT file: --annotations, else the dataset's file under --data-root.
+fs::path annotations_path(const RegcapOptions& o) {
+  if (!o.annotations.empty()) return o.annotations;
+  return o.dataset == "vg" ? fs::path(o.data_root) / "visual_genome" / "test_caption.json"
                            : fs::path(o.data_root) / "RefCoco_Reg" / "mdetr_annotations" /
                                  "finetune_refcocog_val_captions.json";
+}
+
+void print_regcap(const tasks::RegcapReport& rep, const std::string& ann_name, bool only_present) {
+  print_warnings(rep.warnings);
+  std::cout << fmt::format("regcap {} ({}): {} regions scored of {} image entries ({} photos, {}; {} layout){}\n",
+                           rep.dataset, ann_name, rep.eval.per_image.size(), rep.num_image_entries, rep.num_photos,
+                           rep.regions_layout, rep.file_layout, only_present ? ", ONLY PRESENT predictions" : "");
+  print_caption_metrics(rep.eval.metrics);
+  std::cout << "SPICE: not computed (region captioning reports METEOR and CIDEr)\n";
+  print_strict_line(tasks::regcap_quirks(), rep.strict);
+  std::cout.flush();
+}
+
+void run_regcap(const RegcapOptions& o) {
+  tasks::RegcapOptions opt;
+  opt.coverage = coverage_of(o.task);
+  const fs::path ann = annotations_path(o);
   if (!fs::exists(fs::symlink_status(ann)))  // a dangling link is named by the reader
     throw InputError(ann.string(), "", "annotation file not found (pass --annotations FILE)");
-  check_record_writable(
-      o.task.common.json_path.empty()
-          ? "glamm-results/regcap_" + o.dataset + "_" + (o.dataset == "vg" ? "test" : "val") + "_" +
-                label_for_file_name(o.task.common.label.empty() ? default_label_from_file(o.task.pred)
-                                                                : o.task.common.label) +
-                ".json"
-          : o.task.common.json_path,
-      "--json");
-  Progress progress(o.task.common.quiet);
-  std::vector<std::string> warnings;
-  MeteorSetup met = load_meteor(o.task.meteor_resources, o.task.meteor_paraphrase, progress, warnings);
-
-  progress.start("loading " + ann.string() + "...");
-  const datasets::RegionCapGt gt = datasets::load_region_caption_gt(ann, warnings);
-  std::vector<std::string> pred_files;
-  const auto preds = datasets::load_caption_predictions(o.task.pred, pred_files);
-  const datasets::Pairing pairing = datasets::pair_predictions(gt.samples, preds, {}, coverage, o.task.pred);
-  progress.done();
-
-  caption::EvalCapResult ev = score_captions(pairing.input, o.task, met, progress, warnings);
-  Result r;
-  note_coverage(pairing, o.task, r, warnings);
-  for (const auto& w : warnings) std::cerr << "warning: " << w << "\n";
-  std::cout << fmt::format("regcap {} ({}): {} regions scored of {} image entries ({} photos, {}; {} layout){}\n",
-                           o.dataset, ann.filename().string(), pairing.input.image_ids.size(), gt.samples.size(),
-                           gt.photos, gt.regions_layout(), gt.layout,
-                           o.task.only_present ? ", ONLY PRESENT predictions" : "");
-  print_caption_metrics(ev);
-  std::cout << "SPICE: not computed (region captioning reports METEOR and CIDEr)\n";
-  std::cout.flush();
-
-  r.task = "regcap";
-  r.dataset = o.dataset;
-  r.split = o.dataset == "vg" ? "test" : "val";
-  r.label = o.task.common.label.empty() ? cli::default_label_from_file(o.task.pred) : o.task.common.label;
-  r.metrics = ev.metrics;
-  r.signature.set("metric", "glamm-regcap");
-  r.signature.set("dataset", o.dataset);
-  r.signature.set("keying", "image_id=images[].id=anns[image_id].id; refs=imgToAnns[image_id]");
-  sign_captions(r.signature, o.task, met);
-  r.add_input("annotations", ann);
-  for (std::size_t k = 0; k < pred_files.size(); ++k)
-    r.add_input(k == 0 ? "predictions" : "predictions_" + std::to_string(k), pred_files[k]);
-  r.details["num_samples"] = pairing.input.image_ids.size();
-  r.details["num_image_entries"] = gt.samples.size();
-  r.details["num_photos"] = gt.photos;
-  r.details["num_annotations"] = gt.num_annotations;
-  r.details["regions_layout"] = gt.regions_layout();
-  r.details["file_layout"] = gt.layout;
-  r.details["images_without_annotations"] = gt.images_without_annotations;
-  r.details["images_without_paired_box"] = gt.images_without_paired_box;
-  r.details["images_with_many_regions"] = gt.images_with_many_regions;
-  r.details["num_predictions"] = preds.size();
-  r.details["bleu_info"] = {{"testlen", ev.bleu_total.testlen}, {"reflen", ev.bleu_total.reflen},
-                            {"guess", ev.bleu_total.guess}, {"correct", ev.bleu_total.correct},
-                            {"ratio", ev.bleu_ratio}};
-  r.warnings = warnings;
-  r.per_sample = per_sample_json(ev, pairing);
+  const std::string label =
+      o.task.common.label.empty() ? default_label_from_file(o.task.pred) : o.task.common.label;
   const std::string out = o.task.common.json_path.empty()
-                              ? "glamm-results/regcap_" + o.dataset + "_" + r.split + "_" + cli::label_for_file_name(r.label) + ".json"
+                              ? "glamm-results/regcap_" + o.dataset + "_" + (o.dataset == "vg" ? "test" : "val") +
+                                    "_" + label_for_file_name(label) + ".json"
                               : o.task.common.json_path;
-  write_record(out, r);
+  check_record_writable(out, "--json");
+  opt.strict = o.task.common.strict;
+  opt.threads = resolve_threads(o.task.common);
+  Progress progress(o.task.common.quiet);
+  opt.progress = task_progress(progress);
+  std::vector<std::string> meteor_warnings;
+  const MeteorSetup met = load_meteor(o.task.meteor_resources, o.task.meteor_paraphrase, progress, meteor_warnings);
+  opt.meteor = caption_meteor(met, std::move(meteor_warnings));
+  const tasks::RegcapInputs inputs = tasks::load_regcap_inputs({o.dataset, ann.string(), o.task.pred}, opt.progress);
+  const tasks::RegcapReport rep = tasks::evaluate_regcap(inputs, opt);
+  print_regcap(rep, ann.filename().string(), o.task.only_present);
+  write_record(out, tasks::to_record(rep, label));
 }
 
 void add_regcap(CLI::App& app) {
@@ -113,7 +84,7 @@ void add_regcap(CLI::App& app) {
   add_caption_task_options(sub, o->task,
                            "Predictions: a JSON list [{image_id, caption}] or GLaMM's results folder (every *.json "
                            "except merged.json)",
-                           "glamm-results/regcap_<dataset>_<split>_<label>.json");
+                           "glamm-results/regcap_<dataset>_<split>_<label>.json", tasks::regcap_quirks());
   sub->callback([o] { run_regcap(*o); });
 }
 

@@ -13,6 +13,7 @@
 #include "common/io.h"
 #include "common/result.h"
 #include "eval/command.h"
+#include "eval/tasks/caption_schema.h"
 #include "metrics/ptb/ptb_tokenizer.h"
 
 namespace glamm::cli {
@@ -95,7 +96,7 @@ void run_tokenize(const TokenizeOptions& o) {
       const std::string& t = res.tokenized[i];
       size_t n = t.empty() ? 0 : 1 + static_cast<size_t>(std::count(t.begin(), t.end(), ' '));
       tokens += n;
-      per.push_back({{"index", i}, {"raw", res.raw[i]}, {"tokenized", t}});
+      per.push_back(tasks::TokenizeSample{i, res.raw[i], t}.to_json());
     }
     r.metrics.emplace_back("captions", static_cast<double>(caps.size()));
     r.metrics.emplace_back("tokens", static_cast<double>(tokens));
@@ -103,7 +104,7 @@ void run_tokenize(const TokenizeOptions& o) {
     r.signature.set("line_breaks", o.common.strict ? "strict" : "reference");
     r.warnings = res.warnings;
     r.details["captions_with_line_breaks"] = res.captions_with_line_breaks;
-    r.details["per_sample_fields"] = {"index", "raw", "tokenized"};
+    r.details["per_sample_fields"] = tasks::TokenizeSample::field_names();
     r.per_sample = std::move(per);
     if (!o.input.empty()) r.add_input("captions", o.input);
     write_record(o.common.json_path, r);

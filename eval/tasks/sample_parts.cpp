@@ -48,6 +48,15 @@ CaptionSampleScores CaptionSampleScores::from_eval(const caption::ImageEval& e, 
   return c;
 }
 
+CaptionSampleScores CaptionSampleScores::from_eval(const caption::ImageEval& e, std::string caption_tokenized,
+                                                   const caption::MetricSet& computed) {
+  CaptionSampleScores c = from_eval(e, std::move(caption_tokenized), computed.bleu, computed.meteor);
+  c.with_rouge_l = computed.rouge;
+  c.with_cider = computed.cider;
+  c.with_bleu_counts = computed.bleu;
+  return c;
+}
+
 void CaptionSampleScores::write(json& s) const {
   if (bleu)
     for (int k = 0; k < caption::kMaxNgram; ++k) s["Bleu_" + std::to_string(k + 1)] = (*bleu)[k];
@@ -55,9 +64,9 @@ void CaptionSampleScores::write(json& s) const {
     s["METEOR"] = *meteor;
     s["meteor_stats"] = meteor_stats;
   }
-  s["ROUGE_L"] = rouge_l;
-  s["CIDEr"] = cider;
-  s["bleu_counts"] = bleu_counts_to_json(bleu_counts);
+  if (with_rouge_l) s["ROUGE_L"] = rouge_l;
+  if (with_cider) s["CIDEr"] = cider;
+  if (with_bleu_counts) s["bleu_counts"] = bleu_counts_to_json(bleu_counts);
   s["caption_tokenized"] = caption_tokenized;
 }
 
@@ -74,12 +83,17 @@ CaptionSampleScores CaptionSampleScores::read(const json& s, const std::string& 
       c.meteor_stats = s.at("meteor_stats").get<std::vector<double>>();
       if (c.meteor_stats.size() != 23) bad(source, index, "meteor_stats", "needs the 23 METEOR statistics");
     }
-    c.rouge_l = s.at("ROUGE_L").get<double>();
-    c.cider = s.at("CIDEr").get<double>();
-    try {
-      c.bleu_counts = read_bleu_counts(s.at("bleu_counts"));
-    } catch (const std::invalid_argument& e) {
-      bad(source, index, "bleu_counts", e.what());
+    c.with_rouge_l = s.contains("ROUGE_L");
+    if (c.with_rouge_l) c.rouge_l = s.at("ROUGE_L").get<double>();
+    c.with_cider = s.contains("CIDEr");
+    if (c.with_cider) c.cider = s.at("CIDEr").get<double>();
+    c.with_bleu_counts = s.contains("bleu_counts");
+    if (c.with_bleu_counts) {
+      try {
+        c.bleu_counts = read_bleu_counts(s.at("bleu_counts"));
+      } catch (const std::invalid_argument& e) {
+        bad(source, index, "bleu_counts", e.what());
+      }
     }
     c.caption_tokenized = s.value("caption_tokenized", std::string());
   } catch (const json::exception& e) {

@@ -23,23 +23,30 @@ caption::BleuCounts read_bleu_counts(const nlohmann::json& b);
 /// One image's caption scores as pycocoevalcap's per-image `evalImgs` entries give them, plus the sufficient
 /// statistics that let reports re-aggregate corpus BLEU and METEOR over a resample.
 /// Keys: "Bleu_1".."Bleu_4" (optional), "METEOR" + "meteor_stats" (optional: METEOR computed), "ROUGE_L", "CIDEr",
-/// "bleu_counts" {testlen, reflen, guess[4], correct[4]}, "caption_tokenized".
+/// "bleu_counts" {testlen, reflen, guess[4], correct[4]}, "caption_tokenized". ROUGE_L, CIDEr and bleu_counts are
+/// left out only by `captions --metrics` without the metric (with_rouge_l / with_cider / with_bleu_counts false).
 struct CaptionSampleScores {
   std::optional<std::array<double, caption::kMaxNgram>> bleu;  ///< per-image BLEU-1..4 (written only when set)
   std::optional<double> meteor;                                ///< segment METEOR
   std::vector<double> meteor_stats;                            ///< METEOR 1.5's 23 statistics (with `meteor`)
   double rouge_l = 0, cider = 0;
   caption::BleuCounts bleu_counts;
+  bool with_rouge_l = true, with_cider = true, with_bleu_counts = true;  ///< false: metric not computed, key absent
   std::string caption_tokenized;  ///< the hypothesis after PTB tokenization and punctuation removal
 
   /// From the caption evaluator's per-image result; `with_bleu` keeps the per-image BLEU values, `with_meteor` the
   /// METEOR value and statistics.
   static CaptionSampleScores from_eval(const caption::ImageEval& e, std::string caption_tokenized, bool with_bleu,
                                        bool with_meteor);
+  /// From the caption evaluator's per-image result, keeping exactly the metrics of `computed` (bleu: Bleu_1..4 and
+  /// bleu_counts; meteor: METEOR and meteor_stats; rouge: ROUGE_L; cider: CIDEr).
+  static CaptionSampleScores from_eval(const caption::ImageEval& e, std::string caption_tokenized,
+                                       const caption::MetricSet& computed);
   /// Add the keys above to the sample object `s`.
   void write(nlohmann::json& s) const;
-  /// Read them back from `s`. Throws InputError(source, "per_sample[<index>]", ...) when a key is missing or
-  /// mistyped (`bleu_counts` needs 4 orders, `meteor_stats` 23 values).
+  /// Read them back from `s` (an absent ROUGE_L / CIDEr / bleu_counts clears its with_ flag). Throws
+  /// InputError(source, "per_sample[<index>]", ...) when a key is mistyped or METEOR lacks its statistics
+  /// (`bleu_counts` needs 4 orders, `meteor_stats` 23 values).
   static CaptionSampleScores read(const nlohmann::json& s, const std::string& source, std::size_t index);
 };
 

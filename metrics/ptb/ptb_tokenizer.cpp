@@ -3,10 +3,10 @@
 
 #include <algorithm>
 #include <array>
-#include <thread>
 
 #include "common/error.h"
 #include "common/java_text.h"
+#include "metrics/parallel.h"
 #include "metrics/ptb/ptb_lexer.h"
 
 namespace glamm::ptb {
@@ -63,10 +63,7 @@ TokenList lex_parallel(std::u16string_view text, const std::vector<size_t>& star
     stop_at[c] = lexer.scan(text, bound[c], bound[c + 1], part[c], u);
     flags[c] = u;
   };
-  std::vector<std::thread> pool;
-  for (size_t c = 1; c < chunks; ++c) pool.emplace_back(work, c);
-  work(0);
-  for (auto& t : pool) t.join();
+  metrics::parallel_for(chunks, static_cast<int>(chunks), work, 1);  // one chunk per worker
   for (size_t c = 1; c < chunks; ++c) {
     if (stop_at[c - 1] != bound[c]) {  // rare: a match ran across the chunk start
       part[c] = TokenList();

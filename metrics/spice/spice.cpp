@@ -1,9 +1,9 @@
 #include "metrics/spice/spice.h"
 
 #include <algorithm>
-#include <atomic>
-#include <thread>
 #include <unordered_map>
+
+#include "metrics/parallel.h"
 
 namespace glamm::spice {
 
@@ -20,15 +20,9 @@ CorpusScore score_corpus(const LinkParser& parser, const SynsetLookup& synsets, 
     for (const auto& r : im.refs) note(r);
   }
   std::vector<CaptionParse> parses(unique.size());
-  std::atomic<std::size_t> next{0};
-  auto work = [&] {
-    for (std::size_t i; (i = next.fetch_add(1)) < unique.size();) parses[i] = parser.parse(*unique[i]);
-  };
-  int nt = std::max(1, std::min<int>(threads, static_cast<int>(unique.size())));
-  std::vector<std::thread> pool;
-  for (int t = 1; t < nt; ++t) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
+  // Each distinct caption parsed on its own (one per hand-out: parses take milliseconds); a parser error is that of
+  // the first failing caption whatever the thread count.
+  metrics::parallel_for(unique.size(), threads, [&](std::size_t i) { parses[i] = parser.parse(*unique[i]); }, 1);
 
   CorpusScore out;
   for (std::size_t i = 0; i < unique.size(); ++i) {
