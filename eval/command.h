@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -19,6 +20,31 @@ bool register_command(int order, CommandAdder adder);
 
 /// Build every registered subcommand into `app`.
 void add_registered_commands(CLI::App& app);
+
+/// A task command (gcg, refseg, regcap, imagecap) as an object, so that `run` can drive the evaluation after
+/// inference without re-parsing a command line: its flags bound to a CLI11 app, the checks that cost nothing, and the
+/// evaluation itself (loading through datasets/, the task function of eval/tasks/, printing, the record).
+class TaskCommand {
+ public:
+  virtual ~TaskCommand() = default;
+  /// Add the command's flags to `sub`, writing into this object (which must outlive the parse).
+  virtual void bind(CLI::App* sub) = 0;
+  /// Before inference: what the evaluation would refuse at once and that costs nothing to check (missing METEOR
+  /// resources, no phrase similarity for gcg, a --json folder that does not exist). Throws InputError.
+  virtual void preflight() const = 0;
+  /// Run the evaluation as the subcommand does. Throws InputError / ExitRequest as the subcommand.
+  virtual void run() const = 0;
+};
+
+/// Register the factory of task command `name` (e.g. "gcg"); used with GLAMM_REGISTER_TASK_COMMAND.
+bool register_task_command(const std::string& name, std::function<std::unique_ptr<TaskCommand>()> make);
+
+/// A fresh command object for task `name`; nullptr when no such task command is registered.
+std::unique_ptr<TaskCommand> make_task_command(const std::string& name);
+
+/// Throws InputError(path, option, ...) when the folder of record path `path` does not exist ("" passes): what
+/// `run` checks for --json before inference.
+void check_record_folder_exists(const std::string& path, const std::string& option);
 
 /// Exit codes: 0 success, 1 internal error, 2 bad input or usage, 3 evaluation finished with a refused result
 /// (e.g. scoring a split without public ground truth).
@@ -75,3 +101,7 @@ std::string label_for_file_name(const std::string& label);
 /// Register a subcommand adder from a .cpp of eval/ (linked directly into the executable).
 #define GLAMM_REGISTER_COMMAND(order, fn) \
   static const bool GLAMM_CONCAT(glamm_registered_, __LINE__) = ::glamm::cli::register_command((order), (fn))
+/// Register a TaskCommand class `cls` (default-constructible) under the task name `name`.
+#define GLAMM_REGISTER_TASK_COMMAND(name, cls)                                                    \
+  static const bool GLAMM_CONCAT(glamm_registered_task_, __LINE__) = ::glamm::cli::register_task_command( \
+      (name), [] { return std::unique_ptr<::glamm::cli::TaskCommand>(new cls()); })

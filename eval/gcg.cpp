@@ -1,6 +1,7 @@
 // `glamm-eval gcg`: Grounded Conversation Generation evaluation as GLaMM's eval/gcg/evaluate.py computes it —
 // mask AP/AP50, caption metrics, mIoU and mask recall. Flags, output checks, the similarity and METEOR loaders, then
 // the task layer (eval/tasks/gcg.h) scores; this file prints and writes the record.
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -169,14 +170,43 @@ void run_gcg_command(const GcgCommand& c) { run_gcg(c); }
 
 namespace {
 
+/// gcg as a TaskCommand (the subcommand and `run` use the same object).
+class GcgTaskCommand : public TaskCommand {
+ public:
+  void bind(CLI::App* sub) override { bind_gcg_options(sub, c_); }
+  void preflight() const override {
+    const char* env_bert = std::getenv("GLAMM_BERT");
+    if (!c_.bert.empty() && !c_.text_sim.empty())
+      throw InputError("", "--bert", "give either --bert DIR or --text-sim TABLE.tsv, not both (checked before inference)");
+    if (c_.bert.empty() && c_.text_sim.empty() && !(env_bert && *env_bert))
+      throw InputError("", "--bert",
+                       "run gcg needs phrase similarities for mask recall: pass --bert DIR (bert-base-uncased; or set "
+                       "GLAMM_BERT=DIR) or --text-sim TABLE.tsv (checked before inference)");
+    std::error_code ec;
+    if (!c_.bert.empty() && !fs::is_directory(c_.bert, ec))
+      throw InputError(c_.bert, "--bert", "no such folder (checked before inference)");
+    if (!c_.text_sim.empty() && !fs::is_regular_file(c_.text_sim, ec))
+      throw InputError(c_.text_sim, "--text-sim", "no such file (checked before inference)");
+    if (!c_.text_sim.empty()) datasets::grandf::load_similarity_table(c_.text_sim);  // empty, inf/nan rows: now
+    preflight_meteor_resources(c_.meteor_resources);
+    check_record_folder_exists(c_.common.json_path, "--json");
+  }
+  void run() const override { run_gcg_command(c_); }
+
+ private:
+  GcgCommand c_;
+};
+
+GLAMM_REGISTER_TASK_COMMAND("gcg", GcgTaskCommand);
+
 void add_gcg(CLI::App& app) {
-  auto opts = std::make_shared<GcgCommand>();
+  auto cmd = std::make_shared<GcgTaskCommand>();
   CLI::App* sub = app.add_subcommand(
       "gcg",
       "Grounded Conversation Generation (GranD-f): METEOR, CIDEr, AP50, mIoU and mask recall exactly as GLaMM's "
       "eval/gcg/evaluate.py computes them (paper Table 3)");
-  bind_gcg_options(sub, *opts);
-  sub->callback([opts] { run_gcg_command(*opts); });
+  cmd->bind(sub);
+  sub->callback([cmd] { cmd->run(); });
 }
 
 GLAMM_REGISTER_COMMAND(50, add_gcg);

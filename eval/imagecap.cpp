@@ -98,28 +98,48 @@ void run_imagecap(const ImagecapOptions& o) {
   write_record(out, tasks::to_record(rep, label));
 }
 
+/// imagecap as a TaskCommand (the subcommand and `run` use the same object).
+class ImagecapTaskCommand : public TaskCommand {
+ public:
+  void bind(CLI::App* sub) override;
+  void preflight() const override {
+    preflight_meteor_resources(o_.task.meteor_resources);
+    check_record_folder_exists(o_.task.common.json_path, "--json");
+  }
+  void run() const override { run_imagecap(o_); }
+
+ private:
+  ImagecapOptions o_;
+};
+
+GLAMM_REGISTER_TASK_COMMAND("imagecap", ImagecapTaskCommand);
+
 void add_imagecap(CLI::App& app) {
-  auto o = std::make_shared<ImagecapOptions>();
+  auto cmd = std::make_shared<ImagecapTaskCommand>();
   CLI::App* sub = app.add_subcommand(
       "imagecap",
       "Zero-shot image captioning on Flickr30k (Karpathy split) and NoCaps (overall and per domain): CIDEr, METEOR, "
       "BLEU, ROUGE-L and the SPICE-style (Link Grammar parser) score (paper Table 6)");
-  sub->add_option("--dataset", o->dataset, "flickr30k or nocaps")
+  cmd->bind(sub);
+  sub->callback([cmd] { cmd->run(); });
+}
+
+void ImagecapTaskCommand::bind(CLI::App* sub) {
+  sub->add_option("--dataset", o_.dataset, "flickr30k or nocaps")
       ->required()
       ->check(CLI::IsMember({"flickr30k", "nocaps"}));
-  sub->add_option("--annotations", o->annotations,
+  sub->add_option("--annotations", o_.annotations,
                   "dataset_flickr30k.json (Karpathy) or nocaps_val_4500_captions.json / nocaps_test_image_info.json")
       ->required();
-  sub->add_option("--split", o->split, "Flickr30k: test (default), val, train; NoCaps: val (default) or test "
+  sub->add_option("--split", o_.split, "Flickr30k: test (default), val, train; NoCaps: val (default) or test "
                                        "(writes the submission file, exit 3)");
-  sub->add_flag("--no-spice", o->no_spice,
+  sub->add_flag("--no-spice", o_.no_spice,
                 "Skip the SPICE-style (Link Grammar parser) score (it parses every caption: ~3-5 ms each)");
-  sub->add_option("--submission", o->submission, "NoCaps test: where to write the EvalAI submission list");
-  add_caption_task_options(sub, o->task,
+  sub->add_option("--submission", o_.submission, "NoCaps test: where to write the EvalAI submission list");
+  add_caption_task_options(sub, o_.task,
                            "Predictions: JSON list [{image_id, caption}] (Flickr30k: the photo id from the file name, "
                            "an integer; NoCaps: images[].id), or a folder of such lists",
                            "glamm-results/imagecap_<dataset>_<split>_<label>.json", tasks::imagecap_quirks());
-  sub->callback([o] { run_imagecap(*o); });
 }
 
 GLAMM_REGISTER_COMMAND(80, add_imagecap);

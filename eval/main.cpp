@@ -31,6 +31,31 @@ void add_registered_commands(CLI::App& app) {
   for (auto& [order, adder] : registry()) adder(app);
 }
 
+namespace {
+std::map<std::string, std::function<std::unique_ptr<TaskCommand>()>>& task_registry() {
+  static std::map<std::string, std::function<std::unique_ptr<TaskCommand>()>> r;
+  return r;
+}
+}  // namespace
+
+bool register_task_command(const std::string& name, std::function<std::unique_ptr<TaskCommand>()> make) {
+  task_registry()[name] = std::move(make);
+  return true;
+}
+
+std::unique_ptr<TaskCommand> make_task_command(const std::string& name) {
+  auto it = task_registry().find(name);
+  return it == task_registry().end() ? nullptr : it->second();
+}
+
+void check_record_folder_exists(const std::string& path, const std::string& option) {
+  if (path.empty()) return;
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  std::error_code ec;
+  if (!parent.empty() && !std::filesystem::is_directory(parent, ec))
+    throw InputError(path, option, "its folder does not exist (checked before inference)");
+}
+
 void add_common_options(CLI::App* sub, CommonOptions& o, const std::string& strict_help,
                         const std::string& default_record) {
   sub->add_option("--json", o.json_path,

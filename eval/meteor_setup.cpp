@@ -91,4 +91,9 @@ void sign_meteor(Signature& sig, const MeteorSetup& m) {
   }
 }
 
+void preflight_meteor_resources(const std::string& cli_value) {
+  if (locate_meteor_resources(cli_value).empty())
+    throw InputError(meteor_resources_missing_message() + " (checked before inference)");
+}
+
 }  // namespace glamm::cli

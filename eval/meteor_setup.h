@@ -29,6 +29,10 @@ std::string locate_meteor_resources(const std::string& cli_value);
 /// share/glamm-eval/meteor), how to name another copy, and that `captions --metrics bleu,rouge,cider` needs none.
 std::string meteor_resources_missing_message();
 
+/// Before inference (`run`): throws InputError(meteor_resources_missing_message() + " (checked before inference)")
+/// when no METEOR resources are found for the --meteor-resources value `cli_value`.
+void preflight_meteor_resources(const std::string& cli_value);
+
 /// Loads METEOR's resources on a second thread so that the caller can parse its input files meanwhile. The
 /// constructor locates the resources first (a missing folder fails at once, with InputError saying how to get them).
 class MeteorLoader {

@@ -107,42 +107,59 @@ void run_refseg(const RefsegCliOptions& o) {
   write_record(record_path(o), tasks::to_record(report, record_label(o)));
 }
 
+/// refseg as a TaskCommand (the subcommand and `run` use the same object).
+class RefsegTaskCommand : public TaskCommand {
+ public:
+  void bind(CLI::App* sub) override;
+  void preflight() const override { check_record_folder_exists(o_.common.json_path, "--json"); }
+  void run() const override { run_refseg(o_); }
+
+ private:
+  RefsegCliOptions o_;
+};
+
+GLAMM_REGISTER_TASK_COMMAND("refseg", RefsegTaskCommand);
+
 void add_refseg(CLI::App& app) {
-  auto o = std::make_shared<RefsegCliOptions>();
+  auto cmd = std::make_shared<RefsegTaskCommand>();
   CLI::App* sub = app.add_subcommand(
       "refseg",
       "Referring-expression segmentation cIoU / gIoU on RefCOCO, RefCOCO+ and RefCOCOg (paper Table 4) and "
       "RefCLEF (ReferItGame; REFER layout too, not in the paper) as GLaMM's eval/referring_seg computes them; every "
       "sentence of the split by default");
-  sub->add_option("--dataset", o->dataset, "refcoco, refcoco+, refcocog or refclef")
+  cmd->bind(sub);
+  sub->callback([cmd] { cmd->run(); });
+}
+
+void RefsegTaskCommand::bind(CLI::App* sub) {
+  sub->add_option("--dataset", o_.dataset, "refcoco, refcoco+, refcocog or refclef")
       ->required()
       ->check(CLI::IsMember({"refcoco", "refcoco+", "refcocog", "refclef"}));
-  sub->add_option("--split-by", o->split_by, "unc, umd, google, berkeley (refclef) (default: umd for refcocog, unc otherwise, as GLaMM)");
-  sub->add_option("--split", o->split, "val, testA, testB (unc; refclef also testC), val, test (umd, berkeley), ...; 'test' selects every split "
+  sub->add_option("--split-by", o_.split_by, "unc, umd, google, berkeley (refclef) (default: umd for refcocog, unc otherwise, as GLaMM)");
+  sub->add_option("--split", o_.split, "val, testA, testB (unc; refclef also testC), val, test (umd, berkeley), ...; 'test' selects every split "
                                        "containing 'test' as the REFER API does")
       ->capture_default_str();
-  sub->add_option("--data-root", o->data_root, "GLaMM's data folder; the REFER files are read from "
+  sub->add_option("--data-root", o_.data_root, "GLaMM's data folder; the REFER files are read from "
                                                "<data-root>/Refer_Segm/<dataset>/")
       ->capture_default_str();
-  sub->add_option("--refer-dir", o->refer_dir, "Folder with refs(<splitBy>).p and instances.json (overrides "
+  sub->add_option("--refer-dir", o_.refer_dir, "Folder with refs(<splitBy>).p and instances.json (overrides "
                                                "--data-root)");
-  sub->add_option("--pred", o->pred, "Predictions: JSON Lines, one {sent_id, ref_id, image_id, mask: compressed RLE} "
+  sub->add_option("--pred", o_.pred, "Predictions: JSON Lines, one {sent_id, ref_id, image_id, mask: compressed RLE} "
                                      "per sentence (docs/quirks.md, formats), or a JSON array of them")
       ->required();
-  sub->add_flag("--allow-missing", o->allow_missing, "Score sentences without a prediction as empty masks (counted "
+  sub->add_flag("--allow-missing", o_.allow_missing, "Score sentences without a prediction as empty masks (counted "
                                                      "and printed) instead of failing");
-  sub->add_flag("--only-present", o->only_present, "Score only the sentences that have a prediction (named in the "
+  sub->add_flag("--only-present", o_.only_present, "Score only the sentences that have a prediction (named in the "
                                                    "output and the signature)");
-  sub->add_option("--glamm-sampling", o->sampling_seed,
+  sub->add_option("--glamm-sampling", o_.sampling_seed,
                   "Reproduce GLaMM's protocol of at most 3 random sentences per image, drawn with this seed "
                   "(the official script draws without a seed)");
-  sub->add_option("--gt-overlap", o->gt_overlap, "union (default): overlapping polygon parts give 1; sum: GLaMM's "
+  sub->add_option("--gt-overlap", o_.gt_overlap, "union (default): overlapping polygon parts give 1; sum: GLaMM's "
                                                  "summed parts (overlap pixels leave the GT area)")
       ->check(CLI::IsMember({"union", "sum"}))
       ->capture_default_str();
-  add_common_options(sub, o->common, tasks::refseg_quirks().help_text(),
+  add_common_options(sub, o_.common, tasks::refseg_quirks().help_text(),
                      "glamm-results/refseg_<dataset>_<split>_<label>.json");
-  sub->callback([o] { run_refseg(*o); });
 }
 
 GLAMM_REGISTER_COMMAND(60, add_refseg);

@@ -70,22 +70,42 @@ void run_regcap(const RegcapOptions& o) {
   write_record(out, tasks::to_record(rep, label));
 }
 
+/// regcap as a TaskCommand (the subcommand and `run` use the same object).
+class RegcapTaskCommand : public TaskCommand {
+ public:
+  void bind(CLI::App* sub) override;
+  void preflight() const override {
+    preflight_meteor_resources(o_.task.meteor_resources);
+    check_record_folder_exists(o_.task.common.json_path, "--json");
+  }
+  void run() const override { run_regcap(o_); }
+
+ private:
+  RegcapOptions o_;
+};
+
+GLAMM_REGISTER_TASK_COMMAND("regcap", RegcapTaskCommand);
+
 void add_regcap(CLI::App& app) {
-  auto o = std::make_shared<RegcapOptions>();
+  auto cmd = std::make_shared<RegcapTaskCommand>();
   CLI::App* sub = app.add_subcommand(
       "regcap",
       "Region captioning (RefCOCOg, Visual Genome): METEOR, CIDEr and the rest of COCOEvalCap on GLaMM's region-"
       "caption GT (paper Table 5), every GT region scored unless --only-present");
-  sub->add_option("--dataset", o->dataset, "refcocog or vg")->required()->check(CLI::IsMember({"refcocog", "vg"}));
-  sub->add_option("--annotations", o->annotations,
+  cmd->bind(sub);
+  sub->callback([cmd] { cmd->run(); });
+}
+
+void RegcapTaskCommand::bind(CLI::App* sub) {
+  sub->add_option("--dataset", o_.dataset, "refcocog or vg")->required()->check(CLI::IsMember({"refcocog", "vg"}));
+  sub->add_option("--annotations", o_.annotations,
                   "GT file (default <data-root>/RefCoco_Reg/mdetr_annotations/finetune_refcocog_val_captions.json "
                   "or <data-root>/visual_genome/test_caption.json)");
-  sub->add_option("--data-root", o->data_root, "GLaMM's data folder")->capture_default_str();
-  add_caption_task_options(sub, o->task,
+  sub->add_option("--data-root", o_.data_root, "GLaMM's data folder")->capture_default_str();
+  add_caption_task_options(sub, o_.task,
                            "Predictions: a JSON list [{image_id, caption}] or GLaMM's results folder (every *.json "
                            "except merged.json)",
                            "glamm-results/regcap_<dataset>_<split>_<label>.json", tasks::regcap_quirks());
-  sub->callback([o] { run_regcap(*o); });
 }
 
 GLAMM_REGISTER_COMMAND(70, add_regcap);

@@ -1,11 +1,11 @@
-// `glamm-eval run <task>`: `infer` followed by the task's evaluation on the files it wrote, through the very same
-// subcommand code path (`glamm-eval gcg|regcap|refseg|imagecap ...` is parsed and run as if typed). Options not
+// `glamm-eval run <task>`: `infer` followed by the task's evaluation on the files it wrote, through the task command
+// object the subcommand uses (eval/command.h TaskCommand: the same flags, checks and task function). Options not
 // known to `run` are passed on to the evaluator (e.g. --bert, --meteor-resources, --json, --strict).
 // When sharded (--shard or the launcher's environment), every shard infers its part and the one that completes
 // the list evaluates; the others exit 0 after inference.
-// The evaluator's argument list is checked BEFORE inference (parsed by the evaluator's own CLI, stopped before
-// its action runs, plus the inputs the evaluator would refuse at once: gcg's --bert / --text-sim, METEOR's
-// resources, existing --json folders), so an unknown or missing evaluator option costs no inference (exit 2).
+// The evaluator's options are parsed and checked BEFORE inference (TaskCommand::preflight: gcg's --bert /
+// --text-sim, METEOR's resources, existing --json folders), so an unknown or missing evaluator option costs no
+// inference (exit 2).
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
@@ -60,67 +60,26 @@ std::vector<std::string> evaluator_args(const RunOptions& o, const std::filesyst
   return a;
 }
 
-/// The command line of `glamm-eval` whose parse stops after every option has been read and checked, before any
-/// command's action runs (CLI11 calls pre_callback() of the top-level app first). Replacing the commands' callbacks
-/// instead would free the option structs they own while the options still write into them.
-class DryRunApp : public CLI::App {
- public:
-  struct Done {};
-  using CLI::App::App;
-  void pre_callback() override { throw Done{}; }
-};
-
-/// Parse `args` (evaluator name first) with the registered commands of `eval_app`; with a DryRunApp nothing runs.
-/// Throws InputError for a parse error (unknown option, bad value).
-void parse_evaluator(std::vector<std::string> args, CLI::App& eval_app) {
-  eval_app.require_subcommand(1);
-  add_registered_commands(eval_app);
-  std::reverse(args.begin(), args.end());  // CLI11 takes the arguments last-first
+/// The evaluator of task args[0] with its flags parsed from the rest of `args` by the evaluator's own binding
+/// (eval/command.h TaskCommand); nothing runs yet. Throws InputError for an unknown option or a bad value.
+std::unique_ptr<TaskCommand> parse_evaluator(const std::vector<std::string>& args) {
+  std::unique_ptr<TaskCommand> cmd = make_task_command(args.front());
+  if (!cmd) throw InputError("", "--task", "no evaluator for task '" + args.front() + "'");
+  CLI::App app{"glamm-eval " + args.front()};
+  cmd->bind(&app);
+  std::vector<std::string> rest(args.rbegin(), args.rend() - 1);  // CLI11 takes the arguments last-first
   try {
-    eval_app.parse(args);
+    app.parse(rest);
   } catch (const CLI::ParseError& e) {
     throw InputError("", "run", std::string("evaluator options: ") + e.what());
-  } catch (const DryRunApp::Done&) {
   }
+  return cmd;
 }
 
-/// The value of option `name` of the parsed evaluator `ev` ("" when absent or not given).
-std::string given(CLI::App* ev, const std::string& name) {
-  const CLI::Option* opt = ev->get_option_no_throw(name);
-  return opt && opt->count() > 0 ? opt->as<std::string>() : std::string();
-}
-
-/// Check before inference what the evaluator would refuse at once (see the file comment). Throws InputError.
-void check_evaluator(const RunOptions& o, const std::vector<std::string>& extra) {
-  const runners::InferRequest& r = o.infer;
-  std::vector<std::string> args = evaluator_args(o, runners::predictions_path(runners::parse_task(r.task), r.out));
+/// The evaluator's full argument list for the predictions at `pred` plus the pass-through options `extra`.
+std::vector<std::string> with_extras(std::vector<std::string> args, const std::vector<std::string>& extra) {
   args.insert(args.end(), extra.begin(), extra.end());
-  DryRunApp eval_app{"glamm-eval"};
-  parse_evaluator(args, eval_app);
-  CLI::App* ev = eval_app.get_subcommand(r.task);
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  if (r.task == "gcg") {
-    const std::string bert = given(ev, "--bert"), sim = given(ev, "--text-sim");
-    const char* env_bert = std::getenv("GLAMM_BERT");
-    if (!bert.empty() && !sim.empty())
-      throw InputError("", "--bert", "give either --bert DIR or --text-sim TABLE.tsv, not both (checked before inference)");
-    if (bert.empty() && sim.empty() && !(env_bert && *env_bert))
-      throw InputError("", "--bert",
-                       "run gcg needs phrase similarities for mask recall: pass --bert DIR (bert-base-uncased; or set "
-                       "GLAMM_BERT=DIR) or --text-sim TABLE.tsv (checked before inference)");
-    if (!bert.empty() && !fs::is_directory(bert, ec)) throw InputError(bert, "--bert", "no such folder (checked before inference)");
-    if (!sim.empty() && !fs::is_regular_file(sim, ec)) throw InputError(sim, "--text-sim", "no such file (checked before inference)");
-    if (!sim.empty()) datasets::grandf::load_similarity_table(sim);  // empty, header-only, inf/nan rows: refused now
-  }
-  if (r.task != "refseg" && locate_meteor_resources(given(ev, "--meteor-resources")).empty())
-    throw InputError(meteor_resources_missing_message() + " (checked before inference)");
-  const std::string js = given(ev, "--json");
-  if (!js.empty()) {
-    const fs::path parent = fs::path(js).parent_path();
-    if (!parent.empty() && !fs::is_directory(parent, ec))
-      throw InputError(js, "--json", "its folder does not exist (checked before inference)");
-  }
+  return args;
 }
 
 void add_run(CLI::App& app) {
@@ -141,7 +100,11 @@ void add_run(CLI::App& app) {
     RunOptions ro = *o;
     if (ro.infer.task == "gcg" && ro.infer.annotations.empty())
       ro.infer.annotations = (std::filesystem::path(ro.gt_dir) / (ro.gcg_split + "_gcg_coco_caption_gt.json"));
-    check_evaluator(ro, sub->remaining());  // bad evaluator options fail before any inference
+    {  // bad evaluator options, and what the evaluator would refuse at once, fail before any inference
+      const runners::InferRequest& r = ro.infer;
+      const auto pred = runners::predictions_path(runners::parse_task(r.task), r.out);
+      parse_evaluator(with_extras(evaluator_args(ro, pred), sub->remaining()))->preflight();
+    }
     const runners::RunSummary s = run_infer_command(ro.infer);
     if (!s.failures.empty()) {
       std::cerr << "error: " << s.failures.size() << " item(s) failed; not evaluating (rerun to retry them)\n";
@@ -152,13 +115,11 @@ void add_run(CLI::App& app) {
                 << "finished; the shard that completes the list evaluates\n";
       return;
     }
-    std::vector<std::string> args = evaluator_args(ro, s.predictions);
-    for (const std::string& x : sub->remaining()) args.push_back(x);
+    const std::vector<std::string> args = with_extras(evaluator_args(ro, s.predictions), sub->remaining());
     std::cerr << "evaluating:";
     for (const auto& x : args) std::cerr << " " << x;
     std::cerr << "\n";
-    CLI::App eval_app{"glamm-eval"};
-    parse_evaluator(args, eval_app);
+    parse_evaluator(args)->run();  // the task command's own code path (eval/tasks via eval/<task>.cpp)
   });
 }
 
