@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "eval/tasks/resampling.h"
 #include "datasets/grandf.h"
 #include "datasets/json_util.h"
 #include "reports/aggregate.h"
@@ -200,21 +201,19 @@ std::string render_html_report(const RunRecord& r, const ReportOptions& in_opt, 
       if (warnings) warnings->push_back(n);
     }
     h += "<div class=\"worst\">\n";
-    const json& per = r.per_sample;
+    const tasks::DrillDown drill = tasks::read_drill_down(r);
     const std::string pred_dir = input_path(r, "predictions");
     for (std::size_t i : order) {
       const std::string& id = agg.sample_ids()[i];
       double v = 0;
       agg.sample_score("mIoU", i, v);
-      const json& s = per[i];
-      std::string caption;
-      if (s.contains("caption_tokenized") && s["caption_tokenized"].is_string()) caption = s["caption_tokenized"];
+      const std::string& caption = drill.captions[i];
       h += "<figure class=\"sample\">";
       if (!opt.images_dir.empty() && gt_note.empty()) {
         try {
-          std::string pred_file = s.contains("prediction_file") && s["prediction_file"].is_string()
-                                      ? s["prediction_file"].get<std::string>()
-                                      : (fs::path(pred_dir) / (id + ".json")).string();
+          const std::string pred_file = !drill.prediction_files[i].empty()
+                                            ? drill.prediction_files[i]
+                                            : (fs::path(pred_dir) / (id + ".json")).string();
           // The GCG prediction reader (flat or nested form), as gcg itself reads the file.
           const auto pred = datasets::grandf::load_prediction_file(pred_file, id);
           for (std::string& w : datasets::take_duplicate_key_warnings())

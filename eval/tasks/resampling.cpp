@@ -118,6 +118,20 @@ void read_coco_matches(const Reader& rd, ResamplingData& d) {
 
 }  // namespace
 
+DrillDown read_drill_down(const Result& r) {
+  DrillDown d;
+  auto text = [](const json& s, const char* key) {
+    if (!s.is_object()) return std::string();
+    auto it = s.find(key);
+    return it != s.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  for (const json& s : r.per_sample) {
+    d.captions.push_back(text(s, "caption_tokenized"));
+    d.prediction_files.push_back(text(s, "prediction_file"));
+  }
+  return d;
+}
+
 ResamplingData read_resampling_data(const Result& r, const std::string& source) {
   ResamplingData d;
   const json& per = r.per_sample;

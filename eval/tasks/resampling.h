@@ -32,6 +32,15 @@ struct ResamplingData {
   std::size_t coco_thresholds = 10;  ///< T of the stored [T][D] match arrays (COCO's 0.50:0.05:0.95)
 };
 
+/// What the HTML report shows per sample besides scores, by sample position ("" where a sample has none).
+struct DrillDown {
+  std::vector<std::string> captions;          ///< `caption_tokenized`
+  std::vector<std::string> prediction_files;  ///< `prediction_file` (GCG: the file the masks come from)
+};
+
+/// Read the drill-down fields of `r`'s per-sample entries (lenient: a missing or non-string value reads as "").
+DrillDown read_drill_down(const Result& r);
+
 /// Read the per-sample data of `r` (read from `source`). Throws InputError(source, "per_sample[i] (<id>).<key>", ...)
 /// for a sample that is not an object, a metric value that is not a number (or null while the record's value is a
 /// number), `bleu_counts` without 4 orders, `meteor_stats` without 23 values, or match arrays of the wrong size.
