@@ -1,7 +1,7 @@
 // Image loading for the GLaMM runner: the reference reads every image with `cv2.imread(path)` (OpenCV 4.6,
 // IMREAD_COLOR) and converts BGR → RGB (spec glamm-model.md §4). This does the same through the OpenCV C++ API,
 // so every decoder rule below is OpenCV's own (each one checked on Debian's OpenCV 4.6 by
-// tests/image/image_load_test.cpp):
+// tests/model/image/image_load_test.cpp):
 //  * EXIF orientation (JPEG APP1 Exif tag 0x0112) is applied: the pixels come back rotated/flipped upright and
 //    height/width are those of the upright image;
 //  * 8-bit grayscale (and grayscale + alpha) become 3 equal channels;

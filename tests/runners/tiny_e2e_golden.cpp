@@ -17,7 +17,7 @@
 #include "datasets/refer_fixture.h"
 #include "metrics/mask/rle.h"
 #include "support/shared_data.h"
-#include "tests/runner/fake_model.h"
+#include "tests/runners/fake_model.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;

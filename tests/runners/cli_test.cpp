@@ -16,7 +16,7 @@
 #include "runners/infer_driver.h"
 #include "runners/runner.h"
 #include "support/shared_data.h"
-#include "tests/runner/fake_model.h"
+#include "tests/runners/fake_model.h"
 
 namespace fs = std::filesystem;
 using namespace glamm::runners;

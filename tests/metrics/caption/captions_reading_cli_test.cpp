@@ -15,7 +15,7 @@
 
 #include "support/gzip.h"
 #include "common/io.h"
-#include "tests/caption/captions_cli_fixture.h"
+#include "tests/metrics/caption/captions_cli_fixture.h"
 
 namespace {
 

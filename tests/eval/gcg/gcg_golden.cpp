@@ -1,6 +1,6 @@
 // `glamm-eval gcg` (the command line, end to end) on the GranD-f-format golden val set (derived from real COCO masks
 // and results): every COCOeval stat, the caption metrics, per-image mIoU pairs and recall matches at the README's
-// 1e-12. The test split and the schema run in-process: tests/tasks/gcg_golden.cpp.
+// 1e-12. The test split and the schema run in-process: tests/eval/tasks/gcg_golden.cpp.
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>

@@ -15,7 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "datasets/refer_fixture.h"
-#include "imagecap/spice_reference.h"
+#include "tests/eval/imagecap/spice_reference.h"
 #include "support/shared_data.h"
 
 namespace fx = glamm::testing::refer_fixture;

@@ -14,7 +14,7 @@
 #include "model/sam_image_encoder.h"
 #include "model/sam_mask_decoder.h"
 #include "model/weights.h"
-#include "sam/sam_support.h"
+#include "tests/model/sam/sam_support.h"
 #include "support/shared_data.h"
 
 namespace fs = std::filesystem;

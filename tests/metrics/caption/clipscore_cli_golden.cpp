@@ -9,7 +9,7 @@
 #include "common/io.h"
 #include "metrics/spice/spice.h"
 #include "support/shared_data.h"
-#include "tests/caption/captions_cli_fixture.h"
+#include "tests/metrics/caption/captions_cli_fixture.h"
 
 namespace {
 

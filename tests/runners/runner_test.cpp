@@ -18,7 +18,7 @@
 #include "runners/interrupt.h"
 #include "runners/outputs.h"
 #include "runners/runner.h"
-#include "tests/runner/fake_model.h"
+#include "tests/runners/fake_model.h"
 
 namespace fs = std::filesystem;
 using namespace glamm::runners;

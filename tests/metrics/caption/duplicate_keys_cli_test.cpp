@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/io.h"
-#include "tests/caption/captions_cli_fixture.h"
+#include "tests/metrics/caption/captions_cli_fixture.h"
 
 namespace {
 

@@ -14,9 +14,9 @@
 #include <zlib.h>
 
 #include "common/io.h"
-#include "imagecap/spice_reference.h"
+#include "tests/eval/imagecap/spice_reference.h"
 #include "support/shared_data.h"
-#include "tests/caption/captions_cli_fixture.h"
+#include "tests/metrics/caption/captions_cli_fixture.h"
 
 namespace {
 

@@ -16,7 +16,7 @@
 #include "model/glamm_config.h"
 #include "model/sam_mask_decoder.h"
 #include "model/weights.h"
-#include "sam/sam_support.h"
+#include "tests/model/sam/sam_support.h"
 #include "support/shared_data.h"
 
 namespace fs = std::filesystem;

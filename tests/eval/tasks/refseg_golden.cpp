@@ -1,6 +1,6 @@
 // evaluate_refseg in-process on the refer_seg golden vector (golden/masks/vectors/refer_seg.json): GLaMM's float32
 // cIoU/gIoU (and their printed strings) and the strict values, through REFER files written at test time, for 1 and
-// 4 threads. The CLI version (tests/refseg/refseg_golden.cpp) checks the same through the binary. Each vector sample
+// 4 threads. The CLI version (tests/eval/refseg/refseg_golden.cpp) checks the same through the binary. Each vector sample
 // is one image item; the vector's GT ignore label 255 cannot occur in REFER masks, so its pixels are dropped from
 // the prediction and the GT, which gives the same per-target intersection and union.
 #include <string>

@@ -10,7 +10,7 @@
 
 #include "metrics/meteor/aligner.h"
 #include "metrics/meteor/paraphrase.h"
-#include "tests/meteor/aligner_oracle.h"
+#include "tests/metrics/meteor/aligner_oracle.h"
 
 namespace {
 

@@ -1,7 +1,7 @@
 // Test oracle: the METEOR aligner as it was before the beam search stored its states as deltas. Every search
 // state copies the full match and coverage arrays (as Java's PartialAlignment does), so it costs O(n) memory and
 // time per state; the production aligner (metrics/meteor/aligner.cpp) must return the same alignment.
-#include "tests/meteor/aligner_oracle.h"
+#include "tests/metrics/meteor/aligner_oracle.h"
 
 #include <algorithm>
 #include <cstdlib>

@@ -1,6 +1,6 @@
 // glamm-eval imagecap through the binary: the SPICE-style score on the CLIPScore example
 // (golden/captions/clipscore_example_expected.json: published SPICE 0.4000 good / 0.1500 bad). The Flickr30k adapter
-// on the COCO val2017 leave-one-out golden runs in-process (tests/tasks/caption_tasks_golden.cpp; SPICE-style off
+// on the COCO val2017 leave-one-out golden runs in-process (tests/eval/tasks/caption_tasks_golden.cpp; SPICE-style off
 // there: it would parse ~25,000 captions, ~85 s).
 #include <cstdio>
 #include <fstream>
@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "datasets/refer_fixture.h"
-#include "imagecap/spice_reference.h"
+#include "tests/eval/imagecap/spice_reference.h"
 #include "support/shared_data.h"
 
 namespace fx = glamm::testing::refer_fixture;

@@ -1,7 +1,7 @@
 // The caption tasks in-process on the COCO val2017 leave-one-out golden (golden/captions/coco_val2017_loo_*,
 // pycocoevalcap's numbers; METEOR paraphrase off, as the golden): `captions` directly, `imagecap` through the
 // Flickr30k (Karpathy) adapter, and `regcap` on a region-caption GT made from it. The CLI keeps its own tests
-// (tests/caption/pipeline_golden.cpp: locale independence; tests/imagecap: SPICE-style through the binary).
+// (tests/metrics/caption/pipeline_golden.cpp: locale independence; tests/imagecap: SPICE-style through the binary).
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -16,7 +16,7 @@
 #include "eval/tasks/regcap.h"
 #include "support/shared_data.h"
 #include "support/test_dir.h"
-#include "tasks/caption_task_fixture.h"
+#include "tests/eval/tasks/caption_task_fixture.h"
 
 namespace glamm::tasks {
 namespace {
@@ -57,7 +57,7 @@ TEST(CaptionsTaskGolden, LeaveOneOutRecordMatchesPycocoevalcap) {
     EXPECT_EQ(CaptionSample::from_json(r.at("per_sample").at(i), "record", i).to_json(), r.at("per_sample").at(i));
 }
 
-// Moved in-process from tests/imagecap/imagecap_golden.cpp (same assertions): the GT file converted to the Karpathy
+// Moved in-process from tests/eval/imagecap/imagecap_golden.cpp (same assertions): the GT file converted to the Karpathy
 // layout (one image entry per GT image, filename "<id>.jpg", split "test", sentences[].raw = its captions in file
 // order; 4–6 per image, so nothing assumes 5) plus one training image that is never scored.
 TEST(ImagecapTaskGolden, Flickr30kAdapterReproducesCocoLeaveOneOut) {

@@ -13,7 +13,7 @@
 #include "eval/tasks/regcap.h"
 #include "support/shared_data.h"
 #include "support/test_dir.h"
-#include "tasks/caption_task_fixture.h"
+#include "tests/eval/tasks/caption_task_fixture.h"
 
 namespace glamm::tasks {
 namespace {
