@@ -69,12 +69,4 @@ void print_spice_style(const tasks::SpiceStyleRun& run) {
                            c.total(), c.complete, c.with_prefix, c.null_links, c.nouns_only, c.empty);
 }
 
-void print_warnings(const std::vector<std::string>& warnings) {
-  for (const auto& w : warnings) std::cerr << "warning: " << w << "\n";
-}
-
-void print_strict_line(const tasks::QuirkTable& quirks, bool strict) {
-  if (strict) std::cout << quirks.strict_line() << "\n";
-}
-
 }  // namespace glamm::cli

@@ -43,10 +43,5 @@ void print_caption_metrics(const std::vector<std::pair<std::string, double>>& me
 /// Print "SPICE-style (Link Grammar parser): 0.414" (%0.3f), the subset line and the parse counts.
 void print_spice_style(const tasks::SpiceStyleRun& run);
 
-/// Print every warning on stderr ("warning: ...").
-void print_warnings(const std::vector<std::string>& warnings);
-
-/// Print the quirk table's strict line on stdout when `strict`.
-void print_strict_line(const tasks::QuirkTable& quirks, bool strict);
 
 }  // namespace glamm::cli

@@ -5,10 +5,12 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include "common/result.h"
+#include "eval/tasks/quirks.h"
 
 namespace glamm::cli {
 
@@ -80,6 +82,12 @@ void write_record(const std::string& path, const Result& r);
 /// `path` itself is not a folder. Every task command that writes a record checks it first, so that a long evaluation
 /// does not end in a failed write.
 void check_record_writable(const std::string& path, const std::string& option);
+
+/// Print every warning on stderr ("warning: ...").
+void print_warnings(const std::vector<std::string>& warnings);
+
+/// Print the quirk table's strict line (eval/tasks/quirks.h) on stdout when `strict`.
+void print_strict_line(const tasks::QuirkTable& quirks, bool strict);
 
 /// Number of worker threads for `o.threads` (0 → hardware concurrency, at least 1).
 int resolve_threads(const CommonOptions& o);

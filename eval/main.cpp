@@ -48,6 +48,14 @@ std::unique_ptr<TaskCommand> make_task_command(const std::string& name) {
   return it == task_registry().end() ? nullptr : it->second();
 }
 
+void print_warnings(const std::vector<std::string>& warnings) {
+  for (const auto& w : warnings) std::cerr << "warning: " << w << "\n";
+}
+
+void print_strict_line(const tasks::QuirkTable& quirks, bool strict) {
+  if (strict) std::cout << quirks.strict_line() << "\n";
+}
+
 void check_record_folder_exists(const std::string& path, const std::string& option) {
   if (path.empty()) return;
   const std::filesystem::path parent = std::filesystem::path(path).parent_path();
