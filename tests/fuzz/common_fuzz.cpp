@@ -79,7 +79,7 @@ TEST(FuzzPickle, RefsPickles) {
   const std::string py2 = fx::pickle2(fx::spec_refs(), true), py3 = fx::pickle2(fx::spec_refs(), false);
   run_series("refer::load_refs", 102, dir.path() / "refs(unc).p",
              [&](Rng& rng, int i) {
-               if (i % 5 == 0) return fx::pickle2(swap_node(fx::spec_refs(), rng), i % 2);
+               if (i % 5 == 0) return fx::pickle2(swap_node(fx::spec_refs(), rng, true), i % 2);
                return corrupt_pickle(i % 2 ? py2 : py3, rng);
              },
              [](const fs::path& p) { (void)datasets::refer::load_refs(p); });

@@ -37,8 +37,13 @@ namespace glamm::fuzz {
 using nlohmann::json;
 using Rng = std::mt19937_64;
 
-/// Corrupted inputs per reader (the acceptance asks for at least 2,000).
-constexpr int kInputsPerReader = 2000;
+/// Corrupted inputs per reader: 2,000 (the acceptance asks for at least that many), or GLAMM_FUZZ_INPUTS for a
+/// longer local run (seeds stay the same, so the first 2,000 inputs are those of the CI run).
+inline int inputs_per_reader() {
+  const char* e = std::getenv("GLAMM_FUZZ_INPUTS");
+  const int n = e && *e ? std::atoi(e) : 0;
+  return n > 0 ? n : 2000;
+}
 
 inline std::string hex(const std::string& s, std::size_t max = 4096) {
   static const char* d = "0123456789abcdef";
@@ -237,7 +242,7 @@ inline std::string mutate_json(const json& doc, Rng& rng) {
     default: raw = random_string(rng);
   }
   j[target] = "@@glamm-fuzz@@";
-  std::string text = j.dump(below(rng, 3) == 0 ? 1 : -1);
+  std::string text = j.dump(below(rng, 3) == 0 ? 1 : -1, ' ', false, json::error_handler_t::replace);
   const std::size_t at = text.find(kMarker);
   if (at != std::string::npos) text.replace(at, std::string(kMarker).size(), raw);
   return text;
@@ -245,16 +250,19 @@ inline std::string mutate_json(const json& doc, Rng& rng) {
 
 /// `doc` with one node replaced by a value of another type, an extreme number, or removed; still a JSON value
 /// (for formats written from JSON values, such as the test's pickles).
-inline json swap_node(const json& doc, Rng& rng) {
+/// `raw_bytes`: may also put a string that is not UTF-8 (only for formats that are not written as JSON text).
+inline json swap_node(const json& doc, Rng& rng, bool raw_bytes = false) {
   std::vector<json::json_pointer> ptrs;
   collect_pointers(doc, json::json_pointer(), ptrs);
   json j = doc;
   const json::json_pointer p = ptrs[below(rng, ptrs.size())];
   static const json kValues[] = {nullptr, true, -1, 0, INT64_MIN, INT64_MAX, UINT64_MAX, 1e300, -0.5,
                                  std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity(),
-                                 "", "x", "\xc3(", json::array(), json::array({1, "a"}), json::object(),
+                                 "", "x", "caf\u00e9", json::array(), json::array({1, "a"}), json::object(),
                                  json::object({{"sent", 1}})};
-  if (!p.empty() && below(rng, 5) == 0) {
+  if (raw_bytes && below(rng, 10) == 0) {
+    j[p] = "caf\xe9 \xc3(";
+  } else if (!p.empty() && below(rng, 5) == 0) {
     json& parent = j[p.parent_pointer()];
     if (parent.is_object()) parent.erase(p.back());
     else parent.erase(static_cast<std::size_t>(std::stoul(p.back())));
@@ -267,8 +275,8 @@ inline json swap_node(const json& doc, Rng& rng) {
 /// A corruption of a JSON document: mostly structure-level, sometimes followed or replaced by byte-level changes.
 inline std::string corrupt_json(const json& doc, Rng& rng) {
   const uint64_t r = below(rng, 10);
-  if (r < 3) return mutate_bytes(doc.dump(), rng);
-  std::string s = mutate_json(doc, rng);
+  if (r < 2) return mutate_bytes(doc.dump(), rng);
+  std::string s = r < 6 ? mutate_json(doc, rng) : mutate_json(swap_node(swap_node(doc, rng), rng), rng);
   if (r >= 8) mutate_bytes_once(s, rng);
   return s;
 }
@@ -280,7 +288,7 @@ inline std::string corrupt_json(const json& doc, Rng& rng) {
 /// The input is written to `file`; `read(file)` may return or throw glamm::InputError.
 template <typename Make, typename Read>
 void run_series(const std::string& reader, uint64_t seed, const std::filesystem::path& file, Make make, Read read,
-                int count = kInputsPerReader) {
+                int count = inputs_per_reader()) {
   int only = -1;
   if (const char* e = std::getenv("GLAMM_FUZZ_ONLY"); e && *e) only = std::atoi(e);
   int accepted = 0, refused = 0;
