@@ -18,6 +18,7 @@
 #include "datasets/refer.h"
 #include "datasets/regcap.h"
 #include "metrics/mask/rle.h"
+#include "metrics/meteor/meteor.h"
 #include "metrics/meteor/paraphrase.h"
 #include "tests/datasets/refer_fixture.h"
 #include "tests/fuzz/fuzz_support.h"
@@ -304,6 +305,36 @@ TEST(FuzzMeteor, ParaphraseCache) {
                if (!meteor::ParaphraseTable::read_cache(p.string(), sha, t)) throw InputError("cache not used");
                (void)t.translate("teddy");
              });
+}
+
+TEST(FuzzMeteor, ResourceFiles) {
+  // METEOR's four English resource files (small stand-ins); each series corrupts one of them, the others stay valid.
+  const std::vector<std::pair<std::string, std::string>> files = {
+      {"english.synsets", "couch\n1 2\nsofa\n2\ncar\n7 8\nautomobile\n7\nmouse\n9\nrun\n20\nrunning\n21\n"},
+      {"english.exceptions", "mouse\nmice\nrun\nran running\n"},
+      {"english.words", "a\nthe\non\nof\n's\n'\n.\n,\n"},
+      {"english.prefixes", "# comment\nMr\nNo #NUMERIC_ONLY#\n"}};
+  static const char* const kLines[] = {"", "\n", "1e400", "-1", "99999999999999999999", "x y z", "#NUMERIC_ONLY#",
+                                       "\r\n", "\xc3\x28", "0x10", " ", "\t1"};
+  TempDir dir("meteor_resources");
+  for (std::size_t f = 0; f < files.size(); ++f) {
+    for (std::size_t g = 0; g < files.size(); ++g) write_bytes(dir.path() / files[g].first, files[g].second);
+    run_series("meteor::Resources::load (" + files[f].first + ")", 215 + f, dir.path() / files[f].first,
+               [&](Rng& rng, int i) {
+                 std::string t = files[f].second;
+                 if (i % 2) {
+                   const std::size_t at = t.find('\n', below(rng, t.size()));
+                   if (at != std::string::npos) t.insert(at + 1, std::string(kLines[below(rng, std::size(kLines))]) + "\n");
+                   return t;
+                 }
+                 return mutate_bytes(t, rng);
+               },
+               [&](const fs::path&) {
+                 const auto r = meteor::Resources::load(dir.path().string(), "-");
+                 (void)r.variant();
+               },
+               inputs_per_reader() / 4);
+  }
 }
 
 }  // namespace
