@@ -177,7 +177,13 @@ inline std::string swapped_value(const json& old, Rng& rng) {
       case 3: t = random_string(rng); if (old.is_string()) continue; break;
       case 4: t = below(rng, 2) ? "[]" : "[" + (old.is_array() ? std::string("1") : old.dump()) + "]"; if (old.is_array() && below(rng, 2)) continue; break;
       case 5: t = below(rng, 2) ? "{}" : "{\"k\":" + old.dump() + "}"; if (old.is_object() && below(rng, 2)) continue; break;
-      default: t = old.is_string() ? json(old.get<std::string>() + "x").dump() : "\"" + std::string(old.is_number() ? old.dump() : "s") + "\"";
+      default: {  // a string of the same kind: junk appended, or a number written as an odd string
+        static const char* const kNumericStrings[] = {"\"1e400\"", "\"-1\"", "\" 6\"", "\"6.5\"", "\"6x\"",
+                                                      "\"nan\"", "\"inf\"", "\"99999999999999999999\"", "\"+6\"",
+                                                      "\"0x10\"", "\"\""};
+        if (below(rng, 2)) t = kNumericStrings[below(rng, std::size(kNumericStrings))];
+        else t = old.is_string() ? json(old.get<std::string>() + "x").dump() : "\"" + std::string(old.is_number() ? old.dump() : "s") + "\"";
+      }
     }
     return t;
   }
