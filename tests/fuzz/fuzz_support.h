@@ -32,6 +32,13 @@
 
 #include "common/error.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+#define GLAMM_FUZZ_LEAK_CHECK() (__lsan_do_recoverable_leak_check() != 0)
+#else
+#define GLAMM_FUZZ_LEAK_CHECK() false
+#endif
+
 namespace glamm::fuzz {
 
 using nlohmann::json;
@@ -319,6 +326,11 @@ void run_series(const std::string& reader, uint64_t seed, const std::filesystem:
     if (!failure.empty())
       ADD_FAILURE() << reader << " seed " << seed << " input " << i << " (GLAMM_FUZZ_ONLY=" << i << "): " << failure
                     << "\n  input bytes (hex): " << hex(input);
+    // LeakSanitizer every 100 inputs (a check costs milliseconds): a leak is pinned to 100 inputs, each then rerun
+    // alone with GLAMM_FUZZ_ONLY.
+    if ((i % 100 == 99 || i + 1 == count || only >= 0) && GLAMM_FUZZ_LEAK_CHECK())
+      ADD_FAILURE() << reader << " seed " << seed << ": memory leaked by one of the inputs " << (only >= 0 ? i : i - i % 100)
+                    << ".." << i << " (LeakSanitizer report above)";
   }
   if (only < 0) {
     // The series must exercise both outcomes, or the corruptions are not reaching the reader.
