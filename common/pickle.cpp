@@ -162,6 +162,29 @@ bool allowed_global(const std::string& name) {
 class Unpickler {
  public:
   explicit Unpickler(std::string_view d) : d_(d) {}
+  Unpickler(const Unpickler&) = delete;
+  Unpickler& operator=(const Unpickler&) = delete;
+
+  // A reference cycle (a container reachable from itself: a list appended to itself through DUP or the memo)
+  // keeps its shared pointers alive after the last outside owner is gone. So every container this run made that
+  // the returned result does not reach (all of them when decoding failed, or a cycle popped off the stack or left
+  // in the memo) loses its children here; the result itself is acyclic (check_nesting) and stays intact.
+  ~Unpickler() {
+    std::unordered_set<const Value*> keep;
+    if (result_) {
+      std::vector<const Value*> todo{result_.get()};
+      while (!todo.empty()) {
+        const Value* v = todo.back();
+        todo.pop_back();
+        if (!is_container(*v) || !keep.insert(v).second) continue;
+        for (std::size_t k = 0, n = child_count(*v); k < n; ++k)
+          if (const Value* c = child(*v, k)) todo.push_back(c);
+      }
+    }
+    std::vector<ValuePtr> parked;
+    for (const ValuePtr& c : containers_)
+      if (!keep.count(c.get())) take_children(*c, parked);
+  }
 
   ValuePtr run() {
     for (;;) {
@@ -175,7 +198,8 @@ class Unpickler {
         case '.': {                                        // STOP
           if (stack_.size() != 1 || !marks_.empty()) fail("malformed pickle: stack not empty at STOP");
           check_nesting(stack_.back());
-          return stack_.back();
+          result_ = stack_.back();
+          return result_;
         }
         case '(': marks_.push_back(stack_.size()); break;  // MARK
         case '0': pop(); break;                            // POP
@@ -204,9 +228,9 @@ class Unpickler {
         case 'C': push(make_str(std::string(take(le(1))), Kind::kBytes)); break;
         case 0x8e: push(make_str(std::string(take(le(8))), Kind::kBytes)); break;
         case 0x96: push(make_str(std::string(take(le(8))), Kind::kBytes)); break;  // BYTEARRAY8
-        case ']': push(make(Kind::kList)); break;
+        case ']': push(container(Kind::kList)); break;
         case 'l': {
-          auto v = make(Kind::kList);
+          auto v = container(Kind::kList);
           v->items = pop_mark();
           push(v);
           break;
@@ -222,9 +246,9 @@ class Unpickler {
           t.insert(t.end(), xs.begin(), xs.end());
           break;
         }
-        case ')': push(make(Kind::kTuple)); break;
+        case ')': push(container(Kind::kTuple)); break;
         case 't': {
-          auto v = make(Kind::kTuple);
+          auto v = container(Kind::kTuple);
           v->items = pop_mark();
           push(v);
           break;
@@ -232,10 +256,10 @@ class Unpickler {
         case 0x85: tuple_n(1); break;
         case 0x86: tuple_n(2); break;
         case 0x87: tuple_n(3); break;
-        case '}': push(make(Kind::kDict)); break;
+        case '}': push(container(Kind::kDict)); break;
         case 'd': {
           auto xs = pop_mark();
-          auto v = make(Kind::kDict);
+          auto v = container(Kind::kDict);
           set_items(*v, xs);
           push(v);
           break;
@@ -251,7 +275,7 @@ class Unpickler {
           set_items(*dict_target(), xs);
           break;
         }
-        case 0x8f: push(make(Kind::kSet)); break;
+        case 0x8f: push(container(Kind::kSet)); break;
         case 0x90: {
           auto xs = pop_mark();
           auto t = top();
@@ -260,7 +284,7 @@ class Unpickler {
           break;
         }
         case 0x91: {
-          auto v = make(Kind::kSet);
+          auto v = container(Kind::kSet);
           v->items = pop_mark();
           push(v);
           break;
@@ -386,7 +410,7 @@ class Unpickler {
     return t.get();
   }
   void tuple_n(std::size_t n) {
-    auto v = make(Kind::kTuple);
+    auto v = container(Kind::kTuple);
     v->items.resize(n);
     for (std::size_t k = n; k-- > 0;) v->items[k] = pop();
     push(v);
@@ -586,7 +610,7 @@ class Unpickler {
     if (args->kind != Kind::kTuple) fail("REDUCE arguments are not a tuple");
     const std::string& name = fn->s;
     if (name == "collections.OrderedDict") {
-      auto d = make(Kind::kDict);
+      auto d = container(Kind::kDict);
       if (!args->items.empty()) {
         // OrderedDict(iterable of pairs)
         const Value& it = *args->items[0];
@@ -613,7 +637,7 @@ class Unpickler {
     }
     if (name == "__builtin__.set" || name == "builtins.set" || name == "__builtin__.frozenset" ||
         name == "builtins.frozenset") {
-      auto s = make(Kind::kSet);
+      auto s = container(Kind::kSet);
       if (!args->items.empty()) s->items = args->items[0]->items;
       return s;
     }
@@ -733,6 +757,13 @@ class Unpickler {
   std::vector<ValuePtr> stack_;
   std::vector<std::size_t> marks_;
   std::vector<ValuePtr> memo_;
+  std::vector<ValuePtr> containers_;  // every list, tuple, dict and set made (freed by the destructor)
+  ValuePtr result_;                   // what run() returned
+
+  ValuePtr container(Kind k) {
+    containers_.push_back(make(k));
+    return containers_.back();
+  }
 };
 
 }  // namespace

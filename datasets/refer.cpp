@@ -392,6 +392,15 @@ std::vector<std::pair<std::string, SplitCounts>> count_splits(const RefsFile& re
 namespace {
 /// A mask of the image must fit mask::Rle's uint32 counts (as mask::to_rle requires for polygons): at most
 /// 2^32-1 pixels.
+/// The image an annotation is on; InputError naming the annotation when its image_id is not in images[] (select_split
+/// never selects such an annotation, but gt_mask / gt_rle are public).
+const Image& image_of(const Instances& inst, const Annotation& a, const std::string& rec) {
+  const auto im = inst.image_index.find(a.image_id);
+  if (im == inst.image_index.end())
+    throw InputError(inst.file, rec, fmt::format("image_id {} is not in images[]", a.image_id));
+  return inst.images.at(im->second);
+}
+
 void check_mask_pixels(const Instances& inst, const Image& im, const std::string& rec) {
   const uint64_t pixels = uint64_t{im.height} * im.width;
   if (pixels > kMaxMaskSide)
@@ -402,8 +411,8 @@ void check_mask_pixels(const Instances& inst, const Image& im, const std::string
 
 std::vector<uint8_t> gt_mask(const Instances& inst, std::size_t annotation, GtOverlap overlap) {
   const Annotation& a = inst.annotations.at(annotation);
-  const Image& im = inst.images.at(inst.image_index.at(a.image_id));
   const std::string rec = fmt::format("annotation id {}", a.id);
+  const Image& im = image_of(inst, a, rec);
   check_mask_pixels(inst, im, rec);
   const std::size_t n = static_cast<std::size_t>(im.height) * im.width;
   std::vector<uint8_t> out(n, 0);
@@ -438,8 +447,8 @@ std::vector<uint8_t> gt_mask(const Instances& inst, std::size_t annotation, GtOv
 
 mask::Rle gt_rle(const Instances& inst, std::size_t annotation) {
   const Annotation& a = inst.annotations.at(annotation);
-  const Image& im = inst.images.at(inst.image_index.at(a.image_id));
   const std::string rec = fmt::format("annotation id {}", a.id);
+  const Image& im = image_of(inst, a, rec);
   check_mask_pixels(inst, im, rec);
   std::vector<mask::Rle> parts;
   try {

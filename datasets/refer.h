@@ -128,8 +128,8 @@ enum class GtOverlap {
 /// The GT mask of an annotation on its image: h*w bytes, column-major (pycocotools layout). Polygon parts are
 /// rasterised with frPyObjects at the image size, RLE parts decoded at their own size (which must equal the
 /// image's); values are 0/1 (union) or the per-pixel part count (sum, saturating at 254). Throws InputError
-/// naming the file and annotation for undecodable segmentations, a size mismatch, or an image of more than
-/// 2^32-1 pixels (a mask's counts are 32-bit).
+/// naming the file and annotation for undecodable segmentations, a size mismatch, an image_id absent from images[],
+/// or an image of more than 2^32-1 pixels (a mask's counts are 32-bit).
 std::vector<uint8_t> gt_mask(const Instances& inst, std::size_t annotation, GtOverlap overlap);
 
 /// The union GT mask of an annotation as one RLE at the image size (the kUnion mask of gt_mask without decoding).

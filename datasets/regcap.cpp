@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 #include <unordered_map>
 
@@ -26,15 +27,40 @@ ImageId id_of(const json& v, const std::string& file, const std::string& rec, co
   throw InputError(file, rec, fmt::format("'{}' must be an integer or a string", key));
 }
 
+/// The integer Python's int(text) gives for a decimal string: surrounding whitespace, an optional sign, digits with
+/// single underscores between them ("6", " 6\n", "+6", "1_000"); nullopt for anything else ("6.5", "6x", "", "0x10")
+/// and for values outside int64 (std::stoll alone would read "6.5" and "6x" as 6).
+std::optional<int64_t> python_int(const std::string& text) {
+  const std::size_t b = text.find_first_not_of(" \t\n\r\f\v"), e = text.find_last_not_of(" \t\n\r\f\v");
+  if (b == std::string::npos) return std::nullopt;
+  std::string digits;
+  std::size_t k = b;
+  const bool negative = text[k] == '-';
+  if (text[k] == '+' || text[k] == '-') ++k;
+  for (; k <= e; ++k) {
+    const char c = text[k];
+    if (c >= '0' && c <= '9') {
+      digits += c;
+    } else if (c == '_' && !digits.empty() && k < e && text[k + 1] >= '0' && text[k + 1] <= '9' && text[k - 1] != '_') {
+      continue;
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (digits.empty() || digits.size() > 19) return std::nullopt;
+  const unsigned long long v = std::stoull(digits);
+  if (v > (negative ? 9223372036854775808ull : 9223372036854775807ull)) return std::nullopt;
+  return negative ? static_cast<int64_t>(0 - v) : static_cast<int64_t>(v);
+}
+
 double dim_of(const json& o, const char* key, const std::string& file, const std::string& rec) {
   auto it = o.find(key);
   if (it == o.end()) return 0;
   if (it->is_number()) return it->get<double>();
   if (it->is_string()) {  // MDETR Flickr files store sizes as strings (§5.2); GLaMM casts with int()
-    try {
-      return static_cast<double>(std::stoll(it->get<std::string>()));
-    } catch (...) {
-    }
+    if (const auto v = python_int(it->get<std::string>())) return static_cast<double>(*v);
+    throw InputError(file, rec, fmt::format("'{}' is the string {}, which Python's int() does not read as an integer",
+                                            key, it->dump()));
   }
   throw InputError(file, rec, fmt::format("'{}' must be a number", key));
 }

@@ -1,5 +1,7 @@
 // Safe unpickler: REFER-style data in every protocol, torch.save state dicts, and rejection of anything else.
 // Fixtures are small pickles written for these tests (hex below), not copies of real files.
+#include <malloc.h>
+
 #include <memory>
 #include <string>
 
@@ -164,6 +166,27 @@ TEST(Unpickler, ReferenceCyclesAreRefused) {
   // A list appended into itself through the memo: l = []; l.append(l)
   const std::string m = pickle_error("\x80\x02]q\x00h\x00" "a."s);
   EXPECT_NE(m.find("reference cycle"), std::string::npos) << m;
+}
+
+// Found by the readers' fuzz test (LeakSanitizer): a reference cycle that is not the result (popped off the stack,
+// left in the memo, or built before the pickle turned out to be broken) kept its shared pointers alive, so every
+// such pickle leaked its cyclic values. The heap must not grow over many of them.
+TEST(Unpickler, ReferenceCyclesOutsideTheResultAreFreed) {
+  const std::string popped = "\x80\x02]2a0N."s;                 // l = []; l.append(l); pop; result None
+  const std::string memo = "\x80\x02]q\x00h\x00" "a0N."s;       // the same through the memo
+  const std::string broken = "\x80\x02]q\x00h\x00" "a"s;        // a cycle, then no STOP
+  EXPECT_EQ(loads(popped)->kind, Value::Kind::kNone);
+  EXPECT_EQ(loads(memo)->kind, Value::Kind::kNone);
+  EXPECT_NE(pickle_error(broken).find("no STOP opcode"), std::string::npos) << pickle_error(broken);
+  auto used = [] { return mallinfo2().uordblks; };
+  for (int k = 0; k < 100; ++k) (void)pickle_error(broken);  // warm up the allocator
+  const std::size_t before = used();
+  for (int k = 0; k < 20000; ++k) {
+    (void)loads(popped);
+    (void)loads(memo);
+    (void)pickle_error(broken);
+  }
+  EXPECT_LT(used(), before + 256 * 1024) << "heap grew from " << before << " to " << used() << " bytes";
 }
 
 TEST(Unpickler, FreeingADeepTreeUsesNoRecursion) {

@@ -129,6 +129,22 @@ TEST(RegionCaptions, ReadsMdetrLayoutWithStringSizes) {
   EXPECT_EQ(gt.photos, 1u);
 }
 
+// String sizes are read as Python's int() reads them (GLaMM casts with int()): whitespace, sign and digit
+// underscores are fine, "6.5" or "6x" are not (std::stoll used to read both as 6).
+TEST(RegionCaptions, StringSizesFollowPythonInt) {
+  std::vector<std::string> w;
+  json j = json::parse(kMdetr);
+  j["images"][1]["height"] = " +1_2\n";
+  EXPECT_EQ(ds::parse_region_caption_gt(j.dump(), "m.json", w).samples[1].height, 12.0);
+  for (const char* bad : {"6.5", "6x", "", " ", "0x10", "1__0", "_1", "99999999999999999999", "-"}) {
+    j["images"][1]["height"] = bad;
+    EXPECT_NE(errmsg([&] { ds::parse_region_caption_gt(j.dump(), "m.json", w); })
+                  .find("'height' is the string " + json(bad).dump() + ", which Python's int() does not read as an integer"),
+              std::string::npos)
+        << bad;
+  }
+}
+
 TEST(CaptionPredictions, FolderSkipsMergedJsonAndNonJsonFiles) {
   const auto dir = fx::temp_dir("preds");
   fx::write(dir / "model_vg_0.json", R"([{"image_id": 1, "caption": "a kite"}])");

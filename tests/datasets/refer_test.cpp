@@ -277,6 +277,19 @@ TEST(ReferGt, OverlappingPartsUnionOrSumAndEmptySegmentation) {
   for (uint8_t v : refer::gt_mask(inst, 1, refer::GtOverlap::kUnion)) EXPECT_EQ(v, 0);
 }
 
+// Found by the readers' fuzz test: an annotation on an image absent from images[] made gt_rle / gt_mask throw
+// std::out_of_range (exit 1) instead of an InputError naming the annotation.
+TEST(ReferGt, AnnotationOnAnUnknownImageIsAnInputError) {
+  nlohmann::json j = fx::spec_instances();
+  j["annotations"][2]["image_id"] = 12345;
+  const refer::Instances inst = refer::parse_instances(j.dump(), "instances.json");
+  EXPECT_EQ(errmsg([&] { refer::gt_rle(inst, 2); }),
+            "instances.json: annotation id 9003: image_id 12345 is not in images[]");
+  EXPECT_EQ(errmsg([&] { refer::gt_mask(inst, 2, refer::GtOverlap::kSum); }),
+            "instances.json: annotation id 9003: image_id 12345 is not in images[]");
+  EXPECT_EQ(refer::gt_rle(inst, 0).h, 6u);
+}
+
 TEST(ReferInstances, RepeatedIdsAndMissingFieldsAreErrors) {
   nlohmann::json j = fx::spec_instances();
   j["annotations"][2]["id"] = 9001;
