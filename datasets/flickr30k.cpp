@@ -8,6 +8,7 @@
 
 #include "common/error.h"
 #include "common/io.h"
+#include "datasets/json_util.h"
 
 namespace glamm::datasets::flickr30k {
 
@@ -20,7 +21,7 @@ caption::ImageId photo_id(const std::string& filename) {
 }
 
 Split parse(std::string_view text, const std::string& file, const std::string& split) {
-  const nlohmann::json root = io::parse_json(text, file);
+  const nlohmann::json root = parse_json_noting_duplicates(text, file);
   if (!root.is_object() || !root.contains("images") || !root["images"].is_array())
     throw InputError(file, "", "expected Karpathy's layout {\"images\": [...], \"dataset\": ...}");
   Split out;

@@ -51,7 +51,7 @@ std::vector<std::string> string_list(const json& v, const std::string& file, con
 
 CaptionGt load_caption_gt(const fs::path& path) {
   const std::string file = path.string();
-  const json j = io::load_json(path);
+  const json j = parse_json_noting_duplicates(io::read_text_file(path), file);
   CaptionGt gt;
   const json& images = field(j, "images", file, "");
   if (!images.is_array() || images.empty()) throw InputError(file, "images", "the image list is empty");

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json.hpp>
 #include <simdjson.h>
 
 namespace glamm::datasets {
@@ -125,5 +126,14 @@ inline bool last_field(const simdjson::dom::object& o, std::string_view key, sim
 inline bool last_field(const simdjson::dom::object& o, std::string_view key, simdjson::dom::element& out) {
   return last_field(o, key, out, [] { return std::string(); });
 }
+
+/// The first repeated key of any object in the JSON `text`, with the JSON pointer of its object ("" and "" when
+/// there is none, or when simdjson cannot parse the text — the caller's parser reports syntax errors).
+std::pair<std::string, std::string> first_duplicate_key(std::string_view text);
+
+/// io::parse_json (nlohmann; duplicate keys keep the LAST value, as Python's json.load), plus one duplicate-key
+/// warning for `file` through take_duplicate_key_warnings() when an object repeats a key — the same warning the
+/// simdjson readers give. Throws as io::parse_json.
+nlohmann::json parse_json_noting_duplicates(std::string_view text, const std::string& file);
 
 }  // namespace glamm::datasets

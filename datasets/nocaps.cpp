@@ -8,11 +8,12 @@
 
 #include "common/error.h"
 #include "common/io.h"
+#include "datasets/json_util.h"
 
 namespace glamm::datasets::nocaps {
 
 Data parse(std::string_view text, const std::string& file) {
-  const nlohmann::json root = io::parse_json(text, file);
+  const nlohmann::json root = parse_json_noting_duplicates(text, file);
   if (!root.is_object() || !root.contains("images") || !root["images"].is_array())
     throw InputError(file, "", "expected a NoCaps object with an 'images' array");
   Data d;

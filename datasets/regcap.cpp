@@ -12,6 +12,7 @@
 
 #include "common/error.h"
 #include "common/io.h"
+#include "datasets/json_util.h"
 #include "datasets/coco_captions.h"
 
 namespace glamm::datasets {
@@ -81,7 +82,7 @@ std::string RegionCapGt::regions_layout() const {
 RegionCapGt parse_region_caption_gt(std::string_view text, const std::string& file,
                                     std::vector<std::string>& warnings) {
   json root;
-  root = io::parse_json(text, file);  // names syntax errors, too-deep nesting, numbers beyond the double range
+  root = parse_json_noting_duplicates(text, file);  // names syntax errors, too-deep nesting, numbers beyond the double range
   if (!root.is_object() || !root.contains("images") || !root["images"].is_array())
     throw InputError(file, "", "expected a COCO-style object with an 'images' array");
   const json& images = root["images"];

@@ -1,5 +1,7 @@
 #include "eval/tasks/imagecap.h"
 
+#include "datasets/json_util.h"
+
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -58,6 +60,7 @@ ImagecapInputs load_imagecap_inputs(const ImagecapFiles& files, const TaskProgre
   progress.begin("loading " + files.annotations + "...");
   load_annotations(in);
   in.predictions = datasets::load_caption_predictions(files.pred, in.pred_files);
+  for (std::string& w : datasets::take_duplicate_key_warnings()) in.warnings.push_back(std::move(w));
   progress.end();
   return in;
 }

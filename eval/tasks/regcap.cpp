@@ -1,5 +1,7 @@
 #include "eval/tasks/regcap.h"
 
+#include "datasets/json_util.h"
+
 #include "common/error.h"
 
 namespace glamm::tasks {
@@ -19,6 +21,7 @@ RegcapInputs load_regcap_inputs(const RegcapFiles& files, const TaskProgress& pr
   progress.begin("loading " + files.annotations + "...");
   in.gt = datasets::load_region_caption_gt(files.annotations, in.warnings);
   in.predictions = datasets::load_caption_predictions(files.pred, in.pred_files);
+  for (std::string& w : datasets::take_duplicate_key_warnings()) in.warnings.push_back(std::move(w));
   progress.end();
   return in;
 }

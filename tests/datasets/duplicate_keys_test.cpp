@@ -233,3 +233,31 @@ TEST_F(DuplicateKeys, NlohmannReadersTakeTheLastValue) {
 }
 
 }  // namespace
+
+// The nlohmann-based readers (Flickr30k, NoCaps, region captions, GranD-f caption GT) keep the last value of a
+// repeated key, as Python's json.load, and now warn about it like the simdjson readers.
+TEST(DuplicateKeysNlohmann, FirstDuplicateKeyIsFoundWithItsObject) {
+  using glamm::datasets::first_duplicate_key;
+  EXPECT_EQ(first_duplicate_key(R"({"a": 1, "b": {"c": 1}})"), (std::pair<std::string, std::string>{}));
+  EXPECT_EQ(first_duplicate_key(R"({"images": [{"id": 1}, {"id": 2, "sentences": [], "id": 3}]})"),
+            (std::pair<std::string, std::string>{"id", "/images/1"}));
+  EXPECT_EQ(first_duplicate_key(R"({"x": 1, "x": 2})"), (std::pair<std::string, std::string>{"x", ""}));
+  EXPECT_EQ(first_duplicate_key("{not json"), (std::pair<std::string, std::string>{}));
+}
+
+TEST(DuplicateKeysNlohmann, NocapsReaderKeepsTheLastValueAndWarns) {
+  glamm::datasets::take_duplicate_key_warnings();  // start from an empty list
+  const std::string text =
+      R"({"images": [{"id": 7, "file_name": "a.jpg", "domain": "in-domain", "domain": "out-domain"}],
+          "annotations": [{"image_id": 7, "caption": "first", "caption": "a dog"}]})";
+  const glamm::datasets::nocaps::Data d = glamm::datasets::nocaps::parse(text, "nocaps_val.json");
+  ASSERT_EQ(d.samples.size(), 1u);
+  ASSERT_EQ(d.samples[0].references.size(), 1u);
+  EXPECT_EQ(d.samples[0].references[0], "a dog");
+  EXPECT_EQ(d.samples[0].domain, "out-domain");
+  const std::vector<std::string> w = glamm::datasets::take_duplicate_key_warnings();
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_NE(w[0].find("nocaps_val.json"), std::string::npos) << w[0];
+  EXPECT_NE(w[0].find("'domain'"), std::string::npos) << w[0];
+  EXPECT_NE(w[0].find("object /images/0"), std::string::npos) << w[0];
+}
