@@ -20,6 +20,7 @@
 #include "reports/record.h"
 #include "tests/datasets/refer_fixture.h"
 #include "tests/fuzz/fuzz_support.h"
+#include "tests/support/gzip.h"
 #include "tests/fuzz/pickle_ops.h"
 
 namespace glamm::fuzz {
@@ -172,19 +173,7 @@ TEST(FuzzTorchZip, OpenStateDictAndTensorBytes) {
 
 // --- JSON helpers and records --------------------------------------------------------------------------------------
 
-std::string gzip(const std::string& text) {
-  z_stream zs{};
-  deflateInit2(&zs, Z_BEST_SPEED, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY);
-  std::string out(compressBound(text.size()) + 64, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
-  zs.avail_in = static_cast<uInt>(text.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  deflate(&zs, Z_FINISH);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
-}
+using glamm::testing::gzip;
 
 TEST(FuzzJson, LoadJsonPlainAndGzip) {
   TempDir dir("json");

@@ -22,6 +22,7 @@
 #include "metrics/meteor/paraphrase.h"
 #include "tests/datasets/refer_fixture.h"
 #include "tests/fuzz/fuzz_support.h"
+#include "tests/support/gzip.h"
 
 namespace glamm::fuzz {
 namespace {
@@ -249,19 +250,7 @@ TEST(FuzzRegcap, CaptionPredictions) {
 
 // --- METEOR paraphrase table ---------------------------------------------------------------------------------------
 
-std::string gzip_text(const std::string& text) {
-  z_stream zs{};
-  deflateInit2(&zs, Z_BEST_SPEED, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY);
-  std::string out(compressBound(text.size()) + 64, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
-  zs.avail_in = static_cast<uInt>(text.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  deflate(&zs, Z_FINISH);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
-}
+using glamm::testing::gzip;
 
 TEST(FuzzMeteor, ParaphraseTable) {
   const std::string table =
@@ -270,7 +259,7 @@ TEST(FuzzMeteor, ParaphraseTable) {
   TempDir dir("paraphrase");
   run_series("meteor::ParaphraseTable::load_gz", 213, dir.path() / "paraphrase-en.gz",
              [&](Rng& rng, int i) {
-               if (i % 3 == 0) return mutate_bytes(gzip_text(table), rng);
+               if (i % 3 == 0) return mutate_bytes(gzip(table), rng);
                std::string t = table;
                if (i % 3 == 1) {
                  const std::size_t at = t.find('\n', below(rng, t.size()));
@@ -278,7 +267,7 @@ TEST(FuzzMeteor, ParaphraseTable) {
                } else {
                  t = mutate_bytes(t, rng);
                }
-               return gzip_text(t);
+               return gzip(t);
              },
              [](const fs::path& p) {
                const auto t = meteor::ParaphraseTable::load_gz(p.string());
