@@ -16,7 +16,6 @@
 #include "common/result.h"
 #include "datasets/grandf_sample.h"
 #include "eval/command.h"
-#include "eval/gcg_command.h"
 #include "eval/meteor_setup.h"
 #include "eval/phrase_similarity.h"
 #include "eval/progress.h"
@@ -26,6 +25,17 @@ namespace glamm::cli {
 namespace {
 
 namespace fs = std::filesystem;
+
+/// The flags of `glamm-eval gcg`.
+struct GcgCommand {
+  CommonOptions common;
+  tasks::GcgFiles files{"val", "./data/GranDf/annotations/val_test", {}};
+  std::string text_sim;  ///< --text-sim table ("" = BERT)
+  std::string bert;      ///< --bert folder ("" = env GLAMM_BERT, unless --text-sim)
+  bool allow_missing = false;
+  bool sample = false;   ///< --sample: the built-in synthetic set
+  std::string meteor_resources, meteor_paraphrase;
+};
 
 std::string run_label(const GcgCommand& o) {
   return o.common.label.empty() ? tasks::gcg_default_label(o.files.pred_dirs) : o.common.label;
@@ -134,8 +144,8 @@ void run_gcg(const GcgCommand& in) {
   run_gcg_files(o, true);
 }
 
-}  // namespace
-
+/// gcg's options (--split, --gt-dir, --pred, --sample, --text-sim, --bert, --allow-missing, --meteor-*, and the
+/// common ones), written into `c`.
 void bind_gcg_options(CLI::App* sub, GcgCommand& c) {
   sub->add_option("--split", c.files.split, "val or test")->capture_default_str();
   sub->add_option("--gt-dir", c.files.gt_dir,
@@ -166,10 +176,6 @@ void bind_gcg_options(CLI::App* sub, GcgCommand& c) {
   add_common_options(sub, c.common, tasks::gcg_strict_help(), "glamm-results/gcg_grandf_<split>_<label>.json");
 }
 
-void run_gcg_command(const GcgCommand& c) { run_gcg(c); }
-
-namespace {
-
 /// gcg as a TaskCommand (the subcommand and `run` use the same object).
 class GcgTaskCommand : public TaskCommand {
  public:
@@ -191,7 +197,7 @@ class GcgTaskCommand : public TaskCommand {
     preflight_meteor_resources(c_.meteor_resources);
     check_record_folder_exists(c_.common.json_path, "--json");
   }
-  void run() const override { run_gcg_command(c_); }
+  void run() const override { run_gcg(c_); }
 
  private:
   GcgCommand c_;
