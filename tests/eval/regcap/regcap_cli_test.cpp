@@ -12,20 +12,14 @@
 #include "support/shared_data.h"
 
 namespace fx = glamm::testing::refer_fixture;
+#include "tests/eval/tasks/caption_task_fixture.h"
+
 using nlohmann::json;
 
 namespace {
 namespace fs = std::filesystem;
-const char* kGt = R"({"images": [
-   {"id": 1, "file_name": "2301.jpg", "height": 6, "width": 8},
-   {"id": 2, "file_name": "2301.jpg", "height": 6, "width": 8},
-   {"id": 3, "file_name": "2417.jpg", "height": 6, "width": 8}],
- "annotations": [
-   {"id": 1, "image_id": 1, "bbox": [1.0, 1.0, 3.0, 2.0], "area": 6.0, "caption": "red kite in the sky"},
-   {"id": 2, "image_id": 2, "bbox": [4.0, 2.0, 3.0, 3.0], "area": 9.0, "caption": "a wooden bench"},
-   {"id": 3, "image_id": 3, "bbox": [0.0, 3.0, 2.0, 3.0], "area": 6.0, "caption": "white dog"}]})";
-const char* kRes = R"([{"image_id": 1, "caption": "a red kite flying high"},
- {"image_id": 3, "caption": "a white dog lying down"}])";
+const char* const kGt = glamm::testing::kRegcapGt;
+const char* const kRes = glamm::testing::kRegcapRes;
 
 struct Fixture {
   std::filesystem::path dir = fx::temp_dir("regcap");

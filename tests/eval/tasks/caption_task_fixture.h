@@ -32,4 +32,17 @@ inline void write_text(const std::filesystem::path& path, const std::string& tex
   std::ofstream(path, std::ios::binary) << text;
 }
 
+/// A region-caption GT of 3 regions on 2 photos (two regions share 2301.jpg) and predictions for regions 1 and 3:
+/// the RegcapCli tests (tests/eval/regcap) and their in-process twins.
+inline const char* const kRegcapGt = R"({"images": [
+   {"id": 1, "file_name": "2301.jpg", "height": 6, "width": 8},
+   {"id": 2, "file_name": "2301.jpg", "height": 6, "width": 8},
+   {"id": 3, "file_name": "2417.jpg", "height": 6, "width": 8}],
+ "annotations": [
+   {"id": 1, "image_id": 1, "bbox": [1.0, 1.0, 3.0, 2.0], "area": 6.0, "caption": "red kite in the sky"},
+   {"id": 2, "image_id": 2, "bbox": [4.0, 2.0, 3.0, 3.0], "area": 9.0, "caption": "a wooden bench"},
+   {"id": 3, "image_id": 3, "bbox": [0.0, 3.0, 2.0, 3.0], "area": 6.0, "caption": "white dog"}]})";
+inline const char* const kRegcapRes = R"([{"image_id": 1, "caption": "a red kite flying high"},
+ {"image_id": 3, "caption": "a white dog lying down"}])";
+
 }  // namespace glamm::testing

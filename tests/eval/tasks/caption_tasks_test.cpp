@@ -154,22 +154,11 @@ TEST(CaptionsTask, MeteorWithoutAScorerIsAnInputError) {
   EXPECT_THROW(evaluate_captions(in, CaptionsOptions{}), InputError);
 }
 
-const char* kRegcapGt = R"({"images": [
-   {"id": 1, "file_name": "2301.jpg", "height": 6, "width": 8},
-   {"id": 2, "file_name": "2301.jpg", "height": 6, "width": 8},
-   {"id": 3, "file_name": "2417.jpg", "height": 6, "width": 8}],
- "annotations": [
-   {"id": 1, "image_id": 1, "bbox": [1.0, 1.0, 3.0, 2.0], "area": 6.0, "caption": "red kite in the sky"},
-   {"id": 2, "image_id": 2, "bbox": [4.0, 2.0, 3.0, 3.0], "area": 9.0, "caption": "a wooden bench"},
-   {"id": 3, "image_id": 3, "bbox": [0.0, 3.0, 2.0, 3.0], "area": 6.0, "caption": "white dog"}]})";
-const char* kRegcapRes = R"([{"image_id": 1, "caption": "a red kite flying high"},
- {"image_id": 3, "caption": "a white dog lying down"}])";
-
 // In-process twins of the RegcapCli coverage tests.
 TEST(RegcapTask, CoverageModes) {
   const fs::path dir = glamm::testing::per_test_dir("regcap_task");
-  write_text(dir / "gt.json", kRegcapGt);
-  write_text(dir / "res.json", kRegcapRes);
+  write_text(dir / "gt.json", glamm::testing::kRegcapGt);
+  write_text(dir / "res.json", glamm::testing::kRegcapRes);
   const TaskMeteor met(glamm::testing::meteor_resources_dir());
   const RegcapInputs in = load_regcap_inputs({"vg", (dir / "gt.json").string(), (dir / "res.json").string()});
   RegcapOptions opt;
