@@ -32,11 +32,14 @@ CORE_PACKAGES=(
   wordnet-base liblink-grammar-dev link-grammar-dictionaries-en
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
 )
-# The rest: libtorch for the model plugins, chromium for the report checks, a second locale and numpy for tests.
+# The rest: libtorch for the model plugins, chromium for the report checks, a second locale and numpy for tests,
+# and the Python package (python/): pybind11 and Python's headers to build it, pytest to test it, venv/pip/setuptools/
+# wheel for the offline install check (scripts/python_install_check.sh).
 EXTRA_PACKAGES=(
   libtorch-dev libopenblas0-pthread
   chromium
   locales python3-numpy
+  python3-dev pybind11-dev python3-pytest python3-venv python3-pip python3-setuptools python3-wheel
 )
 PACKAGES=("${CORE_PACKAGES[@]}")
 ((all)) && PACKAGES+=("${EXTRA_PACKAGES[@]}")
@@ -70,7 +73,10 @@ fi
 
 jobs=$(nproc 2>/dev/null || echo 2)
 if ((all)); then
-  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DGLAMM_WITH_TORCH=ON
+  # Debian's python3 (the one python3-dev, pybind11-dev, numpy and pytest belong to), not another on PATH.
+  python_args=()
+  [ -x /usr/bin/python3 ] && python_args=(-DPython_EXECUTABLE=/usr/bin/python3)
+  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DGLAMM_WITH_TORCH=ON "${python_args[@]}"
   cmake --build build -j "$jobs"
 else
   cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
