@@ -53,8 +53,14 @@ trap cleanup EXIT
 
 # What the checkout looks like before (untracked and ignored entries included), to show that pip left nothing
 # behind but build-python/, and never wrote into the CMake build/ folder.
+in_git=0
+git -C "$repo" rev-parse --is-inside-work-tree > /dev/null 2>&1 && in_git=1
 state() {
-  git -C "$repo" status --porcelain --ignored --untracked-files=normal | grep -v '^!! build-python/$' | sort || true
+  if ((in_git)); then
+    git -C "$repo" status --porcelain --ignored --untracked-files=normal | grep -v '^!! build-python/$' | sort || true
+  else
+    ls -A "$repo" | grep -v '^build-python$' || true
+  fi
   [ -d "$repo/build" ] && ls -A "$repo/build" | sed 's|^|build/|' || true
 }
 state > "$tmp/state.before"
