@@ -67,7 +67,9 @@ state > "$tmp/state.before"
 
 export CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc 2>/dev/null || echo 2)}
 export PIP_NO_INPUT=1 PIP_DISABLE_PIP_VERSION_CHECK=1
-unset PYTHONPATH GLAMM_SHARED PIP_INDEX_URL PIP_EXTRA_INDEX_URL
+# The package must find its resources and plugins by itself: no variable pointing elsewhere.
+unset PYTHONPATH GLAMM_SHARED PIP_INDEX_URL PIP_EXTRA_INDEX_URL GLAMM_METEOR_RESOURCES GLAMM_METEOR_PARAPHRASE \
+  GLAMM_OVERLAY_PLUGIN GLAMM_BERT_PLUGIN GLAMM_RUNNER_PLUGIN
 
 "$python" -m venv --system-site-packages "$tmp/venv"
 venv_python=$tmp/venv/bin/python
@@ -189,9 +191,12 @@ if not hasattr(caption_module, "Meteor"):
     # NOT CHECKED YET: glamm_eval.caption is being written; remove this guard once it has Meteor.
     print(f"METEOR resources present in {resources}; glamm_eval.caption.Meteor: NOT CHECKED (not in this checkout yet)")
 else:
-    score, scores = caption_module.Meteor().compute_score({1: ["a cat sits on the mat"]}, {1: ["a cat sat on the mat"]})
-    assert score == 0.9500000000000001, (score, scores)
-    print(f"glamm_eval.caption.Meteor with the installed resources: {score}")
+    meteor = caption_module.Meteor(paraphrase="off")  # no paraphrase table is installed (docs/meteor-resources.md)
+    source = os.path.realpath(str(meteor.source))
+    assert source.startswith(os.path.realpath(package_dir) + os.sep), f"METEOR resources from {source}, not the package"
+    score, scores = meteor.compute_score({1: ["a cat sits on the mat"]}, {1: ["a cat sat on the mat"]})
+    assert score == 0.9500000000000001 and list(scores) == [score], (score, scores)
+    print(f"glamm_eval.caption.Meteor with the installed resources ({source}): {score}")
 EOF
 step "import + checks (outside checkout)"
 
