@@ -405,15 +405,16 @@ def test_imagecap_nocaps_test_refuses_scoring(tmp_path):
 # ---- the GIL -------------------------------------------------------------------------------------------------
 
 GIL_SCRIPT = r"""
-import json, os, sys, threading
+import json, os, sys, threading, time
 from glamm_eval import tasks
 fifo, gt, content = sys.argv[1], sys.argv[2], sys.argv[3]
 served = []
 def serve():  # a Python thread feeds the predictions file (a FIFO) while the evaluation reads it
-    while True:
+    while True:  # once for reading the predictions, once for the record's checksum
         with open(fifo, "w") as f:  # blocks until the evaluation opens the FIFO
             f.write(content)
         served.append(1)
+        time.sleep(0.3)  # let that reader see the end of the file and close it before the next one opens
 threading.Thread(target=serve, daemon=True).start()
 r = tasks.regcap(dataset="vg", annotations=gt, pred=fifo, quiet=True, label="fifo")
 print(json.dumps({"served": len(served), "n": len(r["per_sample"])}), flush=True)
