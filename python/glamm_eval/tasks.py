@@ -15,7 +15,9 @@ Keyword arguments mirror the command's flags (``--allow-missing`` → ``allow_mi
   the record's ``warnings`` too);
 * no record file is written unless ``json=PATH`` is given (then the same record is written atomically, as the CLI
   writes it; never over one of the run's inputs);
-* ``gcg --sample`` (the built-in synthetic set) is not offered; the CLI's ``glamm-eval gcg --sample`` remains.
+* where no METEOR resources are named, each finds its own copy (the package's ``glamm_eval/share``, the CLI's next
+  to the binary) and the record's ``signature.meteor_resources`` names the folder read (same checksum);
+* NoCaps test (no public captions) raises :class:`ScoringRefused` where the CLI exits with status 3.
 
 Errors: bad input files and arguments raise :class:`glamm_eval.InputError` (a ``ValueError``) with ``file`` and
 ``record`` naming the file and the record (or the option: errors raised by checks the CLI shares name its flag,
@@ -64,9 +66,9 @@ def _record(text):
     return _json.loads(text)
 
 
-def gcg(*, pred, gt_dir="./data/GranDf/annotations/val_test", split="val", text_sim=None, bert=None,
-        allow_missing=False, meteor_resources=None, meteor_paraphrase=None, label=None, strict=False, threads=0,
-        quiet=False, json=None):
+def gcg(*, pred=None, gt_dir="./data/GranDf/annotations/val_test", split="val", text_sim=None, bert=None,
+        allow_missing=False, sample=False, meteor_resources=None, meteor_paraphrase=None, label=None, strict=False,
+        threads=0, quiet=False, json=None):
     """Grounded Conversation Generation on GranD-f, as ``glamm-eval gcg`` (GLaMM's eval/gcg/evaluate.py): mask
     AP/AP50, METEOR, CIDEr and the other caption metrics, mIoU and mask recall.
 
@@ -84,12 +86,17 @@ def gcg(*, pred, gt_dir="./data/GranDf/annotations/val_test", split="val", text_
             Give ``bert`` or ``text_sim``, not both.
         allow_missing: score an image without a prediction file as an empty prediction (counted in the record)
             instead of raising ``InputError``. ``--allow-missing``.
+        sample: evaluate the built-in synthetic GranD-f sample (6 images; no data, no BERT; METEOR only when its
+            resources are found) instead of ``pred``/``gt_dir``/``text_sim``: its files are written to
+            ``<json stem>.sample/`` next to the record, so ``json`` is required; the record's signature says
+            ``data: synthetic``. Its numbers are no model's score. ``--sample``.
         meteor_resources: METEOR resources folder (english.synsets, english.exceptions, english.words,
             english.prefixes) or pycocoevalcap's meteor-1.5.jar; default: env ``GLAMM_METEOR_RESOURCES``, an
             installed pycocoevalcap, else the copy shipped with the package. ``--meteor-resources``.
         meteor_paraphrase: METEOR paraphrase table (paraphrase-en.gz); ``"-"`` or ``"off"``: none; default found as
             docs/meteor-resources.md says. ``--meteor-paraphrase``.
-        label: the record's label; default the first predictions folder's name. ``--label``.
+        label: the record's label; default the first predictions folder's name (``builtin-sample`` with
+            ``sample``). ``--label``.
         strict: correct the reference quirks docs/quirks.md (gcg) lists instead of reproducing them; the record's
             ``signature.strict`` says which. ``--strict``.
         threads: worker threads, 0 = all cores (numbers do not depend on it). ``--threads``.
@@ -102,15 +109,22 @@ def gcg(*, pred, gt_dir="./data/GranDf/annotations/val_test", split="val", text_
         of the CLI's ``--json`` record except ``timestamp``.
 
     Raises:
-        glamm_eval.InputError: bad or missing input files (naming file and record), missing predictions without
-            ``allow_missing``, no phrase similarity (neither ``bert``, ``text_sim`` nor ``GLAMM_BERT``), both given,
+        glamm_eval.InputError: no ``pred`` (without ``sample``), bad or missing input files (naming file and
+            record), missing predictions without ``allow_missing``, no phrase similarity (neither ``bert``, ``text_sim`` nor ``GLAMM_BERT``), both given,
             a missing BERT plugin or bad BERT folder, METEOR resources not found, ``json`` not writable or naming
             an input.
     """
-    pred_dirs = [_path(pred)] if isinstance(pred, (str, bytes, _os.PathLike)) else [_path(p) for p in pred]
+    if pred is None:
+        pred_dirs = []
+    elif isinstance(pred, (str, bytes, _os.PathLike)):
+        pred_dirs = [_path(pred)]
+    else:
+        pred_dirs = [_path(p) for p in pred]
+    if not pred_dirs and not sample:
+        raise _input_error("pred", "give the predictions folder(s) (or sample=True for the built-in set)")
     return _record(_core.tasks.gcg(
         split=split, gt_dir=_path(gt_dir), pred_dirs=pred_dirs, text_sim=_path(text_sim), bert=_path(bert),
-        allow_missing=bool(allow_missing), meteor_resources=_path(meteor_resources),
+        allow_missing=bool(allow_missing), sample=bool(sample), meteor_resources=_path(meteor_resources),
         meteor_paraphrase=_path(meteor_paraphrase), label=label or "", strict=bool(strict), threads=_threads(threads),
         quiet=bool(quiet), json_path=_path(json)))
 

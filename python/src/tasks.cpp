@@ -24,6 +24,7 @@
 #include "common/output_guard.h"
 #include "common/result.h"
 #include "datasets/grandf.h"
+#include "datasets/grandf_sample.h"
 #include "datasets/refer.h"
 #include "eval/meteor_setup.h"
 #include "eval/phrase_similarity.h"
@@ -116,16 +117,41 @@ void print_warnings(const std::vector<std::string>& warnings, bool quiet) {
 // ---------------------------------------------------------------------------------------------------------------
 // gcg (eval/gcg.cpp)
 
+/// `gcg --sample`: write the built-in synthetic GranD-f set into <record>.sample/ next to the record (replacing only
+/// a sample folder written before) and point the run at it. Returns the sample folder.
+fs::path write_gcg_sample(const std::string& json_path) {
+  if (json_path.empty())
+    throw InputError("", "json", "sample=True writes the built-in set next to the record: give json=PATH");
+  check_record_writable(json_path);  // before the sample folder is written next to it
+  fs::path dir = fs::absolute(fs::path(json_path)).lexically_normal();
+  dir = dir.parent_path() / (dir.stem().string() + ".sample");
+  std::error_code ec;
+  if (fs::exists(dir, ec) && !fs::exists(dir / "val_gcg_coco_caption_gt.json", ec))
+    throw InputError(dir.string(), "sample",
+                     "exists and is not a built-in sample folder; choose another json path for the sample record");
+  fs::remove_all(dir, ec);
+  datasets::grandf::write_grandf_sample(dir);
+  return dir;
+}
+
 std::string gcg(const std::string& split, const std::string& gt_dir, const std::vector<std::string>& pred_dirs,
-                const std::string& text_sim, const std::string& bert, bool allow_missing,
-                const std::string& meteor_resources, const std::string& meteor_paraphrase, const std::string& label,
+                std::string text_sim, const std::string& bert, bool allow_missing, bool sample,
+                const std::string& meteor_resources, const std::string& meteor_paraphrase, std::string label,
                 bool strict, int threads, bool quiet, const std::string& json_path) {
   py::gil_scoped_release nogil;
   tasks::GcgFiles files{split, gt_dir, pred_dirs};
+  if (sample) {  // as the CLI's run_gcg: the built-in set, METEOR only when its resources are found
+    if (!pred_dirs.empty() || !text_sim.empty())
+      throw InputError("", "sample", "sample=True evaluates the built-in set; leave out pred and text_sim");
+    const fs::path dir = write_gcg_sample(json_path);
+    files = {"val", dir.string(), {(dir / "predictions").string()}};
+    text_sim = (dir / "val_text_similarity.tsv").string();
+    if (label.empty()) label = "builtin-sample";
+  }
   tasks::validate_gcg_files(files);
   if (!json_path.empty()) {
     io::OutputGuard guard;
-    for (const std::string& dir : pred_dirs) guard.add_input_folder(dir, "pred " + dir);
+    for (const std::string& dir : files.pred_dirs) guard.add_input_folder(dir, "pred " + dir);
     guard.add_input(files.caption_gt_file(), "caption GT");
     guard.add_input(files.mask_gt_file(), "mask GT");
     guard.add_input(text_sim, "text_sim");
@@ -140,18 +166,23 @@ std::string gcg(const std::string& split, const std::string& gt_dir, const std::
   cli::Progress progress(quiet);
   opt.progress = {[&progress](const std::string& m) { progress.start(m); }, [&progress] { progress.done(); },
                   [&progress](const std::string& m) { progress.note(m); }};
-  cli::MeteorLoader loader(meteor_resources, meteor_paraphrase, progress);  // loads while the inputs are read
+  std::optional<cli::MeteorLoader> loader;  // loads while the inputs are read
   cli::MeteorSetup met;
-  opt.meteor = [&](std::vector<std::string>& warnings) {
-    met = loader.finish(warnings);
-    tasks::GcgMeteor m;
-    m.scorer = met.scorer.get();
-    cli::sign_meteor(m.signature, met);
-    return m;
-  };
+  if (!sample || !cli::locate_meteor_resources(meteor_resources).empty()) {
+    loader.emplace(meteor_resources, meteor_paraphrase, progress);
+    opt.meteor = [&](std::vector<std::string>& warnings) {
+      met = loader->finish(warnings);
+      tasks::GcgMeteor m;
+      m.scorer = met.scorer.get();
+      cli::sign_meteor(m.signature, met);
+      return m;
+    };
+  } else {
+    opt.meteor_unavailable = cli::meteor_resources_missing_message();
+  }
   const tasks::GcgReport report = tasks::run_gcg_task(files, opt);
   print_warnings(report.warnings, quiet);
-  return finish_record(tasks::to_record(report, {label, false}), json_path);
+  return finish_record(tasks::to_record(report, {label, sample}), json_path);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -288,7 +319,7 @@ std::pair<std::string, std::string> imagecap(const std::string& dataset, const s
 
 void bind_tasks(py::module_ m) {
   using namespace pybind11::literals;
-  m.def("gcg", &gcg, "split"_a, "gt_dir"_a, "pred_dirs"_a, "text_sim"_a, "bert"_a, "allow_missing"_a,
+  m.def("gcg", &gcg, "split"_a, "gt_dir"_a, "pred_dirs"_a, "text_sim"_a, "bert"_a, "allow_missing"_a, "sample"_a,
         "meteor_resources"_a, "meteor_paraphrase"_a, "label"_a, "strict"_a, "threads"_a, "quiet"_a, "json_path"_a,
         "glamm-eval gcg: the record as JSON text (see glamm_eval.tasks.gcg)");
   m.def("refseg", &refseg, "dataset"_a, "pred"_a, "split_by"_a, "split"_a, "data_root"_a, "refer_dir"_a,

@@ -5,6 +5,8 @@ the signature, coverage guards, the json= record file, and the same record as th
 import json
 import os
 import pickle
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -171,6 +173,29 @@ def test_gcg_json_writes_the_returned_record(grandf, tmp_path):
     assert e.value.record == "json"
     with pytest.raises(glamm_eval.InputError):
         tasks.gcg(**gcg_args(grandf), json=tmp_path)  # a folder
+
+
+def test_gcg_builtin_sample_equals_cli(tmp_path, glamm_eval_binary):
+    rec_path = tmp_path / "out" / "sample.json"
+    py = tasks.gcg(sample=True, json=rec_path, meteor_resources=METEOR, quiet=True)
+    assert (tmp_path / "out" / "sample.sample" / "val_gcg_coco_caption_gt.json").is_file()
+    assert py["label"] == "builtin-sample"
+    assert len(py["per_sample"]) == 6
+    assert "synthetic" in py["signature"]["data"]
+    # the CLI on the same record path rewrites the same sample folder: the same record
+    subprocess.run([glamm_eval_binary, "gcg", "--sample", "--meteor-resources", METEOR, "--json", str(rec_path), "-q"],
+                   check=True, capture_output=True)
+    with open(rec_path) as f:
+        same_record(py, json.load(f))
+    with pytest.raises(glamm_eval.InputError) as e:
+        tasks.gcg(sample=True)
+    assert e.value.record == "json"
+    with pytest.raises(glamm_eval.InputError) as e:
+        tasks.gcg(sample=True, pred=tmp_path, json=rec_path)
+    assert e.value.record == "sample"
+    with pytest.raises(glamm_eval.InputError) as e:
+        tasks.gcg()
+    assert e.value.record == "pred"
 
 
 # ---- refseg: the dataset-formats §4.8 example of tests/datasets/refer_fixture.h -----------------------------------
@@ -425,8 +450,6 @@ os._exit(0)
 def test_evaluation_releases_the_gil(tmp_path):
     # The predictions come from a FIFO written by another Python thread of the same process: with the GIL held
     # during the evaluation, that thread could never write and the call would hang (the timeout fails the test).
-    import subprocess
-    import sys
     write_json(tmp_path / "gt.json", REGCAP_GT)
     fifo = tmp_path / "pred.fifo"
     os.mkfifo(fifo)
