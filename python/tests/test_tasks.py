@@ -153,6 +153,13 @@ def test_gcg_phrase_similarity_choices(grandf, monkeypatch):
         tasks.gcg(**args, bert=grandf)
 
 
+def test_gcg_with_a_table_never_loads_bert(grandf):
+    tasks.gcg(**gcg_args(grandf))
+    with open("/proc/self/maps") as f:
+        maps = f.read()
+    assert "libglamm_bert" not in maps and "libtorch" not in maps
+
+
 def test_gcg_missing_meteor_resources_and_bad_split(grandf, tmp_path):
     with pytest.raises(glamm_eval.InputError) as e:
         tasks.gcg(**gcg_args(grandf), meteor_resources=tmp_path / "no_such_folder")
