@@ -4,6 +4,9 @@
 // (Result::to_json().dump(): what the CLI writes with --json, so json.loads of it equals json.load of the CLI's
 // record except the timestamp). With `json_path` the same record is also written atomically (io::save_json, as
 // write_result). The evaluation runs without the GIL; stage messages go to stderr unless `quiet`, as the CLI's.
+// The small CLI helpers these need and that live in the executable only (eval/main.cpp: the default label, the
+// record-path check, --threads 0; eval/caption_task.cpp: the METEOR hand-over) are restated here; the tests compare
+// every record with the CLI's, so a drift shows.
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
