@@ -31,24 +31,6 @@ datasets::Coverage coverage_of(const CaptionTaskOptions& o) {
   return tasks::coverage_of(o.allow_missing, o.only_present);
 }
 
-tasks::TaskProgress task_progress(Progress& progress) {
-  tasks::TaskProgress p;
-  p.start = [&progress](const std::string& m) { progress.start(m); };
-  p.done = [&progress] { progress.done(); };
-  p.note = [&progress](const std::string& m) { progress.note(m); };
-  return p;
-}
-
-tasks::CaptionMeteor caption_meteor(const MeteorSetup& met, std::vector<std::string> warnings) {
-  tasks::CaptionMeteor m;
-  m.scorer = met.scorer.get();
-  m.resources = met.resources;
-  m.source = met.source;
-  if (met.resources) sign_meteor(m.signature, met);
-  m.warnings = std::move(warnings);
-  return m;
-}
-
 void print_caption_metrics(const std::vector<std::pair<std::string, double>>& metrics) {
   for (const auto& [name, value] : metrics) std::cout << fmt::format("{}: {:0.3f}\n", name, value);
 }

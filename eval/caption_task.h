@@ -9,6 +9,7 @@
 #include "eval/command.h"
 #include "eval/meteor_setup.h"
 #include "eval/progress.h"
+#include "eval/run_support.h"
 #include "eval/tasks/caption_tasks.h"
 #include "metrics/caption/coco_eval_cap.h"
 
@@ -29,13 +30,6 @@ void add_caption_task_options(CLI::App* sub, CaptionTaskOptions& o, const std::s
 
 /// The coverage mode of the options (throws InputError when both --allow-missing and --only-present are given).
 datasets::Coverage coverage_of(const CaptionTaskOptions& o);
-
-/// Stage messages of a task printed through `progress` (which must outlive the returned callbacks).
-tasks::TaskProgress task_progress(Progress& progress);
-
-/// The loaded scorer `met` as the task layer takes it: scorer, resources, source, METEOR's signature entries
-/// (sign_meteor) and the loading warnings `warnings`.
-tasks::CaptionMeteor caption_meteor(const MeteorSetup& met, std::vector<std::string> warnings);
 
 /// Print "Bleu_1: 0.634" ... lines (pycocoevalcap's %0.3f).
 void print_caption_metrics(const std::vector<std::pair<std::string, double>>& metrics);

@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 
 #include "common/result.h"
+#include "eval/run_support.h"
 #include "eval/tasks/quirks.h"
 
 namespace glamm::cli {
@@ -77,12 +78,6 @@ void add_common_options(CLI::App* sub, CommonOptions& o, const std::string& stri
 /// saying so). Throws as write_result.
 void write_record(const std::string& path, const Result& r);
 
-/// Before any work: throws InputError(path, option, ...) (exit 2) unless the record can be written at `path` —
-/// its folder exists and is writable, or can be created (the nearest existing ancestor is a writable folder), and
-/// `path` itself is not a folder. Every task command that writes a record checks it first, so that a long evaluation
-/// does not end in a failed write.
-void check_record_writable(const std::string& path, const std::string& option);
-
 /// Print every warning on stderr ("warning: ...").
 void print_warnings(const std::vector<std::string>& warnings);
 
@@ -91,16 +86,6 @@ void print_strict_line(const tasks::QuirkTable& quirks, bool strict);
 
 /// Number of worker threads for `o.threads` (0 → hardware concurrency, at least 1).
 int resolve_threads(const CommonOptions& o);
-
-/// The run label when --label is not given, from the predictions file: its stem, or — for the generic names the
-/// runners write (predictions.json / predictions.jsonl / results.json) — its folder's name, so that evaluating
-/// runA/predictions.json and runB/predictions.json does not write the same default record twice.
-std::string default_label_from_file(const std::string& pred_file);
-
-/// `label` made safe as part of a default output file name (glamm-results/<task>_..._<label>.json): every path
-/// separator ('/', '\\') and every leading '.' becomes '_', so that a label can neither leave glamm-results/
-/// ("../../x") nor create folders ("a/b"). The record keeps the label itself unchanged; only the file name uses this.
-std::string label_for_file_name(const std::string& label);
 
 }  // namespace glamm::cli
 

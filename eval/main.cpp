@@ -86,49 +86,7 @@ void write_record(const std::string& path, const Result& r) {
   std::cerr << "results record: " << path << "\n";
 }
 
-std::string default_label_from_file(const std::string& pred_file) {
-  const std::filesystem::path p = std::filesystem::path(pred_file).lexically_normal();
-  const std::string stem = p.stem().string();
-  if (stem == "predictions" || stem == "results" || stem.empty()) {
-    const std::string folder = std::filesystem::absolute(p).parent_path().filename().string();
-    if (!folder.empty()) return folder;
-  }
-  return stem.empty() ? "run" : stem;
-}
-
-std::string label_for_file_name(const std::string& label) {
-  std::string s = label;
-  for (char& c : s)
-    if (c == '/' || c == '\\') c = '_';
-  for (char& c : s) {
-    if (c != '.') break;
-    c = '_';
-  }
-  return s;
-}
-
-void check_record_writable(const std::string& path, const std::string& option) {
-  namespace fs = std::filesystem;
-  if (path.empty()) return;
-  std::error_code ec;
-  const fs::path p = fs::absolute(fs::path(path), ec).lexically_normal();
-  if (fs::is_directory(p, ec)) throw InputError(path, option, "is a folder; give a file path for the record");
-  fs::path dir = p.parent_path();
-  while (!dir.empty() && !fs::exists(fs::symlink_status(dir, ec))) {
-    if (dir == dir.parent_path()) break;
-    dir = dir.parent_path();
-  }
-  if (!fs::is_directory(dir, ec))
-    throw InputError(path, option, "cannot write the record: " + dir.string() + " is not a folder");
-  if (::access(dir.c_str(), W_OK | X_OK) != 0)
-    throw InputError(path, option, "cannot write the record: folder " + dir.string() + " is not writable");
-}
-
-int resolve_threads(const CommonOptions& o) {
-  if (o.threads > 0) return o.threads;
-  unsigned hc = std::thread::hardware_concurrency();
-  return hc ? static_cast<int>(hc) : 1;
-}
+int resolve_threads(const CommonOptions& o) { return resolve_thread_count(o.threads); }
 
 }  // namespace glamm::cli
 

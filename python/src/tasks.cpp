@@ -4,9 +4,8 @@
 // (Result::to_json().dump(): what the CLI writes with --json, so json.loads of it equals json.load of the CLI's
 // record except the timestamp). With `json_path` the same record is also written atomically (io::save_json, as
 // write_result). The evaluation runs without the GIL; stage messages go to stderr unless `quiet`, as the CLI's.
-// The small CLI helpers these need and that live in the executable only (eval/main.cpp: the default label, the
-// record-path check, --threads 0; eval/caption_task.cpp: the METEOR hand-over) are restated here; the tests compare
-// every record with the CLI's, so a drift shows.
+// The helpers shared with the commands (default label, record-path check, thread count, progress, METEOR hand-over)
+// come from eval/run_support.h, compiled into this module.
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
@@ -37,6 +36,7 @@
 #include "eval/tasks/imagecap.h"
 #include "eval/tasks/refseg.h"
 #include "eval/tasks/regcap.h"
+#include "eval/run_support.h"
 #include "python/src/bindings.h"
 
 namespace py = pybind11;
@@ -44,43 +44,6 @@ namespace fs = std::filesystem;
 
 namespace glamm::python {
 namespace {
-
-/// --threads: 0 (or less) = every core, as the CLI's resolve_threads.
-int resolve_threads(int threads) {
-  if (threads > 0) return threads;
-  const unsigned hc = std::thread::hardware_concurrency();
-  return hc ? static_cast<int>(hc) : 1;
-}
-
-/// The CLI's default label for a predictions file (eval/main.cpp default_label_from_file): the file's stem, or its
-/// folder's name for the generic names the runners write (predictions.json(l), results.json).
-std::string label_from_file(const std::string& pred_file) {
-  const fs::path p = fs::path(pred_file).lexically_normal();
-  const std::string stem = p.stem().string();
-  if (stem == "predictions" || stem == "results" || stem.empty()) {
-    const std::string folder = fs::absolute(p).parent_path().filename().string();
-    if (!folder.empty()) return folder;
-  }
-  return stem.empty() ? "run" : stem;
-}
-
-/// Before any work, as the CLI's check_record_writable: the record's folder exists and is writable (or can be
-/// created), and the path is not a folder. "" = no record file.
-void check_record_writable(const std::string& path) {
-  if (path.empty()) return;
-  std::error_code ec;
-  const fs::path p = fs::absolute(fs::path(path), ec).lexically_normal();
-  if (fs::is_directory(p, ec)) throw InputError(path, "json", "is a folder; give a file path for the record");
-  fs::path dir = p.parent_path();
-  while (!dir.empty() && !fs::exists(fs::symlink_status(dir, ec))) {
-    if (dir == dir.parent_path()) break;
-    dir = dir.parent_path();
-  }
-  if (!fs::is_directory(dir, ec))
-    throw InputError(path, "json", "cannot write the record: " + dir.string() + " is not a folder");
-  if (::access(dir.c_str(), W_OK | X_OK) != 0)
-    throw InputError(path, "json", "cannot write the record: folder " + dir.string() + " is not writable");
-}
 
 /// The record as JSON text; written to `json_path` too when given (never over one of the record's inputs).
 std::string finish_record(const Result& r, const std::string& json_path) {
@@ -92,24 +55,6 @@ std::string finish_record(const Result& r, const std::string& json_path) {
     io::save_json(json_path, j);  // = write_result: atomic, parent folders created
   }
   return j.dump();
-}
-
-tasks::TaskProgress task_progress(cli::Progress& p) {
-  tasks::TaskProgress t;
-  t.start = [&p](const std::string& m) { p.start(m); };
-  t.done = [&p] { p.done(); };
-  t.note = [&p](const std::string& m) { p.note(m); };
-  return t;
-}
-
-tasks::CaptionMeteor caption_meteor(const cli::MeteorSetup& met, std::vector<std::string> warnings) {
-  tasks::CaptionMeteor m;
-  m.scorer = met.scorer.get();
-  m.resources = met.resources;
-  m.source = met.source;
-  if (met.resources) cli::sign_meteor(m.signature, met);
-  m.warnings = std::move(warnings);
-  return m;
 }
 
 void print_warnings(const std::vector<std::string>& warnings, bool quiet) {
@@ -125,7 +70,7 @@ void print_warnings(const std::vector<std::string>& warnings, bool quiet) {
 fs::path write_gcg_sample(const std::string& json_path) {
   if (json_path.empty())
     throw InputError("", "json", "sample=True writes the built-in set next to the record: give json=PATH");
-  check_record_writable(json_path);  // before the sample folder is written next to it
+  cli::check_record_writable(json_path, "json");  // before the sample folder is written next to it
   fs::path dir = fs::absolute(fs::path(json_path)).lexically_normal();
   dir = dir.parent_path() / (dir.stem().string() + ".sample");
   std::error_code ec;
@@ -159,12 +104,12 @@ std::string gcg(const std::string& split, const std::string& gt_dir, const std::
     guard.add_input(files.mask_gt_file(), "mask GT");
     guard.add_input(text_sim, "text_sim");
     guard.check_output(json_path, "json");
-    check_record_writable(json_path);
+    cli::check_record_writable(json_path, "json");
   }
   tasks::GcgOptions opt;
   opt.similarity = cli::open_phrase_similarity(text_sim, bert);  // bert / GLAMM_BERT / text_sim; plugin on demand
   opt.strict = strict;
-  opt.threads = resolve_threads(threads);
+  opt.threads = cli::resolve_thread_count(threads);
   opt.allow_missing = allow_missing;
   cli::Progress progress(quiet);
   opt.progress = {[&progress](const std::string& m) { progress.start(m); }, [&progress] { progress.done(); },
@@ -213,7 +158,7 @@ std::string refseg(const std::string& dataset, const std::string& pred, const st
   const fs::path dir = refer_dir.empty() ? fs::path(data_root) / "Refer_Segm" / dataset : fs::path(refer_dir);
   f.refs = dir / ("refs(" + f.split_by + ").p");
   f.instances = dir / "instances.json";
-  check_record_writable(json_path);
+  cli::check_record_writable(json_path, "json");
   for (const fs::path& p : {f.refs, f.instances})
     if (!fs::exists(fs::symlink_status(p)))
       throw InputError(p.string(), "", "file not found (REFER layout: <data_root>/Refer_Segm/<dataset>/)");
@@ -223,7 +168,7 @@ std::string refseg(const std::string& dataset, const std::string& pred, const st
   progress.done();
   tasks::RefsegOptions opt;
   opt.strict = strict;
-  opt.threads = resolve_threads(threads);
+  opt.threads = cli::resolve_thread_count(threads);
   opt.coverage = only_present    ? tasks::RefsegCoverage::kOnlyPresent
                  : allow_missing ? tasks::RefsegCoverage::kAllowMissing
                                  : tasks::RefsegCoverage::kComplete;
@@ -233,7 +178,7 @@ std::string refseg(const std::string& dataset, const std::string& pred, const st
   opt.stage_done = [&progress] { progress.done(); };
   const tasks::RefsegReport report = tasks::evaluate_refseg(inputs, opt);
   print_warnings(report.warnings, quiet);
-  return finish_record(tasks::to_record(report, label.empty() ? label_from_file(pred) : label), json_path);
+  return finish_record(tasks::to_record(report, label.empty() ? cli::default_label_from_file(pred) : label), json_path);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -254,18 +199,18 @@ std::string regcap(const std::string& dataset, const std::string& pred, const st
                                                "finetune_refcocog_val_captions.json";
   if (!fs::exists(fs::symlink_status(ann)))
     throw InputError(ann.string(), "", "annotation file not found (pass annotations=FILE)");
-  check_record_writable(json_path);
+  cli::check_record_writable(json_path, "json");
   opt.strict = strict;
-  opt.threads = resolve_threads(threads);
+  opt.threads = cli::resolve_thread_count(threads);
   cli::Progress progress(quiet);
-  opt.progress = task_progress(progress);
+  opt.progress = cli::task_progress(progress);
   std::vector<std::string> meteor_warnings;
   const cli::MeteorSetup met = cli::load_meteor(meteor_resources, meteor_paraphrase, progress, meteor_warnings);
-  opt.meteor = caption_meteor(met, std::move(meteor_warnings));
+  opt.meteor = cli::caption_meteor(met, std::move(meteor_warnings));
   const tasks::RegcapInputs inputs = tasks::load_regcap_inputs({dataset, ann.string(), pred}, opt.progress);
   const tasks::RegcapReport rep = tasks::evaluate_regcap(inputs, opt);
   print_warnings(rep.warnings, quiet);
-  return finish_record(tasks::to_record(rep, label.empty() ? label_from_file(pred) : label), json_path);
+  return finish_record(tasks::to_record(rep, label.empty() ? cli::default_label_from_file(pred) : label), json_path);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -299,12 +244,12 @@ std::pair<std::string, std::string> imagecap(const std::string& dataset, const s
   tasks::ImagecapOptions opt;
   opt.coverage = tasks::coverage_of(allow_missing, only_present);
   const std::string sp = tasks::imagecap_split(dataset, split);
-  check_record_writable(json_path);
+  cli::check_record_writable(json_path, "json");
   opt.spice = !no_spice;
   opt.strict = strict;
-  opt.threads = resolve_threads(threads);
+  opt.threads = cli::resolve_thread_count(threads);
   cli::Progress progress(quiet);
-  opt.progress = task_progress(progress);
+  opt.progress = cli::task_progress(progress);
   const tasks::ImagecapInputs inputs = tasks::load_imagecap_inputs({dataset, annotations, sp, pred}, opt.progress);
   if (inputs.submission_only) {
     print_warnings(inputs.warnings, quiet);
@@ -312,10 +257,10 @@ std::pair<std::string, std::string> imagecap(const std::string& dataset, const s
   }
   std::vector<std::string> meteor_warnings;
   const cli::MeteorSetup met = cli::load_meteor(meteor_resources, meteor_paraphrase, progress, meteor_warnings);
-  opt.meteor = caption_meteor(met, std::move(meteor_warnings));
+  opt.meteor = cli::caption_meteor(met, std::move(meteor_warnings));
   const tasks::ImagecapReport rep = tasks::evaluate_imagecap(inputs, opt);
   print_warnings(rep.warnings, quiet);
-  return {finish_record(tasks::to_record(rep, label.empty() ? label_from_file(pred) : label), json_path), ""};
+  return {finish_record(tasks::to_record(rep, label.empty() ? cli::default_label_from_file(pred) : label), json_path), ""};
 }
 
 }  // namespace
