@@ -117,19 +117,8 @@ class PTBTokenizer:
         without ``'caption'``, TypeError for a caption that is not a str."""
         image_id = [k for k, v in captions_for_image.items() for _ in range(len(v))]
         sentences = [c["caption"] for k, v in captions_for_image.items() for c in v]
-        tokenized, line_breaks, warns = _c.tokenize(sentences, self._strict, self._threads)
-        messages = []
-        if line_breaks:
-            s = f"{line_breaks} caption{' contains' if line_breaks == 1 else 's contain'} a line-break character " \
-                "other than \\n (\\r, U+000B, U+000C, U+2028 or U+2029)"
-            if self._strict:
-                s += "; treated as spaces (strict=True), which deviates from pycocoevalcap's output for these captions"
-            else:
-                s += "; as in pycocoevalcap, each one starts a new tokenizer output line and shifts every later " \
-                     "caption onto the wrong line (strict=True treats them as spaces)"
-            messages.append(s)
-        messages += ["PTB tokenizer: " + w for w in warns]
-        _warn(messages)
+        tokenized, _, warns = _c.tokenize(sentences, self._strict, self._threads)
+        _warn(["PTB tokenizer: " + w for w in warns])
         final_tokenized_captions_for_image = {}
         for k, line in zip(image_id, tokenized):
             if k not in final_tokenized_captions_for_image:
@@ -201,7 +190,9 @@ class Meteor:
                                       _resource_arg(paraphrase, "paraphrase"), False)
         self.lock = threading.Lock()
         # The command line's warnings, with its flag named as this class's argument.
-        _warn([w.replace("--meteor-paraphrase", "paraphrase=") for w in self._meteor.warnings])
+        _warn([w.replace("pass --meteor-paraphrase paraphrase-en.gz",
+                         "pass paraphrase='paraphrase-en.gz' (COCOEvalCap: meteor_paraphrase=)")
+               for w in self._meteor.warnings])
 
     @property
     def source(self):
