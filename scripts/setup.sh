@@ -72,14 +72,14 @@ fi
 ((build)) || exit 0
 
 jobs=$(nproc 2>/dev/null || echo 2)
+# Debian's python3 (the one python3-dev, pybind11-dev, numpy and pytest belong to), not another on PATH.
+python_args=()
+[ -x /usr/bin/python3 ] && python_args=(-DPython_EXECUTABLE=/usr/bin/python3)
 if ((all)); then
-  # Debian's python3 (the one python3-dev, pybind11-dev, numpy and pytest belong to), not another on PATH.
-  python_args=()
-  [ -x /usr/bin/python3 ] && python_args=(-DPython_EXECUTABLE=/usr/bin/python3)
-  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DGLAMM_WITH_TORCH=ON "${python_args[@]}"
+  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DGLAMM_WITH_TORCH=ON -DGLAMM_BUILD_PYTHON=ON "${python_args[@]}"
   cmake --build build -j "$jobs"
 else
-  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
+  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release "${python_args[@]}"
   cmake --build build -j "$jobs" --target glamm-eval
 fi
 if ((sanitize)); then

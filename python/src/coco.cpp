@@ -34,20 +34,23 @@ std::string describe(const char* side, py::handle ann) {
   return s;
 }
 
-std::vector<double> numbers(py::handle seq, const std::string& record, const char* what) {
+// `record` names the annotation in messages (a callable returning std::string: only formatted on error).
+template <class Record>
+std::vector<double> numbers(py::handle seq, const Record& record, const char* what) {
   if (!py::isinstance<py::sequence>(seq) && !py::isinstance<py::array>(seq))
-    throw InputError("", record, std::string(what) + " must be a list of numbers");
+    throw InputError("", record(), std::string(what) + " must be a list of numbers");
   std::vector<double> out;
   for (py::handle v : seq) {
     if (py::isinstance<py::bool_>(v) || !(PyNumber_Check(v.ptr())) || PyUnicode_Check(v.ptr()))
-      throw InputError("", record, std::string(what) + " must hold numbers, got " + py::repr(v).cast<std::string>());
+      throw InputError("", record(), std::string(what) + " must hold numbers, got " + py::repr(v).cast<std::string>());
     out.push_back(py::cast<double>(v));
   }
   return out;
 }
 
 // annToRLE's three forms read from Python (the RLE work itself happens later, without the GIL).
-mask::Segmentation read_segmentation(py::handle seg, const std::string& record) {
+template <class Record>
+mask::Segmentation read_segmentation(py::handle seg, const Record& record) {
   if (py::isinstance<py::list>(seg)) {
     mask::Polygons p;
     for (py::handle part : seg) p.parts.push_back(numbers(part, record, "a polygon"));
@@ -67,74 +70,92 @@ mask::Segmentation read_segmentation(py::handle seg, const std::string& record) 
     mask::UncompressedRle u{h, w, std::vector<uint32_t>(arr.data(), arr.data() + arr.size())};
     return u;
   }
-  throw InputError("", record, "segmentation must be a polygon list or an RLE dict, got " +
+  throw InputError("", record(), "segmentation must be a polygon list or an RLE dict, got " +
                                    py::str(py::type::handle_of(seg).attr("__name__")).cast<std::string>());
 }
 
 struct Side {
+  const char* name = "";
   std::vector<mask::CocoInstance> instances;
   std::vector<std::optional<mask::Segmentation>> segs;  // segm only
   std::vector<std::pair<uint32_t, uint32_t>> sizes;     // image size for polygons
-  std::vector<std::string> records;
+  std::vector<std::string> mask_errors;                 // filled by convert_masks (no Python calls there)
+  py::sequence anns;                                    // for the record names of errors
+};
+
+// Field names looked up once per call rather than once per annotation.
+struct Keys {
+  py::str id{"id"}, image_id{"image_id"}, category_id{"category_id"}, area{"area"}, iscrowd{"iscrowd"},
+      score{"score"}, bbox{"bbox"}, segmentation{"segmentation"}, height{"height"}, width{"width"};
 };
 
 // One side (GT or DT) of COCOeval: `anns` as _prepare selected them, `imgs` the COCO object's imgs dict.
 void read_side(py::sequence anns, py::dict imgs, bool is_gt, mask::IouType iou_type, mask::CocoGroundTruth& gt,
                std::unordered_map<ImageId, uint32_t>& image_index, Side& side) {
-  const char* name = is_gt ? "cocoGt" : "cocoDt";
+  side.name = is_gt ? "cocoGt" : "cocoDt";
+  side.anns = anns;
+  const Keys key;
   side.instances.reserve(anns.size());
   for (py::handle ann : anns) {
-    std::string record = describe(name, ann);
+    auto record = [&] { return describe(side.name, ann); };
     mask::CocoInstance inst;
-    ImageId image = image_id_from_py(ann[py::str("image_id")]);
+    ImageId image = image_id_from_py(ann[key.image_id]);
     auto it = image_index.find(image);
     if (it == image_index.end()) {
       it = image_index.emplace(image, static_cast<uint32_t>(gt.images.size())).first;
       gt.images.push_back(mask::CocoImage{image, 0, 0});
     }
     inst.image = it->second;
-    inst.id = py::cast<int64_t>(ann[py::str("id")]);
-    inst.category_id = py::cast<int64_t>(ann[py::str("category_id")]);
-    inst.area = py::cast<double>(ann[py::str("area")]);
+    inst.id = py::cast<int64_t>(ann[key.id]);
+    inst.category_id = py::cast<int64_t>(ann[key.category_id]);
+    inst.area = py::cast<double>(ann[key.area]);
     if (is_gt) {
-      py::dict d = py::reinterpret_borrow<py::dict>(ann);
       // _prepare: ignore := 'iscrowd' in gt and gt['iscrowd']; computeIoU reads int(o['iscrowd']).
-      inst.iscrowd = d.contains("iscrowd") && py::bool_(d["iscrowd"]);
+      int has = PySequence_Contains(ann.ptr(), key.iscrowd.ptr());
+      if (has < 0) throw py::error_already_set();
+      inst.iscrowd = has && py::bool_(ann[key.iscrowd]);
     } else {
-      inst.score = py::cast<double>(ann[py::str("score")]);
+      inst.score = py::cast<double>(ann[key.score]);
     }
     if (iou_type == mask::IouType::kBbox) {
-      std::vector<double> b = numbers(ann[py::str("bbox")], record, "bbox");
-      if (b.size() != 4) throw InputError("", record, "bbox must have 4 numbers [x, y, w, h]");
+      std::vector<double> b = numbers(ann[key.bbox], record, "bbox");
+      if (b.size() != 4) throw InputError("", record(), "bbox must have 4 numbers [x, y, w, h]");
       inst.box = {b[0], b[1], b[2], b[3]};
       side.segs.emplace_back();
       side.sizes.emplace_back(0, 0);
     } else {
-      py::object seg = ann[py::str("segmentation")];
+      py::object seg = ann[key.segmentation];
       uint32_t h = 0, w = 0;
       if (py::isinstance<py::list>(seg)) {  // annToRLE: t = self.imgs[ann['image_id']]
-        py::object t = imgs[ann[py::str("image_id")]];
-        h = mask_side(t[py::str("height")], "image height");
-        w = mask_side(t[py::str("width")], "image width");
+        py::object t = imgs[ann[key.image_id]];
+        h = mask_side(t[key.height], "image height");
+        w = mask_side(t[key.width], "image width");
       }
       side.segs.emplace_back(read_segmentation(seg, record));
       side.sizes.emplace_back(h, w);
     }
     side.instances.push_back(std::move(inst));
-    side.records.push_back(std::move(record));
   }
 }
 
+// annToRLE of every annotation (no Python calls: runs without the GIL). The first failing annotation's message
+// is kept in mask_errors; raise_mask_error() turns it into an InputError once the GIL is held again.
 void convert_masks(Side& side, int threads) {
+  side.mask_errors.assign(side.instances.size(), std::string());
   metrics::parallel_for(side.instances.size(), threads, [&](std::size_t j) {
     if (!side.segs[j]) return;
     try {
       side.instances[j].rle = mask::to_rle(*side.segs[j], side.sizes[j].first, side.sizes[j].second);
     } catch (const mask::RleError& e) {
-      throw InputError("", side.records[j], e.what());
+      side.mask_errors[j] = e.what();
     }
     side.segs[j].reset();
   });
+}
+
+void raise_mask_error(const Side& side) {
+  for (std::size_t j = 0; j < side.mask_errors.size(); ++j)
+    if (!side.mask_errors[j].empty()) throw InputError("", describe(side.name, side.anns[j]), side.mask_errors[j]);
 }
 
 mask::IouType parse_iou_type(const std::string& s) {
@@ -281,6 +302,14 @@ std::unique_ptr<Evaluation> evaluate(py::sequence gts, py::sequence dts, py::dic
     py::gil_scoped_release nogil;
     convert_masks(gside, threads);
     convert_masks(dside, threads);
+    bool failed = false;
+    for (const Side* side : {&gside, &dside})
+      for (const auto& e : side->mask_errors) failed = failed || !e.empty();
+    if (failed) {
+      py::gil_scoped_acquire gil;
+      raise_mask_error(gside);
+      raise_mask_error(dside);
+    }
     gt.annotations = std::move(gside.instances);
     mask::CocoDetections dt;
     dt.results = std::move(dside.instances);
