@@ -139,3 +139,28 @@ def test_usage_script_prints_the_cli_numbers(loo, record):
         assert int(fields[1]) == sample["image_id"]
         values = dict(f.split("=") for f in fields[2:])
         assert {k: float(v) for k, v in values.items()} == {k: sample[k] for k in NAMES}
+
+
+def test_spice_style_on_the_first_100_images_equals_cli(loo, cli, tmp_path):
+    """SPICE-style through COCOEvalCap(spice="style") and `glamm-eval captions --spice` on the first 100 images of
+    the leave-one-out set: the same corpus value and per-image "All" F."""
+    gt = json.loads(loo["gt"].read_text())
+    keep = [im["id"] for im in gt["images"][:100]]
+    subset = {"images": gt["images"][:100], "annotations": [a for a in gt["annotations"] if a["image_id"] in keep]}
+    results = [r for r in json.loads(loo["res"].read_text()) if r["image_id"] in keep]
+    gt_file, res_file = tmp_path / "gt.json", tmp_path / "res.json"
+    gt_file.write_text(json.dumps(subset))
+    res_file.write_text(json.dumps(results))
+    rec = cli("captions", "--gt", gt_file, "--res", res_file, "--spice", "--meteor-resources", loo["meteor"],
+              "--meteor-paraphrase", "-")
+    coco = COCO(str(gt_file))
+    coco_res = coco.loadRes(str(res_file))
+    ev = COCOEvalCap(coco, coco_res, spice="style", meteor_resources=loo["meteor"], meteor_paraphrase="-")
+    ev.params["image_id"] = coco_res.getImgIds()
+    ev.evaluate()
+    name = "SPICE-style (Link Grammar parser)"
+    assert 0.0 < ev.eval["SPICE-style"] < 1.0
+    assert ev.eval["SPICE-style"] == rec["metrics"][name]
+    assert {k: float(v) for k, v in ev.eval.items() if k != "SPICE-style"} == \
+        {k: v for k, v in rec["metrics"].items() if k != name}
+    assert [e["SPICE-style"]["All"]["f"] for e in ev.evalImgs] == [s[name] for s in rec["per_sample"]]
