@@ -117,7 +117,10 @@ class PTBTokenizer:
         without ``'caption'``, TypeError for a caption that is not a str."""
         image_id = [k for k, v in captions_for_image.items() for _ in range(len(v))]
         sentences = [c["caption"] for k, v in captions_for_image.items() for c in v]
-        tokenized, _, warns = _c.tokenize(sentences, self._strict, self._threads)
+        try:
+            tokenized, _, warns = _c.tokenize(sentences, self._strict, self._threads)
+        except (TypeError, ValueError) as e:
+            raise type(e)(self._bad_caption(captions_for_image, e)) from None
         _warn(["PTB tokenizer: " + w for w in warns])
         final_tokenized_captions_for_image = {}
         for k, line in zip(image_id, tokenized):
@@ -125,6 +128,21 @@ class PTBTokenizer:
                 final_tokenized_captions_for_image[k] = []
             final_tokenized_captions_for_image[k].append(line)
         return final_tokenized_captions_for_image
+
+
+    @staticmethod
+    def _bad_caption(captions_for_image, error):
+        """The message for a caption the C++ side refused (not a str, or a lone surrogate), naming its image."""
+        for k, v in captions_for_image.items():
+            for j, c in enumerate(v):
+                text = c["caption"]
+                if type(text) is not str:
+                    return f"PTBTokenizer: the caption of {k!r}[{j}] must be a str, got {type(text).__name__}"
+                try:
+                    text.encode("utf-8")
+                except UnicodeEncodeError:
+                    return f"PTBTokenizer: the caption of {k!r}[{j}] cannot be encoded as UTF-8 (a lone surrogate)"
+        return str(error)
 
 
 class Bleu:

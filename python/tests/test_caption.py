@@ -102,10 +102,10 @@ def test_tokenizer_line_break_shift_as_reference_and_strict():
 def test_tokenizer_errors():
     with pytest.raises(KeyError):
         PTBTokenizer().tokenize({1: [{"text": "no caption key"}]})
-    with pytest.raises(TypeError, match="must be a str"):
+    with pytest.raises(TypeError, match=r"caption of 1\[0\] must be a str, got bytes"):
         PTBTokenizer().tokenize({1: [{"caption": b"bytes"}]})
-    with pytest.raises(ValueError, match="UTF-8"):
-        PTBTokenizer().tokenize({1: [{"caption": "lone \ud800 surrogate"}]})
+    with pytest.raises(ValueError, match=r"caption of 'b'\[1\] cannot be encoded as UTF-8"):
+        PTBTokenizer().tokenize({"a": [{"caption": "ok"}], "b": [{"caption": "ok"}, {"caption": "lone \ud800"}]})
     with pytest.raises(ValueError, match="threads"):
         PTBTokenizer(threads=-1)
 
