@@ -186,20 +186,16 @@ resources = os.path.join(package_dir, "share", "glamm-eval", "meteor")
 for name in ("english.synsets", "english.exceptions", "english.words", "english.prefixes"):
     path = os.path.join(resources, name)
     assert os.path.isfile(path) and not os.path.islink(path) and os.path.getsize(path) > 0, f"missing {path}"
-caption_module = importlib.import_module("glamm_eval.caption") if "caption" in names else None
-if not hasattr(caption_module, "Meteor"):
-    # NOT CHECKED YET: glamm_eval.caption is being written; remove this guard once it has Meteor.
-    print(f"METEOR resources present in {resources}; glamm_eval.caption.Meteor: NOT CHECKED (not in this checkout yet)")
-else:
-    import warnings
-    with warnings.catch_warnings():  # "paraphrase off: not comparable with pycocoevalcap" (expected here)
-        warnings.simplefilter("ignore", RuntimeWarning)
-        meteor = caption_module.Meteor(paraphrase="off")  # no paraphrase table is installed (docs/meteor-resources.md)
-    source = os.path.realpath(str(meteor.source))
-    assert source.startswith(os.path.realpath(package_dir) + os.sep), f"METEOR resources from {source}, not the package"
-    score, scores = meteor.compute_score({1: ["a cat sits on the mat"]}, {1: ["a cat sat on the mat"]})
-    assert score == 0.9500000000000001 and list(scores) == [score], (score, scores)
-    print(f"glamm_eval.caption.Meteor with the installed resources ({source}): {score}")
+from glamm_eval import caption as caption_module
+import warnings
+with warnings.catch_warnings():  # "paraphrase off: not comparable with pycocoevalcap" (expected here)
+    warnings.simplefilter("ignore", RuntimeWarning)
+    meteor = caption_module.Meteor(paraphrase="off")  # no paraphrase table is installed (docs/meteor-resources.md)
+source = os.path.realpath(str(meteor.source))
+assert source.startswith(os.path.realpath(package_dir) + os.sep), f"METEOR resources from {source}, not the package"
+score, scores = meteor.compute_score({1: ["a cat sits on the mat"]}, {1: ["a cat sat on the mat"]})
+assert score == 0.9500000000000001 and list(scores) == [score], (score, scores)
+print(f"glamm_eval.caption.Meteor with the installed resources ({source}): {score}")
 EOF
 step "import + checks (outside checkout)"
 
