@@ -22,6 +22,7 @@
 #include "metrics/ptb/ptb_tokenizer.h"
 #include "metrics/spice/spice.h"
 #include "python/src/bindings.h"
+#include "eval/run_support.h"
 #include "python/src/convert.h"
 
 namespace py = pybind11;
@@ -32,9 +33,7 @@ namespace {
 /// Worker threads: 0 → all cores (the command line's --threads 0), else the value (≥ 1).
 int worker_threads(int threads) {
   if (threads < 0) throw py::value_error("threads must be >= 0 (0 = all cores), got " + std::to_string(threads));
-  if (threads > 0) return threads;
-  const unsigned hc = std::thread::hardware_concurrency();
-  return hc ? static_cast<int>(hc) : 1;
+  return cli::resolve_thread_count(threads);
 }
 
 /// A caption as UTF-8: `what` names it in the TypeError (not a str) or ValueError (not encodable, e.g. a lone
