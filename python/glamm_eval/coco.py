@@ -44,7 +44,7 @@ def _as_list(x):
 
 
 class COCO:
-    """An annotation file indexed as pycocotools' ``COCO`` indexes it.
+    """An annotation file (or an already-loaded dataset dict) indexed as pycocotools' ``COCO`` indexes it.
 
     Attributes: ``dataset`` (the parsed JSON dict), ``anns``/``imgs``/``cats`` (id → dict; for a repeated id the
     last one wins, as in a dict), ``imgToAnns`` (image id → annotations in file order), ``catToImgs``
@@ -53,7 +53,11 @@ class COCO:
     def __init__(self, annotation_file=None):
         self.dataset, self.anns, self.cats, self.imgs = dict(), dict(), dict(), dict()
         self.imgToAnns, self.catToImgs = defaultdict(list), defaultdict(list)
-        if annotation_file is not None:
+        if isinstance(annotation_file, dict):
+            # glamm_eval extension: an already-loaded dataset dict (pycocotools takes only a file name)
+            self.dataset = annotation_file
+            self.createIndex()
+        elif annotation_file is not None:
             print("loading annotations into memory...")
             tic = time.time()
             with open(annotation_file, "r") as f:

@@ -50,6 +50,7 @@ def run(results, iou_type="bbox", threads=1, **params):
 
 def test_index_and_getters():
     coco = make_coco()
+    assert COCO(dataset()).getAnnIds() == [1, 2]  # a dataset dict instead of a file name
     assert coco.getImgIds() == [1, 2]
     assert coco.getCatIds() == [1, 2] and coco.getCatIds(catNms=["dog"]) == [2]
     assert coco.getAnnIds(imgIds=[2]) == [2] and coco.getAnnIds(catIds=[2]) == []
