@@ -29,18 +29,14 @@ import warnings
 import numpy as np
 
 from glamm_eval import _core
+from glamm_eval._args import threads_arg
 
 _c = _core.caption
 
 __all__ = ["PTBTokenizer", "Bleu", "Meteor", "Rouge", "Cider", "SpiceStyle", "COCOEvalCap"]
 
 
-def _threads(threads):
-    if threads is None:
-        return 0
-    if isinstance(threads, bool) or not isinstance(threads, numbers.Integral) or threads < 0:
-        raise ValueError(f"threads must be None or an integer >= 0 (0 = all cores), got {threads!r}")
-    return int(threads)
+_threads = threads_arg
 
 
 def _warn(messages):

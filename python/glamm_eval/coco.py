@@ -13,9 +13,12 @@ pycocotools' bit for bit. Differences (docs/python.md):
 - iouType ``keypoints`` is not implemented (``ValueError``).
 - ``evaluate()`` does not replace the annotations' ``segmentation`` by RLEs in place (pycocotools' ``_toMask``
   mutates the dicts); ``ignore`` is still set on the ground truths as pycocotools does.
-- ``evalImgs`` and ``ious`` are built when first read (same content); ``accumulate(p)`` accepts only the
-  parameters ``evaluate()`` ran with (changing ``params`` in between raises ``ValueError`` rather than giving a
-  different number silently).
+- ``evalImgs`` and ``ious`` are built when first read (same content; once read, ``accumulate()`` reads
+  ``evalImgs`` back, edits included, as pycocotools does); ``accumulate(p)`` accepts only the parameters
+  ``evaluate()`` ran with (changing ``params`` in between raises ``ValueError`` rather than giving a different
+  number silently).
+- The per-image work is not done by the Python methods ``_prepare``/``computeIoU``/``evaluateImg``: overriding
+  them in a subclass changes nothing (they return what ``evaluate()`` computed).
 - Malformed masks raise ``ValueError`` (``glamm_eval.InputError`` naming the annotation) where pycocotools reads
   garbage or loops; ``COCOeval(..., threads=N)`` evaluates with N threads (same numbers).
 """
@@ -30,6 +33,7 @@ from collections import defaultdict
 import numpy as np
 
 from glamm_eval import mask as maskUtils
+from glamm_eval._args import input_error, threads_arg
 from glamm_eval._core import coco as _c
 
 __all__ = ["COCO", "COCOeval", "Params"]
@@ -210,9 +214,13 @@ class COCO:
         elif "segmentation" in first:
             res.dataset["categories"] = copy.deepcopy(self.dataset["categories"])
             for i, ann in enumerate(anns):
-                ann["area"] = maskUtils.area(ann["segmentation"])
-                if "bbox" not in ann:
-                    ann["bbox"] = maskUtils.toBbox(ann["segmentation"])
+                try:
+                    ann["area"] = maskUtils.area(ann["segmentation"])
+                    if "bbox" not in ann:
+                        ann["bbox"] = maskUtils.toBbox(ann["segmentation"])
+                except (ValueError, TypeError) as e:
+                    raise input_error(resFile if type(resFile) == str else None,
+                                      "results[{}] (image {!r})".format(i, ann.get("image_id")), str(e)) from None
                 ann["id"] = i + 1
                 ann["iscrowd"] = 0
         elif "keypoints" in first:
@@ -300,18 +308,25 @@ class Params:
 
 
 def _params_key(p):
-    return (p.iouType, list(p.imgIds), list(p.catIds), [float(t) for t in p.iouThrs],
-            [float(r) for r in p.recThrs], list(p.maxDets), [list(map(float, a)) for a in p.areaRng],
-            list(p.areaRngLbl), bool(p.useCats))
+    # What accumulate() reads of the parameters. Floats by their bits (a NaN threshold equals itself); catIds only
+    # with useCats (without, accumulate() itself sets them to [-1], as pycocotools does).
+    bits = lambda xs: [float(x).hex() for x in xs]
+    return (p.iouType, list(p.imgIds), list(p.catIds) if p.useCats else [-1], bits(p.iouThrs), bits(p.recThrs),
+            list(p.maxDets), [bits(a) for a in p.areaRng], list(p.areaRngLbl), bool(p.useCats))
 
 
 class COCOeval:
     """pycocotools 2.0.6 ``COCOeval`` for iouType ``segm`` and ``bbox``: ``evaluate()``, ``accumulate()``,
     ``summarize()`` print what pycocotools prints and fill ``evalImgs``, ``ious``, ``eval`` and ``stats`` with the
-    same values, types and shapes. ``threads``: worker threads for the per-image evaluation (default 1; the
-    numbers do not depend on it)."""
+    same values, types and shapes. ``threads``: worker threads for the per-image evaluation (None or 0 = all
+    cores; the numbers do not depend on it).
 
-    def __init__(self, cocoGt=None, cocoDt=None, iouType="segm", threads=1):
+    The per-image work runs in C++ inside ``evaluate()``: overriding ``_prepare``, ``computeIoU`` or
+    ``evaluateImg`` in a subclass changes nothing (they are provided to read results: ``computeIoU(imgId, catId)``
+    returns ``ious[imgId, catId]``, ``evaluateImg`` the ``evalImgs`` entry evaluated with ``maxDets[-1]``).
+    ``accumulate()`` reads ``evalImgs`` back when it was read (so edits to it count, as in pycocotools)."""
+
+    def __init__(self, cocoGt=None, cocoDt=None, iouType="segm", threads=None):
         if not iouType:
             print("iouType not specified. use default iouType segm")
         self.cocoGt = cocoGt
@@ -320,7 +335,9 @@ class COCOeval:
         self.params = Params(iouType=iouType)
         self._paramsEval = {}
         self.stats = []
-        self.threads = threads
+        self.threads = threads_arg(threads)
+        self._gts = defaultdict(list)
+        self._dts = defaultdict(list)
         self._evaluation = None
         self._evalImgs = defaultdict(list)
         self._ious = {}
@@ -339,7 +356,7 @@ class COCOeval:
 
     @evalImgs.setter
     def evalImgs(self, value):
-        self._evaluation, self._evalImgs = None, value
+        self._evalImgs = value  # accumulate() reads it back
 
     @property
     def ious(self):
@@ -351,7 +368,8 @@ class COCOeval:
     def ious(self, value):
         self._ious = value
 
-    def _prepare(self):
+    def _select(self):
+        # What pycocotools' _prepare selects: getAnnIds(imgIds, catIds) + loadAnns, in that order.
         p = self.params
         cat_filter = p.catIds if p.useCats else []
         gts = self.cocoGt.loadAnns(self.cocoGt.getAnnIds(imgIds=p.imgIds, catIds=cat_filter))
@@ -359,6 +377,39 @@ class COCOeval:
         for gt in gts:
             gt["ignore"] = "iscrowd" in gt and gt["iscrowd"]
         return gts, dts
+
+    def _prepare(self):
+        """Group the selected annotations into ``_gts`` / ``_dts`` by (image_id, category_id), as pycocotools
+        (segmentations are left as they are; ``evaluate()`` converts them in C++)."""
+        gts, dts = self._select()
+        self._gts, self._dts = defaultdict(list), defaultdict(list)
+        for gt in gts:
+            self._gts[gt["image_id"], gt["category_id"]].append(gt)
+        for dt in dts:
+            self._dts[dt["image_id"], dt["category_id"]].append(dt)
+        self._evalImgs = defaultdict(list)
+        self._evaluation = None
+        self.eval = {}
+        return gts, dts
+
+    def computeIoU(self, imgId, catId):
+        """``ious[imgId, catId]`` of the last ``evaluate()`` (D×G float64, or ``[]``)."""
+        if self._evaluation is None:
+            raise ValueError("run evaluate() first (glamm_eval computes every IoU there)")
+        return self.ious[imgId, catId]
+
+    def evaluateImg(self, imgId, catId, aRng, maxDet):
+        """The ``evalImgs`` entry of the last ``evaluate()`` for this image, category and area range (a dict, or
+        None). Only ``maxDet == params.maxDets[-1]`` was evaluated (as pycocotools' evaluate() does)."""
+        if self._evaluation is None:
+            raise ValueError("run evaluate() first (glamm_eval evaluates every image there)")
+        p = self._paramsEval
+        if maxDet != p.maxDets[-1]:
+            raise NotImplementedError("glamm_eval evaluates images with maxDet = params.maxDets[-1] only")
+        k = self._cat_keys.index(catId)
+        a = [list(r) for r in p.areaRng].index(list(aRng))
+        i = self._img_keys.index(imgId)
+        return self.evalImgs[(k * len(p.areaRng) + a) * len(self._img_keys) + i]
 
     def evaluate(self):
         """Match detections to ground truths per image, category and area range (pycocotools' ``evaluate``)."""
@@ -397,7 +448,7 @@ class COCOeval:
         print("Accumulating evaluation results...")
         tic = time.time()
         if self._evaluation is None:
-            if not self.evalImgs:
+            if not self._evalImgs:
                 print("Please run evaluate() first")
             raise ValueError("glamm_eval accumulates only the results of its own evaluate(); run evaluate() first")
         if p is None:
@@ -406,7 +457,8 @@ class COCOeval:
             raise ValueError("params changed since evaluate(); glamm_eval accumulates with the parameters "
                              "evaluate() ran with: run evaluate() again")
         p.catIds = p.catIds if p.useCats == 1 else [-1]
-        precision, recall, scores = self._evaluation.accumulate()
+        # evalImgs handed out to the caller may have been edited: then accumulate what it holds now.
+        precision, recall, scores = self._evaluation.accumulate(self._evalImgs)
         T, R, K, A, M = precision.shape
         self.eval = {
             "params": p,

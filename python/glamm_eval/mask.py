@@ -17,8 +17,11 @@ __all__ = ["encode", "decode", "iou", "merge", "area", "toBbox", "frPyObjects"]
 
 
 def encode(bimask):
-    """rleEncode: ``(h, w)`` → one RLE dict, ``(h, w, n)`` → a list of n. ``uint8`` in Fortran order only
-    (``np.asfortranarray(m, dtype=np.uint8)``); any other dtype or order is a ``ValueError``, as in pycocotools."""
+    """rleEncode: ``(h, w)`` → one RLE dict, ``(h, w, n)`` → a list of n. ``uint8`` (or ``bool``) in Fortran order
+    only (``np.asfortranarray(m, dtype=np.uint8)``); any other dtype or order is a ``ValueError``, as in
+    pycocotools."""
+    if isinstance(bimask, np.ndarray) and bimask.dtype == np.bool_:
+        bimask = bimask.view(np.uint8)  # one byte of 0/1 per pixel, as pycocotools' uint8 buffer reads bool
     if len(bimask.shape) == 3:
         return _m.encode(bimask)
     if len(bimask.shape) == 2:
@@ -83,6 +86,8 @@ def iou(dt, gt, pyiscrowd):
 
     dt, dt_kind = prep(dt)
     gt, gt_kind = prep(gt)
+    if len(pyiscrowd) != len(gt):
+        raise AssertionError("iou(iscrowd=) must have the same length as gt")  # pycocotools asserts this
     if len(dt) == 0 or len(gt) == 0:
         return []
     if dt_kind != gt_kind:

@@ -29,6 +29,7 @@ import json as _json
 import os as _os
 
 from glamm_eval import _core
+from glamm_eval._args import input_error, threads_arg
 
 __all__ = ["gcg", "refseg", "regcap", "imagecap", "ScoringRefused"]
 
@@ -51,15 +52,10 @@ def _path(value):
 
 def _input_error(option, message):
     """An InputError for a bad argument, shaped as the C++ ones (file None, record = the argument)."""
-    err = _core.InputError(f"{option}: {message}")
-    err.file, err.record, err.message = None, option, message
-    return err
+    return input_error(None, option, message)
 
 
-def _threads(threads):
-    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 0:
-        raise _input_error("threads", f"must be a non-negative int (0 = all cores), got {threads!r}")
-    return threads
+_threads = threads_arg
 
 
 def _record(text):

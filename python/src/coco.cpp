@@ -16,6 +16,7 @@
 #include "metrics/mask/cocoeval.h"
 #include "metrics/mask/segmentation.h"
 #include "metrics/parallel.h"
+#include "eval/run_support.h"
 #include "python/src/bindings.h"
 #include "python/src/convert.h"
 
@@ -59,8 +60,13 @@ mask::Segmentation read_segmentation(py::handle seg, const Record& record) {
   if (py::isinstance<py::dict>(seg)) {
     py::object size = seg[py::str("size")];
     py::object counts = seg[py::str("counts")];
-    uint32_t h = mask_side(size[py::int_(0)], "RLE size[0] (height)");
-    uint32_t w = mask_side(size[py::int_(1)], "RLE size[1] (width)");
+    uint32_t h = 0, w = 0;
+    try {
+      h = mask_side(size[py::int_(0)], "RLE size[0] (height)");
+      w = mask_side(size[py::int_(1)], "RLE size[1] (width)");
+    } catch (const py::builtin_exception& e) {
+      throw InputError("", record(), e.what());
+    }
     if (PyBytes_Check(counts.ptr()) || PyUnicode_Check(counts.ptr())) {
       mask::CompressedRle c{h, w, PyBytes_Check(counts.ptr()) ? std::string(py::bytes(counts)) : counts.cast<std::string>()};
       return c;
@@ -89,6 +95,36 @@ struct Keys {
       score{"score"}, bbox{"bbox"}, segmentation{"segmentation"}, height{"height"}, width{"width"};
 };
 
+// A field of an annotation as a C++ number, or an InputError naming the annotation and the field (pycocotools
+// would fail with a TypeError or compare the value as it is).
+template <class Record>
+int64_t int_field(py::handle ann, const py::str& key, const Record& record) {
+  py::object v = ann[key];
+  if (py::isinstance<py::bool_>(v) || !(PyLong_Check(v.ptr()) || py::isinstance(v, py::module_::import("numpy").attr("integer"))))
+    throw InputError("", record(), std::string(key) + " must be an integer, got " + py::repr(v).cast<std::string>());
+  int overflow = 0;
+  py::int_ i(v);
+  long long x = PyLong_AsLongLongAndOverflow(i.ptr(), &overflow);
+  if (overflow) throw InputError("", record(), std::string(key) + " is outside the 64-bit integer range");
+  return x;
+}
+
+template <class Record>
+double number_field(py::handle ann, const py::str& key, const Record& record) {
+  py::object v = ann[key];
+  if (py::isinstance<py::bool_>(v) || PyUnicode_Check(v.ptr()) || PyBytes_Check(v.ptr()) || !PyNumber_Check(v.ptr()) ||
+      py::isinstance<py::sequence>(v))
+    throw InputError("", record(), std::string(key) + " must be a number, got " + py::repr(v).cast<std::string>());
+  PyObject* f = PyNumber_Float(v.ptr());
+  if (!f) {
+    PyErr_Clear();
+    throw InputError("", record(), std::string(key) + " must be a number, got " + py::repr(v).cast<std::string>());
+  }
+  const double d = PyFloat_AsDouble(f);
+  Py_DECREF(f);
+  return d;
+}
+
 // One side (GT or DT) of COCOeval: `anns` as _prepare selected them, `imgs` the COCO object's imgs dict.
 void read_side(py::sequence anns, py::dict imgs, bool is_gt, mask::IouType iou_type, mask::CocoGroundTruth& gt,
                std::unordered_map<ImageId, uint32_t>& image_index, Side& side) {
@@ -99,23 +135,28 @@ void read_side(py::sequence anns, py::dict imgs, bool is_gt, mask::IouType iou_t
   for (py::handle ann : anns) {
     auto record = [&] { return describe(side.name, ann); };
     mask::CocoInstance inst;
-    ImageId image = image_id_from_py(ann[key.image_id]);
+    ImageId image;
+    try {
+      image = image_id_from_py(ann[key.image_id]);
+    } catch (const py::builtin_exception& e) {
+      throw InputError("", record(), e.what());
+    }
     auto it = image_index.find(image);
     if (it == image_index.end()) {
       it = image_index.emplace(image, static_cast<uint32_t>(gt.images.size())).first;
       gt.images.push_back(mask::CocoImage{image, 0, 0});
     }
     inst.image = it->second;
-    inst.id = py::cast<int64_t>(ann[key.id]);
-    inst.category_id = py::cast<int64_t>(ann[key.category_id]);
-    inst.area = py::cast<double>(ann[key.area]);
+    inst.id = int_field(ann, key.id, record);
+    inst.category_id = int_field(ann, key.category_id, record);
+    inst.area = number_field(ann, key.area, record);
     if (is_gt) {
       // _prepare: ignore := 'iscrowd' in gt and gt['iscrowd']; computeIoU reads int(o['iscrowd']).
       int has = PySequence_Contains(ann.ptr(), key.iscrowd.ptr());
       if (has < 0) throw py::error_already_set();
       inst.iscrowd = has && py::bool_(ann[key.iscrowd]);
     } else {
-      inst.score = py::cast<double>(ann[key.score]);
+      inst.score = number_field(ann, key.score, record);
     }
     if (iou_type == mask::IouType::kBbox) {
       std::vector<double> b = numbers(ann[key.bbox], record, "bbox");
@@ -128,8 +169,12 @@ void read_side(py::sequence anns, py::dict imgs, bool is_gt, mask::IouType iou_t
       uint32_t h = 0, w = 0;
       if (py::isinstance<py::list>(seg)) {  // annToRLE: t = self.imgs[ann['image_id']]
         py::object t = imgs[ann[key.image_id]];
-        h = mask_side(t[key.height], "image height");
-        w = mask_side(t[key.width], "image width");
+        try {
+          h = mask_side(t[key.height], "image height");
+          w = mask_side(t[key.width], "image width");
+        } catch (const py::builtin_exception& e) {
+          throw InputError("", record(), std::string("its image's ") + e.what());
+        }
       }
       side.segs.emplace_back(read_segmentation(seg, record));
       side.sizes.emplace_back(h, w);
@@ -243,12 +288,19 @@ class Evaluation {
     return out;
   }
 
-  // accumulate(): (precision [T,R,K,A,M], recall [T,K,A,M], scores [T,R,K,A,M]) as float64 arrays.
-  py::tuple accumulate() {
+  // accumulate(): (precision [T,R,K,A,M], recall [T,K,A,M], scores [T,R,K,A,M]) as float64 arrays. With
+  // `eval_imgs` (the evalImgs list once it was handed to Python, perhaps edited there) the per-image results are
+  // read back from it, as pycocotools' accumulate reads self.evalImgs: dtScores, dtMatches (matched = nonzero),
+  // dtIgnore and gtIgnore of every non-None entry.
+  py::tuple accumulate(py::object eval_imgs) {
     mask::CocoAccumulation acc;
-    {
+    if (eval_imgs.is_none()) {
       py::gil_scoped_release nogil;
       acc = mask::accumulate(ev_);
+    } else {
+      mask::CocoEvaluation ev = with_eval_imgs(eval_imgs);
+      py::gil_scoped_release nogil;
+      acc = mask::accumulate(ev);
     }
     std::vector<py::ssize_t> s5 = {py::ssize_t(acc.T), py::ssize_t(acc.R), py::ssize_t(acc.K), py::ssize_t(acc.A),
                                    py::ssize_t(acc.M)};
@@ -258,6 +310,62 @@ class Evaluation {
     std::copy(acc.scores.begin(), acc.scores.end(), scores.mutable_data());
     std::copy(acc.recall.begin(), acc.recall.end(), recall.mutable_data());
     return py::make_tuple(precision, recall, scores);
+  }
+
+  // A copy of the evaluation whose per-image results are those of the Python evalImgs list.
+  mask::CocoEvaluation with_eval_imgs(py::handle eval_imgs) const {
+    const std::size_t I = ev_.num_images(), K = ev_.eval_cat_ids.size(), A = ev_.params.area_rng.size();
+    const std::size_t T = ev_.params.iou_thrs.size();
+    py::sequence list = py::reinterpret_borrow<py::sequence>(eval_imgs);
+    if (list.size() != K * A * I)
+      throw py::value_error("evalImgs has " + std::to_string(list.size()) + " entries; evaluate() made " +
+                            std::to_string(K * A * I) + " (categories x area ranges x images)");
+    mask::CocoEvaluation ev = ev_;
+    ev.slot_ious.clear();  // not read by accumulate
+    auto as_array = [](py::handle v) {
+      return py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(v);
+    };
+    for (std::size_t k = 0; k < K; ++k)
+      for (std::size_t i = 0; i < I; ++i) {
+        const std::int32_t slot = ev.cell_slot[k * I + i];
+        for (std::size_t a = 0; a < A; ++a) {
+          const std::size_t pos = (k * A + a) * I + i;
+          py::handle e = list[pos];
+          if (slot < 0) {
+            if (!e.is_none())
+              throw py::value_error("evalImgs[" + std::to_string(pos) + "] is not None, but evaluate() found no "
+                                    "ground truth or detection there; glamm_eval cannot accumulate an entry it "
+                                    "did not evaluate");
+            continue;
+          }
+          mask::CocoImageEval& out = ev.slot_evals[static_cast<std::size_t>(slot) * A + a];
+          if (e.is_none()) {  // skipped, as pycocotools skips None entries
+            out = mask::CocoImageEval();
+            continue;
+          }
+          const std::string where = "evalImgs[" + std::to_string(pos) + "]";
+          std::vector<double> scores = py::cast<std::vector<double>>(e[py::str("dtScores")]);
+          auto dtm = as_array(e[py::str("dtMatches")]), dtig = as_array(e[py::str("dtIgnore")]),
+               gtig = as_array(e[py::str("gtIgnore")]);
+          if (!dtm || !dtig || !gtig) throw py::value_error(where + ": dtMatches/dtIgnore/gtIgnore must be arrays");
+          const std::size_t D = scores.size();
+          if (static_cast<std::size_t>(dtm.size()) != T * D || static_cast<std::size_t>(dtig.size()) != T * D)
+            throw py::value_error(where + ": dtMatches and dtIgnore must be T x D = " + std::to_string(T) + " x " +
+                                  std::to_string(D) + " (D = len(dtScores))");
+          out.dt_scores = scores;
+          out.dt_ids.assign(D, 0);
+          out.dt_matches.resize(T * D);
+          out.dt_matched.resize(T * D);
+          out.dt_ignore.resize(T * D);
+          for (std::size_t q = 0; q < T * D; ++q) {
+            out.dt_matched[q] = dtm.data()[q] != 0;
+            out.dt_ignore[q] = dtig.data()[q] != 0;
+          }
+          out.gt_ignore.resize(static_cast<std::size_t>(gtig.size()));
+          for (std::size_t g = 0; g < out.gt_ignore.size(); ++g) out.gt_ignore[g] = gtig.data()[g] != 0;
+        }
+      }
+    return ev;
   }
 
   std::size_t num_images() const { return ev_.num_images(); }
@@ -276,6 +384,7 @@ std::unique_ptr<Evaluation> evaluate(py::sequence gts, py::sequence dts, py::dic
                                      std::vector<double> rec_thrs, std::vector<int> max_dets,
                                      std::vector<std::array<double, 2>> area_rng, std::vector<std::string> area_lbl,
                                      bool use_cats, const std::string& iou_type, int threads) {
+  threads = cli::resolve_thread_count(threads);
   mask::CocoParams p;
   p.iou_type = parse_iou_type(iou_type);
   for (py::handle id : img_ids) p.img_ids.push_back(image_id_from_py(id));
@@ -325,7 +434,7 @@ void bind_coco(py::module_ m) {
       .def("ious", &Evaluation::ious, py::arg("img_keys"), py::arg("cat_keys"))
       .def("eval_imgs", &Evaluation::eval_imgs, py::arg("img_keys"), py::arg("cat_keys"), py::arg("area_rngs"),
            py::arg("max_det"))
-      .def("accumulate", &Evaluation::accumulate)
+      .def("accumulate", &Evaluation::accumulate, py::arg("eval_imgs") = py::none())
       .def_property_readonly("num_images", &Evaluation::num_images)
       .def_property_readonly("num_categories", &Evaluation::num_categories);
   m.def("evaluate", &evaluate, py::arg("gts"), py::arg("dts"), py::arg("gt_imgs"), py::arg("dt_imgs"),

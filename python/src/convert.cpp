@@ -72,9 +72,22 @@ py::dict rle_to_py(const mask::Rle& r) {
 
 ImageId image_id_from_py(py::handle v) {
   if (PyUnicode_Check(v.ptr())) return ImageId(v.cast<std::string>());
-  if (!py::isinstance<py::bool_>(v) &&
-      (PyLong_Check(v.ptr()) || py::isinstance(v, py::module_::import("numpy").attr("integer"))))
-    return ImageId(static_cast<std::int64_t>(py::cast<long long>(py::int_(py::reinterpret_borrow<py::object>(v)))));
+  if (!py::isinstance<py::bool_>(v)) {
+    if (PyLong_Check(v.ptr()) || py::isinstance(v, py::module_::import("numpy").attr("integer"))) {
+      int overflow = 0;
+      py::int_ i(py::reinterpret_borrow<py::object>(v));
+      long long x = PyLong_AsLongLongAndOverflow(i.ptr(), &overflow);
+      if (!overflow) return ImageId(static_cast<std::int64_t>(x));
+      throw py::value_error("image id " + py::str(v).cast<std::string>() + " is outside the 64-bit integer range");
+    }
+    // 42.0 is the same dict key as 42 in Python (pycocotools matches them): an integral float is that integer id.
+    if (PyFloat_Check(v.ptr()) || py::isinstance(v, py::module_::import("numpy").attr("floating"))) {
+      const double d = py::cast<double>(v);
+      if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9.2e18) return ImageId(static_cast<std::int64_t>(d));
+      throw py::type_error("image id " + py::repr(v).cast<std::string>() +
+                           " is a float that is not an integer (glamm_eval takes int or str image ids)");
+    }
+  }
   throw py::type_error("image ids must be int or str, got " +
                        py::str(py::type::handle_of(v).attr("__name__")).cast<std::string>());
 }

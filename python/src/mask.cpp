@@ -24,7 +24,9 @@ py::list to_py_list(const std::vector<mask::Rle>& rles) {
 
 // encode(mask): mask an (h, w, n) uint8 array in Fortran order (pycocotools refuses any other dtype or order).
 py::list encode(py::array a) {
-  if (!a.dtype().is(py::dtype::of<uint8_t>())) throw py::value_error("Buffer dtype mismatch, expected 'uint8_t'");
+  if (!a.dtype().is(py::dtype::of<uint8_t>()))
+    throw py::value_error("Buffer dtype mismatch, expected 'uint8_t' but got '" + py::str(a.dtype()).cast<std::string>() +
+                          "' (encode takes uint8 or bool masks)");
   if (a.ndim() != 3) throw py::value_error("Buffer has wrong number of dimensions (expected 3, got " +
                                            std::to_string(a.ndim()) + ")");
   if (!(a.flags() & py::array::f_style)) throw py::value_error("ndarray is not Fortran contiguous");

@@ -161,3 +161,76 @@ def test_changing_params_between_evaluate_and_accumulate_is_refused():
 def test_keypoints_not_implemented():
     with pytest.raises(ValueError, match="keypoints"):
         COCOeval(make_coco(), make_coco(), "keypoints")
+
+
+def test_accumulate_reads_back_evalImgs_once_handed_out():
+    ev = run(BBOX_RESULTS)
+    before = ev.eval["precision"].copy()
+    assert len(ev.evalImgs) == 16  # handed out, unchanged: the same arrays come back
+    ev.accumulate()
+    assert np.array_equal(ev.eval["precision"], before)
+    for e in ev.evalImgs:  # edits count, as in pycocotools: every detection ignored -> nothing found
+        if e is not None:
+            e["dtIgnore"][:] = True
+    ev.accumulate()
+    ev.summarize()
+    assert ev.stats[0] == 0.0 and ev.stats[8] == 0.0
+    ev.evalImgs = ev.evalImgs[:3]
+    with pytest.raises(ValueError, match="evalImgs has 3 entries"):
+        ev.accumulate()
+
+
+def test_accumulate_twice_without_categories_and_nan_thresholds():
+    gt = make_coco()
+    ev = COCOeval(gt, gt.loadRes(copy.deepcopy(BBOX_RESULTS)), "bbox")
+    ev.params.useCats = 0
+    ev.evaluate()
+    ev.accumulate()
+    ev.accumulate()  # accumulate() sets catIds to [-1] itself; that is no change of parameters
+    ev = COCOeval(gt, gt.loadRes(copy.deepcopy(BBOX_RESULTS)), "bbox")
+    ev.params.iouThrs = np.array([0.5, np.nan])
+    ev.evaluate()
+    ev.accumulate()
+    assert ev.eval["precision"].shape[0] == 2
+
+
+def test_field_errors_name_the_annotation():
+    gt = make_coco()
+    bad = copy.deepcopy(BBOX_RESULTS)
+    bad[1]["score"] = "0.8"
+    ev = COCOeval(gt, gt.loadRes(bad), "bbox")
+    with pytest.raises(glamm_eval.InputError, match="score must be a number") as err:
+        ev.evaluate()
+    assert err.value.record == "cocoDt annotation id 2 (image 2)"
+    seg = [{"image_id": 1, "category_id": 1, "score": 1.0, "segmentation": {"size": [20, 20], "counts": "zz"}}]
+    with pytest.raises(glamm_eval.InputError) as err:
+        gt.loadRes(seg)
+    assert err.value.record == "results[0] (image 1)"
+    data = dataset()
+    data["images"][1]["height"] = -5
+    gt = make_coco(data)
+    ev = COCOeval(gt, gt.loadRes(copy.deepcopy(BBOX_RESULTS)), "segm")
+    with pytest.raises(glamm_eval.InputError, match="image height") as err:
+        ev.evaluate()
+    assert err.value.record == "cocoGt annotation id 2 (image 2)"
+
+
+def test_integral_float_image_ids_and_threads_argument():
+    gt = make_coco()
+    results = copy.deepcopy(BBOX_RESULTS)
+    results[0]["image_id"] = 1.0  # the same dict key as 1 in Python
+    ev = COCOeval(gt, gt.loadRes(results), "bbox", threads=None)
+    ev.evaluate()
+    ev.accumulate()
+    assert ev.eval["recall"][0, 0, 0, 2] == 0.5
+    for bad in (-1, 2.0, True, 10 ** 6):
+        with pytest.raises(glamm_eval.InputError, match="threads"):
+            COCOeval(gt, gt, "bbox", threads=bad)
+
+
+def test_compatibility_helpers():
+    ev = run(BBOX_RESULTS)
+    assert ev._gts[2, 1][0]["id"] == 2 and ev._dts[1, 1][0]["id"] == 1
+    assert ev.computeIoU(2, 1)[0, 0] == pytest.approx(50 / 150, abs=1e-15)
+    assert ev.evaluateImg(1, 1, [0, 1e10], 100)["dtIds"] == [1]
+    assert mask.encode(np.asfortranarray(np.ones((3, 3), dtype=bool))) == {"size": [3, 3], "counts": b"09"}

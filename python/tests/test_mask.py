@@ -71,8 +71,10 @@ def test_iou_of_rles_and_boxes():
     assert mask.iou([], r, [0, 0]) == []
     with pytest.raises(ValueError, match="same data type"):
         mask.iou(r, boxes, [0, 0])
-    with pytest.raises(ValueError, match="iscrowd"):
+    with pytest.raises(AssertionError, match="iscrowd"):  # pycocotools asserts the same
         mask.iou(r, r, [0])
+    with pytest.raises(AssertionError, match="iscrowd"):
+        mask.iou([], r, [])
 
 
 def test_merge_union_intersection_and_size_mismatch():
