@@ -411,8 +411,10 @@ CocoAccumulation accumulate(const CocoEvaluation& ev, int threads) {
   }, 1);
 
   struct Scratch {
-    std::vector<uint8_t> full, status;  // [T][n]: 0 ignored, 1 TP, 2 FP
-    std::vector<double> rc, pr, sorted_scores;
+    std::vector<uint8_t> status;    // [n][T] in sorted order: 0 ignored, 1 TP, 2 FP
+    std::vector<double> tp, fp;     // [T] running counts
+    std::vector<double> tps, pr;    // [T][nd] cumulative TP count, precision
+    std::vector<double> sorted_scores;
   };
   std::vector<Scratch> scratch(static_cast<std::size_t>(metrics::parallel_workers(K * A, threads, 1)));
   metrics::parallel_for(K * A, threads, [&](std::size_t ka, int worker) {
@@ -421,76 +423,69 @@ CocoAccumulation accumulate(const CocoEvaluation& ev, int threads) {
     if (!cat.present) return;
     const std::vector<Det>& dets = cat.dets;
     Scratch& sc = scratch[static_cast<std::size_t>(worker)];
-    std::vector<uint8_t>& full = sc.full;
-    std::vector<uint8_t>& status = sc.status;
-    std::vector<double>& rc = sc.rc;
-    std::vector<double>& pr = sc.pr;
-    std::vector<double>& sorted_scores = sc.sorted_scores;
-    // TP/FP/ignored of every detection at every threshold, in sorted order; images read sequentially.
+    // TP/FP/ignored of every detection at every threshold, stored by sorted position; images read sequentially.
     const std::size_t n_all = dets.size();
     std::size_t npig = 0, c = 0;
-    full.assign(T * n_all, 0);
+    sc.status.assign(n_all * T, 0);
     for (std::size_t i = 0; i < I; ++i) {
       const CocoImageEval* e = ev.eval_img(k, a, i);
       if (!e) continue;
       for (uint8_t g : e->gt_ignore) npig += (g == 0);
       const std::size_t D = e->dt_ids.size();
       for (std::size_t d = 0; d < D; ++d, ++c) {
-        const uint32_t q = cat.rank[c];
+        uint8_t* st = sc.status.data() + std::size_t{cat.rank[c]} * T;
         for (std::size_t t = 0; t < T; ++t) {
           const std::size_t off = t * D + d;
-          full[t * n_all + q] = e->dt_ignore[off] ? 0 : (e->dt_matched[off] ? 1 : 2);
+          st[t] = e->dt_ignore[off] ? 0 : (e->dt_matched[off] ? 1 : 2);
         }
       }
     }
     if (npig == 0) return;
+    const double np = static_cast<double>(npig);
     for (std::size_t m = 0; m < M; ++m) {
+      // The sorted detections within the first maxDet of their image: cumulative TP/FP (np.cumsum) and
+      // precision = tp / (fp + tp + eps) per threshold; recall = tp / npig is computed where it is read.
       const auto max_det = static_cast<uint32_t>(std::max(0, p.max_dets[m]));
-      // Keep the sorted detections within the first maxDet of their image.
       std::size_t nd = 0;
       for (const Det& x : dets) nd += x.d < max_det;
-      status.resize(T * nd);
-      sorted_scores.resize(nd);
-      for (std::size_t t = 0; t < T; ++t) {
-        std::size_t j = 0;
-        const uint8_t* src = full.data() + t * n_all;
-        uint8_t* dst = status.data() + t * nd;
-        for (std::size_t q = 0; q < n_all; ++q)
-          if (dets[q].d < max_det) dst[j++] = src[q];
-      }
-      {
-        std::size_t j = 0;
-        for (const Det& x : dets)
-          if (x.d < max_det) sorted_scores[j++] = x.score;
-      }
-      rc.resize(nd);
-      pr.resize(nd);
-      const double np = static_cast<double>(npig);
-      for (std::size_t t = 0; t < T; ++t) {
-        const uint8_t* st = status.data() + t * nd;
-        double tp = 0, fp = 0;
-        for (std::size_t q = 0; q < nd; ++q) {
-          tp += st[q] == 1;
-          fp += st[q] == 2;
-          rc[q] = tp / np;
-          pr[q] = tp / (fp + tp + metrics::kNumpySpacing1);
+      sc.tp.assign(T, 0.0);
+      sc.fp.assign(T, 0.0);
+      sc.tps.resize(T * nd);
+      sc.pr.resize(T * nd);
+      sc.sorted_scores.resize(nd);
+      std::size_t j = 0;
+      for (std::size_t q = 0; q < n_all; ++q) {
+        if (dets[q].d >= max_det) continue;
+        const uint8_t* st = sc.status.data() + q * T;
+        for (std::size_t t = 0; t < T; ++t) {
+          sc.tp[t] += st[t] == 1;
+          sc.fp[t] += st[t] == 2;
+          sc.tps[t * nd + j] = sc.tp[t];
+          sc.pr[t * nd + j] = sc.tp[t] / (sc.fp[t] + sc.tp[t] + metrics::kNumpySpacing1);
         }
-        acc.recall[((t * K + k) * A + a) * M + m] = nd ? rc[nd - 1] : 0.0;
+        sc.sorted_scores[j++] = dets[q].score;
+      }
+      for (std::size_t t = 0; t < T; ++t) {
+        const double* tps = sc.tps.data() + t * nd;
+        double* pr = sc.pr.data() + t * nd;
+        acc.recall[((t * K + k) * A + a) * M + m] = nd ? tps[nd - 1] / np : 0.0;
         for (std::size_t q = nd; q-- > 1;)
           if (pr[q] > pr[q - 1]) pr[q - 1] = pr[q];
-        // searchsorted(rc, recThrs, 'left'); once past the end every later threshold stays 0 (the IndexError
-        // that cocoeval.py catches).
+        // searchsorted(rc, recThrs, 'left') on rc = tps / npig (non-decreasing); once past the end every later
+        // threshold stays 0 (the IndexError that cocoeval.py catches).
         bool ended = false;
         for (std::size_t r = 0; r < R; ++r) {
           const std::size_t idx = (((t * R + r) * K + k) * A + a) * M + m;
           double q = 0, ss = 0;
           if (!ended) {
-            auto pi = static_cast<std::size_t>(std::lower_bound(rc.begin(), rc.end(), p.rec_thrs[r]) - rc.begin());
+            const double thr = p.rec_thrs[r];
+            const auto pi = static_cast<std::size_t>(
+                std::partition_point(tps, tps + nd, [&](double v) { return v / np < thr; }) - tps);
             if (pi >= nd) {
               ended = true;
             } else {
               q = pr[pi];
-              ss = sorted_scores[pi];
+              ss = sc.sorted_scores[pi];
             }
           }
           acc.precision[idx] = q;
