@@ -88,9 +88,29 @@ std::string read_file(const fs::path& path) {
   }
   const bool regular = S_ISREG(st.st_mode);
   std::string out;
-  if (regular && st.st_size > 0) out.reserve(static_cast<std::size_t>(st.st_size));
+  // A regular file is read straight into the string, whose capacity keeps kReadSpare bytes beyond the file size:
+  // a JSON parser that reads up to 64 bytes past the end (simdjson's padding) can then parse the text in place,
+  // without a copy (datasets/coco_json).
+  constexpr std::size_t kReadSpare = 64;
+  if (regular && st.st_size > 0) {
+    out.reserve(static_cast<std::size_t>(st.st_size) + kReadSpare);
+    out.resize(static_cast<std::size_t>(st.st_size));
+    std::size_t got = 0;
+    while (got < out.size()) {
+      const ssize_t n = ::read(fd, out.data() + got, out.size() - got);
+      if (n == 0) break;
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        const int e = errno;
+        ::close(fd);
+        throw InputError(path.string(), "", read_failure(path, e));
+      }
+      got += static_cast<std::size_t>(n);
+    }
+    out.resize(got);  // the file shrank; if it grew, the loop below reads the rest
+  }
   // Read until end of file whatever the kind: a FIFO or a pipe has no size, a regular file may grow or shrink.
-  std::vector<char> buf(1 << 20);
+  std::vector<char> buf(regular ? 1 << 16 : 1 << 20);
   for (;;) {
     const ssize_t n = ::read(fd, buf.data(), buf.size());
     if (n == 0) break;

@@ -281,25 +281,29 @@ void convert_masks(std::vector<PendingMask>& pending, std::vector<CocoInstance>&
       64);
 }
 
-/// Parse JSON text with simdjson; malformed JSON is an InputError naming the file.
-element parse_root(simdjson::dom::parser& parser, const simdjson::padded_string& text, const std::string& file) {
+/// True when `text` has simdjson's padding in its own capacity (io::read_text_file leaves it for regular files),
+/// so that it can be parsed in place instead of copied.
+bool has_padding(const std::string& text) { return text.capacity() - text.size() >= simdjson::SIMDJSON_PADDING; }
+
+/// Parse JSON text with simdjson, in place when `padded` (text.data() is readable SIMDJSON_PADDING bytes past the
+/// end), from a padded copy otherwise; malformed JSON is an InputError naming the file.
+element parse_root(simdjson::dom::parser& parser, std::string_view text, bool padded, const std::string& file) {
   element root;
-  auto err = parser.parse(text).get(root);
-  if (err)
-    throw io::json_syntax_error(std::string_view(text.data(), text.size()), file, simdjson::error_message(err));
+  auto err = parser.parse(text.data(), text.size(), !padded).get(root);
+  if (err) throw io::json_syntax_error(text, file, simdjson::error_message(err));
   return root;
 }
 
 /// Parse a COCO results text, accepting NaN/Infinity/-Infinity outside strings as Python's json.load does: when
 /// simdjson refuses the text and it holds such literals, they are rewritten into kNonFiniteTag strings (read back
-/// by nonfinite_value) and the text parsed again. `keep` holds the text parsed (the DOM refers to the parser only).
-/// A text still refused is reported at its first error (positions of the original text).
-element parse_results_json(simdjson::dom::parser& parser, std::string_view json, const std::string& file,
+/// by nonfinite_value) and the text parsed again. The text is parsed in place when `padded` (as parse_root);
+/// `keep` holds the rewritten text when there is one (the DOM refers to the parser only). A text still refused is
+/// reported at its first error (positions of the original text).
+element parse_results_json(simdjson::dom::parser& parser, std::string_view json, bool padded, const std::string& file,
                            simdjson::padded_string& keep, bool& tagged_literals) {
   tagged_literals = false;
-  keep = simdjson::padded_string(json);
   element root;
-  const auto err = parser.parse(keep).get(root);
+  const auto err = parser.parse(json.data(), json.size(), !padded).get(root);
   if (!err) return root;
   const auto lits = io::find_nonfinite_literals(json);
   if (lits.empty()) throw io::json_syntax_error(json, file, simdjson::error_message(err));
@@ -324,12 +328,6 @@ element parse_results_json(simdjson::dom::parser& parser, std::string_view json,
   if (!err2) return root;
   throw io::json_syntax_error(same_length, file, simdjson::error_message(err2));
 }
-
-/// The text of a JSON input (read_text_file: any kind of file, gzip inflated), padded for simdjson.
-simdjson::padded_string read_padded(const std::filesystem::path& file) {
-  return simdjson::padded_string(io::read_text_file(file));
-}
-
 
 struct ImageIndex {
   std::unordered_map<ImageId, uint32_t> of;
@@ -632,16 +630,15 @@ mask::CocoDetections parse_results_root(element root, const std::string& file, c
 
 CocoGroundTruth load_coco_gt(const std::filesystem::path& file, const CocoLoadOptions& opt,
                              std::vector<std::string>& warnings) {
-  simdjson::padded_string text = read_padded(file);
+  const std::string text = io::read_text_file(file);
   simdjson::dom::parser parser;
-  return parse_gt_root(parse_root(parser, text, file.string()), file.string(), opt, warnings);
+  return parse_gt_root(parse_root(parser, text, has_padding(text), file.string()), file.string(), opt, warnings);
 }
 
 CocoGroundTruth parse_coco_gt(std::string_view json, const std::string& file_label, const CocoLoadOptions& opt,
                               std::vector<std::string>& warnings) {
-  simdjson::padded_string text(json.data(), json.size());
   simdjson::dom::parser parser;
-  return parse_gt_root(parse_root(parser, text, file_label), file_label, opt, warnings);
+  return parse_gt_root(parse_root(parser, json, false, file_label), file_label, opt, warnings);
 }
 
 mask::CocoDetections load_coco_results(const std::filesystem::path& file, const CocoGroundTruth& gt,
@@ -650,7 +647,7 @@ mask::CocoDetections load_coco_results(const std::filesystem::path& file, const 
   simdjson::dom::parser parser;
   simdjson::padded_string keep;
   bool tagged = false;
-  const element root = parse_results_json(parser, text, file.string(), keep, tagged);
+  const element root = parse_results_json(parser, text, has_padding(text), file.string(), keep, tagged);
   const NonFiniteTagsLive live(tagged);
   return parse_results_root(root, file.string(), gt, opt, warnings);
 }
@@ -661,7 +658,7 @@ mask::CocoDetections parse_coco_results(std::string_view json, const std::string
   simdjson::dom::parser parser;
   simdjson::padded_string keep;
   bool tagged = false;
-  const element root = parse_results_json(parser, json, file_label, keep, tagged);
+  const element root = parse_results_json(parser, json, false, file_label, keep, tagged);
   const NonFiniteTagsLive live(tagged);
   return parse_results_root(root, file_label, gt, opt, warnings);
 }

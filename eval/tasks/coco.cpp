@@ -132,7 +132,7 @@ CocoReport evaluate_coco(const CocoInputs& in, const CocoOptions& o) {
     ev = mask::evaluate(in.gt, in.dt, params, o.threads);
     if (o.stage_done) o.stage_done();
     if (o.stage_started) o.stage_started("Accumulating evaluation results...");
-    const mask::CocoAccumulation acc = mask::accumulate(ev);
+    const mask::CocoAccumulation acc = mask::accumulate(ev, o.threads);
     if (o.stage_done) o.stage_done();
     r.stats = mask::summarize(acc, ev.params);
   } catch (const std::invalid_argument& e) {  // parameters COCOeval rejects

@@ -170,7 +170,7 @@ mask::CocoEvaluation score_ap(const GcgInputs& in, const Detections& d, const Gc
   mask::CocoEvaluation ev;
   try {
     ev = mask::evaluate(in.mask_gt, d.dets, params, o.threads);
-    r.coco_stats = mask::summarize(mask::accumulate(ev), ev.params);
+    r.coco_stats = mask::summarize(mask::accumulate(ev, o.threads), ev.params);
   } catch (const std::invalid_argument& e) {
     throw InputError(in.files.mask_gt_file().string(), "", e.what());
   }

@@ -64,13 +64,33 @@ void unique_sort(std::vector<T>& v) {
   v.erase(std::unique(v.begin(), v.end()), v.end());
 }
 
-/// np.argsort(-score, kind='mergesort') order of `idx` (stable; NaN scores last, as NumPy sorts NaN to the end).
+/// True when score a sorts before score b in np.argsort(-score) (NaN last, as NumPy sorts NaN to the end).
+inline bool score_before(double a, double b) {
+  const double ka = -a, kb = -b;
+  if (std::isnan(kb)) return !std::isnan(ka);
+  return ka < kb;
+}
+
+/// A stable sort of [first, last) by `less` (std::stable_sort's order) that allocates nothing for short ranges:
+/// insertion sort up to 32 elements (a few detections per image is the common case), std::stable_sort beyond.
+template <class It, class Less>
+void stable_sort_small(It first, It last, Less less) {
+  if (last - first > 32) {
+    std::stable_sort(first, last, less);
+    return;
+  }
+  for (It i = first + (first != last); i < last; ++i) {
+    auto v = std::move(*i);
+    It j = i;
+    for (; j != first && less(v, *(j - 1)); --j) *j = std::move(*(j - 1));
+    *j = std::move(v);
+  }
+}
+
+/// np.argsort(-score, kind='mergesort') order of `idx` (stable; NaN scores last).
 void sort_by_score(std::vector<uint32_t>& idx, const std::vector<CocoInstance>& inst) {
-  std::stable_sort(idx.begin(), idx.end(), [&](uint32_t a, uint32_t b) {
-    double ka = -inst[a].score, kb = -inst[b].score;
-    if (std::isnan(kb)) return !std::isnan(ka);
-    return ka < kb;
-  });
+  stable_sort_small(idx.begin(), idx.end(),
+                    [&](uint32_t a, uint32_t b) { return score_before(inst[a].score, inst[b].score); });
 }
 
 /// CSR lists of instance indices per eval cell (image position i, eval category k), in _prepare + computeIoU
@@ -158,22 +178,35 @@ Cells build_cells(const std::vector<CocoInstance>& inst, const std::vector<uint3
   return cells;
 }
 
+/// Per-worker buffers of evaluate(), reused from image to image (no allocation once they have grown).
+struct ImageScratch {
+  std::vector<uint32_t> g_idx, d_idx, gtind;
+  std::vector<const Rle*> g_rle, d_rle;
+  std::vector<Box> g_box, d_box;
+  std::vector<uint8_t> crowd, ig;
+};
+
 /// evaluateImg for one area range, given the dts in score order (cut at maxDet) and computeIoU's matrix
-/// (rows = dts in that order, columns = gts in cell order).
+/// (rows = dts in that order, columns = gts in cell order). Uses scratch.gtind, .ig and .crowd.
 void evaluate_img(const std::vector<CocoInstance>& gts, const std::vector<uint32_t>& g_idx,
                   const std::vector<CocoInstance>& dts, const std::vector<uint32_t>& d_idx,
                   const std::vector<double>& ious, const CocoParams& p, const std::array<double, 2>& rng,
-                  CocoImageEval& out) {
+                  ImageScratch& scratch, CocoImageEval& out) {
   const std::size_t G = g_idx.size(), D = d_idx.size(), T = p.iou_thrs.size();
-  std::vector<uint8_t> ig(G);
+  std::vector<uint8_t>& ig = scratch.ig;
+  ig.resize(G);
   for (std::size_t g = 0; g < G; ++g) {
     const CocoInstance& a = gts[g_idx[g]];
     ig[g] = (a.iscrowd || a.area < rng[0] || a.area > rng[1]) ? 1 : 0;
   }
-  // np.argsort(_ignore, kind='mergesort'): non-ignored first, stable.
-  std::vector<uint32_t> gtind(G);
-  for (uint32_t g = 0; g < G; ++g) gtind[g] = g;
-  std::stable_sort(gtind.begin(), gtind.end(), [&](uint32_t a, uint32_t b) { return ig[a] < ig[b]; });
+  // np.argsort(_ignore, kind='mergesort'): non-ignored first, then ignored, each in cell order (a stable sort of
+  // 0/1 keys).
+  std::vector<uint32_t>& gtind = scratch.gtind;
+  gtind.clear();
+  for (uint32_t g = 0; g < G; ++g)
+    if (!ig[g]) gtind.push_back(g);
+  for (uint32_t g = 0; g < G; ++g)
+    if (ig[g]) gtind.push_back(g);
 
   out.dt_ids.resize(D);
   out.dt_scores.resize(D);
@@ -183,7 +216,8 @@ void evaluate_img(const std::vector<CocoInstance>& gts, const std::vector<uint32
   }
   out.gt_ids.resize(G);
   out.gt_ignore.resize(G);
-  std::vector<uint8_t> crowd(G);
+  std::vector<uint8_t>& crowd = scratch.crowd;
+  crowd.resize(G);
   for (std::size_t g = 0; g < G; ++g) {
     const CocoInstance& a = gts[g_idx[gtind[g]]];
     out.gt_ids[g] = a.id;
@@ -274,13 +308,40 @@ CocoEvaluation evaluate(const CocoGroundTruth& gt, const CocoDetections& dt, con
   ev.slot_ious.resize(static_cast<std::size_t>(slots));
   ev.slot_evals.resize(static_cast<std::size_t>(slots) * A);
   const int max_det = p.max_dets.back();
+  // Every output vector gets its final capacity here, serially: the parallel loop below then only fills memory and
+  // allocates nothing, so its workers never wait on each other in the allocator (the sizes follow from the cells:
+  // G ground truths, D = min(detections, maxDets[-1])).
+  const std::size_t T = p.iou_thrs.size();
+  for (std::size_t k = 0; k < K; ++k)
+    for (std::size_t i = 0; i < I; ++i) {
+      const int32_t slot = ev.cell_slot[k * I + i];
+      if (slot < 0) continue;
+      const std::size_t gcell = p.use_cats ? i * K + k : i, G = gcells.size(gcell);
+      std::size_t D = dcells.size(gcell);
+      if (max_det >= 0) D = std::min(D, static_cast<std::size_t>(max_det));
+      CocoIouMatrix& mat = ev.slot_ious[static_cast<std::size_t>(slot)];
+      mat.dt_ids.reserve(D);
+      mat.gt_ids.reserve(G);
+      mat.values.reserve(D * G);
+      for (std::size_t a = 0; a < A; ++a) {
+        CocoImageEval& e = ev.slot_evals[static_cast<std::size_t>(slot) * A + a];
+        e.dt_ids.reserve(D);
+        e.dt_scores.reserve(D);
+        e.gt_ids.reserve(G);
+        e.dt_matches.reserve(T * D);
+        e.gt_matches.reserve(T * G);
+        e.dt_matched.reserve(T * D);
+        e.dt_ignore.reserve(T * D);
+        e.gt_ignore.reserve(G);
+      }
+    }
   const bool segm = p.iou_type == IouType::kSegm;
 
-  metrics::parallel_for(I, threads, [&](std::size_t i) {
-    std::vector<uint32_t> g_idx, d_idx;
-    std::vector<const Rle*> g_rle, d_rle;
-    std::vector<Box> g_box, d_box;
-    std::vector<uint8_t> crowd;
+  std::vector<ImageScratch> scratch(static_cast<std::size_t>(metrics::parallel_workers(I, threads)));
+  metrics::parallel_for(I, threads, [&](std::size_t i, int worker) {
+    ImageScratch& sc = scratch[static_cast<std::size_t>(worker)];
+    std::vector<uint32_t>& g_idx = sc.g_idx;
+    std::vector<uint32_t>& d_idx = sc.d_idx;
     for (std::size_t k = 0; k < K; ++k) {
       const int32_t slot = ev.cell_slot[k * I + i];
       if (slot < 0) continue;  // computeIoU [] and evaluateImg None for every area
@@ -292,38 +353,45 @@ CocoEvaluation evaluate(const CocoGroundTruth& gt, const CocoDetections& dt, con
       sort_by_score(d_idx, dt.results);
       if (max_det >= 0 && d_idx.size() > static_cast<std::size_t>(max_det)) d_idx.resize(static_cast<std::size_t>(max_det));
       CocoIouMatrix& mat = ev.slot_ious[s];
-      mat.dt_ids.clear();
-      mat.gt_ids.clear();
-      for (uint32_t d : d_idx) mat.dt_ids.push_back(dt.results[d].id);
-      for (uint32_t g : g_idx) mat.gt_ids.push_back(gt.annotations[g].id);
       const std::size_t D = d_idx.size(), G = g_idx.size();
+      mat.dt_ids.resize(D);
+      mat.gt_ids.resize(G);
+      for (std::size_t d = 0; d < D; ++d) mat.dt_ids[d] = dt.results[d_idx[d]].id;
+      for (std::size_t g = 0; g < G; ++g) mat.gt_ids[g] = gt.annotations[g_idx[g]].id;
       mat.values.assign(D * G, 0.0);
       if (D > 0 && G > 0) {
-        crowd.resize(G);
-        for (std::size_t g = 0; g < G; ++g) crowd[g] = gt.annotations[g_idx[g]].iscrowd ? 1 : 0;
+        sc.crowd.resize(G);
+        for (std::size_t g = 0; g < G; ++g) sc.crowd[g] = gt.annotations[g_idx[g]].iscrowd ? 1 : 0;
+        sc.g_box.resize(G);
+        sc.d_box.resize(D);
         if (segm) {
-          g_rle.resize(G);
-          d_rle.resize(D);
-          for (std::size_t g = 0; g < G; ++g) g_rle[g] = &gt.annotations[g_idx[g]].rle;
-          for (std::size_t d = 0; d < D; ++d) d_rle[d] = &dt.results[d_idx[d]].rle;
-          iou(d_rle.data(), D, g_rle.data(), G, crowd.data(), mat.values.data());
+          sc.g_rle.resize(G);
+          sc.d_rle.resize(D);
+          for (std::size_t g = 0; g < G; ++g) {
+            sc.g_rle[g] = &gt.annotations[g_idx[g]].rle;
+            sc.g_box[g] = to_bbox(*sc.g_rle[g]);
+          }
+          for (std::size_t d = 0; d < D; ++d) {
+            sc.d_rle[d] = &dt.results[d_idx[d]].rle;
+            sc.d_box[d] = to_bbox(*sc.d_rle[d]);
+          }
+          iou(sc.d_rle.data(), sc.d_box.data(), D, sc.g_rle.data(), sc.g_box.data(), G, sc.crowd.data(),
+              mat.values.data());
         } else {
-          g_box.resize(G);
-          d_box.resize(D);
-          for (std::size_t g = 0; g < G; ++g) g_box[g] = gt.annotations[g_idx[g]].box;
-          for (std::size_t d = 0; d < D; ++d) d_box[d] = dt.results[d_idx[d]].box;
-          bbox_iou(d_box, g_box, crowd, mat.values.data());
+          for (std::size_t g = 0; g < G; ++g) sc.g_box[g] = gt.annotations[g_idx[g]].box;
+          for (std::size_t d = 0; d < D; ++d) sc.d_box[d] = dt.results[d_idx[d]].box;
+          bbox_iou(sc.d_box, sc.g_box, sc.crowd, mat.values.data());
         }
       }
       for (std::size_t a = 0; a < A; ++a)
-        evaluate_img(gt.annotations, g_idx, dt.results, d_idx, mat.values, p, p.area_rng[a],
+        evaluate_img(gt.annotations, g_idx, dt.results, d_idx, mat.values, p, p.area_rng[a], sc,
                      ev.slot_evals[s * A + a]);
     }
   });
   return ev;
 }
 
-CocoAccumulation accumulate(const CocoEvaluation& ev) {
+CocoAccumulation accumulate(const CocoEvaluation& ev, int threads) {
   const CocoParams& p = ev.params;
   CocoAccumulation acc;
   acc.T = p.iou_thrs.size();
@@ -339,110 +407,120 @@ CocoAccumulation accumulate(const CocoEvaluation& ev) {
   // For one category the detections of an image (dtIds, dtScores) do not depend on the area range, and the
   // list for maxDet m is a subsequence of the one for maxDets[-1]. A stable sort keeps the relative order of any
   // two entries, so np.argsort(-dtScores, kind='mergesort') of every (a, m) list is the one stable sort per
-  // category, filtered.
+  // category, filtered. Step 1 sorts per category, step 2 fills the (category, area) cells; both in parallel,
+  // each index writing only its own entries, so the arrays do not depend on `threads`.
   struct Det {
     double score;
     uint32_t i;  // index in the concatenation (image order, then per-image order)
     uint32_t d;  // index in the image's score-sorted detections
   };
-  std::vector<Det> dets;
-  std::vector<uint32_t> rank;         // concatenation index -> position in the sorted order
-  std::vector<uint8_t> full, status;  // [T][n]: 0 ignored, 1 TP, 2 FP
-  std::vector<double> rc, pr, sorted_scores;
-  for (std::size_t k = 0; k < K; ++k) {
-    dets.clear();
-    std::size_t present = 0;
+  struct Category {
+    bool present = false;   // some evalImgs entry of the category is not None
+    std::vector<Det> dets;  // sorted by -score (stable)
+    std::vector<uint32_t> rank;  // concatenation index -> position in dets
+  };
+  std::vector<Category> cats(K);
+  metrics::parallel_for(K, threads, [&](std::size_t k) {
+    Category& c = cats[k];
     for (std::size_t i = 0; i < I; ++i) {
       const CocoImageEval* e = ev.eval_img(k, 0, i);
       if (!e) continue;
-      ++present;
+      c.present = true;
       for (std::size_t d = 0; d < e->dt_ids.size(); ++d)
-        dets.push_back({e->dt_scores[d], static_cast<uint32_t>(dets.size()), static_cast<uint32_t>(d)});
+        c.dets.push_back({e->dt_scores[d], static_cast<uint32_t>(c.dets.size()), static_cast<uint32_t>(d)});
     }
-    if (present == 0) continue;  // every evalImgs entry is None: precision/recall stay -1
+    if (!c.present) return;  // every evalImgs entry is None: precision/recall stay -1
     // Det::i holds the concatenation index here.
-    std::stable_sort(dets.begin(), dets.end(), [](const Det& x, const Det& y) {
-      double kx = -x.score, ky = -y.score;
-      if (std::isnan(ky)) return !std::isnan(kx);
-      return kx < ky;
-    });
+    std::stable_sort(c.dets.begin(), c.dets.end(),
+                     [](const Det& x, const Det& y) { return score_before(x.score, y.score); });
+    c.rank.resize(c.dets.size());
+    for (std::size_t q = 0; q < c.dets.size(); ++q) c.rank[c.dets[q].i] = static_cast<uint32_t>(q);
+  }, 1);
+
+  struct Scratch {
+    std::vector<uint8_t> status;    // [n][T] in sorted order: 0 ignored, 1 TP, 2 FP
+    std::vector<double> tp, fp;     // [T] running counts
+    std::vector<double> tps, pr;    // [T][nd] cumulative TP count, precision
+    std::vector<double> sorted_scores;
+  };
+  std::vector<Scratch> scratch(static_cast<std::size_t>(metrics::parallel_workers(K * A, threads, 1)));
+  metrics::parallel_for(K * A, threads, [&](std::size_t ka, int worker) {
+    const std::size_t k = ka / A, a = ka % A;
+    const Category& cat = cats[k];
+    if (!cat.present) return;
+    const std::vector<Det>& dets = cat.dets;
+    Scratch& sc = scratch[static_cast<std::size_t>(worker)];
+    // TP/FP/ignored of every detection at every threshold, stored by sorted position; images read sequentially.
     const std::size_t n_all = dets.size();
-    rank.resize(n_all);
-    for (std::size_t q = 0; q < n_all; ++q) rank[dets[q].i] = static_cast<uint32_t>(q);
-    for (std::size_t a = 0; a < A; ++a) {
-      // TP/FP/ignored of every detection at every threshold, in sorted order; images read sequentially.
-      std::size_t npig = 0, c = 0;
-      full.assign(T * n_all, 0);
-      for (std::size_t i = 0; i < I; ++i) {
-        const CocoImageEval* e = ev.eval_img(k, a, i);
-        if (!e) continue;
-        for (uint8_t g : e->gt_ignore) npig += (g == 0);
-        const std::size_t D = e->dt_ids.size();
-        for (std::size_t d = 0; d < D; ++d, ++c) {
-          const uint32_t q = rank[c];
-          for (std::size_t t = 0; t < T; ++t) {
-            const std::size_t off = t * D + d;
-            full[t * n_all + q] = e->dt_ignore[off] ? 0 : (e->dt_matched[off] ? 1 : 2);
-          }
-        }
-      }
-      if (npig == 0) continue;
-      for (std::size_t m = 0; m < M; ++m) {
-        const auto max_det = static_cast<uint32_t>(std::max(0, p.max_dets[m]));
-        // Keep the sorted detections within the first maxDet of their image.
-        std::size_t nd = 0;
-        for (const Det& x : dets) nd += x.d < max_det;
-        status.resize(T * nd);
-        sorted_scores.resize(nd);
+    std::size_t npig = 0, c = 0;
+    sc.status.assign(n_all * T, 0);
+    for (std::size_t i = 0; i < I; ++i) {
+      const CocoImageEval* e = ev.eval_img(k, a, i);
+      if (!e) continue;
+      for (uint8_t g : e->gt_ignore) npig += (g == 0);
+      const std::size_t D = e->dt_ids.size();
+      for (std::size_t d = 0; d < D; ++d, ++c) {
+        uint8_t* st = sc.status.data() + std::size_t{cat.rank[c]} * T;
         for (std::size_t t = 0; t < T; ++t) {
-          std::size_t j = 0;
-          const uint8_t* src = full.data() + t * n_all;
-          uint8_t* dst = status.data() + t * nd;
-          for (std::size_t q = 0; q < n_all; ++q)
-            if (dets[q].d < max_det) dst[j++] = src[q];
-        }
-        {
-          std::size_t j = 0;
-          for (const Det& x : dets)
-            if (x.d < max_det) sorted_scores[j++] = x.score;
-        }
-        rc.resize(nd);
-        pr.resize(nd);
-        const double np = static_cast<double>(npig);
-        for (std::size_t t = 0; t < T; ++t) {
-          const uint8_t* st = status.data() + t * nd;
-          double tp = 0, fp = 0;
-          for (std::size_t q = 0; q < nd; ++q) {
-            tp += st[q] == 1;
-            fp += st[q] == 2;
-            rc[q] = tp / np;
-            pr[q] = tp / (fp + tp + metrics::kNumpySpacing1);
-          }
-          acc.recall[((t * K + k) * A + a) * M + m] = nd ? rc[nd - 1] : 0.0;
-          for (std::size_t q = nd; q-- > 1;)
-            if (pr[q] > pr[q - 1]) pr[q - 1] = pr[q];
-          // searchsorted(rc, recThrs, 'left'); once past the end every later threshold stays 0 (the IndexError
-          // that cocoeval.py catches).
-          bool ended = false;
-          for (std::size_t r = 0; r < R; ++r) {
-            const std::size_t idx = (((t * R + r) * K + k) * A + a) * M + m;
-            double q = 0, ss = 0;
-            if (!ended) {
-              auto pi = static_cast<std::size_t>(std::lower_bound(rc.begin(), rc.end(), p.rec_thrs[r]) - rc.begin());
-              if (pi >= nd) {
-                ended = true;
-              } else {
-                q = pr[pi];
-                ss = sorted_scores[pi];
-              }
-            }
-            acc.precision[idx] = q;
-            acc.scores[idx] = ss;
-          }
+          const std::size_t off = t * D + d;
+          st[t] = e->dt_ignore[off] ? 0 : (e->dt_matched[off] ? 1 : 2);
         }
       }
     }
-  }
+    if (npig == 0) return;
+    const double np = static_cast<double>(npig);
+    for (std::size_t m = 0; m < M; ++m) {
+      // The sorted detections within the first maxDet of their image: cumulative TP/FP (np.cumsum) and
+      // precision = tp / (fp + tp + eps) per threshold; recall = tp / npig is computed where it is read.
+      const auto max_det = static_cast<uint32_t>(std::max(0, p.max_dets[m]));
+      std::size_t nd = 0;
+      for (const Det& x : dets) nd += x.d < max_det;
+      sc.tp.assign(T, 0.0);
+      sc.fp.assign(T, 0.0);
+      sc.tps.resize(T * nd);
+      sc.pr.resize(T * nd);
+      sc.sorted_scores.resize(nd);
+      std::size_t j = 0;
+      for (std::size_t q = 0; q < n_all; ++q) {
+        if (dets[q].d >= max_det) continue;
+        const uint8_t* st = sc.status.data() + q * T;
+        for (std::size_t t = 0; t < T; ++t) {
+          sc.tp[t] += st[t] == 1;
+          sc.fp[t] += st[t] == 2;
+          sc.tps[t * nd + j] = sc.tp[t];
+          sc.pr[t * nd + j] = sc.tp[t] / (sc.fp[t] + sc.tp[t] + metrics::kNumpySpacing1);
+        }
+        sc.sorted_scores[j++] = dets[q].score;
+      }
+      for (std::size_t t = 0; t < T; ++t) {
+        const double* tps = sc.tps.data() + t * nd;
+        double* pr = sc.pr.data() + t * nd;
+        acc.recall[((t * K + k) * A + a) * M + m] = nd ? tps[nd - 1] / np : 0.0;
+        for (std::size_t q = nd; q-- > 1;)
+          if (pr[q] > pr[q - 1]) pr[q - 1] = pr[q];
+        // searchsorted(rc, recThrs, 'left') on rc = tps / npig (non-decreasing); once past the end every later
+        // threshold stays 0 (the IndexError that cocoeval.py catches).
+        bool ended = false;
+        for (std::size_t r = 0; r < R; ++r) {
+          const std::size_t idx = (((t * R + r) * K + k) * A + a) * M + m;
+          double q = 0, ss = 0;
+          if (!ended) {
+            const double thr = p.rec_thrs[r];
+            const auto pi = static_cast<std::size_t>(
+                std::partition_point(tps, tps + nd, [&](double v) { return v / np < thr; }) - tps);
+            if (pi >= nd) {
+              ended = true;
+            } else {
+              q = pr[pi];
+              ss = sc.sorted_scores[pi];
+            }
+          }
+          acc.precision[idx] = q;
+          acc.scores[idx] = ss;
+        }
+      }
+    }
+  }, 1);
   return acc;
 }
 

@@ -157,8 +157,9 @@ struct CocoAccumulation {
 
 /// COCOeval.accumulate(): per (k, a, m) one stable sort by -score across images (image order, then per-image
 /// order), cumulative TP/FP, recall = tp/npig, precision = tp/(tp+fp+2^-52) made monotone from the right,
-/// sampled at rec_thrs with searchsorted(left) and the 0-after-end rule.
-CocoAccumulation accumulate(const CocoEvaluation& ev);
+/// sampled at rec_thrs with searchsorted(left) and the 0-after-end rule. Parallel over categories (the sort) and
+/// (category, area) cells with `threads` workers (metrics::parallel_for); the arrays do not depend on `threads`.
+CocoAccumulation accumulate(const CocoEvaluation& ev, int threads = 1);
 
 /// One summarize() line's selection.
 struct CocoSummaryItem {

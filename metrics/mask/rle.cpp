@@ -122,11 +122,13 @@ uint32_t area(const Rle& r) {
   return a;
 }
 
-Box to_bbox(const Rle& r) {
+namespace {
+
+/// rleToBbox as the C code computes it: two divisions per 1-run, uint32 positions (they wrap around for invalid
+/// RLEs whose counts sum past 2^32-1, and the result follows). The general form, used where to_bbox's walk below
+/// does not apply.
+Box to_bbox_divisions(const Rle& r, size_t m) {
   const uint32_t h = r.h, w = r.w;
-  const size_t m = r.counts.size() / 2 * 2;
-  if (m == 0) return {0, 0, 0, 0};
-  // uint32 arithmetic throughout, as the C code (the all-zero-foreground case wraps around; see rle.h).
   uint32_t xs = w, ys = h, xe = 0, ye = 0, cc = 0;
   for (size_t j = 0; j < m; ++j) {
     const uint32_t start = cc;
@@ -143,6 +145,50 @@ Box to_bbox(const Rle& r) {
     } else {
       ys = std::min(ys, y_start);
       ye = std::max(ye, y_end);
+    }
+  }
+  return {static_cast<double>(xs), static_cast<double>(ys), static_cast<double>(uint32_t(xe - xs + 1)),
+          static_cast<double>(uint32_t(ye - ys + 1))};
+}
+
+}  // namespace
+
+Box to_bbox(const Rle& r) {
+  const uint32_t h = r.h, w = r.w;
+  const size_t m = r.counts.size() / 2 * 2;
+  if (m == 0) return {0, 0, 0, 0};
+  if (h == 0) return to_bbox_divisions(r, m);  // throws at the first non-empty 1-run, as the C code would crash
+  // The same result without a division per run: the position is kept as (column x, row y) and advanced run by
+  // run; a division is needed only for a run that spans a whole column. Positions are exact while the counts sum
+  // to at most 2^32-1 (every valid RLE); past that the C code's uint32 wrap-around decides, so that case goes to
+  // the general form.
+  uint32_t xs = w, ys = h, xe = 0, ye = 0;
+  uint64_t x = 0, y = 0, total = 0;
+  for (size_t j = 0; j < m; ++j) {
+    const uint32_t c = r.counts[j];
+    total += c;
+    if (total > std::numeric_limits<uint32_t>::max()) return to_bbox_divisions(r, m);
+    const uint64_t x0 = x, y0 = y;
+    y += c;
+    if (y >= h) {
+      y -= h;
+      ++x;
+      if (y >= h) {
+        x += y / h;
+        y %= h;
+      }
+    }
+    if (j % 2 == 0 || c == 0) continue;
+    // Last pixel of the 1-run: one before (x, y).
+    const uint64_t x1 = y == 0 ? x - 1 : x, y1 = y == 0 ? h - 1 : y - 1;
+    xs = std::min(xs, static_cast<uint32_t>(x0));
+    xe = std::max(xe, static_cast<uint32_t>(x1));
+    if (x0 < x1) {
+      ys = 0;
+      ye = h - 1;
+    } else {
+      ys = std::min(ys, static_cast<uint32_t>(y0));
+      ye = std::max(ye, static_cast<uint32_t>(y1));
     }
   }
   return {static_cast<double>(xs), static_cast<double>(ys), static_cast<double>(uint32_t(xe - xs + 1)),
@@ -240,12 +286,10 @@ void bbox_iou(const std::vector<Box>& dt, const std::vector<Box>& gt, const std:
   bbox_iou_raw(dt.data(), dt.size(), gt.data(), gt.size(), iscrowd.data(), out);
 }
 
-void iou(const Rle* const* dt, size_t dt_n, const Rle* const* gt, size_t gt_n, const uint8_t* iscrowd, double* out) {
+void iou(const Rle* const* dt, const Box* dt_box, size_t dt_n, const Rle* const* gt, const Box* gt_box, size_t gt_n,
+         const uint8_t* iscrowd, double* out) {
   if (dt_n == 0 || gt_n == 0) return;
-  std::vector<Box> db(dt_n), gb(gt_n);
-  for (size_t d = 0; d < dt_n; ++d) db[d] = to_bbox(*dt[d]);
-  for (size_t g = 0; g < gt_n; ++g) gb[g] = to_bbox(*gt[g]);
-  bbox_iou_raw(db.data(), dt_n, gb.data(), gt_n, iscrowd, out);
+  bbox_iou_raw(dt_box, dt_n, gt_box, gt_n, iscrowd, out);
   for (size_t d = 0; d < dt_n; ++d) {
     for (size_t g = 0; g < gt_n; ++g) {
       double& o = out[d * gt_n + g];
@@ -266,6 +310,14 @@ void iou(const Rle* const* dt, size_t dt_n, const Rle* const* gt, size_t gt_n, c
       }
     }
   }
+}
+
+void iou(const Rle* const* dt, size_t dt_n, const Rle* const* gt, size_t gt_n, const uint8_t* iscrowd, double* out) {
+  if (dt_n == 0 || gt_n == 0) return;
+  std::vector<Box> db(dt_n), gb(gt_n);
+  for (size_t d = 0; d < dt_n; ++d) db[d] = to_bbox(*dt[d]);
+  for (size_t g = 0; g < gt_n; ++g) gb[g] = to_bbox(*gt[g]);
+  iou(dt, db.data(), dt_n, gt, gb.data(), gt_n, iscrowd, out);
 }
 
 void iou(const std::vector<Rle>& dt, const std::vector<Rle>& gt, const std::vector<uint8_t>& iscrowd, double* out) {

@@ -107,6 +107,11 @@ void iou(const std::vector<Rle>& dt, const std::vector<Rle>& gt, const std::vect
 /// row-major as above. Same results as the vector form.
 void iou(const Rle* const* dt, size_t dt_n, const Rle* const* gt, size_t gt_n, const uint8_t* iscrowd, double* out);
 
+/// rleIou with the to_bbox boxes of the RLEs given (dt_box[d] = to_bbox(*dt[d]), gt_box[g] = to_bbox(*gt[g])), for
+/// callers that keep them: same results as the forms above, and no allocation.
+void iou(const Rle* const* dt, const Box* dt_box, size_t dt_n, const Rle* const* gt, const Box* gt_box, size_t gt_n,
+         const uint8_t* iscrowd, double* out);
+
 /// bbIou: the same for [x, y, w, h] boxes, row-major out[d * gt.size() + g]: intersection / union of the box
 /// areas, 0 when they do not overlap (touching edges included); crowd: intersection over the detection box area.
 /// Throws std::invalid_argument when iscrowd.size() != gt.size().
