@@ -213,7 +213,7 @@ mask::IouType parse_iou_type(const std::string& s) {
 /// What COCOeval.evaluate() produced, kept in C++; the Python structures (ious, evalImgs) are built on demand.
 class Evaluation {
  public:
-  explicit Evaluation(mask::CocoEvaluation ev) : ev_(std::move(ev)) {}
+  Evaluation(mask::CocoEvaluation ev, int threads) : ev_(std::move(ev)), threads_(threads) {}
 
   // self.ious: {(imgId, catId): D x G float64 (Fortran order) or []}, keys from the given Python lists (in
   // p.imgIds / catIds order).
@@ -296,11 +296,11 @@ class Evaluation {
     mask::CocoAccumulation acc;
     if (eval_imgs.is_none()) {
       py::gil_scoped_release nogil;
-      acc = mask::accumulate(ev_);
+      acc = mask::accumulate(ev_, threads_);
     } else {
       mask::CocoEvaluation ev = with_eval_imgs(eval_imgs);
       py::gil_scoped_release nogil;
-      acc = mask::accumulate(ev);
+      acc = mask::accumulate(ev, threads_);
     }
     std::vector<py::ssize_t> s5 = {py::ssize_t(acc.T), py::ssize_t(acc.R), py::ssize_t(acc.K), py::ssize_t(acc.A),
                                    py::ssize_t(acc.M)};
@@ -377,6 +377,7 @@ class Evaluation {
       throw py::value_error("evaluation keys do not match the evaluated image and category lists");
   }
   mask::CocoEvaluation ev_;
+  int threads_ = 1;
 };
 
 std::unique_ptr<Evaluation> evaluate(py::sequence gts, py::sequence dts, py::dict gt_imgs, py::dict dt_imgs,
@@ -424,7 +425,7 @@ std::unique_ptr<Evaluation> evaluate(py::sequence gts, py::sequence dts, py::dic
     dt.results = std::move(dside.instances);
     ev = mask::evaluate(gt, dt, p, threads);
   }
-  return std::make_unique<Evaluation>(std::move(ev));
+  return std::make_unique<Evaluation>(std::move(ev), threads);
 }
 
 }  // namespace
