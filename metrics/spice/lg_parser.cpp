@@ -1,6 +1,7 @@
 #include "metrics/spice/lg_parser.h"
 
 #include <algorithm>
+#include <cctype>
 #include <functional>
 #include <mutex>
 #include <set>
@@ -534,6 +535,29 @@ struct LinkParser::Impl {
     return ok;
   }
 
+  // True when the caption starts with a singular noun or an adjective and no determiner: a closed-class word
+  // (article, demonstrative, possessive, numeral, quantifier, pronoun, preposition, conjunction, auxiliary) or a
+  // plural noun (bare plurals are grammatical) keeps the caption as it is.
+  bool needs_article(const std::vector<std::string>& tokens) const {
+    static const std::unordered_set<std::string> closed = {
+        "a",     "an",    "the",   "this",  "that",  "these", "those", "some",  "any",   "no",    "each",  "every",
+        "all",   "both",  "either", "neither", "another", "other", "such", "much", "many", "few", "several", "more",
+        "most",  "lots",  "lot",   "plenty", "enough", "one",  "two",   "three", "four",  "five",  "six",   "seven",
+        "eight", "nine",  "ten",   "eleven", "twelve", "twenty", "hundred", "dozen", "dozens", "couple",
+        "there", "here",  "it",    "he",    "she",   "they",  "we",    "i",     "you",   "his",   "her",   "its",
+        "their", "our",   "my",    "your",  "what",  "which", "who",   "whose", "in",    "on",    "at",    "of",
+        "with",  "from",  "by",    "for",   "to",    "into",  "onto",  "under", "over",  "near",  "behind", "inside",
+        "outside", "through", "across", "along", "beside", "between", "above", "below", "and", "or", "but", "is",
+        "are",   "was",   "were",  "be",    "do",    "does",  "can",   "not",   "very",  "just"};
+    if (tokens.empty() || closed.count(tokens[0])) return false;
+    const std::string& w = tokens[0];
+    if (!std::isalpha(static_cast<unsigned char>(w[0]))) return false;
+    bool noun = lem->known(w, Pos::Noun), adj = lem->known(w, Pos::Adj);
+    if (!noun && !adj) return false;
+    if (noun && !adj && lem->lemma(w, Pos::Noun) != w) return false;  // plural noun
+    return true;
+  }
+
   std::vector<RawTuple> nouns_only(const std::vector<std::string>& tokens) const {
     std::vector<RawTuple> out;
     for (const auto& t : tokens) {
@@ -603,6 +627,23 @@ CaptionParse LinkParser::parse(const std::string& caption) const {
         if (std::find(res.tuples.begin(), res.tuples.end(), t) == res.tuples.end()) res.tuples.push_back(t);
     }
   };
+  // Headline-style captions drop the leading article ("man riding skis down a slope"); a singular count noun
+  // without a determiner has no linkage in Link Grammar's English (or a wrong one: "man" as a verb), so such a
+  // caption is parsed with "a " restored first. The article is a prefix word: it yields no tuple.
+  const bool article = impl_->needs_article(tokens);
+  if (article) {
+    if (impl_->attempt("a " + text, 0, 0, 1, p, nulls)) {
+      finish(1, "a ", ParseMode::Complete);
+      return res;
+    }
+    if (impl_->opt.prefix_fallback)
+      for (const char* pre : {"it shows a ", "this is a "}) {
+        if (impl_->attempt(pre + text, 0, 0, 3, p, nulls)) {
+          finish(3, pre, ParseMode::Complete);
+          return res;
+        }
+      }
+  }
   if (impl_->attempt(text, 0, 0, 0, p, nulls)) {
     finish(0, "", ParseMode::Complete);
     return res;
@@ -615,7 +656,22 @@ CaptionParse LinkParser::parse(const std::string& caption) const {
       }
     }
   }
-  if (impl_->attempt(text, 1, static_cast<int>(tokens.size()), 0, p, nulls)) {
+  if (article) {
+    Impl::Parsed pa;
+    int na = 0;
+    bool with_article = impl_->attempt("a " + text, 1, static_cast<int>(tokens.size()), 1, pa, na);
+    bool plain = impl_->attempt(text, 1, static_cast<int>(tokens.size()), 0, p, nulls);
+    if (with_article && (!plain || na <= nulls)) {
+      p = std::move(pa);
+      nulls = na;
+      finish(1, "a ", ParseMode::NullLinks);
+      return res;
+    }
+    if (plain) {
+      finish(0, "", ParseMode::NullLinks);
+      return res;
+    }
+  } else if (impl_->attempt(text, 1, static_cast<int>(tokens.size()), 0, p, nulls)) {
     finish(0, "", ParseMode::NullLinks);
     return res;
   }
