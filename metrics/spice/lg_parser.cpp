@@ -465,10 +465,21 @@ struct LinkParser::Impl {
     std::vector<Link> links;
   };
 
-  static int penalty(const Parsed& p, int prefix) {
+  int penalty(const Parsed& p, int prefix) const {
     int pen = 0;
+    auto ing = [](const std::string& s) { return s.size() > 4 && s.compare(s.size() - 3, 3, "ing") == 0; };
     for (std::size_t i = 1; i < p.words.size(); ++i) {
       const auto& w = p.words[i];
+      const auto& before = p.words[i - 1];
+      // A finite verb right after an attributive adjective ("a lush green field.v"): adjectives precede nouns.
+      if (w.sub == "v" && starts_with(before.sub, "a")) ++pen;
+      // An adjective read as a noun before another adjective ("lush.n green.a field").
+      if (starts_with(before.sub, "n") && starts_with(w.sub, "a") && lem->known(before.stem, Pos::Adj)) ++pen;
+      // A participle without an object followed by a plural noun read as a finite verb ("riding skis.v down"):
+      // the transitive reading (participle + object) is preferred.
+      if (w.sub == "v" && before.sub == "v" && ing(before.stem) && lem->known(w.stem, Pos::Noun) &&
+          lem->lemma(w.stem, Pos::Noun) != w.stem)
+        ++pen;
       if (w.sub == "ij") pen += 2;
       const auto& prev = p.words[i - 1];
       bool prev_noun = prev.sub == "n" || prev.sub == "s" || prev.sub == "p" || starts_with(prev.sub, "n-");
@@ -483,6 +494,45 @@ struct LinkParser::Impl {
     std::size_t first = static_cast<std::size_t>(prefix) + 1;
     if (first < p.words.size() && !p.words[first].sub.empty() && p.words[first].sub[0] == 'v') ++pen;
     return pen;
+  }
+
+  // A noun + "-ing" noun compound ("men.p standing.n-u", "elephant standing.g") is read as a noun with a
+  // participle (SPICE's CoreNLP parse of such fragments: NP → NN VP[VBG]): the noun becomes the head (it takes the
+  // links the -ing word had as a noun; other noun modifiers move to it), the -ing word becomes a participle (M "g"
+  // link) and its noun PP becomes the participle's PP (MVp). Only for -ing words that WordNet knows as verbs.
+  void participle_repair(Parsed& p) const {
+    auto ing = [](const std::string& s) { return s.size() > 4 && s.compare(s.size() - 3, 3, "ing") == 0; };
+    auto nounish = [](const std::string& sub) {
+      return sub == "n" || sub == "s" || sub == "p" || starts_with(sub, "n-") || starts_with(sub, "s-") ||
+             starts_with(sub, "p-");
+    };
+    for (std::size_t h = 2; h < p.words.size(); ++h) {
+      Word& w = p.words[h];
+      if (!ing(w.stem) || !(w.sub == "g" || nounish(w.sub))) continue;
+      if (!lem->known(lem->lemma(w.stem, Pos::Verb), Pos::Verb)) continue;
+      const int hi = static_cast<int>(h), m = hi - 1;
+      const Word& mw = p.words[static_cast<std::size_t>(m)];
+      if (!nounish(mw.sub) || ing(mw.stem)) continue;
+      bool compound = false;
+      for (const auto& k : p.links)
+        if (k.type == "AN" && k.l == m && k.r == hi) compound = true;
+      if (!compound) continue;
+      w.sub = "v";
+      std::vector<Link> out;
+      for (auto k : p.links) {
+        if (k.type == "AN" && k.l == m && k.r == hi) continue;
+        if (k.l == hi && k.type == "M" && starts_with(k.sub, "p")) {
+          k.type = "MV";
+        } else if (k.r == hi) {
+          k.r = m;
+        } else if (k.l == hi) {
+          k.l = m;
+        }
+        if (k.l != k.r) out.push_back(k);
+      }
+      out.push_back(Link{m, hi, "M", "g"});
+      p.links = std::move(out);
+    }
   }
 
   Parsed read(Linkage lk) const {
@@ -617,6 +667,7 @@ CaptionParse LinkParser::parse(const std::string& caption) const {
     res.prefix = prefix;
     res.mode = mode;
     res.null_count = nulls;
+    impl_->participle_repair(p);
     Extractor ex(p.words, p.links, prefix_words, *impl_->lem);
     res.tuples = ex.run();
     if (mode == ParseMode::NullLinks) {
