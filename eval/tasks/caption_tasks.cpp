@@ -138,6 +138,14 @@ json spice_style_details(const SpiceStyleRun& run) {
 
 double spice_style_of(const SpiceStyleRun& run, std::size_t i) { return run.score.per_image.at(i).scores.at(0).f; }
 
+SpiceSampleBreakdown spice_style_breakdown_of(const SpiceStyleRun& run, std::size_t i) {
+  SpiceSampleBreakdown b;
+  const auto& scores = run.score.per_image.at(i).scores;
+  for (std::size_t k = 0; k < scores.size() && k < std::size(spice::kSubsets); ++k)
+    b.subsets.push_back({spice::subset_name(spice::kSubsets[k]), scores[k].f, scores[k].tp, scores[k].fp, scores[k].fn});
+  return b;
+}
+
 double spice_style_mean(const SpiceStyleRun& run, const std::vector<std::size_t>& idx) {
   double sum = 0;
   for (std::size_t i : idx) sum += spice_style_of(run, i);
