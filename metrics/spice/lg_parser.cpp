@@ -471,6 +471,8 @@ struct LinkParser::Impl {
     for (std::size_t i = 1; i < p.words.size(); ++i) {
       const auto& w = p.words[i];
       const auto& before = p.words[i - 1];
+      // A unit-abbreviation reading ("in.u" = inch in "in front of") is almost never meant in a caption.
+      if (w.sub == "u") pen += 2;
       // A finite verb right after an attributive adjective ("a lush green field.v"): adjectives precede nouns.
       if (w.sub == "v" && starts_with(before.sub, "a")) ++pen;
       // An adjective read as a noun before another adjective ("lush.n green.a field").
@@ -549,7 +551,8 @@ struct LinkParser::Impl {
   }
 
   // Parse `text` allowing null links in [min_null, max_null]; the best re-ranked linkage, or false.
-  bool attempt(const std::string& text, int min_null, int max_null, int prefix, Parsed& best, int& nulls) const {
+  bool attempt(const std::string& text, int min_null, int max_null, int prefix, Parsed& best, int& nulls,
+               int* best_penalty = nullptr) const {
     Parse_Options po = parse_options_create();
     parse_options_set_verbosity(po, 0);
     parse_options_set_linkage_limit(po, opt.linkage_limit);
@@ -579,6 +582,7 @@ struct LinkParser::Impl {
         }
       }
       nulls = sentence_null_count(s);
+      if (best_penalty) *best_penalty = best_pen;
     }
     if (s) sentence_delete(s);
     parse_options_delete(po);
@@ -682,29 +686,40 @@ CaptionParse LinkParser::parse(const std::string& caption) const {
   // without a determiner has no linkage in Link Grammar's English (or a wrong one: "man" as a verb), so such a
   // caption is parsed with "a " restored first. The article is a prefix word: it yields no tuple.
   const bool article = impl_->needs_article(tokens);
+  // Complete linkages: the caption (after the article when it needs one), then with a presentational prefix that
+  // makes it the object of a clause. The first linkage without a re-ranking penalty wins; when every variant has
+  // one, the variant with the lowest penalty (the earliest on ties).
+  struct Variant {
+    std::string prefix;
+    int words;
+  };
+  std::vector<Variant> variants;
   if (article) {
-    if (impl_->attempt("a " + text, 0, 0, 1, p, nulls)) {
-      finish(1, "a ", ParseMode::Complete);
-      return res;
+    variants.push_back({"a ", 1});
+    if (impl_->opt.prefix_fallback) variants.push_back({"it shows a ", 3}), variants.push_back({"this is a ", 3});
+  }
+  variants.push_back({"", 0});
+  if (impl_->opt.prefix_fallback)
+    for (const char* pre : {"it shows ", "this is ", "there are "}) variants.push_back({pre, 2});
+  {
+    Impl::Parsed best;
+    int best_pen = 1 << 30, best_nulls = 0;
+    const Variant* chosen = nullptr;
+    for (const auto& v : variants) {
+      Impl::Parsed q;
+      int pen = 0, nq = 0;
+      if (!impl_->attempt(v.prefix + text, 0, 0, v.words, q, nq, &pen) || pen >= best_pen) continue;
+      best = std::move(q);
+      best_pen = pen;
+      best_nulls = nq;
+      chosen = &v;
+      if (pen == 0) break;
     }
-    if (impl_->opt.prefix_fallback)
-      for (const char* pre : {"it shows a ", "this is a "}) {
-        if (impl_->attempt(pre + text, 0, 0, 3, p, nulls)) {
-          finish(3, pre, ParseMode::Complete);
-          return res;
-        }
-      }
-  }
-  if (impl_->attempt(text, 0, 0, 0, p, nulls)) {
-    finish(0, "", ParseMode::Complete);
-    return res;
-  }
-  if (impl_->opt.prefix_fallback) {
-    for (const char* pre : {"it shows ", "this is ", "there are "}) {
-      if (impl_->attempt(pre + text, 0, 0, 2, p, nulls)) {
-        finish(2, pre, ParseMode::Complete);
-        return res;
-      }
+    if (chosen) {
+      p = std::move(best);
+      nulls = best_nulls;
+      finish(chosen->words, chosen->prefix, ParseMode::Complete);
+      return res;
     }
   }
   if (article) {
