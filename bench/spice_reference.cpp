@@ -5,6 +5,7 @@
 //     --every K   only every K-th caption of each set (fast development mode; K = 1: the whole set)
 //     --worst N   how many worst captions to print with their tuples (default 30; 0: none)
 //     --quiet     no worst-caption list, only the tables
+//     --ref-sensitivity  Billboard: also score with 3 of the 4 references and print how far that moves the scores
 // Per set it prints the means (ours / real), the per-caption Pearson and Spearman correlations and the mean absolute
 // error; Billboard per system; Flickr8k the tuple counts (tp/fp/fn, so too many tuples and too few can be told apart)
 // and Kendall tau-c against the expert ratings; fakecap Object F and Relation F. Then the error classes (share of
@@ -112,6 +113,7 @@ struct Ctx {
   SynsetLookup synsets;
   int threads = 2;
   int worst = 30;
+  bool ref_sensitivity = false;  // Billboard: also score with 3 of the 4 references
 };
 
 std::string tuples_text(const std::vector<Tuple>& ts) {
@@ -267,6 +269,15 @@ void run_billboard(const Ctx& c, int every) {
     std::printf("    system %-12s n %4zu  mean ours %.4f real %.4f (diff %+.4f)  Pearson %.3f\n", g.c_str(),
                 v.first.size(), mean(v.first), mean(v.second), mean(v.first) - mean(v.second),
                 pearson(v.first, v.second));
+  if (c.ref_sensitivity) {
+    // How much one reference more or less moves the per-caption score: our score with the first 3 references
+    // against our score with all 4 (the set's reference list is an assumption, see the data README).
+    std::vector<Item> fewer = items;
+    for (auto& it : fewer) it.refs.resize(std::min<std::size_t>(it.refs.size(), 3));
+    auto s3 = score(c, fewer, false);
+    std::printf("  reference sensitivity: Pearson(ours 3 refs, ours 4 refs) %.3f; Pearson(ours 3 refs, real) %.3f\n",
+                pearson(s3.ours, s.ours), pearson(s3.ours, s.ref));
+  }
   print_classes(c, items, s.ours, s.ref);
   print_worst(c, items, s.ours, s.ref, Subset::All);
 }
@@ -370,13 +381,15 @@ int main(int argc, char** argv) {
       c.threads = std::max(1, std::atoi(argv[++i]));
     } else if (a == "--worst" && i + 1 < argc) {
       c.worst = std::atoi(argv[++i]);
+    } else if (a == "--ref-sensitivity") {
+      c.ref_sensitivity = true;
     } else if (a == "--quiet") {
       c.worst = 0;
     } else if (a[0] != '-') {
       set = a;
     } else {
       std::fprintf(stderr, "usage: spice_reference [all|billboard|flickr|fakecap] [--every K] [--threads T] "
-                           "[--worst N] [--quiet]\n");
+                           "[--worst N] [--quiet] [--ref-sensitivity]\n");
       return 2;
     }
   }
