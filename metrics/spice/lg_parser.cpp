@@ -475,6 +475,11 @@ struct LinkParser::Impl {
       if (w.sub == "u") pen += 2;
       // A finite verb right after an attributive adjective ("a lush green field.v"): adjectives precede nouns.
       if (w.sub == "v" && starts_with(before.sub, "a")) ++pen;
+      // The same with the adjective read as a noun: "a white.s dog.v" (noun-verb readings of adjective + noun).
+      const bool before_noun = starts_with(before.sub, "n") || before.sub == "s" || before.sub == "p";
+      if (w.sub == "v" && before_noun && lem->known(before.stem, Pos::Adj) && lem->known(w.stem, Pos::Noun) &&
+          i >= 2 && (p.words[i - 2].stem == "a" || p.words[i - 2].stem == "an" || p.words[i - 2].stem == "the"))
+        ++pen;
       // An adjective read as a noun before another adjective ("lush.n green.a field").
       if (starts_with(before.sub, "n") && starts_with(w.sub, "a") && lem->known(before.stem, Pos::Adj)) ++pen;
       // A participle without an object followed by a plural noun read as a finite verb ("riding skis.v down"):

@@ -225,5 +225,12 @@ TEST(SpiceParser, AdjectiveSequenceBeforeNounStaysAttributive) {
   EXPECT_FALSE(t.count("(lush)"));
 }
 
+// "a white dog play ...": Link Grammar's first linkage reads "white" as a noun and "dog" as the verb; the penalty
+// for a finite verb after a determiner + adjective-as-noun keeps the attributive reading.
+TEST(SpiceParser, AdjectiveAfterDeterminerIsNotASubjectNoun) {
+  EXPECT_EQ(tuples_of_caption("a small dog and a white dog play on the sand"),
+            (std::set<std::string>{"(dog)", "(sand)", "(dog, small)", "(dog, white)", "(dog, play on, sand)"}));
+}
+
 }  // namespace
 }  // namespace glamm::spice
