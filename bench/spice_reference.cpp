@@ -334,6 +334,20 @@ void run_flickr(const Ctx& c, int every) {
               100 * kendall_tau_c(xo, y), 100 * kendall_tau_c(xr, y));
   print_classes(c, items, s.ours, s.ref);
   print_worst(c, items, s.ours, s.ref, Subset::All);
+  if (c.worst > 0) {  // where we find fewer matching tuples than the jar (recall side of the gap)
+    std::vector<std::size_t> o(items.size());
+    std::iota(o.begin(), o.end(), 0);
+    auto deficit = [&](std::size_t i) { return items[i].ref_tp - s.per[i][0].tp; };
+    std::stable_sort(o.begin(), o.end(), [&](std::size_t a, std::size_t b) { return deficit(a) > deficit(b); });
+    std::printf("  largest tp deficits (real tp − our tp):\n");
+    for (int k = 0; k < c.worst / 2 && k < static_cast<int>(o.size()); ++k) {
+      const Item& it = items[o[k]];
+      SceneGraph cg(c.synsets);
+      for (const auto& t : c.parser->parse(it.cand).tuples) cg.add_tuple(t);
+      std::printf("  %2d. tp ours %d real %d (fp %d/%d) | %s\n      cand: %s\n", k + 1, s.per[o[k]][0].tp, it.ref_tp,
+                  s.per[o[k]][0].fp, it.ref_fp, it.cand.c_str(), tuples_text(tuples_of(cg)).c_str());
+    }
+  }
 }
 
 void run_fakecap(const Ctx& c, int every) {
