@@ -96,9 +96,10 @@ SpiceStyleRun score_spice_style(const caption::EvalCapResult& ev,
 void sign_spice_style(Signature& sig, const SpiceStyleRun& run) {
   const spice::ParserOptions& p = run.parser_options;
   sig.set("spice", spice::kMetricName);
-  sig.set("spice_parser", fmt::format("{}; linkage_limit={} rerank={} short_length={} max_words={} prefix_fallback={}",
-                                      run.parser_version, p.linkage_limit, p.rerank_linkages, p.short_length,
-                                      p.max_words, p.prefix_fallback ? "on" : "off"));
+  sig.set("spice_parser",
+          fmt::format("{}; linkage_limit={} rerank={} short_length={} max_words={} prefix_fallback={} rules={}",
+                      run.parser_version, p.linkage_limit, p.rerank_linkages, p.short_length, p.max_words,
+                      p.prefix_fallback ? "on" : "off", spice::kRulesRevision));
   sig.set("spice_scoring", "spice-1.0-rules(-synsets,meteor-english.synsets)");
 }
 

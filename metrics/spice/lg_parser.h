@@ -15,6 +15,11 @@ namespace glamm::spice {
 
 class Lemmatizer;
 
+/// Revision of the caption → tuple rules (re-ranking penalties, caption variants, linkage repairs, link → tuple
+/// mapping). Records name it in their signature, so scores from different rule sets are told apart. 2: the issue #17
+/// rules (restored leading article, noun + participle repair, variant choice by penalty).
+inline constexpr int kRulesRevision = 2;
+
 /// Parser settings (defaults = the notes' recommended pipeline).
 struct ParserOptions {
   int linkage_limit = 300;    ///< LG linkage_limit (repeatable sampling). The notes use 1000; 300 costs

@@ -141,6 +141,7 @@ TEST_F(CaptionsCli, SpiceStyleIsOptInLabelledAndEqualsTheLibrary) {
   EXPECT_EQ(on.at("details").at("spice_style").at("subsets").at("Object").at("tp"), lib.average[1].tp);
   EXPECT_EQ(on.at("details").at("spice_style").at("fallback_captions"), lib.counts.nouns_only);
   EXPECT_EQ(on.at("signature").at("spice"), "SPICE-style (Link Grammar parser)");
+  EXPECT_NE(on.at("signature").at("spice_parser").get<std::string>().find(" rules=2"), std::string::npos);
   EXPECT_TRUE(on.at("signature").contains("meteor_resources_sha256"));  // the synonyms SPICE-style used
   EXPECT_FALSE(on.at("metrics").contains("METEOR"));
   char line[96];
