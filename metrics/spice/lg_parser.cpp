@@ -498,6 +498,23 @@ struct LinkParser::Impl {
         if (!modifier) ++pen;
       }
     }
+    // Coordination attaches low: in "a kitchen with a stove and a refrigerator" the conjuncts are the two
+    // prepositional objects, not "a kitchen with a stove" and "a refrigerator". A left conjunct (SJl) that carries a
+    // PP (Mp) whose object lies between it and the conjunction is penalised.
+    for (const auto& k : p.links) {
+      if (k.type != "SJ" || !starts_with(k.sub, "l")) continue;
+      bool low = false;
+      for (const auto& m : p.links)
+        if (m.type == "M" && starts_with(m.sub, "p") && m.l == k.l)
+          for (const auto& j : p.links)
+            if (j.type == "J" && j.l == m.r && j.r < k.r) low = true;
+      // Parallel conjuncts ("a man with a hat and a woman with a bag") keep the high attachment.
+      for (const auto& r : p.links)
+        if (r.type == "SJ" && starts_with(r.sub, "r") && r.l == k.r)
+          for (const auto& m : p.links)
+            if (m.type == "M" && starts_with(m.sub, "p") && m.l == r.r) low = false;
+      if (low) ++pen;
+    }
     std::size_t first = static_cast<std::size_t>(prefix) + 1;
     if (first < p.words.size() && !p.words[first].sub.empty() && p.words[first].sub[0] == 'v') ++pen;
     return pen;

@@ -232,5 +232,18 @@ TEST(SpiceParser, AdjectiveAfterDeterminerIsNotASubjectNoun) {
             (std::set<std::string>{"(dog)", "(sand)", "(dog, small)", "(dog, white)", "(dog, play on, sand)"}));
 }
 
+// Coordination attaches low: both prepositional objects get the relation, unless the conjuncts are parallel
+// noun phrases that each carry their own PP.
+TEST(SpiceParser, CoordinatedPrepositionalObjectsShareTheRelation) {
+  const auto t = tuples_of_caption("a shelf with a lamp and a clock");
+  EXPECT_TRUE(t.count("(shelf, with, lamp)"));
+  EXPECT_TRUE(t.count("(shelf, with, clock)"));
+  const auto parallel = tuples_of_caption("a man with a hat and a woman with a bag");
+  EXPECT_TRUE(parallel.count("(man, with, hat)"));
+  EXPECT_TRUE(parallel.count("(woman, with, bag)"));
+  EXPECT_FALSE(parallel.count("(man, with, woman)"));
+  EXPECT_FALSE(parallel.count("(hat, with, bag)"));
+}
+
 }  // namespace
 }  // namespace glamm::spice
