@@ -35,6 +35,7 @@ json CaptionSample::to_json() const {
   if (domain) s["domain"] = *domain;
   scores.write(s);
   if (spice_style) s[spice::kMetricName] = *spice_style;
+  if (spice_style_subsets) spice_style_subsets->write(s);
   return s;
 }
 
@@ -51,6 +52,7 @@ CaptionSample CaptionSample::from_json(const json& j, const std::string& source,
     throw InputError(source, sample_record(index), std::string("caption sample: ") + e.what());
   }
   s.scores = CaptionSampleScores::read(j, source, index);
+  s.spice_style_subsets = SpiceSampleBreakdown::read(j, source, index);
   return s;
 }
 
@@ -58,7 +60,10 @@ json CaptionSample::field_notes() {
   return {{"bleu_counts", "BLEU sufficient statistics of the image: corpus BLEU = formula on their element-wise sum"},
           {"meteor_stats", "METEOR's 23 sufficient statistics (best reference): corpus METEOR = computeMetrics of the "
                            "sum (addStats)"},
-          {"caption_tokenized", "the result caption after PTB tokenization and the punctuation filter"}};
+          {"caption_tokenized", "the result caption after PTB tokenization and the punctuation filter"},
+          {"spice_style_subsets", "SPICE-style per subset (All, Object, Attribute, Relation, Cardinality, Color, "
+                                  "Size): the image's F (null: no reference tuple of the kind) and tuple counts "
+                                  "tp/fp/fn (with --spice)"}};
 }
 
 json TokenizeSample::to_json() const { return {{"index", index}, {"raw", raw}, {"tokenized", tokenized}}; }

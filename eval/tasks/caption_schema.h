@@ -23,13 +23,15 @@ caption::ImageId image_id_from_json(const nlohmann::json& j, const std::string& 
 
 /// One scored image (captions) or sample (regcap: one region entry; imagecap: one image).
 /// Keys: "image_id", "predicted" (regcap, imagecap), "domain" (imagecap NoCaps), the CaptionSampleScores keys and
-/// "SPICE-style (Link Grammar parser)" (when the SPICE-style score was computed).
+/// "SPICE-style (Link Grammar parser)" and "spice_style_subsets" (when the SPICE-style score was computed).
 struct CaptionSample {
   caption::ImageId image_id;
   std::optional<bool> predicted;    ///< false: no prediction, scored as an empty caption (--allow-missing)
   std::optional<std::string> domain;  ///< NoCaps domain
   CaptionSampleScores scores;
   std::optional<double> spice_style;  ///< the image's SPICE-style "All" F
+  std::optional<SpiceSampleBreakdown> spice_style_subsets;  ///< its per-subset F and tp/fp/fn (key
+                                                            ///< "spice_style_subsets"; absent in older records)
 
   nlohmann::json to_json() const;
   /// Throws InputError(source, "per_sample[<index>]", ...) for a missing or mistyped key.

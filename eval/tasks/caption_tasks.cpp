@@ -96,9 +96,10 @@ SpiceStyleRun score_spice_style(const caption::EvalCapResult& ev,
 void sign_spice_style(Signature& sig, const SpiceStyleRun& run) {
   const spice::ParserOptions& p = run.parser_options;
   sig.set("spice", spice::kMetricName);
-  sig.set("spice_parser", fmt::format("{}; linkage_limit={} rerank={} short_length={} max_words={} prefix_fallback={}",
-                                      run.parser_version, p.linkage_limit, p.rerank_linkages, p.short_length,
-                                      p.max_words, p.prefix_fallback ? "on" : "off"));
+  sig.set("spice_parser",
+          fmt::format("{}; linkage_limit={} rerank={} short_length={} max_words={} prefix_fallback={} rules={}",
+                      run.parser_version, p.linkage_limit, p.rerank_linkages, p.short_length, p.max_words,
+                      p.prefix_fallback ? "on" : "off", spice::kRulesRevision));
   sig.set("spice_scoring", "spice-1.0-rules(-synsets,meteor-english.synsets)");
 }
 
@@ -137,6 +138,14 @@ json spice_style_details(const SpiceStyleRun& run) {
 }
 
 double spice_style_of(const SpiceStyleRun& run, std::size_t i) { return run.score.per_image.at(i).scores.at(0).f; }
+
+SpiceSampleBreakdown spice_style_breakdown_of(const SpiceStyleRun& run, std::size_t i) {
+  SpiceSampleBreakdown b;
+  const auto& scores = run.score.per_image.at(i).scores;
+  for (std::size_t k = 0; k < scores.size() && k < std::size(spice::kSubsets); ++k)
+    b.subsets.push_back({spice::subset_name(spice::kSubsets[k]), scores[k].f, scores[k].tp, scores[k].fp, scores[k].fn});
+  return b;
+}
 
 double spice_style_mean(const SpiceStyleRun& run, const std::vector<std::size_t>& idx) {
   double sum = 0;

@@ -14,6 +14,7 @@
 #include "common/result.h"
 #include "datasets/regcap.h"
 #include "eval/tasks/quirks.h"
+#include "eval/tasks/sample_parts.h"
 #include "metrics/caption/coco_eval_cap.h"
 #include "metrics/meteor/meteor.h"
 #include "metrics/spice/spice.h"
@@ -85,6 +86,9 @@ nlohmann::json spice_style_details(const SpiceStyleRun& run);
 
 /// Per-image "All" F of image `i` of the run.
 double spice_style_of(const SpiceStyleRun& run, std::size_t i);
+
+/// SPICE-style breakdown of image `i` of the run: F and tp/fp/fn of every SPICE subset, "All" first.
+SpiceSampleBreakdown spice_style_breakdown_of(const SpiceStyleRun& run, std::size_t i);
 
 /// Mean of the per-image "All" F over the images `idx`, summed in index order as score_corpus does; 0 for none.
 double spice_style_mean(const SpiceStyleRun& run, const std::vector<std::size_t>& idx);

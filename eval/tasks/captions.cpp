@@ -48,7 +48,10 @@ CaptionsReport evaluate_captions(const CaptionsInputs& inputs, const CaptionsOpt
     CaptionSample s;
     s.image_id = rep.eval.per_image[i].image_id;
     s.scores = CaptionSampleScores::from_eval(rep.eval.per_image[i], rep.eval.hyps_tokenized[i], options.metrics);
-    if (rep.spice && i < rep.spice->score.per_image.size()) s.spice_style = spice_style_of(*rep.spice, i);
+    if (rep.spice && i < rep.spice->score.per_image.size()) {
+      s.spice_style = spice_style_of(*rep.spice, i);
+      s.spice_style_subsets = spice_style_breakdown_of(*rep.spice, i);
+    }
     rep.samples.push_back(std::move(s));
   }
   return rep;

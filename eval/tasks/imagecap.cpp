@@ -155,7 +155,10 @@ ImagecapReport evaluate_imagecap(const ImagecapInputs& in, const ImagecapOptions
   rep.samples = paired_caption_samples(rep.eval, pairing);
   for (std::size_t i = 0; i < rep.samples.size(); ++i) {
     if (in.dataset == "nocaps") rep.samples[i].domain = in.samples[pairing.sample_index[i]].domain;
-    if (rep.spice && i < rep.spice->score.per_image.size()) rep.samples[i].spice_style = spice_style_of(*rep.spice, i);
+    if (rep.spice && i < rep.spice->score.per_image.size()) {
+      rep.samples[i].spice_style = spice_style_of(*rep.spice, i);
+      rep.samples[i].spice_style_subsets = spice_style_breakdown_of(*rep.spice, i);
+    }
   }
   return rep;
 }

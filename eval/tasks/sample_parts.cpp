@@ -1,6 +1,8 @@
 #include "eval/tasks/sample_parts.h"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -100,6 +102,49 @@ CaptionSampleScores CaptionSampleScores::read(const json& s, const std::string& 
     throw InputError(source, fmt::format("per_sample[{}]", index), std::string("caption scores: ") + e.what());
   }
   return c;
+}
+
+void SpiceSampleBreakdown::write(nlohmann::json& s) const {
+  nlohmann::json o = nlohmann::json::object();
+  for (const Subset& x : subsets)
+    o[x.name] = {{"f", std::isfinite(x.f) ? nlohmann::json(x.f) : nlohmann::json(nullptr)},
+                 {"tp", x.tp},
+                 {"fp", x.fp},
+                 {"fn", x.fn}};
+  s["spice_style_subsets"] = std::move(o);
+}
+
+std::optional<SpiceSampleBreakdown> SpiceSampleBreakdown::read(const nlohmann::json& s, const std::string& source,
+                                                               std::size_t index) {
+  if (!s.contains("spice_style_subsets")) return std::nullopt;
+  const std::string record = "per_sample[" + std::to_string(index) + "]";
+  const nlohmann::json& o = s.at("spice_style_subsets");
+  if (!o.is_object()) throw InputError(source, record, "'spice_style_subsets' must be an object");
+  SpiceSampleBreakdown b;
+  for (const auto& [name, v] : o.items()) {
+    auto count = [&](const char* key) {
+      if (!v.is_object() || !v.contains(key) || !v.at(key).is_number_integer() || v.at(key).get<long long>() < 0)
+        throw InputError(source, record,
+                         "'spice_style_subsets." + name + "." + key + "' must be a non-negative integer");
+      return v.at(key).get<int>();
+    };
+    Subset x;
+    x.name = name;
+    x.tp = count("tp");
+    x.fp = count("fp");
+    x.fn = count("fn");
+    if (!v.contains("f")) throw InputError(source, record, "'spice_style_subsets." + name + "' has no 'f'");
+    const nlohmann::json& f = v.at("f");
+    if (f.is_null()) {
+      x.f = std::numeric_limits<double>::quiet_NaN();
+    } else if (f.is_number()) {
+      x.f = f.get<double>();
+    } else {
+      throw InputError(source, record, "'spice_style_subsets." + name + ".f' must be a number or null");
+    }
+    b.subsets.push_back(std::move(x));
+  }
+  return b;
 }
 
 }  // namespace glamm::tasks

@@ -50,4 +50,24 @@ struct CaptionSampleScores {
   static CaptionSampleScores read(const nlohmann::json& s, const std::string& source, std::size_t index);
 };
 
+/// One image's SPICE-style breakdown as SPICE's -subset output gives it per image: for each subset ("All", "Object",
+/// "Attribute", "Relation", "Cardinality", "Color", "Size", SPICE's order) the F score and the tuple counts.
+/// Key "spice_style_subsets": {"All": {"f": F, "tp": n, "fp": n, "fn": n}, ...}; "f" is null where SPICE's F is NaN
+/// (a subset with no reference tuple). Records written before this key have none (the optional stays empty).
+struct SpiceSampleBreakdown {
+  struct Subset {
+    std::string name;  ///< SPICE's subset key
+    double f = 0;      ///< NaN when SPICE's F is NaN (written as null)
+    int tp = 0, fp = 0, fn = 0;
+  };
+  std::vector<Subset> subsets;  ///< written in this order; read back in key (name) order
+
+  /// Add "spice_style_subsets" to the sample object `s`.
+  void write(nlohmann::json& s) const;
+  /// Read it back from `s`; empty when the key is absent. Throws InputError(source, "per_sample[<index>]", ...) when
+  /// it is not an object of {f: number|null, tp, fp, fn: non-negative integers} objects.
+  static std::optional<SpiceSampleBreakdown> read(const nlohmann::json& s, const std::string& source,
+                                                  std::size_t index);
+};
+
 }  // namespace glamm::tasks

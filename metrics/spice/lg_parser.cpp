@@ -1,6 +1,7 @@
 #include "metrics/spice/lg_parser.h"
 
 #include <algorithm>
+#include <cctype>
 #include <functional>
 #include <mutex>
 #include <set>
@@ -464,10 +465,28 @@ struct LinkParser::Impl {
     std::vector<Link> links;
   };
 
-  static int penalty(const Parsed& p, int prefix) {
+  int penalty(const Parsed& p, int prefix) const {
     int pen = 0;
+    auto ing = [](const std::string& s) { return s.size() > 4 && s.compare(s.size() - 3, 3, "ing") == 0; };
     for (std::size_t i = 1; i < p.words.size(); ++i) {
       const auto& w = p.words[i];
+      const auto& before = p.words[i - 1];
+      // A unit-abbreviation reading ("in.u" = inch in "in front of") is almost never meant in a caption.
+      if (w.sub == "u") pen += 2;
+      // A finite verb right after an attributive adjective ("a lush green field.v"): adjectives precede nouns.
+      if (w.sub == "v" && starts_with(before.sub, "a")) ++pen;
+      // The same with the adjective read as a noun: "a white.s dog.v" (noun-verb readings of adjective + noun).
+      const bool before_noun = starts_with(before.sub, "n") || before.sub == "s" || before.sub == "p";
+      if (w.sub == "v" && before_noun && lem->known(before.stem, Pos::Adj) && lem->known(w.stem, Pos::Noun) &&
+          i >= 2 && (p.words[i - 2].stem == "a" || p.words[i - 2].stem == "an" || p.words[i - 2].stem == "the"))
+        ++pen;
+      // An adjective read as a noun before another adjective ("lush.n green.a field").
+      if (starts_with(before.sub, "n") && starts_with(w.sub, "a") && lem->known(before.stem, Pos::Adj)) ++pen;
+      // A participle without an object followed by a plural noun read as a finite verb ("riding skis.v down"):
+      // the transitive reading (participle + object) is preferred.
+      if (w.sub == "v" && before.sub == "v" && ing(before.stem) && lem->known(w.stem, Pos::Noun) &&
+          lem->lemma(w.stem, Pos::Noun) != w.stem)
+        ++pen;
       if (w.sub == "ij") pen += 2;
       const auto& prev = p.words[i - 1];
       bool prev_noun = prev.sub == "n" || prev.sub == "s" || prev.sub == "p" || starts_with(prev.sub, "n-");
@@ -479,9 +498,65 @@ struct LinkParser::Impl {
         if (!modifier) ++pen;
       }
     }
+    // Coordination attaches low: in "a kitchen with a stove and a refrigerator" the conjuncts are the two
+    // prepositional objects, not "a kitchen with a stove" and "a refrigerator". A left conjunct (SJl) that carries a
+    // PP (Mp) whose object lies between it and the conjunction is penalised.
+    for (const auto& k : p.links) {
+      if (k.type != "SJ" || !starts_with(k.sub, "l")) continue;
+      bool low = false;
+      for (const auto& m : p.links)
+        if (m.type == "M" && starts_with(m.sub, "p") && m.l == k.l)
+          for (const auto& j : p.links)
+            if (j.type == "J" && j.l == m.r && j.r < k.r) low = true;
+      // Parallel conjuncts ("a man with a hat and a woman with a bag") keep the high attachment.
+      for (const auto& r : p.links)
+        if (r.type == "SJ" && starts_with(r.sub, "r") && r.l == k.r)
+          for (const auto& m : p.links)
+            if (m.type == "M" && starts_with(m.sub, "p") && m.l == r.r) low = false;
+      if (low) ++pen;
+    }
     std::size_t first = static_cast<std::size_t>(prefix) + 1;
     if (first < p.words.size() && !p.words[first].sub.empty() && p.words[first].sub[0] == 'v') ++pen;
     return pen;
+  }
+
+  // A noun + "-ing" noun compound ("men.p standing.n-u", "elephant standing.g") is read as a noun with a
+  // participle (SPICE's CoreNLP parse of such fragments: NP → NN VP[VBG]): the noun becomes the head (it takes the
+  // links the -ing word had as a noun; other noun modifiers move to it), the -ing word becomes a participle (M "g"
+  // link) and its noun PP becomes the participle's PP (MVp). Only for -ing words that WordNet knows as verbs.
+  void participle_repair(Parsed& p) const {
+    auto ing = [](const std::string& s) { return s.size() > 4 && s.compare(s.size() - 3, 3, "ing") == 0; };
+    auto nounish = [](const std::string& sub) {
+      return sub == "n" || sub == "s" || sub == "p" || starts_with(sub, "n-") || starts_with(sub, "s-") ||
+             starts_with(sub, "p-");
+    };
+    for (std::size_t h = 2; h < p.words.size(); ++h) {
+      Word& w = p.words[h];
+      if (!ing(w.stem) || !(w.sub == "g" || nounish(w.sub))) continue;
+      if (!lem->known(lem->lemma(w.stem, Pos::Verb), Pos::Verb)) continue;
+      const int hi = static_cast<int>(h), m = hi - 1;
+      const Word& mw = p.words[static_cast<std::size_t>(m)];
+      if (!nounish(mw.sub) || ing(mw.stem)) continue;
+      bool compound = false;
+      for (const auto& k : p.links)
+        if (k.type == "AN" && k.l == m && k.r == hi) compound = true;
+      if (!compound) continue;
+      w.sub = "v";
+      std::vector<Link> out;
+      for (auto k : p.links) {
+        if (k.type == "AN" && k.l == m && k.r == hi) continue;
+        if (k.l == hi && k.type == "M" && starts_with(k.sub, "p")) {
+          k.type = "MV";
+        } else if (k.r == hi) {
+          k.r = m;
+        } else if (k.l == hi) {
+          k.l = m;
+        }
+        if (k.l != k.r) out.push_back(k);
+      }
+      out.push_back(Link{m, hi, "M", "g"});
+      p.links = std::move(out);
+    }
   }
 
   Parsed read(Linkage lk) const {
@@ -498,7 +573,8 @@ struct LinkParser::Impl {
   }
 
   // Parse `text` allowing null links in [min_null, max_null]; the best re-ranked linkage, or false.
-  bool attempt(const std::string& text, int min_null, int max_null, int prefix, Parsed& best, int& nulls) const {
+  bool attempt(const std::string& text, int min_null, int max_null, int prefix, Parsed& best, int& nulls,
+               int* best_penalty = nullptr) const {
     Parse_Options po = parse_options_create();
     parse_options_set_verbosity(po, 0);
     parse_options_set_linkage_limit(po, opt.linkage_limit);
@@ -528,10 +604,34 @@ struct LinkParser::Impl {
         }
       }
       nulls = sentence_null_count(s);
+      if (best_penalty) *best_penalty = best_pen;
     }
     if (s) sentence_delete(s);
     parse_options_delete(po);
     return ok;
+  }
+
+  // True when the caption starts with a singular noun or an adjective and no determiner: a closed-class word
+  // (article, demonstrative, possessive, numeral, quantifier, pronoun, preposition, conjunction, auxiliary) or a
+  // plural noun (bare plurals are grammatical) keeps the caption as it is.
+  bool needs_article(const std::vector<std::string>& tokens) const {
+    static const std::unordered_set<std::string> closed = {
+        "a",     "an",    "the",   "this",  "that",  "these", "those", "some",  "any",   "no",    "each",  "every",
+        "all",   "both",  "either", "neither", "another", "other", "such", "much", "many", "few", "several", "more",
+        "most",  "lots",  "lot",   "plenty", "enough", "one",  "two",   "three", "four",  "five",  "six",   "seven",
+        "eight", "nine",  "ten",   "eleven", "twelve", "twenty", "hundred", "dozen", "dozens", "couple",
+        "there", "here",  "it",    "he",    "she",   "they",  "we",    "i",     "you",   "his",   "her",   "its",
+        "their", "our",   "my",    "your",  "what",  "which", "who",   "whose", "in",    "on",    "at",    "of",
+        "with",  "from",  "by",    "for",   "to",    "into",  "onto",  "under", "over",  "near",  "behind", "inside",
+        "outside", "through", "across", "along", "beside", "between", "above", "below", "and", "or", "but", "is",
+        "are",   "was",   "were",  "be",    "do",    "does",  "can",   "not",   "very",  "just"};
+    if (tokens.empty() || closed.count(tokens[0])) return false;
+    const std::string& w = tokens[0];
+    if (!std::isalpha(static_cast<unsigned char>(w[0]))) return false;
+    bool noun = lem->known(w, Pos::Noun), adj = lem->known(w, Pos::Adj);
+    if (!noun && !adj) return false;
+    if (noun && !adj && lem->lemma(w, Pos::Noun) != w) return false;  // plural noun
+    return true;
   }
 
   std::vector<RawTuple> nouns_only(const std::vector<std::string>& tokens) const {
@@ -593,6 +693,7 @@ CaptionParse LinkParser::parse(const std::string& caption) const {
     res.prefix = prefix;
     res.mode = mode;
     res.null_count = nulls;
+    impl_->participle_repair(p);
     Extractor ex(p.words, p.links, prefix_words, *impl_->lem);
     res.tuples = ex.run();
     if (mode == ParseMode::NullLinks) {
@@ -603,19 +704,62 @@ CaptionParse LinkParser::parse(const std::string& caption) const {
         if (std::find(res.tuples.begin(), res.tuples.end(), t) == res.tuples.end()) res.tuples.push_back(t);
     }
   };
-  if (impl_->attempt(text, 0, 0, 0, p, nulls)) {
-    finish(0, "", ParseMode::Complete);
-    return res;
+  // Headline-style captions drop the leading article ("man riding skis down a slope"); a singular count noun
+  // without a determiner has no linkage in Link Grammar's English (or a wrong one: "man" as a verb), so such a
+  // caption is parsed with "a " restored first. The article is a prefix word: it yields no tuple.
+  const bool article = impl_->needs_article(tokens);
+  // Complete linkages: the caption (after the article when it needs one), then with a presentational prefix that
+  // makes it the object of a clause. The first linkage without a re-ranking penalty wins; when every variant has
+  // one, the variant with the lowest penalty (the earliest on ties).
+  struct Variant {
+    std::string prefix;
+    int words;
+  };
+  std::vector<Variant> variants;
+  if (article) {
+    variants.push_back({"a ", 1});
+    if (impl_->opt.prefix_fallback) variants.push_back({"it shows a ", 3}), variants.push_back({"this is a ", 3});
   }
-  if (impl_->opt.prefix_fallback) {
-    for (const char* pre : {"it shows ", "this is ", "there are "}) {
-      if (impl_->attempt(pre + text, 0, 0, 2, p, nulls)) {
-        finish(2, pre, ParseMode::Complete);
-        return res;
-      }
+  variants.push_back({"", 0});
+  if (impl_->opt.prefix_fallback)
+    for (const char* pre : {"it shows ", "this is ", "there are "}) variants.push_back({pre, 2});
+  {
+    Impl::Parsed best;
+    int best_pen = 1 << 30, best_nulls = 0;
+    const Variant* chosen = nullptr;
+    for (const auto& v : variants) {
+      Impl::Parsed q;
+      int pen = 0, nq = 0;
+      if (!impl_->attempt(v.prefix + text, 0, 0, v.words, q, nq, &pen) || pen >= best_pen) continue;
+      best = std::move(q);
+      best_pen = pen;
+      best_nulls = nq;
+      chosen = &v;
+      if (pen == 0) break;
+    }
+    if (chosen) {
+      p = std::move(best);
+      nulls = best_nulls;
+      finish(chosen->words, chosen->prefix, ParseMode::Complete);
+      return res;
     }
   }
-  if (impl_->attempt(text, 1, static_cast<int>(tokens.size()), 0, p, nulls)) {
+  if (article) {
+    Impl::Parsed pa;
+    int na = 0;
+    bool with_article = impl_->attempt("a " + text, 1, static_cast<int>(tokens.size()), 1, pa, na);
+    bool plain = impl_->attempt(text, 1, static_cast<int>(tokens.size()), 0, p, nulls);
+    if (with_article && (!plain || na <= nulls)) {
+      p = std::move(pa);
+      nulls = na;
+      finish(1, "a ", ParseMode::NullLinks);
+      return res;
+    }
+    if (plain) {
+      finish(0, "", ParseMode::NullLinks);
+      return res;
+    }
+  } else if (impl_->attempt(text, 1, static_cast<int>(tokens.size()), 0, p, nulls)) {
     finish(0, "", ParseMode::NullLinks);
     return res;
   }

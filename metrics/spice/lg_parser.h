@@ -15,6 +15,11 @@ namespace glamm::spice {
 
 class Lemmatizer;
 
+/// Revision of the caption → tuple rules (re-ranking penalties, caption variants, linkage repairs, link → tuple
+/// mapping). Records name it in their signature, so scores from different rule sets are told apart. 2: the issue #17
+/// rules (restored leading article, noun + participle repair, variant choice by penalty).
+inline constexpr int kRulesRevision = 2;
+
 /// Parser settings (defaults = the notes' recommended pipeline).
 struct ParserOptions {
   int linkage_limit = 300;    ///< LG linkage_limit (repeatable sampling). The notes use 1000; 300 costs
@@ -55,7 +60,11 @@ class LinkParser {
 
   /// Tuples of one caption (lowercased, PTB-tokenized, punctuation-stripped as SPICE receives it from
   /// pycocoevalcap; other text is lowercased and split on spaces). Never throws for bad text: empty input gives
-  /// no tuples, unparsable input falls back to nouns only (see ParseMode).
+  /// no tuples, unparsable input falls back to nouns only (see ParseMode). A caption that starts with a singular
+  /// noun or an adjective and no determiner is parsed with "a " restored; complete linkages are tried for the
+  /// caption variants (article restored, as given, "it shows " / "this is " / "there are " prefixes) and the one with
+  /// the lowest re-ranking penalty wins (the first with none); a noun + "-ing" compound linkage is read as noun +
+  /// participle (bench/README.md, "SPICE-style against real SPICE").
   CaptionParse parse(const std::string& caption) const;
 
   const Lemmatizer& lemmatizer() const;

@@ -25,7 +25,8 @@ struct ImageInput {
 /// How the unique captions of a corpus were parsed (each distinct caption string counted once).
 struct ParseCounts {
   int complete = 0;          ///< full linkage, caption as given
-  int with_prefix = 0;       ///< full linkage after an "it shows " / "this is " / "there are " prefix
+  int with_prefix = 0;       ///< full linkage after a restored leading article ("a ") and/or an "it shows " /
+                             ///< "this is " / "there are " prefix
   int null_links = 0;        ///< linkage with null links (unlinked nouns added as objects)
   int nouns_only = 0;        ///< no linkage or too long: objects from known nouns only
   int empty = 0;             ///< empty caption (no tuples)

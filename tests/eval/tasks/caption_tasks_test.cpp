@@ -1,7 +1,9 @@
 // The caption tasks in-process (eval/tasks/captions.h, regcap.h, imagecap.h) on small fixtures: quirk tables and
 // signature values, the per-sample schema (round trip, subsets of metrics, bad records), captions' line-break
 // quirk, regcap's coverage modes, NoCaps per-domain scores and the test-split submission.
+#include <cmath>
 #include <filesystem>
+#include <limits>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -92,6 +94,40 @@ TEST(CaptionSampleSchema, KeepsExactlyTheComputedMetricsAndRoundTrips) {
   EXPECT_EQ(f.at("meteor_stats").size(), 23u);
   EXPECT_EQ(f.at("ROUGE_L"), 0.4);
   EXPECT_EQ(CaptionSample::from_json(f, "rec.json", 1).to_json(), f);
+  EXPECT_FALSE(CaptionSample::from_json(f, "rec.json", 1).spice_style_subsets.has_value());  // older records
+}
+
+TEST(CaptionSampleSchema, SpiceStyleSubsetsRoundTripWithNullF) {
+  CaptionSample s;
+  s.image_id = caption::ImageId::of(7);
+  s.spice_style = 0.25;
+  SpiceSampleBreakdown b;
+  b.subsets.push_back({"All", 0.25, 1, 2, 4});
+  b.subsets.push_back({"Color", std::numeric_limits<double>::quiet_NaN(), 0, 1, 0});
+  s.spice_style_subsets = b;
+  s.scores = CaptionSampleScores::from_eval(image_eval(), "a dog", caption::MetricSet::parse("bleu"));
+  const json j = s.to_json();
+  EXPECT_EQ(j.at("spice_style_subsets").at("All"), json({{"f", 0.25}, {"tp", 1}, {"fp", 2}, {"fn", 4}}));
+  EXPECT_TRUE(j.at("spice_style_subsets").at("Color").at("f").is_null());
+  const CaptionSample back = CaptionSample::from_json(j, "rec.json", 0);
+  ASSERT_TRUE(back.spice_style_subsets.has_value());
+  ASSERT_EQ(back.spice_style_subsets->subsets.size(), 2u);
+  EXPECT_EQ(back.spice_style_subsets->subsets[0].name, "All");
+  EXPECT_EQ(back.spice_style_subsets->subsets[0].fn, 4);
+  EXPECT_TRUE(std::isnan(back.spice_style_subsets->subsets[1].f));
+  EXPECT_EQ(back.to_json(), j);
+  json bad = j;
+  bad["spice_style_subsets"]["All"]["tp"] = -1;
+  try {
+    CaptionSample::from_json(bad, "rec.json", 5);
+    FAIL() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("per_sample[5]"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("spice_style_subsets.All.tp"), std::string::npos) << e.what();
+  }
+  bad = j;
+  bad["spice_style_subsets"]["All"].erase("f");
+  EXPECT_THROW(CaptionSample::from_json(bad, "rec.json", 5), InputError);
 }
 
 TEST(CaptionSampleSchema, BadRecordsNameFileAndRecord) {

@@ -128,9 +128,20 @@ TEST_F(CaptionsCli, SpiceStyleIsOptInLabelledAndEqualsTheLibrary) {
   EXPECT_EQ(on.at("metric_order").back(), kMetricName);
   for (std::size_t i = 0; i < 3; ++i)
     EXPECT_DOUBLE_EQ(on.at("per_sample").at(i).at(kMetricName).get<double>(), lib.per_image[i].scores[0].f) << i;
+  for (std::size_t i = 0; i < 3; ++i) {  // the per-sample breakdown: every subset's F and tuple counts
+    const auto& sub = on.at("per_sample").at(i).at("spice_style_subsets");
+    EXPECT_EQ(sub.size(), 7u);
+    EXPECT_DOUBLE_EQ(sub.at("All").at("f").get<double>(), lib.per_image[i].scores[0].f) << i;
+    EXPECT_EQ(sub.at("All").at("tp"), lib.per_image[i].scores[0].tp) << i;
+    EXPECT_EQ(sub.at("All").at("fn"), lib.per_image[i].scores[0].fn) << i;
+    EXPECT_EQ(sub.at("Object").at("fp"), lib.per_image[i].scores[1].fp) << i;
+  }
+  EXPECT_TRUE(on.at("per_sample").at(1).at("spice_style_subsets").at("Color").at("f").is_null());  // no colour
+  EXPECT_EQ(on.at("per_sample").at(0).at("spice_style_subsets").at("Color").at("tp"), 1);  // (dog, brown)
   EXPECT_EQ(on.at("details").at("spice_style").at("subsets").at("Object").at("tp"), lib.average[1].tp);
   EXPECT_EQ(on.at("details").at("spice_style").at("fallback_captions"), lib.counts.nouns_only);
   EXPECT_EQ(on.at("signature").at("spice"), "SPICE-style (Link Grammar parser)");
+  EXPECT_NE(on.at("signature").at("spice_parser").get<std::string>().find(" rules=2"), std::string::npos);
   EXPECT_TRUE(on.at("signature").contains("meteor_resources_sha256"));  // the synonyms SPICE-style used
   EXPECT_FALSE(on.at("metrics").contains("METEOR"));
   char line[96];

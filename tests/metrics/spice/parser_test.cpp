@@ -165,5 +165,85 @@ TEST(SpiceParser, CorpusCountsBadCaptionsAndStillScoresThem) {
   EXPECT_NEAR(s.spice, (0.4 + 0.0 + s.per_image[2].scores[0].f) / 3.0, 1e-15);
 }
 
+// Issue #17 rules, on captions written for these tests (not from any reference set).
+
+// Headline-style captions without a leading article: the article is restored before parsing (a singular noun has
+// no determiner-less linkage in Link Grammar's English), and yields no tuple itself.
+TEST(SpiceParser, MissingLeadingArticleIsRestored) {
+  const auto p = parser().parse("old truck parked beside a barn");
+  EXPECT_EQ(p.prefix, "a ");
+  EXPECT_EQ(tuples_of_caption("old truck parked beside a barn"),
+            (std::set<std::string>{"(truck)", "(barn)", "(truck, old)", "(truck, park beside, barn)"}));
+  const auto dog = tuples_of_caption("dog catching a frisbee in a park");
+  EXPECT_TRUE(dog.count("(dog)"));
+  EXPECT_TRUE(dog.count("(dog, catch, frisbee)"));
+  EXPECT_FALSE(dog.count("(catching)"));
+  // The same caption with its article parses to the same tuples.
+  EXPECT_EQ(tuples_of_caption("brown dog lying on a rug"), tuples_of_caption("a brown dog lying on a rug"));
+}
+
+// A bare plural or a caption that starts with a determiner/numeral keeps its own words (no article added).
+TEST(SpiceParser, BarePluralAndDeterminerStartsGetNoArticle) {
+  auto no_article = [](const std::string& prefix) {
+    return prefix.size() < 2 || prefix.compare(prefix.size() - 2, 2, "a ") != 0;
+  };
+  EXPECT_TRUE(no_article(parser().parse("a dog running on the beach").prefix));
+  EXPECT_TRUE(no_article(parser().parse("two cats on a sofa").prefix));
+  EXPECT_TRUE(no_article(parser().parse("horses grazing in a meadow").prefix));
+  EXPECT_TRUE(no_article(parser().parse("the boats in a harbor").prefix));
+  EXPECT_TRUE(tuples_of_caption("horses grazing in a meadow").count("(horse)"));
+}
+
+// Noun + "-ing" read by Link Grammar as a compound noun ("women.p dancing.n-u") is the noun with a participle: the
+// noun is the object and the subject of the participle's frame, the -ing word is no object.
+TEST(SpiceParser, NounPlusIngCompoundIsAParticiple) {
+  const auto t = tuples_of_caption("a group of women dancing at a party");
+  EXPECT_TRUE(t.count("(woman)"));
+  EXPECT_TRUE(t.count("(woman, dance at, party)"));
+  EXPECT_TRUE(t.count("(group, of, woman)"));
+  EXPECT_FALSE(t.count("(dancing)"));
+  EXPECT_FALSE(t.count("(group, of, dancing)"));
+}
+
+// "in front of" with "in" read as the unit "in." (inch) is penalised; when the caption as given has only such
+// linkages, the presentational prefix gives the complex preposition.
+TEST(SpiceParser, UnitReadingLosesToComplexPreposition) {
+  const auto p = parser().parse("a baby standing in front of a christmas tree");
+  EXPECT_EQ(p.mode, ParseMode::Complete);
+  EXPECT_EQ(p.prefix, "it shows ");
+  const auto t = tuples_of_caption("a baby standing in front of a christmas tree");
+  EXPECT_TRUE(t.count("(baby, stand in front of, tree)"));
+  EXPECT_FALSE(t.count("(front)"));
+}
+
+// Two adjectives before a noun stay adjectives ("lush" is also a WordNet noun; "field" also a verb).
+TEST(SpiceParser, AdjectiveSequenceBeforeNounStaysAttributive) {
+  EXPECT_EQ(tuples_of_caption("a lush green meadow"),
+            (std::set<std::string>{"(meadow)", "(meadow, lush)", "(meadow, green)"}));
+  const auto t = tuples_of_caption("a flock of geese resting on a lush green lawn");
+  EXPECT_TRUE(t.count("(lawn, lush)"));
+  EXPECT_FALSE(t.count("(lush)"));
+}
+
+// "a white dog play ...": Link Grammar's first linkage reads "white" as a noun and "dog" as the verb; the penalty
+// for a finite verb after a determiner + adjective-as-noun keeps the attributive reading.
+TEST(SpiceParser, AdjectiveAfterDeterminerIsNotASubjectNoun) {
+  EXPECT_EQ(tuples_of_caption("a small dog and a white dog play on the sand"),
+            (std::set<std::string>{"(dog)", "(sand)", "(dog, small)", "(dog, white)", "(dog, play on, sand)"}));
+}
+
+// Coordination attaches low: both prepositional objects get the relation, unless the conjuncts are parallel
+// noun phrases that each carry their own PP.
+TEST(SpiceParser, CoordinatedPrepositionalObjectsShareTheRelation) {
+  const auto t = tuples_of_caption("a shelf with a lamp and a clock");
+  EXPECT_TRUE(t.count("(shelf, with, lamp)"));
+  EXPECT_TRUE(t.count("(shelf, with, clock)"));
+  const auto parallel = tuples_of_caption("a man with a hat and a woman with a bag");
+  EXPECT_TRUE(parallel.count("(man, with, hat)"));
+  EXPECT_TRUE(parallel.count("(woman, with, bag)"));
+  EXPECT_FALSE(parallel.count("(man, with, woman)"));
+  EXPECT_FALSE(parallel.count("(hat, with, bag)"));
+}
+
 }  // namespace
 }  // namespace glamm::spice
