@@ -11,7 +11,7 @@ import pytest
 
 from glamm_eval.coco import COCO, COCOeval
 
-EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
+EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "python" / "examples"
 CASES = ["area_boundaries", "basic", "borders_odd_size", "crowd_gt", "duplicates", "empty_predictions",
          "glamm_recall", "gt_id_zero", "maxdets_two_cats", "no_gt_image", "polygons", "score_ties_a",
          "score_ties_b"]

@@ -1,7 +1,8 @@
 """Shared fixtures of the Python package tests (run by CTest with the build-tree package on PYTHONPATH).
 
-``shared``: the development data folder (env GLAMM_SHARED, else GLAMM_SHARED_DEFAULT set by CTest). Golden tests
-that need it are skipped with a message when it is missing, and fail under ``CI=true``.
+``shared``: the development data folder, named by env GLAMM_SHARED, else by GLAMM_SHARED_DEFAULT (which CTest sets
+from the build's configuration). Golden tests that need it are skipped with a message when it is missing, and fail
+under ``CI=true``.
 ``cli``: runs the build's ``glamm-eval`` binary (env GLAMM_EVAL_BINARY) and returns its JSON record.
 """
 
@@ -15,9 +16,9 @@ import pytest
 
 @pytest.fixture(scope="session")
 def shared():
-    root = os.environ.get("GLAMM_SHARED") or os.environ.get("GLAMM_SHARED_DEFAULT") or "../shared"
-    path = pathlib.Path(root)
-    if not (path / "golden").is_dir():
+    root = os.environ.get("GLAMM_SHARED") or os.environ.get("GLAMM_SHARED_DEFAULT")
+    path = pathlib.Path(root) if root else None
+    if path is None or not (path / "golden").is_dir():
         message = f"shared data folder not found at {path} (set GLAMM_SHARED)"
         if os.environ.get("CI") == "true":
             pytest.fail(message + "; golden tests must run under CI")

@@ -17,7 +17,7 @@ import pytest
 from glamm_eval.caption import COCOEvalCap, Bleu, Cider, Meteor, PTBTokenizer, Rouge
 from glamm_eval.coco import COCO
 
-EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "python" / "examples"
 NAMES = ["Bleu_1", "Bleu_2", "Bleu_3", "Bleu_4", "METEOR", "ROUGE_L", "CIDEr"]
 
 
