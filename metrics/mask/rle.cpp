@@ -122,12 +122,9 @@ uint32_t area(const Rle& r) {
   return a;
 }
 
-namespace {
-
-/// rleToBbox as the C code computes it: two divisions per 1-run, uint32 positions (they wrap around for invalid
-/// RLEs whose counts sum past 2^32-1, and the result follows). The general form, used where to_bbox's walk below
-/// does not apply.
-Box to_bbox_divisions(const Rle& r, size_t m) {
+Box to_bbox_reference(const Rle& r) {
+  const size_t m = r.counts.size() / 2 * 2;
+  if (m == 0) return {0, 0, 0, 0};
   const uint32_t h = r.h, w = r.w;
   uint32_t xs = w, ys = h, xe = 0, ye = 0, cc = 0;
   for (size_t j = 0; j < m; ++j) {
@@ -151,13 +148,12 @@ Box to_bbox_divisions(const Rle& r, size_t m) {
           static_cast<double>(uint32_t(ye - ys + 1))};
 }
 
-}  // namespace
 
 Box to_bbox(const Rle& r) {
   const uint32_t h = r.h, w = r.w;
   const size_t m = r.counts.size() / 2 * 2;
   if (m == 0) return {0, 0, 0, 0};
-  if (h == 0) return to_bbox_divisions(r, m);  // throws at the first non-empty 1-run, as the C code would crash
+  if (h == 0) return to_bbox_reference(r);  // throws at the first non-empty 1-run, as the C code would crash
   // The same result without a division per run: the position is kept as (column x, row y) and advanced run by
   // run; a division is needed only for a run that spans a whole column. Positions are exact while the counts sum
   // to at most 2^32-1 (every valid RLE); past that the C code's uint32 wrap-around decides, so that case goes to
@@ -167,7 +163,7 @@ Box to_bbox(const Rle& r) {
   for (size_t j = 0; j < m; ++j) {
     const uint32_t c = r.counts[j];
     total += c;
-    if (total > std::numeric_limits<uint32_t>::max()) return to_bbox_divisions(r, m);
+    if (total > std::numeric_limits<uint32_t>::max()) return to_bbox_reference(r);
     const uint64_t x0 = x, y0 = y;
     y += c;
     if (y >= h) {

@@ -53,6 +53,10 @@ uint32_t area(const Rle& r);
 /// [w, h, 2^32+1-w, 2^32+1-h] (here [3, 4, 4294967294, 4294967293]), reproduced exactly.
 /// Throws RleError only for h == 0 with a non-empty 1-run (the C code divides by zero there).
 Box to_bbox(const Rle& r);
+/// rleToBbox exactly as maskApi.c computes it: two divisions per 1-run, uint32 positions (which wrap around for
+/// invalid RLEs whose counts sum past 2^32-1). Same results and errors as to_bbox, which walks the runs without
+/// divisions and falls back to this form for h == 0 and wrapping sums; kept public as the oracle of its tests.
+Box to_bbox_reference(const Rle& r);
 
 /// rleFrBbox: the RLE of the box polygon (x,y),(x,y+h),(x+w,y+h),(x+w,y) on an h×w image, i.e.
 /// from_polygon({x, y, x, y+bh, x+bw, y+bh, x+bw, y}, h, w). [1,1,3,2] gives 6 pixels. Throws as from_polygon.

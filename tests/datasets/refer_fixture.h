@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <stdexcept>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -81,39 +82,23 @@ inline void write(const std::filesystem::path& p, const std::string& data) {
   f << data;
 }
 
-/// The §4.8 refs as JSON (refs(unc).p content).
-inline nlohmann::json spec_refs() {
-  return nlohmann::json::parse(R"([
- {"ref_id": 501, "ann_id": 9001, "image_id": 42, "category_id": 1, "split": "testA",
-  "file_name": "COCO_train2014_000000000042_3.jpg", "sent_ids": [7001, 7002],
-  "sentences": [
-    {"sent_id": 7001, "sent": "man on left", "raw": "Man on left.", "tokens": ["man", "on", "left"]},
-    {"sent_id": 7002, "sent": "guy in red shirt", "raw": "guy in red shirt", "tokens": ["guy", "in", "red", "shirt"]}]},
- {"ref_id": 502, "ann_id": 9002, "image_id": 42, "category_id": 1, "split": "testA",
-  "file_name": "COCO_train2014_000000000042_4.jpg", "sent_ids": [7003],
-  "sentences": [{"sent_id": 7003, "sent": "person right", "raw": "person right", "tokens": ["person", "right"]}]},
- {"ref_id": 503, "ann_id": 9003, "image_id": 77, "category_id": 18, "split": "val",
-  "file_name": "COCO_train2014_000000000077_9003.jpg", "sent_ids": [7101],
-  "sentences": [{"sent_id": 7101, "sent": "brown dog", "raw": "Brown dog", "tokens": ["brown", "dog"]}]}
-])");
+#ifndef GLAMM_TEST_FIXTURE_DIR
+#error "GLAMM_TEST_FIXTURE_DIR (the tests/ source folder) is set by tests/CMakeLists.txt for every file including this"
+#endif
+
+/// A JSON fixture of tests/datasets/data/ (shared with the Python tests, tests/python/test_tasks.py).
+inline nlohmann::json fixture_json(const std::string& name) {
+  const std::string path = std::string(GLAMM_TEST_FIXTURE_DIR) + "/datasets/data/" + name;
+  std::ifstream f(path);
+  if (!f) throw std::runtime_error("test fixture not found: " + path);
+  return nlohmann::json::parse(f);
 }
 
+/// The §4.8 refs as JSON (refs(unc).p content).
+inline nlohmann::json spec_refs() { return fixture_json("refer_spec_refs.json"); }
+
 /// The §4.8 instances.json, plus an image (id 99) without annotations.
-inline nlohmann::json spec_instances() {
-  return nlohmann::json::parse(R"({"images": [
-   {"id": 42, "file_name": "COCO_train2014_000000000042.jpg", "height": 6, "width": 8},
-   {"id": 77, "file_name": "COCO_train2014_000000000077.jpg", "height": 6, "width": 8},
-   {"id": 99, "file_name": "COCO_train2014_000000000099.jpg", "height": 6, "width": 8}],
- "annotations": [
-   {"id": 9001, "image_id": 42, "category_id": 1, "iscrowd": 0, "area": 6.0, "bbox": [1.0, 1.0, 3.0, 2.0],
-    "segmentation": [[1.0, 1.0, 4.0, 1.0, 4.0, 3.0, 1.0, 3.0]]},
-   {"id": 9002, "image_id": 42, "category_id": 1, "iscrowd": 0, "area": 9.0, "bbox": [4.0, 2.0, 3.0, 3.0],
-    "segmentation": [[4.0, 2.0, 7.0, 2.0, 7.0, 5.0, 4.0, 5.0]]},
-   {"id": 9003, "image_id": 77, "category_id": 18, "iscrowd": 0, "area": 6.0, "bbox": [0.0, 3.0, 2.0, 3.0],
-    "segmentation": [[0.0, 3.0, 2.0, 3.0, 2.0, 6.0, 0.0, 6.0]]}],
- "categories": [{"id": 1, "name": "person", "supercategory": "person"},
-                {"id": 18, "name": "dog", "supercategory": "animal"}]})");
-}
+inline nlohmann::json spec_instances() { return fixture_json("refer_spec_instances.json"); }
 
 /// A fresh temporary folder (removed by the caller when wanted).
 inline std::filesystem::path temp_dir(const std::string& tag) {

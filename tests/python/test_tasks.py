@@ -4,6 +4,7 @@ the signature, coverage guards, the json= record file, and the same record as th
 
 import json
 import os
+import pathlib
 import pickle
 import subprocess
 import sys
@@ -212,32 +213,9 @@ def test_gcg_builtin_sample_equals_cli(tmp_path, glamm_eval_binary):
 
 # ---- refseg: the dataset-formats §4.8 example of tests/datasets/refer_fixture.h -----------------------------------
 
-SPEC_REFS = [
-    {"ref_id": 501, "ann_id": 9001, "image_id": 42, "category_id": 1, "split": "testA",
-     "file_name": "COCO_train2014_000000000042_3.jpg", "sent_ids": [7001, 7002],
-     "sentences": [{"sent_id": 7001, "sent": "man on left", "raw": "Man on left.", "tokens": ["man", "on", "left"]},
-                   {"sent_id": 7002, "sent": "guy in red shirt", "raw": "guy in red shirt",
-                    "tokens": ["guy", "in", "red", "shirt"]}]},
-    {"ref_id": 502, "ann_id": 9002, "image_id": 42, "category_id": 1, "split": "testA",
-     "file_name": "COCO_train2014_000000000042_4.jpg", "sent_ids": [7003],
-     "sentences": [{"sent_id": 7003, "sent": "person right", "raw": "person right", "tokens": ["person", "right"]}]},
-    {"ref_id": 503, "ann_id": 9003, "image_id": 77, "category_id": 18, "split": "val",
-     "file_name": "COCO_train2014_000000000077_9003.jpg", "sent_ids": [7101],
-     "sentences": [{"sent_id": 7101, "sent": "brown dog", "raw": "Brown dog", "tokens": ["brown", "dog"]}]},
-]
-SPEC_INSTANCES = {
-    "images": [{"id": 42, "file_name": "COCO_train2014_000000000042.jpg", "height": 6, "width": 8},
-               {"id": 77, "file_name": "COCO_train2014_000000000077.jpg", "height": 6, "width": 8},
-               {"id": 99, "file_name": "COCO_train2014_000000000099.jpg", "height": 6, "width": 8}],
-    "annotations": [
-        {"id": 9001, "image_id": 42, "category_id": 1, "iscrowd": 0, "area": 6.0, "bbox": [1.0, 1.0, 3.0, 2.0],
-         "segmentation": [[1.0, 1.0, 4.0, 1.0, 4.0, 3.0, 1.0, 3.0]]},
-        {"id": 9002, "image_id": 42, "category_id": 1, "iscrowd": 0, "area": 9.0, "bbox": [4.0, 2.0, 3.0, 3.0],
-         "segmentation": [[4.0, 2.0, 7.0, 2.0, 7.0, 5.0, 4.0, 5.0]]},
-        {"id": 9003, "image_id": 77, "category_id": 18, "iscrowd": 0, "area": 6.0, "bbox": [0.0, 3.0, 2.0, 3.0],
-         "segmentation": [[0.0, 3.0, 2.0, 3.0, 2.0, 6.0, 0.0, 6.0]]}],
-    "categories": [{"id": 1, "name": "person", "supercategory": "person"},
-                   {"id": 18, "name": "dog", "supercategory": "animal"}]}
+FIXTURES = pathlib.Path(__file__).resolve().parents[1] / "datasets" / "data"  # shared with the C++ REFER tests
+SPEC_REFS = json.loads((FIXTURES / "refer_spec_refs.json").read_text())
+SPEC_INSTANCES = json.loads((FIXTURES / "refer_spec_instances.json").read_text())
 
 
 def pred_line(sent_id, ref_id, counts):

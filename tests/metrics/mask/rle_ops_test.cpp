@@ -98,32 +98,6 @@ TEST(RleToBbox, AllForegroundRunsEmptyGivesTheUint32WrapOf206) {
   EXPECT_EQ(to_bbox(Rle{4, 3, {0, 0, 12}}), (Box{3, 4, 4294967294.0, 4294967293.0}));
 }
 
-/// rleToBbox exactly as maskApi.c writes it (two divisions per 1-run, uint32 positions), the reference for
-/// to_bbox's division-free walk.
-Box c_to_bbox(const Rle& r) {
-  const uint32_t h = r.h, w = r.w;
-  const size_t m = r.counts.size() / 2 * 2;
-  if (m == 0) return {0, 0, 0, 0};
-  uint32_t xs = w, ys = h, xe = 0, ye = 0, cc = 0;
-  for (size_t j = 0; j < m; ++j) {
-    const uint32_t start = cc;
-    cc += r.counts[j];
-    if (j % 2 == 0 || r.counts[j] == 0) continue;
-    const uint32_t y_start = start % h, x_start = (start - y_start) / h;
-    const uint32_t y_end = (cc - 1) % h, x_end = (cc - 1 - y_end) / h;
-    xs = std::min(xs, x_start);
-    xe = std::max(xe, x_end);
-    if (x_start < x_end) {
-      ys = 0;
-      ye = h - 1;
-    } else {
-      ys = std::min(ys, y_start);
-      ye = std::max(ye, y_end);
-    }
-  }
-  return {double(xs), double(ys), double(uint32_t(xe - xs + 1)), double(uint32_t(ye - ys + 1))};
-}
-
 TEST(RleToBbox, EqualsTheCFormulaOnRandomRles) {
   // Runs from 0 to several columns long (so runs within a column, crossing one boundary and spanning many), zero-
   // length runs included, on masks of 1..40 rows; plus counts summing past 2^32-1 (the C code's wrap-around).
@@ -144,10 +118,10 @@ TEST(RleToBbox, EqualsTheCFormulaOnRandomRles) {
       left -= c;
     }
     if (trial % 100 == 0) r.counts.push_back(next(3));  // odd or even tails, zero-length runs
-    ASSERT_EQ(to_bbox(r), c_to_bbox(r)) << "trial " << trial << " h " << r.h << " w " << r.w;
+    ASSERT_EQ(to_bbox(r), to_bbox_reference(r)) << "trial " << trial << " h " << r.h << " w " << r.w;
   }
   const Rle wrap{4, 3, {5, 4294967295u, 7, 2}};  // the sum wraps past 2^32 in the C code's uint32
-  EXPECT_EQ(to_bbox(wrap), c_to_bbox(wrap));
+  EXPECT_EQ(to_bbox(wrap), to_bbox_reference(wrap));
 }
 
 TEST(RleMerge, UnionAndIntersectionArePixelwise) {
