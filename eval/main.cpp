@@ -2,6 +2,7 @@
 #include <filesystem>
 #include <clocale>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <map>
 #include <thread>

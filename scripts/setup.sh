@@ -28,7 +28,7 @@ CORE_PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config
   nlohmann-json3-dev libfmt-dev libcli11-dev libsimdjson-dev
   libgtest-dev libgmock-dev
-  libstemmer-dev libutf8proc-dev libzip-dev zlib1g-dev libssl-dev
+  libstemmer-dev libutf8proc-dev libzip-dev zlib1g-dev libssl-dev libmimalloc-dev
   wordnet-base liblink-grammar-dev link-grammar-dictionaries-en
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
 )
