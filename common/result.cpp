@@ -70,28 +70,40 @@ std::string utc_timestamp() {
 }
 }  // namespace
 
-nlohmann::json Result::to_json() const {
+namespace {
+/// The record's JSON with `details` and `per_sample` given (copied or moved by the caller).
+nlohmann::json record_json(const Result& r, nlohmann::json details, nlohmann::json per_sample) {
   nlohmann::json j;
-  j["schema_version"] = kSchemaVersion;
-  j["task"] = task;
-  j["dataset"] = dataset;
-  j["split"] = split;
-  j["label"] = label;
+  j["schema_version"] = Result::kSchemaVersion;
+  j["task"] = r.task;
+  j["dataset"] = r.dataset;
+  j["split"] = r.split;
+  j["label"] = r.label;
   nlohmann::json m = nlohmann::json::object();
-  for (const auto& [k, v] : metrics) m[k] = v;
+  for (const auto& [k, v] : r.metrics) m[k] = v;
   j["metrics"] = m;
   j["metric_order"] = nlohmann::json::array();
-  for (const auto& kv : metrics) j["metric_order"].push_back(kv.first);
-  j["signature"] = signature.to_json();
-  j["signature_string"] = signature.str();
-  j["inputs"] = inputs;
-  j["input_sha256"] = input_sha256;
-  j["warnings"] = warnings;
-  j["details"] = details;
-  j["per_sample"] = per_sample;
+  for (const auto& kv : r.metrics) j["metric_order"].push_back(kv.first);
+  j["signature"] = r.signature.to_json();
+  j["signature_string"] = r.signature.str();
+  j["inputs"] = r.inputs;
+  j["input_sha256"] = r.input_sha256;
+  j["warnings"] = r.warnings;
+  j["details"] = std::move(details);
+  j["per_sample"] = std::move(per_sample);
   j["tool_version"] = tool_version();
   j["timestamp"] = utc_timestamp();
   return j;
+}
+}  // namespace
+
+nlohmann::json Result::to_json() const& { return record_json(*this, details, per_sample); }
+
+nlohmann::json Result::to_json() && {
+  nlohmann::json d = std::move(details), ps = std::move(per_sample);
+  details = nlohmann::json::object();
+  per_sample = nlohmann::json::array();
+  return record_json(*this, std::move(d), std::move(ps));
 }
 
 namespace {
@@ -183,5 +195,11 @@ Result Result::from_json(const json& j, const std::string& source) {
 }
 
 void write_result(const std::filesystem::path& path, const Result& r) { io::save_json(path, r.to_json()); }
+
+nlohmann::json write_result(const std::filesystem::path& path, Result&& r) {
+  nlohmann::json j = std::move(r).to_json();
+  io::save_json(path, j);
+  return j;
+}
 
 }  // namespace glamm

@@ -56,7 +56,9 @@ struct Result {
 
   /// The JSON record (with schema_version, tool_version and an ISO-8601 UTC timestamp). Objects are written with
   /// sorted keys; the order of metrics and signature entries is kept in metric_order and signature_string.
-  nlohmann::json to_json() const;
+  nlohmann::json to_json() const&;
+  /// The same, moving `details` and `per_sample` into the JSON instead of copying them (they are left empty).
+  nlohmann::json to_json() &&;
 
   /// Read a record written by to_json(), checked: throws InputError naming `source` when `j` is not an object, has a
   /// schema_version other than kSchemaVersion (or none), or lacks / mistypes a required field (task, split, label,
@@ -67,6 +69,8 @@ struct Result {
 
 /// Write the record atomically to `path` (parent folders created).
 void write_result(const std::filesystem::path& path, const Result& r);
+/// The same, moving the record's per-sample part into the JSON written (no copy); returns that JSON.
+nlohmann::json write_result(const std::filesystem::path& path, Result&& r);
 
 /// Tool version string, e.g. "glamm-eval 0.1.0".
 std::string tool_version();

@@ -5,8 +5,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <exception>
 #include <limits>
 #include <optional>
+#include <thread>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -650,6 +652,51 @@ mask::CocoDetections load_coco_results(const std::filesystem::path& file, const 
   const element root = parse_results_json(parser, text, has_padding(text), file.string(), keep, tagged);
   const NonFiniteTagsLive live(tagged);
   return parse_results_root(root, file.string(), gt, opt, warnings);
+}
+
+std::pair<CocoGroundTruth, mask::CocoDetections> load_coco_files(const std::filesystem::path& gt_file,
+                                                                 const std::filesystem::path& dt_file,
+                                                                 const CocoLoadOptions& opt,
+                                                                 std::vector<std::string>& warnings) {
+  // The results file's read and DOM parse do not depend on the GT; the DOM stays in `parsed` (simdjson elements
+  // point into its parser) until the records are built.
+  struct Parsed {
+    std::string text;
+    simdjson::dom::parser parser;
+    simdjson::padded_string keep;
+    bool tagged = false;
+    element root;
+  } parsed;
+  const auto read_results = [&parsed, &dt_file] {
+    parsed.text = io::read_text_file(dt_file);
+    parsed.root = parse_results_json(parsed.parser, parsed.text, has_padding(parsed.text), dt_file.string(),
+                                     parsed.keep, parsed.tagged);
+  };
+  std::exception_ptr dt_error;
+  std::thread reader;
+  if (opt.threads > 1)
+    reader = std::thread([&] {
+      try {
+        read_results();
+      } catch (...) {
+        dt_error = std::current_exception();
+      }
+    });
+  struct JoinOnExit {
+    std::thread& t;
+    ~JoinOnExit() {
+      if (t.joinable()) t.join();
+    }
+  } join_on_exit{reader};
+  CocoGroundTruth gt = load_coco_gt(gt_file, opt, warnings);
+  if (reader.joinable())
+    reader.join();
+  else
+    read_results();
+  if (dt_error) std::rethrow_exception(dt_error);
+  const NonFiniteTagsLive live(parsed.tagged);
+  mask::CocoDetections dt = parse_results_root(parsed.root, dt_file.string(), gt, opt, warnings);
+  return {std::move(gt), std::move(dt)};
 }
 
 mask::CocoDetections parse_coco_results(std::string_view json, const std::string& file_label,

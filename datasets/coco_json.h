@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "metrics/mask/cocoeval.h"
@@ -63,6 +64,15 @@ mask::CocoDetections load_coco_results(const std::filesystem::path& file, const 
 mask::CocoDetections parse_coco_results(std::string_view json, const std::string& file_label,
                                         const mask::CocoGroundTruth& gt, const CocoLoadOptions& opt,
                                         std::vector<std::string>& warnings);
+
+/// Both files of one evaluation, as load_coco_gt(gt_file) then load_coco_results(dt_file, gt) would load them
+/// (same records, warnings and errors: a problem in the GT file is reported first). With opt.threads > 1 the
+/// results file is read and its JSON parsed on a second thread while the GT loads; the records that need the GT's
+/// images are built after it. Throws as the two functions do.
+std::pair<mask::CocoGroundTruth, mask::CocoDetections> load_coco_files(const std::filesystem::path& gt_file,
+                                                                       const std::filesystem::path& dt_file,
+                                                                       const CocoLoadOptions& opt,
+                                                                       std::vector<std::string>& warnings);
 
 /// Parse an image id given on the command line with the type of the GT's ids (integer when the GT uses
 /// integers, string otherwise). Throws InputError for a non-integer when integers are expected.

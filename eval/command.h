@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -75,8 +76,20 @@ void add_common_options(CLI::App* sub, CommonOptions& o, const std::string& stri
 
 /// Write the Result record `r` to `path` (write_result: atomic, parent folders created) and say where it went on
 /// stderr in one line, "results record: PATH", also under --quiet (a record appears on disk only with a line
-/// saying so). Throws as write_result.
-void write_record(const std::string& path, const Result& r);
+/// saying so). Throws as write_result. The record is taken by value (pass a temporary or std::move it): its
+/// per-sample part moves into the JSON written, and that JSON is handed to keep_until_exit.
+void write_record(const std::string& path, Result r);
+
+/// Keep `value` alive until the process exits and let the operating system reclaim its memory then, instead of
+/// running its destructor: for the large, pointer-rich results (per-sample JSON, decoded masks) a command has
+/// finished with, whose destruction alone can take a tenth of a run (bench/README.md). The command line only: a
+/// library user (the Python module) must never call it. Nothing that needs a destructor to complete work (files,
+/// threads) may be handed over.
+template <class T>
+void keep_until_exit(T&& value) {
+  static auto* kept = new std::vector<std::shared_ptr<void>>();  // never freed, on purpose
+  kept->push_back(std::make_shared<std::decay_t<T>>(std::forward<T>(value)));
+}
 
 /// Print every warning on stderr ("warning: ...").
 void print_warnings(const std::vector<std::string>& warnings);

@@ -79,11 +79,11 @@ void add_common_options(CLI::App* sub, CommonOptions& o, const std::string& stri
   sub->add_flag("-q,--quiet", o.quiet, "No progress messages on stderr");
 }
 
-void write_record(const std::string& path, const Result& r) {
+void write_record(const std::string& path, Result r) {
   io::OutputGuard guard;  // the last line of defence; commands check their outputs before any work too
   for (const auto& [role, input] : r.inputs) guard.add_input(input, role);
   guard.check_output(path, "--json");
-  write_result(path, r);
+  keep_until_exit(write_result(path, std::move(r)));
   std::cerr << "results record: " << path << "\n";
 }
 

@@ -121,7 +121,7 @@ void run_meteor(const MeteorOptions& o) {
     r.details["aggregation"] = "computeMetrics(sum of stats with MeteorStats.addStats)";
     r.details["per_sample_fields"] = tasks::MeteorSample::field_names();
     r.per_sample = std::move(per);
-    write_record(o.common.json_path, r);
+    write_record(o.common.json_path, std::move(r));
   }
 }
 

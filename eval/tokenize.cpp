@@ -107,7 +107,7 @@ void run_tokenize(const TokenizeOptions& o) {
     r.details["per_sample_fields"] = tasks::TokenizeSample::field_names();
     r.per_sample = std::move(per);
     if (!o.input.empty()) r.add_input("captions", o.input);
-    write_record(o.common.json_path, r);
+    write_record(o.common.json_path, std::move(r));
   }
 }
 

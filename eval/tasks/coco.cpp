@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <tuple>
 #include <unordered_set>
 
 #include <fmt/format.h>
@@ -115,8 +116,7 @@ CocoInputs load_coco_inputs(const CocoFiles& files, const CocoOptions& o) {
   } else {
     in.gt_file = in.gt_name = files.gt;
     in.dt_file = in.dt_name = files.dt;
-    in.gt = datasets::load_coco_gt(files.gt, lo, in.warnings);
-    in.dt = datasets::load_coco_results(files.dt, in.gt, lo, in.warnings);
+    std::tie(in.gt, in.dt) = datasets::load_coco_files(files.gt, files.dt, lo, in.warnings);
   }
   return in;
 }

@@ -119,41 +119,61 @@ struct Detections {
 };
 
 /// Detections as evaluate.py builds them: caption-GT image order, then pred_masks order, score 1.0, category 1.
-/// Counts the failure breakdown on the way.
-Detections build_detections(const GcgInputs& in, const GtIndex& gt, GcgFailureBreakdown& fb) {
+/// The masks are decoded on `threads` workers, one flat index per mask; an error is the one a serial loop meets
+/// first (metrics::parallel_for reports the smallest failing index, and a prediction on an image missing from the
+/// mask GT fails at its first mask, before that mask is decoded). Counts the failure breakdown on the way.
+Detections build_detections(const GcgInputs& in, const GtIndex& gt, GcgFailureBreakdown& fb, int threads) {
   Detections d;
   d.pred_rles.resize(in.predictions.size());
+  struct Slot {
+    uint32_t prediction, mask;
+  };
+  std::vector<Slot> slots;
   for (std::size_t i = 0; i < in.predictions.size(); ++i) {
     const grandf::Prediction& p = in.predictions[i];
-    auto it = gt.mask_image.find(p.image_id);
-    if (it == gt.mask_image.end() && !p.pred_masks.empty())
-      throw InputError(p.file, "", "image " + p.image_id + " is not in the mask GT " + in.files.mask_gt_file().string() +
-                                       " (pycocotools' loadRes asserts)");
     if (p.caption.empty()) ++fb.empty_caption;
     if (p.pred_masks.empty()) ++fb.no_masks;
     if (p.pred_masks.size() < p.phrases.size()) ++fb.fewer_masks_than_phrases;
     if (p.pred_masks.size() > p.phrases.size()) ++fb.more_masks_than_phrases;
-    for (std::size_t m = 0; m < p.pred_masks.size(); ++m) {
-      const mask::CocoImage& img = in.mask_gt.images[it->second];
-      mask::Rle rle;
-      try {
-        rle = mask::to_rle(p.pred_masks[m], img.height, img.width, false);
-      } catch (const mask::RleError& e) {
-        throw InputError(p.file, "pred_masks[" + std::to_string(m) + "]", e.what());
-      }
-      if ((img.height || img.width) && (rle.h != img.height || rle.w != img.width)) ++fb.wrong_size_mask;
-      mask::CocoInstance det;
-      det.id = static_cast<int64_t>(d.dets.results.size() + 1);
-      det.image = it->second;
-      det.category_id = 1;
-      det.score = 1.0;
-      det.area = mask::area(rle);
-      if (det.area == 0) ++fb.empty_mask;
-      det.box = mask::to_bbox(rle);
-      det.rle = rle;
-      d.pred_rles[i].push_back(rle);
-      d.dets.results.push_back(std::move(det));
-    }
+    d.pred_rles[i].resize(p.pred_masks.size());
+    for (std::size_t m = 0; m < p.pred_masks.size(); ++m)
+      slots.push_back({static_cast<uint32_t>(i), static_cast<uint32_t>(m)});
+  }
+  d.dets.results.resize(slots.size());
+  metrics::parallel_for(
+      slots.size(), threads,
+      [&](std::size_t j) {
+        const grandf::Prediction& p = in.predictions[slots[j].prediction];
+        const std::size_t m = slots[j].mask;
+        auto it = gt.mask_image.find(p.image_id);
+        if (it == gt.mask_image.end()) {
+          if (m == 0)
+            throw InputError(p.file, "", "image " + p.image_id + " is not in the mask GT " +
+                                             in.files.mask_gt_file().string() + " (pycocotools' loadRes asserts)");
+          return;
+        }
+        const mask::CocoImage& img = in.mask_gt.images[it->second];
+        mask::Rle rle;
+        try {
+          rle = mask::to_rle(p.pred_masks[m], img.height, img.width, false);
+        } catch (const mask::RleError& e) {
+          throw InputError(p.file, "pred_masks[" + std::to_string(m) + "]", e.what());
+        }
+        mask::CocoInstance& det = d.dets.results[j];
+        det.id = static_cast<int64_t>(j + 1);
+        det.image = it->second;
+        det.category_id = 1;
+        det.score = 1.0;
+        det.area = mask::area(rle);
+        det.box = mask::to_bbox(rle);
+        d.pred_rles[slots[j].prediction][m] = rle;
+        det.rle = std::move(rle);
+      },
+      64);
+  for (const mask::CocoInstance& det : d.dets.results) {
+    const mask::CocoImage& img = in.mask_gt.images[det.image];
+    if ((img.height || img.width) && (det.rle.h != img.height || det.rle.w != img.width)) ++fb.wrong_size_mask;
+    if (det.area == 0) ++fb.empty_mask;
   }
   return d;
 }
@@ -403,7 +423,7 @@ GcgReport evaluate_gcg(const GcgInputs& in, const GcgOptions& o) {
   check_missing(in, o, r.warnings);
   const GtIndex gt(in, o.strict);
   r.failures.missing_prediction = in.missing.size();
-  const Detections d = build_detections(in, gt, r.failures);
+  const Detections d = build_detections(in, gt, r.failures, o.threads);
   const mask::CocoEvaluation ev = score_ap(in, d, o, r);
   const meteor::Scorer* scorer = nullptr;
   if (r.with_meteor) {
