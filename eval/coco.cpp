@@ -66,14 +66,17 @@ void run_coco(const CocoCliOptions& o) {
 #endif
   Progress progress(o.common.quiet);
   progress.start("loading annotations into memory...");
-  const tasks::CocoInputs inputs = tasks::load_coco_inputs({o.gt, o.dt, use_sample}, opt);
+  tasks::CocoInputs inputs = tasks::load_coco_inputs({o.gt, o.dt, use_sample}, opt);
   progress.done();
 
   opt.stage_started = [&progress](const std::string& what) { progress.start(what); };
   opt.stage_done = [&progress] { progress.done(); };
-  const tasks::CocoReport report = tasks::evaluate_coco(inputs, opt);
+  tasks::CocoReport report = tasks::evaluate_coco(inputs, opt);
   print_report(report);
   if (!o.common.json_path.empty()) write_record(o.common.json_path, tasks::to_record(report, o.common.label));
+  // The decoded masks and the per-image evaluation: freed by the OS at exit (~10% of the run otherwise).
+  keep_until_exit(std::move(inputs));
+  keep_until_exit(std::move(report.evaluation));
 }
 
 void add_coco(CLI::App& app) {

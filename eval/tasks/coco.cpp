@@ -153,6 +153,7 @@ CocoReport evaluate_coco(const CocoInputs& in, const CocoOptions& o) {
   r.sample = in.sample;
   r.gt_file = in.gt_file;
   r.dt_file = in.dt_file;
+  r.evaluation = std::make_shared<const mask::CocoEvaluation>(std::move(ev));
   return r;
 }
 

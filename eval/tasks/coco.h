@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -67,6 +68,9 @@ struct CocoReport {
   std::vector<std::string> warnings;       ///< loading warnings, then the empty-selection warning
   bool strict = false, sample = false;
   std::string gt_file, dt_file;
+  /// The per-image evaluation the statistics come from (evaluate()'s evalImgs and ious), kept for callers that
+  /// read it.
+  std::shared_ptr<const mask::CocoEvaluation> evaluation;
 };
 
 /// evaluate() + accumulate() + summarize() of COCOeval on the inputs. A selection with no GT image, category or
