@@ -69,11 +69,17 @@ med() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] +
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 
 # time_cmd OUT_PREFIX CMD...: RUNS runs pinned to $cores; sets med_wall, med_cpu, max_rss_mib.
+# The wall time is read from the nanosecond clock around the command (/usr/bin/time's own has 10 ms steps); the
+# stage times that glamm-eval prints with GLAMM_STAGE_TIMES=1 are kept in $tmp/stages.txt (one line per run).
 time_cmd() {
-  local walls=() cpus=() rss_max=0 i wall user sys rss
+  local walls=() cpus=() rss_max=0 i wall user sys rss t0 t1
+  : > "$tmp/stages.txt"
   for ((i = 1; i <= runs; i++)); do
-    LC_ALL=C taskset -c "$cores" /usr/bin/time -v -o "$tmp/time.txt" "$@" > "$tmp/out.txt" 2> /dev/null
-    wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, p, ":"); s = 0; for (k = 1; k <= n; k++) s = s * 60 + p[k]; print s}' "$tmp/time.txt")
+    t0=$(date +%s%N)
+    GLAMM_STAGE_TIMES=1 LC_ALL=C taskset -c "$cores" /usr/bin/time -v -o "$tmp/time.txt" "$@" > "$tmp/out.txt" 2> "$tmp/err.txt"
+    t1=$(date +%s%N)
+    wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.4f", (b - a) / 1e9}')
+    { { grep '^stage-time' "$tmp/err.txt" || true; } | awk '{printf "%s ", $2}'; echo; } >> "$tmp/stages.txt"
     user=$(awk -F': ' '/User time/ {print $2}' "$tmp/time.txt")
     sys=$(awk -F': ' '/System time/ {print $2}' "$tmp/time.txt")
     rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$tmp/time.txt")
@@ -81,16 +87,22 @@ time_cmd() {
     (( rss > rss_max )) && rss_max=$rss
   done
   med_wall=$(printf '%s\n' "${walls[@]}" | med)
+  # Median of each stage column (load, evaluate, accumulate for coco).
+  med_stages=""
+  local k
+  for k in 1 2 3; do
+    med_stages+="$(awk -v k="$k" 'NF >= k {print $k}' "$tmp/stages.txt" | med) "
+  done
   med_cpu=$(printf '%s\n' "${cpus[@]}" | med)
   max_rss_mib=$((rss_max / 1024))
 }
 
-echo "binary:  $bin"
+echo "binary:  $bin (allocator: $(ldd "$bin" | grep -q libmimalloc && echo mimalloc || echo "C library malloc"))"
 echo "machine: $(nproc) cores available, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)"
 echo "cores:   $cores   runs: $runs   sets: $sets   python: $py"
 echo "load average at start: $(loadavg)"
 
-declare -A base_wall
+declare -A base_wall eval_phase
 for set in $sets; do
   ensure_set "$set"
   dir="$(set_dir "$set")"
@@ -115,7 +127,10 @@ EOF
       time_cmd "$bin" "${args[@]}"
       awk -v s="$set" -v i="$iou" -v t="$threads" -v w="$med_wall" -v c="$med_cpu" -v r="$max_rss_mib" -v y="$yard" \
         'BEGIN {printf "glamm-eval %-4s --threads %d: median %.3f s wall, CPU %.3f s, peak RSS %d MiB, %.2fx the yardstick\n", i, t, w, c, r, w / y}'
+      read -r st_load st_eval st_acc <<< "$med_stages"
+      echo "    stages (median): load ${st_load} s, evaluate ${st_eval} s, accumulate ${st_acc} s"
       key="$iou.$threads"
+      eval_phase[$key]=$st_eval
       if [[ "$set" == bench5k ]]; then
         base_wall[$key]=$med_wall
       elif [[ -n "${base_wall[$key]:-}" ]]; then
@@ -123,6 +138,8 @@ EOF
           'BEGIN {printf "    vs bench5k: %.2fx the time; peak RSS %.2fx the JSON size\n", w / b, r / j}'
       fi
     done
+    awk -v a="${eval_phase[$iou.1]}" -v b="${eval_phase[$iou.2]}" -v i="$iou" \
+      'BEGIN {printf "    %s evaluation phase: --threads 2 is %.2fx faster than --threads 1\n", i, a / b}'
     [[ "$iou" == segm ]] && seg_wall=$med_wall || box_wall=$med_wall  # --threads 2 figures for the reference ratio
   done
 

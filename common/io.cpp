@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <optional>
+#include <future>
 #include <random>
 #include <sstream>
 #include <vector>
@@ -524,12 +526,9 @@ std::string sha256_hex(const std::string& data) {
   return to_hex(md, len);
 }
 
-std::string sha256_file(const fs::path& path) {
-  std::error_code ec;
-  if (!fs::is_regular_file(path, ec)) {  // a stream already consumed by read_file cannot be read again
-    std::lock_guard<std::mutex> lock(g_stream_mutex);
-    if (auto it = g_stream_sha256.find(path.string()); it != g_stream_sha256.end()) return it->second;
-  }
+namespace {
+
+std::string sha256_regular_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path.string(), "", "cannot open file for checksum");
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
@@ -544,6 +543,59 @@ std::string sha256_file(const fs::path& path) {
   EVP_DigestFinal_ex(ctx, md, &len);
   EVP_MD_CTX_free(ctx);
   return to_hex(md, len);
+}
+
+struct PrefetchedDigest {
+  std::shared_future<std::string> digest;
+  std::uintmax_t size = 0;
+  fs::file_time_type mtime;
+};
+std::mutex g_prefetch_mutex;
+std::map<std::string, PrefetchedDigest>& prefetched_digests() {
+  static auto* m = new std::map<std::string, PrefetchedDigest>();  // never freed: its threads may still run at exit
+  return *m;
+}
+
+/// Size and modification time of a regular file; false when it is not one or cannot be inspected.
+bool file_identity(const fs::path& path, std::uintmax_t& size, fs::file_time_type& mtime) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) return false;
+  size = fs::file_size(path, ec);
+  if (ec) return false;
+  mtime = fs::last_write_time(path, ec);
+  return !ec;
+}
+
+}  // namespace
+
+void prefetch_sha256(const fs::path& path) {
+  PrefetchedDigest p;
+  if (!file_identity(path, p.size, p.mtime)) return;
+  p.digest = std::async(std::launch::async, [path] { return sha256_regular_file(path); }).share();
+  std::lock_guard<std::mutex> lock(g_prefetch_mutex);
+  prefetched_digests()[path.string()] = std::move(p);
+}
+
+std::string sha256_file(const fs::path& path) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) {  // a stream already consumed by read_file cannot be read again
+    std::lock_guard<std::mutex> lock(g_stream_mutex);
+    if (auto it = g_stream_sha256.find(path.string()); it != g_stream_sha256.end()) return it->second;
+  }
+  std::optional<PrefetchedDigest> p;
+  {
+    std::lock_guard<std::mutex> lock(g_prefetch_mutex);
+    if (auto it = prefetched_digests().find(path.string()); it != prefetched_digests().end()) p = it->second;
+  }
+  std::uintmax_t size = 0;
+  fs::file_time_type mtime;
+  if (p && file_identity(path, size, mtime) && size == p->size && mtime == p->mtime) {
+    try {
+      return p->digest.get();
+    } catch (...) {  // read again below, with the error that read gives
+    }
+  }
+  return sha256_regular_file(path);
 }
 
 }  // namespace glamm::io

@@ -93,6 +93,12 @@ nlohmann::json load_json(const std::filesystem::path& path);
 /// and write it atomically.
 void save_json(const std::filesystem::path& path, const nlohmann::json& j, int indent = 2);
 
+/// Start computing sha256_file(path) on a background thread (regular files only; anything else is ignored). A later
+/// sha256_file(path) returns that digest when the file still has the size and modification time it had here,
+/// instead of reading it again; otherwise (or when the background read failed) it reads the file as usual. For
+/// commands that record their inputs' checksums: the digest is computed while the evaluation runs.
+void prefetch_sha256(const std::filesystem::path& path);
+
 /// Hex SHA-256 of a file's bytes (for input checksums in result signatures). Throws InputError when unreadable.
 std::string sha256_file(const std::filesystem::path& path);
 

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "common/io.h"
 #include "common/output_guard.h"
 #include "eval/caption_task.h"
 #include "eval/command.h"
@@ -64,6 +65,7 @@ void run_captions(const CaptionsOptions& o) {
     guard.add_input(o.res, "--res");
     guard.check_output(o.common.json_path, "--json");
   }
+  if (!o.common.json_path.empty()) io::prefetch_sha256(o.gt), io::prefetch_sha256(o.res);  // for the record
   tasks::CaptionsOptions opt;
   opt.metrics = caption::MetricSet::parse(o.metrics);
   opt.spice = o.spice;

@@ -9,6 +9,7 @@
 #include <malloc.h>
 
 #include "common/error.h"
+#include "common/io.h"
 #include "common/output_guard.h"
 #include "eval/command.h"
 #include "eval/progress.h"
@@ -56,6 +57,7 @@ void run_coco(const CocoCliOptions& o) {
   opt.strict = o.common.strict;
   opt.threads = resolve_threads(o.common);
   tasks::check_coco_options(opt);
+  if (!use_sample && !o.common.json_path.empty()) io::prefetch_sha256(o.gt), io::prefetch_sha256(o.dt);  // record
 
 #ifndef GLAMM_USE_MIMALLOC
   // With the C library's allocator (mimalloc absent, or the sanitizer build): tens of thousands of RLE count

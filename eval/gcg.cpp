@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "common/io.h"
 #include "common/output_guard.h"
 #include "common/result.h"
 #include "datasets/grandf_sample.h"
@@ -89,6 +90,9 @@ void print_report(const tasks::GcgReport& g) {
 void run_gcg_files(const GcgCommand& o, bool meteor_optional) {
   tasks::validate_gcg_files(o.files);
   check_outputs(o);
+  // The record's input checksums, computed while the evaluation runs.
+  io::prefetch_sha256(o.files.caption_gt_file());
+  io::prefetch_sha256(o.files.mask_gt_file());
   tasks::GcgOptions opt;
   opt.similarity = open_phrase_similarity(o.text_sim, o.bert);  // --bert / GLAMM_BERT / --text-sim
   opt.strict = o.common.strict;

@@ -39,7 +39,58 @@ std::string to_string(const Rle& r) {
   return s;
 }
 
+namespace {
+
+/// from_string for a well-formed string, without the per-character checks: false (r unspecified) at the first
+/// thing the checked decoder below would report, which then runs to say what it is.
+bool from_string_fast(std::string_view s, uint32_t h, uint32_t w, Rle& r) {
+  // One pass counts the counts (a count ends with a character whose continuation bit 0x20 is clear) and checks
+  // that every character is in '0'..'o'.
+  size_t n_counts = 0;
+  unsigned bad = 0;
+  for (char ch : s) {
+    const unsigned c = static_cast<unsigned char>(ch) - static_cast<unsigned>(kFirst);
+    bad |= c > static_cast<unsigned>(kLast - kFirst);
+    n_counts += (c & 0x20) == 0;
+  }
+  if (bad) return false;
+  r.h = h;
+  r.w = w;
+  r.counts.resize(n_counts);
+  uint32_t* out = r.counts.data();
+  const uint64_t total = uint64_t{h} * w;
+  uint64_t sum = 0;
+  const char* p = s.data();
+  const char* const end = p + s.size();
+  for (size_t m = 0; m < n_counts; ++m) {
+    uint64_t bits = 0;
+    int k = 0;
+    unsigned c;
+    do {
+      if (p == end || k >= kMaxGroups) return false;
+      c = static_cast<unsigned>(*p++ - kFirst);
+      bits |= static_cast<uint64_t>(c & 0x1f) << (5 * k);
+      ++k;
+    } while (c & 0x20);
+    if (c & 0x10) bits |= ~uint64_t{0} << (5 * k);  // sign-extend the last group
+    int64_t x = static_cast<int64_t>(bits);
+    if (m > 2) x += static_cast<int64_t>(out[m - 2]);
+    if (x < 0 || x > static_cast<int64_t>(UINT32_MAX)) return false;
+    sum += static_cast<uint64_t>(x);
+    if (sum > total) return false;
+    out[m] = static_cast<uint32_t>(x);
+  }
+  return p == end && sum == total;
+}
+
+}  // namespace
+
 Rle from_string(std::string_view s, uint32_t h, uint32_t w) {
+  {
+    Rle r;
+    if (from_string_fast(s, h, w, r)) return r;
+  }
+  // Something is wrong with the string: decode it again with every check, for the exact message.
   Rle r{h, w, {}};
   // One allocation: every count ends with a char whose continuation bit (0x20) is clear.
   size_t n_counts = 0;
