@@ -152,6 +152,25 @@ TEST_F(FileReading, RefusesAGzipBomb) {
   EXPECT_EQ(io::gunzip_text(gzip(std::string(1u << 20, ' ')), "ok.gz").size(), 1u << 20);
 }
 
+TEST_F(FileReading, PrefetchedChecksumIsUsedOnlyForTheUnchangedFile) {
+  const fs::path a = write("a.json", std::string(3 << 20, 'a'));  // several read blocks
+  const std::string expected_a = io::sha256_hex(std::string(3 << 20, 'a'));
+  io::prefetch_sha256(a);
+  EXPECT_EQ(io::sha256_file(a), expected_a);
+  EXPECT_EQ(io::sha256_file(a), expected_a);  // asked twice
+
+  // Rewritten after the prefetch (other size): the file is read again.
+  const fs::path b = write("b.json", "first");
+  io::prefetch_sha256(b);
+  write("b.json", "second, longer");
+  EXPECT_EQ(io::sha256_file(b), io::sha256_hex("second, longer"));
+
+  // Not a regular file, or missing: prefetch does nothing, sha256_file says what it always said.
+  io::prefetch_sha256(dir_);
+  io::prefetch_sha256(dir_ / "missing.json");
+  EXPECT_THROW(io::sha256_file(dir_ / "missing.json"), InputError);
+}
+
 TEST(JsonSyntaxError, GivesLineColumnByteAndReason) {
   EXPECT_EQ(json_error("{\"a\": 1,\n \"b\": ]}"),
             "x.json: invalid JSON at line 2, column 7 (byte 15): syntax error while parsing value - unexpected ']'; "

@@ -3,10 +3,14 @@
 // still runs, and the exception keeps its type (std::bad_alloc is not turned into anything else).
 #include <atomic>
 #include <new>
+#include <numeric>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -90,6 +94,53 @@ TEST(ParallelFor, WorkerIndicesStayBelowParallelWorkers) {
   }
   EXPECT_EQ(parallel_workers(3, 8, 16), 1);  // fewer indices than one chunk: serial
   EXPECT_EQ(parallel_workers(0, 8, 16), 1);
+}
+
+
+/// Sum of i * i over [0, n) computed by parallel_for into per-index slots.
+uint64_t squares(std::size_t n, int threads) {
+  std::vector<uint64_t> out(n);
+  parallel_for(n, threads, [&](std::size_t i) { out[i] = uint64_t{i} * i; }, 4);
+  return std::accumulate(out.begin(), out.end(), uint64_t{0});
+}
+
+uint64_t squares_expected(std::size_t n) {
+  uint64_t s = 0;
+  for (std::size_t i = 0; i < n; ++i) s += uint64_t{i} * i;
+  return s;
+}
+
+TEST(ParallelFor, LoopsInsideLoopBodiesAndOnSeveralThreadsAtOnceComplete) {
+  // The worker pool serves one loop at a time; a loop inside a loop body, and loops started on two threads at
+  // once, run on threads of their own instead of waiting for it.
+  std::vector<uint64_t> inner(64);
+  parallel_for(inner.size(), 4, [&](std::size_t i) { inner[i] = squares(100 + i, 3); }, 1);
+  for (std::size_t i = 0; i < inner.size(); ++i) EXPECT_EQ(inner[i], squares_expected(100 + i)) << i;
+
+  std::vector<uint64_t> results(4);
+  std::vector<std::thread> callers;
+  for (std::size_t c = 0; c < results.size(); ++c)
+    callers.emplace_back([&results, c] {
+      for (int rep = 0; rep < 50; ++rep) results[c] += squares(500, 2);
+    });
+  for (auto& t : callers) t.join();
+  for (uint64_t r : results) EXPECT_EQ(r, 50 * squares_expected(500));
+}
+
+TEST(ParallelFor, ManyLoopsInARowReuseThePoolWithTheSameResults) {
+  for (int rep = 0; rep < 200; ++rep) ASSERT_EQ(squares(1000, rep % 5 + 1), squares_expected(1000)) << rep;
+}
+
+TEST(ParallelFor, WorksInAForkedChild) {
+  // The pool's threads exist only in the parent; a child's loops start their own.
+  ASSERT_EQ(squares(1000, 4), squares_expected(1000));  // the pool exists now
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) ::_exit(squares(1000, 4) == squares_expected(1000) ? 0 : 1);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
 }  // namespace

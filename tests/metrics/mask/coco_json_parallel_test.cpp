@@ -1,6 +1,10 @@
 // Segmentation decoding of datasets/coco_json runs on metrics::parallel_for: with bad segmentations injected at two
 // records, every thread count reports the same error, naming the first bad record, as a serial run does.
+#include <filesystem>
+#include <fstream>
 #include <string>
+
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -49,6 +53,82 @@ TEST(CocoJsonParallel, FirstBadSegmentationWinsForEveryThreadCount) {
   // the later bad record alone is reported once the first is gone
   const std::string later = load_error(gt_with_bad_masks(300, 250, 250), 4);
   EXPECT_NE(later.find("annotations[250] (id 251)"), std::string::npos) << later;
+}
+
+
+/// A temporary folder with gt.json / dt.json written from JSON values (or raw text).
+struct TwoFiles {
+  std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                              ("glamm_load_coco_files_" + std::to_string(::getpid()));
+  TwoFiles() { std::filesystem::create_directories(dir); }
+  ~TwoFiles() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+  std::filesystem::path write(const std::string& name, const std::string& text) const {
+    std::ofstream(dir / name, std::ios::binary) << text;
+    return dir / name;
+  }
+};
+
+json results_for(std::size_t n) {
+  json dt = json::array();
+  for (std::size_t i = 0; i < n; ++i)
+    dt.push_back({{"image_id", 1}, {"category_id", 1}, {"score", 0.5 + 0.001 * static_cast<double>(i)},
+                  {"segmentation", {{"size", {10, 10}}, {"counts", ":b1X1"}}}});  // counts [10, 50, 40]
+  return dt;
+}
+
+TEST(CocoJsonParallel, LoadingBothFilesAtOnceGivesWhatLoadingThemInTurnGives) {
+  const TwoFiles f;
+  const auto gt = f.write("gt.json", gt_with_bad_masks(200, 999, 999).dump());
+  const auto dt = f.write("dt.json", results_for(300).dump());
+  for (int threads : {1, 2, 4}) {
+    datasets::CocoLoadOptions lo;
+    lo.threads = threads;
+    std::vector<std::string> w1, w2;
+    const auto g1 = datasets::load_coco_gt(gt, lo, w1);
+    const auto d1 = datasets::load_coco_results(dt, g1, lo, w1);
+    const auto [g2, d2] = datasets::load_coco_files(gt, dt, lo, w2);
+    EXPECT_EQ(w1, w2);
+    ASSERT_EQ(g2.annotations.size(), g1.annotations.size());
+    ASSERT_EQ(d2.results.size(), d1.results.size());
+    for (std::size_t j = 0; j < d1.results.size(); ++j) {
+      EXPECT_EQ(d2.results[j].rle.counts, d1.results[j].rle.counts) << j;
+      EXPECT_EQ(d2.results[j].area, d1.results[j].area) << j;
+      EXPECT_EQ(d2.results[j].score, d1.results[j].score) << j;
+    }
+    for (std::size_t j = 0; j < g1.annotations.size(); ++j)
+      EXPECT_EQ(g2.annotations[j].rle.counts, g1.annotations[j].rle.counts) << j;
+  }
+}
+
+TEST(CocoJsonParallel, LoadingBothFilesReportsTheGtErrorFirst) {
+  const TwoFiles f;
+  const auto good_gt = f.write("gt.json", gt_with_bad_masks(50, 999, 999).dump());
+  const auto bad_gt = f.write("bad_gt.json", gt_with_bad_masks(50, 7, 7).dump());
+  const auto good_dt = f.write("dt.json", results_for(20).dump());
+  const auto bad_dt = f.write("bad_dt.json", "[{\"image_id\": 1,");
+  const auto error = [](const std::filesystem::path& g, const std::filesystem::path& d, int threads) {
+    datasets::CocoLoadOptions lo;
+    lo.threads = threads;
+    std::vector<std::string> w;
+    try {
+      datasets::load_coco_files(g, d, lo, w);
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  for (int threads : {1, 2}) {
+    const std::string both = error(bad_gt, bad_dt, threads);
+    EXPECT_NE(both.find("annotations[7] (id 8)"), std::string::npos) << both;
+    const std::string dt_only = error(good_gt, bad_dt, threads);
+    EXPECT_NE(dt_only.find("bad_dt.json"), std::string::npos) << dt_only;
+    const std::string missing_dt = error(good_gt, f.dir / "missing.json", threads);
+    EXPECT_NE(missing_dt.find("missing.json"), std::string::npos) << missing_dt;
+    EXPECT_EQ(error(good_gt, good_dt, threads), "no error");
+  }
 }
 
 }  // namespace
