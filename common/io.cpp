@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <optional>
@@ -567,6 +568,11 @@ bool file_identity(const fs::path& path, std::uintmax_t& size, fs::file_time_typ
 }
 
 }  // namespace
+
+void wait_for_prefetched_sha256() {
+  std::lock_guard<std::mutex> lock(g_prefetch_mutex);
+  for (auto& [path, p] : prefetched_digests()) p.digest.wait();
+}
 
 void prefetch_sha256(const fs::path& path) {
   PrefetchedDigest p;

@@ -99,6 +99,10 @@ void save_json(const std::filesystem::path& path, const nlohmann::json& j, int i
 /// commands that record their inputs' checksums: the digest is computed while the evaluation runs.
 void prefetch_sha256(const std::filesystem::path& path);
 
+/// Wait until every prefetch_sha256 has finished. A program that prefetches must call it before it exits (also when
+/// it fails early): a hashing thread still running while the exit handlers tear OpenSSL down can crash or hang.
+void wait_for_prefetched_sha256();
+
 /// Hex SHA-256 of a file's bytes (for input checksums in result signatures). Throws InputError when unreadable.
 std::string sha256_file(const std::filesystem::path& path);
 

@@ -15,6 +15,7 @@
 #endif
 
 #include "common/error.h"
+#include "common/io.h"
 #include "common/output_guard.h"
 #include "common/result.h"
 #include "eval/command.h"
@@ -120,6 +121,10 @@ __attribute__((section(".preinit_array"), used)) void (*const preinit_mimalloc_o
 int main(int argc, char** argv) {
   // Numbers are printed and parsed by our own locale-independent code; keep the C locale regardless of LC_ALL.
   std::setlocale(LC_ALL, "C");
+  // Checksums being computed in the background (io::prefetch_sha256) finish before the exit handlers run.
+  struct PrefetchWait {
+    ~PrefetchWait() { glamm::io::wait_for_prefetched_sha256(); }
+  } prefetch_wait;
   CLI::App app{glamm::tool_version() +
                " — evaluation toolkit for pixel-grounded multimodal models (GLaMM), metrics at parity with the "
                "official Python/Java evaluators"};
