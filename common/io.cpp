@@ -7,8 +7,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <optional>
 #include <future>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <vector>
@@ -90,6 +90,17 @@ std::string read_file(const fs::path& path) {
     throw InputError(path.string(), "", read_failure(path, EISDIR));
   }
   const bool regular = S_ISREG(st.st_mode);
+  // One read(2) into p[0, n), retried on EINTR; 0 at end of file; a failure closes the file and throws.
+  const auto read_some = [&](char* p, std::size_t n) -> std::size_t {
+    for (;;) {
+      const ssize_t got = ::read(fd, p, n);
+      if (got >= 0) return static_cast<std::size_t>(got);
+      if (errno == EINTR) continue;
+      const int e = errno;
+      ::close(fd);
+      throw InputError(path.string(), "", read_failure(path, e));
+    }
+  };
   std::string out;
   // A regular file is read straight into the string, whose capacity keeps kReadSpare bytes beyond the file size:
   // a JSON parser that reads up to 64 bytes past the end (simdjson's padding) can then parse the text in place,
@@ -100,31 +111,15 @@ std::string read_file(const fs::path& path) {
     out.resize(static_cast<std::size_t>(st.st_size));
     std::size_t got = 0;
     while (got < out.size()) {
-      const ssize_t n = ::read(fd, out.data() + got, out.size() - got);
+      const std::size_t n = read_some(out.data() + got, out.size() - got);
       if (n == 0) break;
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        const int e = errno;
-        ::close(fd);
-        throw InputError(path.string(), "", read_failure(path, e));
-      }
-      got += static_cast<std::size_t>(n);
+      got += n;
     }
     out.resize(got);  // the file shrank; if it grew, the loop below reads the rest
   }
   // Read until end of file whatever the kind: a FIFO or a pipe has no size, a regular file may grow or shrink.
   std::vector<char> buf(regular ? 1 << 16 : 1 << 20);
-  for (;;) {
-    const ssize_t n = ::read(fd, buf.data(), buf.size());
-    if (n == 0) break;
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const int e = errno;
-      ::close(fd);
-      throw InputError(path.string(), "", read_failure(path, e));
-    }
-    out.append(buf.data(), static_cast<std::size_t>(n));
-  }
+  for (std::size_t n; (n = read_some(buf.data(), buf.size())) > 0;) out.append(buf.data(), n);
   ::close(fd);
   if (!regular) {
     std::lock_guard<std::mutex> lock(g_stream_mutex);
@@ -553,7 +548,7 @@ struct PrefetchedDigest {
 };
 std::mutex g_prefetch_mutex;
 std::map<std::string, PrefetchedDigest>& prefetched_digests() {
-  static auto* m = new std::map<std::string, PrefetchedDigest>();  // never freed: its threads may still run at exit
+  static auto* m = new std::map<std::string, PrefetchedDigest>();  // never freed (static-destruction order)
   return *m;
 }
 
