@@ -13,6 +13,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "model/bf16_gemv.h"
+
 namespace glamm::model {
 namespace {
 
@@ -42,6 +44,36 @@ at::Tensor linear_upcast(const at::Tensor& x, const at::Tensor& w) {
     y.narrow(1, r, b).copy_(at::linear(x, to_f32(w.narrow(0, r, b))));
   }
   return y;
+}
+
+/// Rows of x at most this many go through the bf16 GEMV kernels on the CPU (decode: one row per sequence); more
+/// rows are a GEMM, where oneDNN's bf16 path is the faster one.
+constexpr int64_t kGemvMaxRows = 8;
+
+/// bf16 linear: x [T, in] bf16 times wᵀ for w [out, in] bf16, fp32 accumulation, result rounded to bf16 [T, out].
+at::Tensor linear_bf16(const at::Tensor& x, const at::Tensor& w) {
+  if (!x.is_cpu() || x.size(0) > kGemvMaxRows) return at::linear(x, w);
+  const at::Tensor xc = x.contiguous(), wc = w.contiguous();
+  const int64_t T = xc.size(0), in = xc.size(1), out = wc.size(0);
+  at::Tensor y = at::empty({T, out}, xc.options().dtype(at::kFloat));
+  const auto* wp = reinterpret_cast<const uint16_t*>(wc.data_ptr());
+  const auto* xp = reinterpret_cast<const uint16_t*>(xc.data_ptr());
+  float* yp = y.data_ptr<float>();
+  const GemvIsa isa = best_gemv_isa();
+  // Rows split over the intra-op threads in multiples of 4 (the kernels' row block); every output element is one
+  // thread's fixed-order sum, so the result does not depend on the thread count.
+  const int64_t blocks = (out + 3) / 4;
+  at::parallel_for(0, blocks, 16, [&](int64_t b0, int64_t b1) {
+    gemv_bf16(isa, wp, in, xp, in, T, in, b0 * 4, std::min(out, b1 * 4), yp, out);
+  });
+  return y.to(at::kBFloat16);
+}
+
+/// LlamaRMSNorm 4.29 with bf16 weights: variance of x in fp32, x · rsqrt(var + eps) in fp32 (bf16 × fp32
+/// promotes), rounded to bf16, times the weight in bf16.
+at::Tensor rms_norm_bf16(const at::Tensor& x, const at::Tensor& w, double eps) {
+  const at::Tensor var = x.to(at::kFloat).pow(2).mean(-1, /*keepdim=*/true);
+  return w * (x * at::rsqrt(var + eps)).to(at::kBFloat16);
 }
 
 /// rotate_half over the last dimension: [-x2, x1].
@@ -157,6 +189,7 @@ at::Tensor Llama::embed(const at::Tensor& ids) const {
 }
 
 at::Tensor Llama::forward(const at::Tensor& inputs_embeds, KvCache* cache) const {
+  if (compute_dtype_ == at::kBFloat16) return forward_bf16(inputs_embeds, cache);
   c10::InferenceMode guard;
   const LlamaConfig& c = config_;
   const int64_t D = c.hidden_size, H = c.num_attention_heads, hd = c.head_dim();
@@ -224,9 +257,99 @@ at::Tensor Llama::forward(const at::Tensor& inputs_embeds, KvCache* cache) const
   return rms_norm(x, norm_, c.rms_norm_eps);
 }
 
+at::Tensor Llama::forward_bf16(const at::Tensor& inputs_embeds, KvCache* cache) const {
+  c10::InferenceMode guard;
+  const LlamaConfig& c = config_;
+  const int64_t D = c.hidden_size, H = c.num_attention_heads, hd = c.head_dim();
+  if (inputs_embeds.dim() != 2 || inputs_embeds.size(1) != D || inputs_embeds.size(0) == 0)
+    throw std::invalid_argument("LLaMA inputs_embeds must be [T>0, " + std::to_string(D) + "], got " +
+                                shape_text(inputs_embeds.sizes().vec()));
+  const int64_t T = inputs_embeds.size(0);
+  const int64_t past = cache ? cache->length() : 0;
+  const int64_t S = past + T;
+  if (S > c.max_position_embeddings)
+    throw std::length_error("sequence of " + std::to_string(S) + " positions exceeds max_position_embeddings " +
+                            std::to_string(c.max_position_embeddings));
+  const auto bf = at::kBFloat16;
+  auto [cos32, sin32] = rope(past, T);  // fp32, as the cos/sin caches are built; the forward casts them to bf16
+  const at::Tensor cos = cos32.to(bf), sin = sin32.to(bf);
+  const double scale = std::sqrt(static_cast<double>(hd));
+  const float bmin = static_cast<float>(std::numeric_limits<c10::BFloat16>::lowest());
+  const auto opt = at::TensorOptions().dtype(bf).device(device());
+  at::Tensor mask;  // _prepare_decoder_attention_mask in bf16: 0 where visible, bf16's lowest value elsewhere
+  if (T > 1) mask = at::full({T, S}, bmin, opt).triu(past + 1);
+  const at::Tensor bmin_t = at::full({}, bmin, opt);
+  if (cache && cache->k_.size() != layers_.size()) {
+    cache->k_.assign(layers_.size(), at::Tensor());
+    cache->v_.assign(layers_.size(), at::Tensor());
+    cache->length_ = 0;
+  }
+
+  at::Tensor x = inputs_embeds.to(device(), bf);
+  for (std::size_t l = 0; l < layers_.size(); ++l) {
+    const Layer& L = layers_[l];
+    at::Tensor h = rms_norm_bf16(x, L.in_norm, c.rms_norm_eps);
+    at::Tensor q = linear_bf16(h, L.q).view({T, H, hd}).transpose(0, 1);  // [H, T, hd]
+    at::Tensor k = linear_bf16(h, L.k).view({T, H, hd}).transpose(0, 1);
+    at::Tensor v = linear_bf16(h, L.v).view({T, H, hd}).transpose(0, 1);
+    q = q * cos + rotate_half(q) * sin;
+    k = k * cos + rotate_half(k) * sin;
+    at::Tensor k_all = k, v_all = v;
+    if (cache) {
+      at::Tensor& K = cache->k_[l];
+      at::Tensor& Vc = cache->v_[l];
+      const int64_t cap = K.defined() ? K.size(1) : 0;
+      if (cap < S) {
+        const int64_t new_cap = std::max(S, cap + 256);
+        at::Tensor K2 = at::empty({H, new_cap, hd}, x.options());
+        at::Tensor V2 = at::empty({H, new_cap, hd}, x.options());
+        if (past > 0) {
+          K2.narrow(1, 0, past).copy_(K.narrow(1, 0, past));
+          V2.narrow(1, 0, past).copy_(Vc.narrow(1, 0, past));
+        }
+        K = K2;
+        Vc = V2;
+      }
+      K.narrow(1, past, T).copy_(k);
+      Vc.narrow(1, past, T).copy_(v);
+      k_all = K.narrow(1, 0, S);
+      v_all = Vc.narrow(1, 0, S);
+    }
+    at::Tensor scores = at::matmul(q, k_all.transpose(1, 2)) / scale;  // [H, T, S] bf16
+    if (mask.defined()) scores = at::max(scores + mask, bmin_t);
+    const at::Tensor probs = at::softmax(scores, -1, at::kFloat).to(bf);
+    const at::Tensor o = at::matmul(probs, v_all).transpose(0, 1).reshape({T, D});
+    x = x + linear_bf16(o, L.o);
+    h = rms_norm_bf16(x, L.post_norm, c.rms_norm_eps);
+    h = at::silu(linear_bf16(h, L.gate)) * linear_bf16(h, L.up);
+    x = x + linear_bf16(h, L.down);
+  }
+  if (cache) cache->length_ = S;
+  return rms_norm_bf16(x, norm_, c.rms_norm_eps).to(at::kFloat);
+}
+
+void Llama::set_compute_dtype(c10::ScalarType dtype) {
+  if (dtype != at::kFloat && dtype != at::kBFloat16)
+    throw std::invalid_argument(std::string("LLaMA compute dtype must be fp32 or bf16, got ") + c10::toString(dtype));
+  if (dtype == compute_dtype_) return;
+  if (compute_dtype_ == at::kBFloat16) throw std::invalid_argument("LLaMA: bf16 weights cannot go back to fp32 mode");
+  c10::InferenceMode guard;
+  auto cast = [](at::Tensor& t) {
+    if (t.defined() && t.scalar_type() != at::kBFloat16) t = t.to(at::kBFloat16);
+  };
+  cast(embed_tokens_);
+  cast(norm_);
+  cast(lm_head_);
+  for (Layer& L : layers_)
+    for (at::Tensor* t : {&L.in_norm, &L.q, &L.k, &L.v, &L.o, &L.post_norm, &L.gate, &L.up, &L.down}) cast(*t);
+  compute_dtype_ = dtype;
+}
+
 at::Tensor Llama::logits(const at::Tensor& hidden) const {
   c10::InferenceMode guard;
   if (!lm_head_.defined()) throw std::logic_error("Llama::logits: model built without lm_head");
+  if (compute_dtype_ == at::kBFloat16)
+    return linear_bf16(hidden.to(device(), at::kBFloat16), lm_head_).to(at::kFloat);
   return linear_upcast(hidden.to(device(), at::kFloat), lm_head_);
 }
 

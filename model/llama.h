@@ -77,6 +77,19 @@ class Llama {
   /// Bytes of the weights as held (stored dtype, e.g. bf16).
   int64_t weight_bytes() const;
 
+  /// Compute dtype. at::kFloat (default) is the exactness reference: fp32 math, weights kept in their stored dtype
+  /// and up-cast per use. at::kBFloat16 follows the official evaluation (`model.bfloat16()`, transformers 4.29
+  /// modeling_llama in bf16): weights converted to bf16 here (once; fp32 mode cannot be restored), activations
+  /// bf16 between ops with each op rounding its result to bf16 (RMSNorm variance in fp32 then the normalised
+  /// values rounded before the weight product; RoPE cos/sin computed in fp32 and rounded; attention scores and
+  /// their 1/√d scaling in bf16, the causal mask at bf16's lowest value, clamp, softmax in fp32 rounded back; the
+  /// KV cache in bf16). bf16 linear layers accumulate in fp32 and round once: on the CPU a few rows (decode) go
+  /// through the in-place bf16 GEMV kernels (model/bf16_gemv.h), more rows through at::linear (oneDNN); on a GPU
+  /// at::linear (cuBLAS). forward() and logits() still return fp32 tensors (bf16 values widened exactly).
+  /// Throws std::invalid_argument for another dtype.
+  void set_compute_dtype(c10::ScalarType dtype);
+  c10::ScalarType compute_dtype() const { return compute_dtype_; }
+
  private:
   struct Layer {
     at::Tensor in_norm, q, k, v, o, post_norm, gate, up, down;
@@ -84,7 +97,10 @@ class Llama {
   /// cos/sin [T, head_dim] fp32 for positions start..start+T−1.
   std::pair<at::Tensor, at::Tensor> rope(int64_t start, int64_t T) const;
 
+  at::Tensor forward_bf16(const at::Tensor& inputs_embeds, KvCache* cache) const;
+
   LlamaConfig config_;
+  c10::ScalarType compute_dtype_ = c10::ScalarType::Float;
   at::Tensor embed_tokens_, norm_, lm_head_;
   std::vector<Layer> layers_;
 };

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 
 #include <algorithm>
 #include <cmath>
@@ -89,6 +90,61 @@ TEST(LlamaForward, RejectsBadShapesAndIdsAndOverlongSequences) {
   KvCache cache;
   llm.forward(at::zeros({8, 32}), &cache);
   EXPECT_THROW(llm.forward(at::zeros({1, 32}), &cache), std::length_error);
+}
+
+LlamaConfig mid_config() {
+  LlamaConfig c = small_config();
+  c.hidden_size = 256;
+  c.intermediate_size = 688;  // not a multiple of 32: the GEMV tails
+  c.num_attention_heads = 4;
+  c.num_key_value_heads = 4;
+  return c;
+}
+
+bool representable_in_bf16(const at::Tensor& t) { return at::equal(t, t.to(at::kBFloat16).to(at::kFloat)); }
+
+TEST(LlamaBf16, ForwardFollowsFp32WithinBf16PrecisionAndReturnsBf16Values) {
+  Llama fp32 = Llama::random(mid_config(), at::kBFloat16, 21);
+  Llama bf16 = Llama::random(mid_config(), at::kBFloat16, 21);
+  bf16.set_compute_dtype(at::kBFloat16);
+  EXPECT_EQ(bf16.compute_dtype(), at::kBFloat16);
+  EXPECT_EQ(fp32.compute_dtype(), at::kFloat);
+  const at::Tensor x = at::randn({24, 256}, at::kFloat);
+  const at::Tensor a = fp32.forward(x), b = bf16.forward(x);
+  EXPECT_EQ(b.scalar_type(), at::kFloat);
+  EXPECT_TRUE(representable_in_bf16(b));
+  EXPECT_FALSE(at::equal(a, b));  // really another precision
+  // Per row: cosine similarity of the final hidden states; bf16 keeps ~3 significant digits per op.
+  const at::Tensor cosine = (a * b).sum(-1) / (a.norm(2, -1) * b.norm(2, -1));
+  EXPECT_GT(cosine.min().item<double>(), 0.995);
+  const at::Tensor la = fp32.logits(a), lb = bf16.logits(b);
+  EXPECT_TRUE(representable_in_bf16(lb));
+  EXPECT_LT(max_abs_diff(la, lb), 0.05 * la.abs().max().item<double>());
+  EXPECT_THROW(bf16.set_compute_dtype(at::kFloat), std::invalid_argument);
+  EXPECT_THROW(fp32.set_compute_dtype(at::kHalf), std::invalid_argument);
+}
+
+TEST(LlamaBf16, CachedDecodeAgreesWithFullRecomputationAndIgnoresTheThreadCount) {
+  Llama llm = Llama::random(mid_config(), at::kBFloat16, 5);
+  llm.set_compute_dtype(at::kBFloat16);
+  const at::Tensor x = at::randn({16, 256}, at::kFloat);
+  const at::Tensor ref = llm.forward(x);  // 16 rows: at::linear (oneDNN bf16) everywhere
+  const int threads = at::get_num_threads();
+  std::vector<at::Tensor> runs;
+  for (int n : {1, 2, 3}) {
+    at::set_num_threads(n);
+    KvCache cache;
+    std::vector<at::Tensor> parts{llm.forward(x.narrow(0, 0, 10), &cache)};
+    for (int64_t t = 10; t < 16; ++t) parts.push_back(llm.forward(x.narrow(0, t, 1), &cache));  // GEMV kernels
+    EXPECT_EQ(cache.bytes(), 2 * 2 * 4 * 256 * 64 * 2);  // 2 layers × K,V × [4 heads, 256 capacity, 64] bf16
+    runs.push_back(at::cat(parts, 0));
+  }
+  at::set_num_threads(threads);
+  EXPECT_TRUE(at::equal(runs[0], runs[1]));
+  EXPECT_TRUE(at::equal(runs[0], runs[2]));
+  // Decoded rows: another summation order than oneDNN's, so bf16-rounding-level differences only.
+  const at::Tensor cosine = (runs[0] * ref).sum(-1) / (runs[0].norm(2, -1) * ref.norm(2, -1));
+  EXPECT_GT(cosine.min().item<double>(), 0.999);
 }
 
 TEST(LlamaForward, FinalRmsNormWithUnitWeightGivesUnitMeanSquareRows) {
