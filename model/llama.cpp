@@ -50,9 +50,9 @@ at::Tensor linear_upcast(const at::Tensor& x, const at::Tensor& w) {
 /// rows are a GEMM, where oneDNN's bf16 path is the faster one.
 constexpr int64_t kGemvMaxRows = 8;
 
-/// bf16 linear: x [T, in] bf16 times wᵀ for w [out, in] bf16, fp32 accumulation, result rounded to bf16 [T, out].
-at::Tensor linear_bf16(const at::Tensor& x, const at::Tensor& w) {
-  if (!x.is_cpu() || x.size(0) > kGemvMaxRows) return at::linear(x, w);
+/// x [T, in] bf16 times wᵀ for w [out, in] bf16 through the GEMV kernels (CPU): fp32 accumulation, result rounded
+/// to bf16 [T, out]; each row's result is independent of the other rows.
+at::Tensor linear_bf16_gemv(const at::Tensor& x, const at::Tensor& w) {
   const at::Tensor xc = x.contiguous(), wc = w.contiguous();
   const int64_t T = xc.size(0), in = xc.size(1), out = wc.size(0);
   at::Tensor y = at::empty({T, out}, xc.options().dtype(at::kFloat));
@@ -67,6 +67,12 @@ at::Tensor linear_bf16(const at::Tensor& x, const at::Tensor& w) {
     gemv_bf16(isa, wp, in, xp, in, T, in, b0 * 4, std::min(out, b1 * 4), yp, out);
   });
   return y.to(at::kBFloat16);
+}
+
+/// bf16 linear: x [T, in] bf16 times wᵀ for w [out, in] bf16, fp32 accumulation, result rounded to bf16 [T, out].
+at::Tensor linear_bf16(const at::Tensor& x, const at::Tensor& w) {
+  if (!x.is_cpu() || x.size(0) > kGemvMaxRows) return at::linear(x, w);
+  return linear_bf16_gemv(x, w);
 }
 
 /// LlamaRMSNorm 4.29 with bf16 weights: variance of x in fp32, x · rsqrt(var + eps) in fp32 (bf16 × fp32
@@ -189,143 +195,166 @@ at::Tensor Llama::embed(const at::Tensor& ids) const {
 }
 
 at::Tensor Llama::forward(const at::Tensor& inputs_embeds, KvCache* cache) const {
-  if (compute_dtype_ == at::kBFloat16) return forward_bf16(inputs_embeds, cache);
-  c10::InferenceMode guard;
-  const LlamaConfig& c = config_;
-  const int64_t D = c.hidden_size, H = c.num_attention_heads, hd = c.head_dim();
-  if (inputs_embeds.dim() != 2 || inputs_embeds.size(1) != D || inputs_embeds.size(0) == 0)
-    throw std::invalid_argument("LLaMA inputs_embeds must be [T>0, " + std::to_string(D) + "], got " +
-                                shape_text(inputs_embeds.sizes().vec()));
-  const int64_t T = inputs_embeds.size(0);
-  const int64_t past = cache ? cache->length() : 0;
-  const int64_t S = past + T;
-  if (S > c.max_position_embeddings)
-    throw std::length_error("sequence of " + std::to_string(S) + " positions exceeds max_position_embeddings " +
-                            std::to_string(c.max_position_embeddings));
-  const auto [cos, sin] = rope(past, T);  // [T, hd]
-  const double scale = std::sqrt(static_cast<double>(hd));
-  const float fmin = std::numeric_limits<float>::lowest();
-  // Causal mask for the new rows: query i (position past+i) sees keys 0..past+i; finfo.min elsewhere.
-  at::Tensor mask;
-  if (T > 1) mask = at::full({T, S}, fmin, at::TensorOptions().dtype(at::kFloat).device(device())).triu(past + 1);
-  if (cache && cache->k_.size() != layers_.size()) {
-    cache->k_.assign(layers_.size(), at::Tensor());
-    cache->v_.assign(layers_.size(), at::Tensor());
-    cache->length_ = 0;
-  }
-
-  at::Tensor x = inputs_embeds.to(device(), at::kFloat);
-  for (std::size_t l = 0; l < layers_.size(); ++l) {
-    const Layer& L = layers_[l];
-    at::Tensor h = rms_norm(x, L.in_norm, c.rms_norm_eps);
-    at::Tensor q = linear_upcast(h, L.q).view({T, H, hd}).transpose(0, 1);  // [H, T, hd]
-    at::Tensor k = linear_upcast(h, L.k).view({T, H, hd}).transpose(0, 1);
-    at::Tensor v = linear_upcast(h, L.v).view({T, H, hd}).transpose(0, 1);
-    q = q * cos + rotate_half(q) * sin;
-    k = k * cos + rotate_half(k) * sin;
-    at::Tensor k_all = k, v_all = v;
-    if (cache) {
-      at::Tensor& K = cache->k_[l];
-      at::Tensor& Vc = cache->v_[l];
-      const int64_t cap = K.defined() ? K.size(1) : 0;
-      if (cap < S) {
-        const int64_t new_cap = std::max(S, cap + 256);
-        at::Tensor K2 = at::empty({H, new_cap, hd}, x.options());
-        at::Tensor V2 = at::empty({H, new_cap, hd}, x.options());
-        if (past > 0) {
-          K2.narrow(1, 0, past).copy_(K.narrow(1, 0, past));
-          V2.narrow(1, 0, past).copy_(Vc.narrow(1, 0, past));
-        }
-        K = K2;
-        Vc = V2;
-      }
-      K.narrow(1, past, T).copy_(k);
-      Vc.narrow(1, past, T).copy_(v);
-      k_all = K.narrow(1, 0, S);
-      v_all = Vc.narrow(1, 0, S);
-    }
-    at::Tensor scores = at::matmul(q, k_all.transpose(1, 2)) / scale;  // [H, T, S]
-    if (mask.defined()) scores = at::clamp_min(scores + mask, fmin);
-    at::Tensor probs = at::softmax(scores, -1, at::kFloat);
-    at::Tensor o = at::matmul(probs, v_all).transpose(0, 1).reshape({T, D});
-    x = x + linear_upcast(o, L.o);
-    h = rms_norm(x, L.post_norm, c.rms_norm_eps);
-    h = at::silu(linear_upcast(h, L.gate)) * linear_upcast(h, L.up);
-    x = x + linear_upcast(h, L.down);
-  }
-  if (cache) cache->length_ = S;
-  return rms_norm(x, norm_, c.rms_norm_eps);
+  return forward_batch({inputs_embeds}, {cache})[0];
 }
 
-at::Tensor Llama::forward_bf16(const at::Tensor& inputs_embeds, KvCache* cache) const {
+at::Tensor Llama::linear_rows(const at::Tensor& x, const at::Tensor& w, const std::vector<int64_t>& rows) const {
+  const bool bf = compute_dtype_ == at::kBFloat16;
+  if (rows.size() == 1) return bf ? linear_bf16(x, w) : linear_upcast(x, w);
+  if (bf) {
+    // The GEMV kernels' result for a row does not depend on the other rows: one call for all of them.
+    if (x.is_cpu() && *std::max_element(rows.begin(), rows.end()) <= kGemvMaxRows && x.size(0) <= 64)
+      return linear_bf16_gemv(x, w);
+  }
+  // Otherwise each sequence's rows go through exactly the call a lone sequence makes (a GEMM's rounding may depend
+  // on its row count); for up-cast weights the fp32 block is converted once and used for every sequence.
+  std::vector<at::Tensor> parts;
+  int64_t at_row = 0;
+  if (bf || w.scalar_type() == at::kFloat) {
+    for (int64_t n : rows) {
+      parts.push_back(bf ? linear_bf16(x.narrow(0, at_row, n), w) : at::linear(x.narrow(0, at_row, n), w));
+      at_row += n;
+    }
+    return at::cat(parts, 0);
+  }
+  const int64_t out = w.size(0), in = w.size(1);
+  const int64_t block = std::max<int64_t>(64, (int64_t{1} << 22) / (in * 4));
+  at::Tensor y = at::empty({x.size(0), out}, x.options());
+  for (int64_t r = 0; r < out; r += block) {
+    const int64_t b = std::min(block, out - r);
+    const at::Tensor wf = to_f32(block >= out ? w : w.narrow(0, r, b));
+    at_row = 0;
+    for (int64_t n : rows) {
+      y.narrow(0, at_row, n).narrow(1, r, b).copy_(at::linear(x.narrow(0, at_row, n), wf));
+      at_row += n;
+    }
+  }
+  return y;
+}
+
+std::vector<at::Tensor> Llama::forward_batch(const std::vector<at::Tensor>& inputs_embeds,
+                                             const std::vector<KvCache*>& caches) const {
   c10::InferenceMode guard;
   const LlamaConfig& c = config_;
   const int64_t D = c.hidden_size, H = c.num_attention_heads, hd = c.head_dim();
-  if (inputs_embeds.dim() != 2 || inputs_embeds.size(1) != D || inputs_embeds.size(0) == 0)
-    throw std::invalid_argument("LLaMA inputs_embeds must be [T>0, " + std::to_string(D) + "], got " +
-                                shape_text(inputs_embeds.sizes().vec()));
-  const int64_t T = inputs_embeds.size(0);
-  const int64_t past = cache ? cache->length() : 0;
-  const int64_t S = past + T;
-  if (S > c.max_position_embeddings)
-    throw std::length_error("sequence of " + std::to_string(S) + " positions exceeds max_position_embeddings " +
-                            std::to_string(c.max_position_embeddings));
-  const auto bf = at::kBFloat16;
-  auto [cos32, sin32] = rope(past, T);  // fp32, as the cos/sin caches are built; the forward casts them to bf16
-  const at::Tensor cos = cos32.to(bf), sin = sin32.to(bf);
+  const std::size_t B = inputs_embeds.size();
+  if (B == 0 || caches.size() != B)
+    throw std::invalid_argument("LLaMA forward_batch: " + std::to_string(B) + " sequences and " +
+                                std::to_string(caches.size()) + " caches");
+  const bool bf = compute_dtype_ == at::kBFloat16;
+  const auto cdt = bf ? at::kBFloat16 : at::kFloat;
+  const auto opt = at::TensorOptions().dtype(cdt).device(device());
+  // Lowest value of the compute dtype: the causal mask and the clamp of the scores (finfo(dtype).min).
+  const float lowest = bf ? static_cast<float>(std::numeric_limits<c10::BFloat16>::lowest())
+                          : std::numeric_limits<float>::lowest();
+  const at::Tensor lowest_t = at::full({}, lowest, opt);
   const double scale = std::sqrt(static_cast<double>(hd));
-  const float bmin = static_cast<float>(std::numeric_limits<c10::BFloat16>::lowest());
-  const auto opt = at::TensorOptions().dtype(bf).device(device());
-  at::Tensor mask;  // _prepare_decoder_attention_mask in bf16: 0 where visible, bf16's lowest value elsewhere
-  if (T > 1) mask = at::full({T, S}, bmin, opt).triu(past + 1);
-  const at::Tensor bmin_t = at::full({}, bmin, opt);
-  if (cache && cache->k_.size() != layers_.size()) {
-    cache->k_.assign(layers_.size(), at::Tensor());
-    cache->v_.assign(layers_.size(), at::Tensor());
-    cache->length_ = 0;
-  }
+  auto norm = [&](const at::Tensor& x, const at::Tensor& w) {
+    return bf ? rms_norm_bf16(x, w, c.rms_norm_eps) : rms_norm(x, w, c.rms_norm_eps);
+  };
 
-  at::Tensor x = inputs_embeds.to(device(), bf);
+  // Per sequence: its rows, positions, cos/sin and causal mask; caches sized for this layer stack.
+  struct Seq {
+    int64_t T = 0, past = 0, S = 0;
+    at::Tensor cos, sin, mask, x;
+  };
+  std::vector<Seq> seq(B);
+  std::vector<int64_t> rows(B);
+  for (std::size_t b = 0; b < B; ++b) {
+    const at::Tensor& e = inputs_embeds[b];
+    if (e.dim() != 2 || e.size(1) != D || e.size(0) == 0)
+      throw std::invalid_argument("LLaMA inputs_embeds must be [T>0, " + std::to_string(D) + "], got " +
+                                  shape_text(e.sizes().vec()));
+    for (std::size_t o = 0; o < b; ++o)
+      if (caches[b] && caches[o] == caches[b]) throw std::invalid_argument("LLaMA forward_batch: a cache used twice");
+    Seq& q = seq[b];
+    q.T = rows[b] = e.size(0);
+    q.past = caches[b] ? caches[b]->length() : 0;
+    q.S = q.past + q.T;
+    if (q.S > c.max_position_embeddings)
+      throw std::length_error("sequence of " + std::to_string(q.S) + " positions exceeds max_position_embeddings " +
+                              std::to_string(c.max_position_embeddings));
+    // cos/sin in fp32 (as the reference builds its caches), cast to bf16 by the bf16 forward.
+    std::tie(q.cos, q.sin) = rope(q.past, q.T);
+    if (bf) {
+      q.cos = q.cos.to(cdt);
+      q.sin = q.sin.to(cdt);
+    }
+    // Causal mask for the new rows: query i (position past+i) sees keys 0..past+i.
+    if (q.T > 1) q.mask = at::full({q.T, q.S}, lowest, opt).triu(q.past + 1);
+    if (KvCache* kc = caches[b]; kc && kc->k_.size() != layers_.size()) {
+      kc->k_.assign(layers_.size(), at::Tensor());
+      kc->v_.assign(layers_.size(), at::Tensor());
+      kc->length_ = 0;
+    }
+    q.x = e.to(device(), cdt);
+  }
+  auto cat_rows = [&](auto&& f) {  // f(b) → that sequence's rows; concatenated when there are several
+    if (B == 1) return f(std::size_t{0});
+    std::vector<at::Tensor> parts;
+    for (std::size_t b = 0; b < B; ++b) parts.push_back(f(b));
+    return at::cat(parts, 0);
+  };
+  auto split_rows = [&](const at::Tensor& y, std::size_t b) {
+    if (B == 1) return y;
+    int64_t start = 0;
+    for (std::size_t o = 0; o < b; ++o) start += rows[o];
+    return y.narrow(0, start, rows[b]);
+  };
+
   for (std::size_t l = 0; l < layers_.size(); ++l) {
     const Layer& L = layers_[l];
-    at::Tensor h = rms_norm_bf16(x, L.in_norm, c.rms_norm_eps);
-    at::Tensor q = linear_bf16(h, L.q).view({T, H, hd}).transpose(0, 1);  // [H, T, hd]
-    at::Tensor k = linear_bf16(h, L.k).view({T, H, hd}).transpose(0, 1);
-    at::Tensor v = linear_bf16(h, L.v).view({T, H, hd}).transpose(0, 1);
-    q = q * cos + rotate_half(q) * sin;
-    k = k * cos + rotate_half(k) * sin;
-    at::Tensor k_all = k, v_all = v;
-    if (cache) {
-      at::Tensor& K = cache->k_[l];
-      at::Tensor& Vc = cache->v_[l];
-      const int64_t cap = K.defined() ? K.size(1) : 0;
-      if (cap < S) {
-        const int64_t new_cap = std::max(S, cap + 256);
-        at::Tensor K2 = at::empty({H, new_cap, hd}, x.options());
-        at::Tensor V2 = at::empty({H, new_cap, hd}, x.options());
-        if (past > 0) {
-          K2.narrow(1, 0, past).copy_(K.narrow(1, 0, past));
-          V2.narrow(1, 0, past).copy_(Vc.narrow(1, 0, past));
+    const at::Tensor h = cat_rows([&](std::size_t b) { return norm(seq[b].x, L.in_norm); });
+    const at::Tensor qa = linear_rows(h, L.q, rows), ka = linear_rows(h, L.k, rows), va = linear_rows(h, L.v, rows);
+    const at::Tensor o = cat_rows([&](std::size_t b) {
+      const Seq& s = seq[b];
+      at::Tensor q = split_rows(qa, b).view({s.T, H, hd}).transpose(0, 1);  // [H, T, hd]
+      at::Tensor k = split_rows(ka, b).view({s.T, H, hd}).transpose(0, 1);
+      at::Tensor v = split_rows(va, b).view({s.T, H, hd}).transpose(0, 1);
+      q = q * s.cos + rotate_half(q) * s.sin;
+      k = k * s.cos + rotate_half(k) * s.sin;
+      at::Tensor k_all = k, v_all = v;
+      if (KvCache* kc = caches[b]) {
+        at::Tensor& K = kc->k_[l];
+        at::Tensor& Vc = kc->v_[l];
+        const int64_t cap = K.defined() ? K.size(1) : 0;
+        if (cap < s.S) {
+          const int64_t new_cap = std::max(s.S, cap + 256);
+          at::Tensor K2 = at::empty({H, new_cap, hd}, opt);
+          at::Tensor V2 = at::empty({H, new_cap, hd}, opt);
+          if (s.past > 0) {
+            K2.narrow(1, 0, s.past).copy_(K.narrow(1, 0, s.past));
+            V2.narrow(1, 0, s.past).copy_(Vc.narrow(1, 0, s.past));
+          }
+          K = K2;
+          Vc = V2;
         }
-        K = K2;
-        Vc = V2;
+        K.narrow(1, s.past, s.T).copy_(k);
+        Vc.narrow(1, s.past, s.T).copy_(v);
+        k_all = K.narrow(1, 0, s.S);
+        v_all = Vc.narrow(1, 0, s.S);
       }
-      K.narrow(1, past, T).copy_(k);
-      Vc.narrow(1, past, T).copy_(v);
-      k_all = K.narrow(1, 0, S);
-      v_all = Vc.narrow(1, 0, S);
-    }
-    at::Tensor scores = at::matmul(q, k_all.transpose(1, 2)) / scale;  // [H, T, S] bf16
-    if (mask.defined()) scores = at::max(scores + mask, bmin_t);
-    const at::Tensor probs = at::softmax(scores, -1, at::kFloat).to(bf);
-    const at::Tensor o = at::matmul(probs, v_all).transpose(0, 1).reshape({T, D});
-    x = x + linear_bf16(o, L.o);
-    h = rms_norm_bf16(x, L.post_norm, c.rms_norm_eps);
-    h = at::silu(linear_bf16(h, L.gate)) * linear_bf16(h, L.up);
-    x = x + linear_bf16(h, L.down);
+      at::Tensor scores = at::matmul(q, k_all.transpose(1, 2)) / scale;  // [H, T, S]
+      if (s.mask.defined()) scores = bf ? at::max(scores + s.mask, lowest_t) : at::clamp_min(scores + s.mask, lowest);
+      at::Tensor probs = at::softmax(scores, -1, at::kFloat);  // softmax in fp32 (rounded back in bf16 mode)
+      if (bf) probs = probs.to(cdt);
+      return at::matmul(probs, v_all).transpose(0, 1).reshape({s.T, D});
+    });
+    const at::Tensor attn = linear_rows(o, L.o, rows);
+    for (std::size_t b = 0; b < B; ++b) seq[b].x = seq[b].x + split_rows(attn, b);
+    const at::Tensor h2 = cat_rows([&](std::size_t b) { return norm(seq[b].x, L.post_norm); });
+    const at::Tensor ga = linear_rows(h2, L.gate, rows), ua = linear_rows(h2, L.up, rows);
+    const at::Tensor m = cat_rows([&](std::size_t b) { return at::silu(split_rows(ga, b)) * split_rows(ua, b); });
+    const at::Tensor down = linear_rows(m, L.down, rows);
+    for (std::size_t b = 0; b < B; ++b) seq[b].x = seq[b].x + split_rows(down, b);
   }
-  if (cache) cache->length_ = S;
-  return rms_norm_bf16(x, norm_, c.rms_norm_eps).to(at::kFloat);
+  std::vector<at::Tensor> out;
+  for (std::size_t b = 0; b < B; ++b) {
+    if (caches[b]) caches[b]->length_ = seq[b].S;
+    const at::Tensor y = norm(seq[b].x, norm_);
+    out.push_back(bf ? y.to(at::kFloat) : y);
+  }
+  return out;
 }
 
 void Llama::set_compute_dtype(c10::ScalarType dtype) {
@@ -351,6 +380,15 @@ at::Tensor Llama::logits(const at::Tensor& hidden) const {
   if (compute_dtype_ == at::kBFloat16)
     return linear_bf16(hidden.to(device(), at::kBFloat16), lm_head_).to(at::kFloat);
   return linear_upcast(hidden.to(device(), at::kFloat), lm_head_);
+}
+
+at::Tensor Llama::logits_rows(const at::Tensor& hidden) const {
+  c10::InferenceMode guard;
+  if (!lm_head_.defined()) throw std::logic_error("Llama::logits_rows: model built without lm_head");
+  const bool bf = compute_dtype_ == at::kBFloat16;
+  const at::Tensor h = hidden.to(device(), bf ? at::kBFloat16 : at::kFloat);
+  const at::Tensor y = linear_rows(h, lm_head_, std::vector<int64_t>(static_cast<std::size_t>(h.size(0)), 1));
+  return bf ? y.to(at::kFloat) : y;
 }
 
 c10::Device Llama::device() const { return norm_.device(); }

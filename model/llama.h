@@ -65,8 +65,20 @@ class Llama {
   /// std::length_error past max_position_embeddings.
   at::Tensor forward(const at::Tensor& inputs_embeds, KvCache* cache = nullptr) const;
 
+  /// Several sequences in one pass (batched decoding): inputs_embeds[b] [T_b, hidden] continues caches[b] (one
+  /// cache per sequence, each at its own length; nullptr = that sequence alone from position 0). The linear layers
+  /// read their weights once for all rows; RMSNorm, RoPE, attention and the MLP activation run per sequence, and
+  /// every sequence's result is bit-identical to forward(inputs_embeds[b], caches[b]) (no padding: each sequence
+  /// attends only to its own cache). Returns one [T_b, hidden] fp32 tensor per sequence. Throws
+  /// std::invalid_argument for no sequences, a count mismatch, a cache given twice or a bad shape, and
+  /// std::length_error past max_position_embeddings.
+  std::vector<at::Tensor> forward_batch(const std::vector<at::Tensor>& inputs_embeds,
+                                        const std::vector<KvCache*>& caches) const;
+
   /// lm_head: hidden [T, hidden] → logits [T, vocab] fp32.
   at::Tensor logits(const at::Tensor& hidden) const;
+  /// lm_head for rows of different sequences: each row's logits bit-identical to logits() of that row alone.
+  at::Tensor logits_rows(const at::Tensor& hidden) const;
 
   /// Move the weights (kept in their stored dtype) to `device` ("cuda:0", …); embed/forward/logits then move
   /// their inputs there and return results there. Throws c10::Error when the device is unavailable.
@@ -97,7 +109,9 @@ class Llama {
   /// cos/sin [T, head_dim] fp32 for positions start..start+T−1.
   std::pair<at::Tensor, at::Tensor> rope(int64_t start, int64_t T) const;
 
-  at::Tensor forward_bf16(const at::Tensor& inputs_embeds, KvCache* cache) const;
+  /// x [Σ rows, in] (the sequences' rows one after another) times wᵀ; each sequence's rows get the result they
+  /// would get alone.
+  at::Tensor linear_rows(const at::Tensor& x, const at::Tensor& w, const std::vector<int64_t>& rows) const;
 
   LlamaConfig config_;
   c10::ScalarType compute_dtype_ = c10::ScalarType::Float;

@@ -147,6 +147,56 @@ TEST(LlamaBf16, CachedDecodeAgreesWithFullRecomputationAndIgnoresTheThreadCount)
   EXPECT_GT(cosine.min().item<double>(), 0.999);
 }
 
+TEST(LlamaBatch, EverySequenceGetsBitForBitWhatItGetsAlone) {
+  // fp32 compute with bf16 weights (up-cast per use), fp32 compute with fp32 weights, bf16 compute.
+  for (int mode = 0; mode < 3; ++mode) {
+    Llama llm = Llama::random(mid_config(), mode == 1 ? at::kFloat : at::kBFloat16, 31);
+    if (mode == 2) llm.set_compute_dtype(at::kBFloat16);
+    const std::string what = mode == 0 ? "fp32/bf16 weights" : mode == 1 ? "fp32" : "bf16";
+    // Three sequences with prompts of different lengths, then decoded one token at a time together; a fourth
+    // joins late with a multi-row step (a prefill inside a batch).
+    const std::vector<int64_t> prompt = {9, 4, 13, 6};
+    std::vector<at::Tensor> xs;
+    for (int64_t n : prompt) xs.push_back(at::randn({n + 5, 256}, at::kFloat));
+    std::vector<KvCache> alone(4), together(4);
+    for (std::size_t b = 0; b < 3; ++b) {
+      const at::Tensor a = llm.forward(xs[b].narrow(0, 0, prompt[b]), &alone[b]);
+      const at::Tensor t = llm.forward_batch({xs[b].narrow(0, 0, prompt[b])}, {&together[b]})[0];
+      ASSERT_TRUE(at::equal(a, t)) << what << " prefill " << b;
+    }
+    for (int64_t step = 0; step < 4; ++step) {
+      std::vector<at::Tensor> in;
+      std::vector<KvCache*> caches;
+      for (std::size_t b = 0; b < 3; ++b) {
+        in.push_back(xs[b].narrow(0, prompt[b] + step, 1));
+        caches.push_back(&together[b]);
+      }
+      if (step == 2) {  // the fourth sequence's whole prompt in the same pass
+        in.push_back(xs[3].narrow(0, 0, prompt[3]));
+        caches.push_back(&together[3]);
+      }
+      const std::vector<at::Tensor> got = llm.forward_batch(in, caches);
+      ASSERT_EQ(got.size(), in.size());
+      for (std::size_t b = 0; b < in.size(); ++b) {
+        const at::Tensor want = llm.forward(in[b], &alone[b]);
+        ASSERT_TRUE(at::equal(got[b], want)) << what << " step " << step << " sequence " << b;
+      }
+      // lm_head over the batch's last rows: each row as alone.
+      std::vector<at::Tensor> last;
+      for (const at::Tensor& g : got) last.push_back(g[g.size(0) - 1]);
+      const at::Tensor lg = llm.logits_rows(at::stack(last, 0));
+      for (std::size_t b = 0; b < last.size(); ++b)
+        ASSERT_TRUE(at::equal(lg[static_cast<int64_t>(b)], llm.logits(last[b].unsqueeze(0))[0])) << what << " logits " << b;
+    }
+    for (std::size_t b = 0; b < 3; ++b) EXPECT_EQ(together[b].length(), alone[b].length());
+  }
+  Llama llm = Llama::random(mid_config(), at::kFloat, 1);
+  KvCache c;
+  EXPECT_THROW(llm.forward_batch({}, {}), std::invalid_argument);
+  EXPECT_THROW(llm.forward_batch({at::randn({1, 256}), at::randn({1, 256})}, {&c, &c}), std::invalid_argument);
+  EXPECT_THROW(llm.forward_batch({at::randn({1, 256})}, {&c, nullptr}), std::invalid_argument);
+}
+
 TEST(LlamaForward, FinalRmsNormWithUnitWeightGivesUnitMeanSquareRows) {
   // model.norm with weight 1: x · rsqrt(mean(x²) + eps) has mean square 1 − eps/mean(x²) ≈ 1.
   const Llama llm = Llama::random(small_config(), at::kFloat, 11);
