@@ -69,6 +69,18 @@ struct GenerationTrace {
 GenerationTrace greedy_generate(const Llama& llm, const std::vector<int64_t>& prompt_ids,
                                 const at::Tensor& inputs_embeds, const GenerateOptions& options = {});
 
+/// Batched greedy decoding (`--batch-size`): each prompt is prefilled alone, then every pass decodes one token for
+/// each unfinished sequence (Llama::forward_batch: the weights are read once per pass, each sequence keeps its own
+/// KV cache, so no padding); a sequence stops at its own EOS or max_new_tokens. Every trace is bit-identical to
+/// greedy_generate of that prompt alone (tokens, logits, hidden states, [SEG] rows), timings aside: decode_seconds
+/// is the sequence's share of the passes it took part in. Without the KV cache (options.kv_cache false) the
+/// prompts are simply run one after another. Same errors as greedy_generate, plus std::invalid_argument when the
+/// two lists differ in length.
+std::vector<GenerationTrace> greedy_generate_batch(const Llama& llm,
+                                                   const std::vector<std::vector<int64_t>>& prompt_ids,
+                                                   const std::vector<at::Tensor>& inputs_embeds,
+                                                   const GenerateOptions& options = {});
+
 /// Teacher-forced forward (the official RefSeg evaluation): one pass over the whole conversation.
 struct TeacherForcedTrace {
   at::Tensor inputs_embeds;      ///< [len(ids) − 1 + n_img, D]

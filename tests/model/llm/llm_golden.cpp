@@ -246,3 +246,54 @@ TEST(KvCacheEquivalence, PrefillThenDecodeEqualsFullRecomputationPerPosition) {
 }
 
 }  // namespace
+
+// Batched generation (--batch-size): the six golden prompts (GCG and region captioning, both images: different
+// lengths, region vectors, [SEG]s, different EOS steps) decoded together in batches of 4 (and one of 2) give every
+// prompt bit for bit what it gets alone — tokens, step logits, hidden states, [SEG] vectors — in fp32 and in bf16.
+TEST(BatchedGenerationGolden, BatchOf4EqualsBatchOf1OnEveryGoldenPrompt) {
+  GLAMM_REQUIRE_SHARED(root, "golden/model");
+  const TinyLlm& m = tiny_llm(root);
+  const std::vector<Case> cases = {{"gcg", "COCO_val2014_000000391895"}, {"gcg", "surfer"},
+                                   {"regcap1", "COCO_val2014_000000391895"}, {"regcap1", "surfer"},
+                                   {"regcap2", "COCO_val2014_000000391895"}, {"regcap2", "surfer"}};
+  for (const Llama* llm : {static_cast<const Llama*>(m.llm.get()), &tiny_llm_bf16(root)}) {
+    const std::string mode = llm->compute_dtype() == at::kBFloat16 ? "bf16" : "fp32";
+    std::vector<std::vector<int64_t>> prompts;
+    std::vector<at::Tensor> embeds;
+    for (const Case& c : cases) {
+      const auto img = glamm::safetensors::File::open(root / "golden" / ("image__" + c.image + ".safetensors"));
+      const auto g = glamm::safetensors::File::open(root / "golden" / (c.name() + ".safetensors"));
+      prompts.push_back(golden_ids(g, "input_ids"));
+      const at::Tensor regions = g.find("region.vectors") ? golden_tensor(g, "region.vectors") : at::Tensor();
+      embeds.push_back(
+          build_inputs_embeds(*llm, prompts.back(), golden_tensor(img, "projector.out"), regions, special_of(m.config)));
+    }
+    GenerateOptions opt;
+    opt.max_new_tokens = 512;
+    opt.special = special_of(m.config);
+    std::vector<GenerationTrace> alone;
+    for (std::size_t i = 0; i < cases.size(); ++i) alone.push_back(greedy_generate(*llm, prompts[i], embeds[i], opt));
+    std::size_t done = 0;
+    for (std::size_t size : {std::size_t{4}, std::size_t{2}}) {
+      const std::vector<std::vector<int64_t>> p(prompts.begin() + done, prompts.begin() + done + size);
+      const std::vector<at::Tensor> e(embeds.begin() + done, embeds.begin() + done + size);
+      const std::vector<GenerationTrace> got = greedy_generate_batch(*llm, p, e, opt);
+      ASSERT_EQ(got.size(), size);
+      for (std::size_t j = 0; j < size; ++j) {
+        const GenerationTrace& a = alone[done + j];
+        const GenerationTrace& b = got[j];
+        const std::string what = mode + " " + cases[done + j].name() + " in a batch of " + std::to_string(size);
+        EXPECT_EQ(b.generated_ids, a.generated_ids) << what;
+        EXPECT_TRUE(at::equal(b.top_logits, a.top_logits)) << what;
+        EXPECT_TRUE(at::equal(b.top_ids, a.top_ids)) << what;
+        EXPECT_TRUE(at::equal(b.step_last_hidden, a.step_last_hidden)) << what;
+        EXPECT_TRUE(at::equal(b.final_step_hidden, a.final_step_hidden)) << what;
+        EXPECT_EQ(b.seg_rows, a.seg_rows) << what;
+        EXPECT_TRUE(at::equal(b.seg_hidden, a.seg_hidden)) << what;
+      }
+      done += size;
+    }
+    // The sequences really ended at different steps (the batch shrank while decoding).
+    EXPECT_NE(alone[0].generated_ids.size(), alone[2].generated_ids.size());
+  }
+}
