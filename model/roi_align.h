@@ -2,7 +2,8 @@
 // Reimplements torchvision 0.14 `roi_align` (CPU kernel, csrc/ops/cpu/roi_align_kernel.cpp with
 // roi_align_common.h), which the GLaMM golden reference uses in place of mmcv 1.4.7 `RoIAlign` (same rules;
 // mmcv's default is aligned=True, pool_mode "avg"). Every step is done in float32 in the reference's order, so
-// equal inputs give bit-equal outputs. Spec: glamm-model.md §1.4 step 4, §6.2.
+// equal inputs give bit-equal outputs. Spec: glamm-model.md §1.4 step 4, §6.2. The same computation for any
+// device, with ATen tensor operations and bit-equal in float32: model/roi_align_aten.h.
 //
 // Rules, for each output bin (ph, pw) of one RoI (x1, y1, x2, y2) in input-image coordinates:
 //   offset     = aligned ? 0.5 : 0
