@@ -12,6 +12,7 @@
 
 #include "common/error.h"
 #include "model/roi_align.h"
+#include "model/roi_align_aten.h"
 
 namespace glamm::model {
 namespace {
@@ -98,18 +99,15 @@ at::Tensor roi_align(const at::Tensor& feature, const at::Tensor& rois, double s
     throw InputError("", "roi_align", "rois must be [n, 5], got " + shape_text(rois.sizes().vec()));
   }
   if (pooled <= 0) throw InputError("", "roi_align", "pooled size must be positive");
-  const at::Tensor map = feature.to(at::kCPU, at::kFloat).contiguous();
-  const at::Tensor boxes = rois.to(at::kCPU, at::kFloat).contiguous();
-  const int64_t B = map.size(0), C = map.size(1), H = map.size(2), W = map.size(3), n = boxes.size(0);
-  at::Tensor out = at::empty({n, C, pooled, pooled}, at::kFloat);
   RoiAlignParams p;
   p.pooled_height = p.pooled_width = pooled;
   p.sampling_ratio = sampling_ratio;
   p.spatial_scale = spatial_scale;
   p.aligned = aligned;
+  // The RoIs are few (n × 5): their batch indices are checked on a CPU copy, whichever path computes.
+  const at::Tensor boxes = rois.to(at::kCPU, at::kFloat).contiguous();
+  const int64_t B = feature.size(0), n = boxes.size(0);
   const float* r = boxes.data_ptr<float>();
-  const float* in = map.data_ptr<float>();
-  float* o = out.data_ptr<float>();
   for (int64_t k = 0; k < n; ++k) {
     const float b = r[k * 5];
     if (!(b >= 0 && b < static_cast<float>(B) && b == std::floor(b))) {
@@ -117,7 +115,19 @@ at::Tensor roi_align(const at::Tensor& feature, const at::Tensor& rois, double s
                        "roi " + std::to_string(k) + ": batch index " + std::to_string(b) + " is not in [0, " +
                            std::to_string(B) + ")");
     }
-    const float* plane0 = in + static_cast<int64_t>(b) * C * H * W;
+  }
+  // A map that is not float32 on the CPU (a GPU map, a bf16 map) takes the tensor-operation path on its own
+  // device and keeps its dtype; it gives the same float32 values as the kernel below (model/roi_align_aten.h).
+  const at::Tensor map_in = at::isFloatingType(feature.scalar_type()) ? feature : feature.to(at::kFloat);
+  if (!map_in.device().is_cpu() || map_in.scalar_type() != at::kFloat) return roi_align_aten(map_in, rois, p);
+
+  const at::Tensor map = map_in.contiguous();
+  const int64_t C = map.size(1), H = map.size(2), W = map.size(3);
+  at::Tensor out = at::empty({n, C, pooled, pooled}, at::kFloat);
+  const float* in = map.data_ptr<float>();
+  float* o = out.data_ptr<float>();
+  for (int64_t k = 0; k < n; ++k) {
+    const float* plane0 = in + static_cast<int64_t>(r[k * 5]) * C * H * W;
     const float* box = r + k * 5 + 1;
     float* dst = o + k * C * pooled * pooled;
     // Channels are independent: split them over threads (each output element is computed the same way).
@@ -125,7 +135,7 @@ at::Tensor roi_align(const at::Tensor& feature, const at::Tensor& rois, double s
       roi_align_chw(plane0 + c0 * H * W, c1 - c0, H, W, box, p, dst + c0 * pooled * pooled);
     });
   }
-  return out.to(feature.device());
+  return out;
 }
 
 RegionEncoder RegionEncoder::load(WeightStore& store, const std::string& prefix) {

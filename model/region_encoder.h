@@ -102,10 +102,14 @@ class RegionEncoder {
   static at::Tensor linear(const at::Tensor& x, const Conv& layer);
 };
 
-/// RoIAlign (model/roi_align.h rules) over a float32 map for a batch of RoIs: `feature` [B, C, H, W] (any
-/// device; computed on the CPU), `rois` [n, 5] (batch index, x1, y1, x2, y2; any floating dtype, used as
-/// float32) → [n, C, pooled, pooled] float32 on the feature's device. Throws InputError for bad shapes or a
-/// batch index that is not an integer in [0, B). Reference: torchvision 0.14 ops.roi_align(aligned=True).
+/// RoIAlign (model/roi_align.h rules) over a map for a batch of RoIs: `feature` [B, C, H, W], `rois` [n, 5]
+/// (batch index, x1, y1, x2, y2; any floating dtype, any device; used as float32, as float64 with a float64 map)
+/// → [n, C, pooled, pooled] on the feature's device. A float32 CPU map runs the C++ kernel roi_align_chw
+/// (channels split over threads); any other map — on a GPU, or bf16/fp16/fp64 — runs roi_align_aten
+/// (model/roi_align_aten.h) on its own device, whose float32 results are bit-equal to the kernel's; the result
+/// keeps the map's floating dtype (bf16/fp16 computed in float32 and rounded once; a non-floating map is used as
+/// float32). Throws InputError for bad shapes or a batch index that is not an integer in [0, B).
+/// Reference: torchvision 0.14 ops.roi_align(aligned=True).
 at::Tensor roi_align(const at::Tensor& feature, const at::Tensor& rois, double spatial_scale, int pooled = 14,
                      int sampling_ratio = 2, bool aligned = true);
 
