@@ -20,6 +20,7 @@
 
 #include "common/io.h"
 #include "model/region_encoder.h"
+#include "model/roi_align_aten.h"
 #include "model/weights.h"
 #include "support/shared_data.h"
 #include "support/torch_golden.h"
@@ -122,6 +123,12 @@ class RegionGolden : public ::testing::Test {
     const glamm::testing::Parity kd =
         glamm::testing::expect_close(k, ref_feats[3], name + " region.roi_feats[3] (RoIAlign kernel, golden input)");
     EXPECT_EQ(kd.max_abs, 0.0) << name << ": RoIAlign kernel not bit-exact on the reference's own input";
+    // The device-agnostic ATen formulation on the same input (run here on the CPU): the same bits.
+    glamm::model::RoiAlignParams level3;
+    level3.spatial_scale = 1.0 / 14.0;
+    const at::Tensor a = glamm::model::roi_align_aten(ref.get("region.fused_level3").unsqueeze(0).to(at::kFloat),
+                                                      ref.get("region.rois"), level3);
+    EXPECT_TRUE(at::equal(a, k)) << name << ": roi_align_aten differs from the kernel on the reference's input";
   }
 
   static WeightStore* store_;
