@@ -70,6 +70,15 @@ void bind_infer_options(CLI::App* sub, runners::InferRequest& r) {
                 "Recompute the whole sequence at every step, as the reference does (slow; for checks)");
   sub->add_option("--limit", r.limit, "Only the first N items of the list (before sharding); 0 = all (the default)")
       ->check(CLI::NonNegativeNumber);
+  sub->add_option("--batch-size", r.batch_size,
+                  "Generation requests decoded together (one forward pass per token for the whole batch; every "
+                  "output is identical to running it alone); teacher-forced refseg always runs one item at a time")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  sub->add_option("--check-batch-invariance", r.check_batch_invariance,
+                  "Re-run the first N batched items one at a time and report any difference (tokens, mask RLE, "
+                  "mask IoU and differing pixels); in the log and the manifest's batch_invariance")
+      ->check(CLI::NonNegativeNumber);
   sub->add_flag("-q,--quiet", r.quiet, "No per-item progress on stderr");
 }
 
@@ -84,6 +93,10 @@ runners::RunSummary run_infer_command(const runners::InferRequest& r) {
   std::cout << fmt::format("infer {}: items [{}, {}) of {}: {} computed, {} already done, {} failed\n", r.task,
                            s.shard_begin, s.shard_end, s.total, s.computed, s.resumed, s.failures.size());
   for (const auto& f : s.failures) std::cout << "  failed: " << f.key << ": " << f.message << "\n";
+  if (s.invariance.items > 0) {
+    std::cout << s.invariance.summary() << "\n";
+    for (const auto& d : s.invariance.differences) std::cout << "  batch invariance: " << d << "\n";
+  }
   const bool merged_file = r.task != "gcg";
   const std::string pred_name = r.task == "refseg" ? "predictions.jsonl" : "predictions.json";
   if (s.interrupted) {

@@ -94,37 +94,69 @@ class Glamm final : public InferenceModel {
 
   GlammOutput generate(const fs::path& image, const std::string& instruction,
                        const std::vector<RegionBox>& boxes) override {
+    std::vector<GenerateResult> r = generate_batch({GenerateRequest{image, instruction, boxes}});
+    if (r[0].error) std::rethrow_exception(r[0].error);
+    return std::move(r[0].output);
+  }
+
+  std::vector<GenerateResult> generate_batch(const std::vector<GenerateRequest>& requests) override {
     c10::InferenceMode guard;
-    GlammOutput out;
-    const ImageU8 img = load_image_rgb(image);
-    const Encoded enc = encode_image(img, out);
-
-    const std::string prompt = conv::single_turn_prompt(instruction);
-    out.prompt_ids = tokenizer_->encode_with_image(prompt);
-    const int64_t n_bbox = std::count(out.prompt_ids.begin(), out.prompt_ids.end(), special_.bbox);
-    if (n_bbox > static_cast<int64_t>(boxes.size()))
-      throw InputError(image.string(), "boxes",
-                       "the instruction has " + std::to_string(n_bbox) + " <bbox> tokens but " +
-                           std::to_string(boxes.size()) + " boxes were given");
-    at::Tensor region_vectors = regions(enc, boxes, img, out);
-
-    auto t0 = Clock::now();
-    const at::Tensor embeds = build_inputs_embeds(*llm_, out.prompt_ids, enc.image_vectors, region_vectors, special_);
+    std::vector<GenerateResult> results(requests.size());
+    // Per request: image, CLIP + projector, prompt, regions, inputs_embeds (an InputError fails that request only).
+    struct Prepared {
+      std::size_t index;
+      ImageU8 img;
+      at::Tensor embeds;
+    };
+    std::vector<Prepared> ready;
+    for (std::size_t i = 0; i < requests.size(); ++i) {
+      const GenerateRequest& q = requests[i];
+      GlammOutput& out = results[i].output;
+      try {
+        Prepared p{i, load_image_rgb(q.image), at::Tensor()};
+        const Encoded enc = encode_image(p.img, out);
+        const std::string prompt = conv::single_turn_prompt(q.instruction);
+        out.prompt_ids = tokenizer_->encode_with_image(prompt);
+        const int64_t n_bbox = std::count(out.prompt_ids.begin(), out.prompt_ids.end(), special_.bbox);
+        if (n_bbox > static_cast<int64_t>(q.boxes.size()))
+          throw InputError(q.image.string(), "boxes",
+                           "the instruction has " + std::to_string(n_bbox) + " <bbox> tokens but " +
+                               std::to_string(q.boxes.size()) + " boxes were given");
+        const at::Tensor region_vectors = regions(enc, q.boxes, p.img, out);
+        auto t0 = Clock::now();
+        p.embeds = build_inputs_embeds(*llm_, out.prompt_ids, enc.image_vectors, region_vectors, special_);
+        out.seconds["llm"] = seconds_since(t0);
+        ready.push_back(std::move(p));
+      } catch (const InputError&) {
+        results[i].error = std::current_exception();
+      }
+    }
+    if (ready.empty()) return results;
+    // Greedy decoding of all of them together (each as if alone).
+    std::vector<std::vector<int64_t>> prompts;
+    std::vector<at::Tensor> embeds;
+    for (const Prepared& p : ready) {
+      prompts.push_back(results[p.index].output.prompt_ids);
+      embeds.push_back(p.embeds);
+    }
     GenerateOptions go;
     go.max_new_tokens = options_.max_new_tokens;
     go.kv_cache = options_.kv_cache;
     go.special = special_;
-    const GenerationTrace trace = greedy_generate(*llm_, out.prompt_ids, embeds, go);
-    out.seconds["prefill"] = trace.prefill_seconds;
-    out.seconds["decode"] = trace.decode_seconds;
-    out.seconds["llm"] = seconds_since(t0);
-    out.generated_ids = trace.generated_ids;
-
-    std::vector<int64_t> sequence = out.prompt_ids;
-    sequence.insert(sequence.end(), trace.generated_ids.begin(), trace.generated_ids.end());
-    finish_text(sequence, out);
-    if (trace.seg_hidden.defined() && trace.seg_hidden.size(0) > 0) decode_masks(img, trace.seg_hidden, out);
-    return out;
+    const std::vector<GenerationTrace> traces = greedy_generate_batch(*llm_, prompts, embeds, go);
+    for (std::size_t j = 0; j < ready.size(); ++j) {
+      const GenerationTrace& trace = traces[j];
+      GlammOutput& out = results[ready[j].index].output;
+      out.seconds["prefill"] = trace.prefill_seconds;
+      out.seconds["decode"] = trace.decode_seconds;
+      out.seconds["llm"] += trace.prefill_seconds + trace.decode_seconds;
+      out.generated_ids = trace.generated_ids;
+      std::vector<int64_t> sequence = out.prompt_ids;
+      sequence.insert(sequence.end(), trace.generated_ids.begin(), trace.generated_ids.end());
+      finish_text(sequence, out);
+      if (trace.seg_hidden.defined() && trace.seg_hidden.size(0) > 0) decode_masks(ready[j].img, trace.seg_hidden, out);
+    }
+    return results;
   }
 
   GlammOutput teacher_forced(const fs::path& image, const std::vector<ChatRound>& rounds) override {

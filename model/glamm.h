@@ -7,12 +7,15 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "common/error.h"
 
 namespace glamm::model {
 
@@ -58,6 +61,20 @@ struct ChatRound {
   std::string assistant;
 };
 
+/// One generation request of a batch (InferenceModel::generate_batch).
+struct GenerateRequest {
+  std::filesystem::path image;
+  std::string instruction;
+  std::vector<RegionBox> boxes;
+};
+
+/// What one request of a batch gave: its output, or (error set) the InputError it failed with — one bad image does
+/// not fail the others.
+struct GenerateResult {
+  GlammOutput output;
+  std::exception_ptr error;
+};
+
 /// The model interface the runners use (a fake implements it in the runner tests). Every call carries an image and
 /// the prompt always holds the image placeholder, so a [SEG] is never produced without image embeddings to decode
 /// it against (the reference's situation too); a missing or unreadable image is an InputError naming the file.
@@ -70,6 +87,22 @@ class InferenceModel {
   /// or more `<bbox>` tokens than boxes.
   virtual GlammOutput generate(const std::filesystem::path& image, const std::string& instruction,
                                const std::vector<RegionBox>& boxes = {}) = 0;
+
+  /// generate() for several requests at once (`--batch-size`). The real model decodes them together
+  /// (model/generation.h greedy_generate_batch: every output identical to generate() of that request alone);
+  /// this default runs them one after another. An InputError of one request is returned in its result; any other
+  /// error is thrown.
+  virtual std::vector<GenerateResult> generate_batch(const std::vector<GenerateRequest>& requests) {
+    std::vector<GenerateResult> out(requests.size());
+    for (std::size_t i = 0; i < requests.size(); ++i) {
+      try {
+        out[i].output = generate(requests[i].image, requests[i].instruction, requests[i].boxes);
+      } catch (const InputError&) {
+        out[i].error = std::current_exception();
+      }
+    }
+    return out;
+  }
 
   /// One teacher-forced forward pass over a multi-round conversation (the image prefix goes in the first user
   /// turn; each answer ends in </s>); one mask per [SEG] in the answers, in order. generated_ids stays empty.

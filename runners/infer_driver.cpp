@@ -36,6 +36,8 @@ nlohmann::ordered_json InferRequest::to_json() const {
   j["kv_cache"] = kv_cache;
   j["threads"] = threads;
   j["limit"] = limit;
+  j["batch_size"] = batch_size;
+  if (check_batch_invariance > 0) j["check_batch_invariance"] = check_batch_invariance;
   return j;
 }
 
@@ -194,6 +196,11 @@ RunSummary run_inference(const InferRequest& r, const ModelFactory& factory, con
   o.shard = shard;
   o.limit = r.limit;
   o.quiet = r.quiet;
+  if (r.batch_size < 1) throw InputError("", "--batch-size", "must be at least 1");
+  if (r.check_batch_invariance > 0 && r.batch_size < 2)
+    throw InputError("", "--check-batch-invariance", "compares batched outputs with batch 1: give --batch-size >= 2");
+  o.batch_size = r.batch_size;
+  o.check_batch_invariance = r.check_batch_invariance;
   o.request = r.to_json();
   const model::GlammOptions mo = model_options(r, shard);
   o.identity = run_identity(r, list, mo);

@@ -36,6 +36,8 @@ struct InferRequest {
   int threads = 0;  ///< libtorch intra-op threads (0: $OMP_NUM_THREADS, else all CPUs)
   std::size_t limit = 0;
   bool quiet = false;
+  std::size_t batch_size = 1;              ///< generation requests decoded together (runners::RunOptions)
+  std::size_t check_batch_invariance = 0;  ///< re-run this many batched items alone and compare
 
   /// The options as JSON (for the manifest).
   nlohmann::ordered_json to_json() const;

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <csignal>
 #include <ctime>
+#include <algorithm>
 #include <exception>
 #include <map>
 #include <system_error>
@@ -13,6 +14,7 @@
 #include "common/error.h"
 #include "common/io.h"
 #include "common/result.h"
+#include "metrics/mask/rle.h"
 #include "runners/outputs.h"
 #include "runners/progress.h"
 #include "runners/python_json.h"
@@ -56,52 +58,143 @@ bool item_output_valid(Task task, const fs::path& path) {
   }
 }
 
-std::string compute_item(const ItemList& list, const WorkItem& w, model::InferenceModel& model,
-                         std::map<std::string, double>* seconds) {
-  auto add = [seconds](const model::GlammOutput& out) {
-    if (seconds)
-      for (const auto& [k, v] : out.seconds) (*seconds)[k] += v;
-  };
+bool item_uses_generation(const ItemList& list) { return !(list.task == Task::kRefseg && !list.refseg_generate); }
+
+std::vector<model::GenerateRequest> item_requests(const ItemList& list, const WorkItem& w) {
   switch (list.task) {
-    case Task::kGcg: {
-      const model::GlammOutput out = model.generate(w.image, w.instruction);
-      add(out);
-      return gcg_output_text(w.image_id.is_string() ? w.image_id.get<std::string>() : w.image_id.dump(), out);
-    }
+    case Task::kGcg:
+      return {model::GenerateRequest{w.image, w.instruction, {}}};
     case Task::kRegcap:
-    case Task::kImagecap: {
-      const model::GlammOutput out = model.generate(w.image, w.instruction, w.boxes);
-      add(out);
-      return caption_list_text({caption_record(w.image_id, out.caption)});
+    case Task::kImagecap:
+      return {model::GenerateRequest{w.image, w.instruction, w.boxes}};
+    case Task::kRefseg: {
+      std::vector<model::GenerateRequest> r;
+      if (list.refseg_generate)
+        for (const RefSentence& s : w.sentences)
+          r.push_back(model::GenerateRequest{w.image, fill_template(kRefsegGenQuestion, s.text), {}});
+      return r;
     }
+  }
+  return {};
+}
+
+std::string item_text(const ItemList& list, const WorkItem& w, const std::vector<model::GlammOutput>& outs) {
+  switch (list.task) {
+    case Task::kGcg:
+      return gcg_output_text(w.image_id.is_string() ? w.image_id.get<std::string>() : w.image_id.dump(), outs.at(0));
+    case Task::kRegcap:
+    case Task::kImagecap:
+      return caption_list_text({caption_record(w.image_id, outs.at(0).caption)});
     case Task::kRefseg: {
       std::vector<ordered_json> recs;
-      if (list.refseg_generate) {
-        for (const RefSentence& s : w.sentences) {
-          const model::GlammOutput out = model.generate(w.image, fill_template(kRefsegGenQuestion, s.text));
-          add(out);
-          // The first [SEG] mask answers the question; no [SEG] means an empty prediction.
-          recs.push_back(refseg_record(list, w, s, out.masks.empty() ? empty_mask(out.image_height, out.image_width)
-                                                                      : out.masks.front()));
-        }
-      } else {
-        const auto chats = refseg_conversations(w);
-        std::size_t k = 0;
-        for (const auto& chat : chats) {
-          const model::GlammOutput out = model.teacher_forced(w.image, chat);
-          add(out);
-          if (out.masks.size() != chat.size())
-            throw InputError(w.image.string(), "image " + w.key,
-                             fmt::format("the teacher-forced chat has {} [SEG] answers but the model returned {} masks",
-                                         chat.size(), out.masks.size()));
-          for (const auto& m : out.masks) recs.push_back(refseg_record(list, w, w.sentences[k++], m));
-        }
+      for (std::size_t k = 0; k < outs.size() && k < w.sentences.size(); ++k) {
+        const model::GlammOutput& out = outs[k];
+        // The first [SEG] mask answers the question; no [SEG] means an empty prediction.
+        recs.push_back(refseg_record(list, w, w.sentences[k],
+                                     out.masks.empty() ? empty_mask(out.image_height, out.image_width)
+                                                       : out.masks.front()));
       }
       if (recs.empty()) throw InputError(w.image.string(), "image " + w.key, "no sentence to segment");
       return ordered_json(recs).dump();
     }
   }
   return "";
+}
+
+std::string compute_item(const ItemList& list, const WorkItem& w, model::InferenceModel& model,
+                         std::map<std::string, double>* seconds) {
+  auto add = [seconds](const model::GlammOutput& out) {
+    if (seconds)
+      for (const auto& [k, v] : out.seconds) (*seconds)[k] += v;
+  };
+  if (item_uses_generation(list)) {
+    std::vector<model::GlammOutput> outs;
+    for (const model::GenerateRequest& q : item_requests(list, w)) {
+      outs.push_back(model.generate(q.image, q.instruction, q.boxes));
+      add(outs.back());
+    }
+    return item_text(list, w, outs);
+  }
+  // refseg, teacher-forced: one forward pass per chat of up to three sentences.
+  std::vector<ordered_json> recs;
+  const auto chats = refseg_conversations(w);
+  std::size_t k = 0;
+  for (const auto& chat : chats) {
+    const model::GlammOutput out = model.teacher_forced(w.image, chat);
+    add(out);
+    if (out.masks.size() != chat.size())
+      throw InputError(w.image.string(), "image " + w.key,
+                       fmt::format("the teacher-forced chat has {} [SEG] answers but the model returned {} masks",
+                                   chat.size(), out.masks.size()));
+    for (const auto& m : out.masks) recs.push_back(refseg_record(list, w, w.sentences[k++], m));
+  }
+  if (recs.empty()) throw InputError(w.image.string(), "image " + w.key, "no sentence to segment");
+  return ordered_json(recs).dump();
+}
+
+void BatchInvariance::compare(const std::string& key, const model::GlammOutput& batched,
+                              const model::GlammOutput& alone) {
+  ++sequences;
+  const bool same_tokens = batched.generated_ids == alone.generated_ids;
+  tokens_identical += same_tokens;
+  std::string note;
+  if (!same_tokens) {
+    std::size_t d = 0;
+    while (d < batched.generated_ids.size() && d < alone.generated_ids.size() &&
+           batched.generated_ids[d] == alone.generated_ids[d])
+      ++d;
+    note = fmt::format("tokens differ from step {}", d);
+  }
+  if (batched.masks.size() != alone.masks.size()) {
+    note += fmt::format("{}{} masks batched, {} alone", note.empty() ? "" : "; ", batched.masks.size(),
+                        alone.masks.size());
+  } else {
+    for (std::size_t m = 0; m < batched.masks.size(); ++m) {
+      ++masks;
+      const model::PredictedMask& a = batched.masks[m];
+      const model::PredictedMask& b = alone.masks[m];
+      if (a.counts == b.counts && a.height == b.height && a.width == b.width) {
+        ++masks_identical;
+        continue;
+      }
+      double iou = 0;
+      std::size_t differ = 0;
+      if (a.height == b.height && a.width == b.width) {
+        const auto h = static_cast<uint32_t>(a.height), wd = static_cast<uint32_t>(a.width);
+        const std::vector<uint8_t> pa = mask::decode(mask::from_string(a.counts, h, wd));
+        const std::vector<uint8_t> pb = mask::decode(mask::from_string(b.counts, h, wd));
+        std::size_t inter = 0, uni = 0;
+        for (std::size_t p = 0; p < pa.size() && p < pb.size(); ++p) {
+          inter += pa[p] && pb[p];
+          uni += pa[p] || pb[p];
+          differ += (pa[p] != 0) != (pb[p] != 0);
+        }
+        iou = uni ? static_cast<double>(inter) / static_cast<double>(uni) : 1.0;
+      }
+      min_mask_iou = std::min(min_mask_iou, iou);
+      note += fmt::format("{}mask {}: IoU {:.6f}, {} pixels differ", note.empty() ? "" : "; ", m, iou, differ);
+    }
+  }
+  if (!note.empty()) differences.push_back(key + ": " + note);
+}
+
+ordered_json BatchInvariance::to_json() const {
+  ordered_json j;
+  j["items"] = items;
+  j["sequences"] = sequences;
+  j["tokens_identical"] = tokens_identical;
+  j["masks"] = masks;
+  j["masks_rle_identical"] = masks_identical;
+  j["min_mask_iou"] = min_mask_iou;
+  j["differences"] = differences;
+  return j;
+}
+
+std::string BatchInvariance::summary() const {
+  return fmt::format("batch invariance ({} items re-run alone): {}/{} sequences with identical tokens, {}/{} masks "
+                     "RLE-identical{}",
+                     items, tokens_identical, sequences, masks_identical, masks,
+                     masks_identical < masks ? fmt::format(", lowest IoU {:.6f}", min_mask_iou) : std::string());
 }
 
 std::size_t merge_predictions(const ItemList& list, const fs::path& out, std::size_t limit) {
@@ -241,30 +334,112 @@ RunSummary run_items(const ItemList& list, model::InferenceModel& model, const R
     io::write_file_atomic(sum.manifest, man.dump(2) + "\n");
   };
 
-  for (std::size_t i = sum.shard_begin; i < sum.shard_end; ++i) {
+  auto seconds_since = [](std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  };
+  auto fail = [&](const WorkItem& w, const std::string& message, double seconds) {
+    sum.failures.push_back({w.key, w.image.string(), message});
+    log << "error: item " << w.key << ": " << message << " (skipped; a later run retries it)\n";
+    progress.item(w.key, "FAILED", seconds);
+  };
+  const std::size_t batch = std::max<std::size_t>(1, o.batch_size);
+  const bool batched = batch > 1 && item_uses_generation(list);
+  std::size_t i = sum.shard_begin;
+  while (i < sum.shard_end) {
     if ((sum.interrupted = pending_interrupt()) != 0) break;
-    const WorkItem& w = list.items[i];
-    const fs::path target = item_output_path(list.task, w, o.out);
-    if (item_output_valid(list.task, target)) {
-      ++sum.resumed;
-      progress.item(w.key, "resumed", 0);
+    if (!batched) {
+      const WorkItem& w = list.items[i++];
+      const fs::path target = item_output_path(list.task, w, o.out);
+      if (item_output_valid(list.task, target)) {
+        ++sum.resumed;
+        progress.item(w.key, "resumed", 0);
+        continue;
+      }
+      const auto t0 = std::chrono::steady_clock::now();
+      try {
+        if (!fs::is_regular_file(w.image, ec)) throw InputError(w.image.string(), "", "image file not found");
+        const std::string text = compute_item(list, w, model, &component_seconds);
+        io::write_file_atomic(target, text);
+        ++sum.computed;
+        progress.item(w.key, "done", seconds_since(t0));
+      } catch (const InputError& e) {
+        fail(w, e.what(), seconds_since(t0));
+      } catch (const std::exception& e) {
+        finish("stopped", fmt::format("item {}: {}", w.key, e.what()));
+        throw;
+      }
       continue;
     }
+    // Batched: gather items until their generation requests fill the batch (an item's requests stay together).
+    struct Pending {
+      std::size_t index;
+      std::size_t first, count;  // its requests in `requests`
+    };
+    std::vector<Pending> pending;
+    std::vector<model::GenerateRequest> requests;
+    while (i < sum.shard_end && requests.size() < batch) {
+      const WorkItem& w = list.items[i];
+      if (item_output_valid(list.task, item_output_path(list.task, w, o.out))) {
+        ++sum.resumed;
+        progress.item(w.key, "resumed", 0);
+      } else if (!fs::is_regular_file(w.image, ec)) {
+        fail(w, InputError(w.image.string(), "", "image file not found").what(), 0);
+      } else {
+        std::vector<model::GenerateRequest> r = item_requests(list, w);
+        pending.push_back({i, requests.size(), r.size()});
+        for (auto& q : r) requests.push_back(std::move(q));
+      }
+      ++i;
+    }
+    if (pending.empty()) continue;
     const auto t0 = std::chrono::steady_clock::now();
+    std::vector<model::GenerateResult> results;
     try {
-      if (!fs::is_regular_file(w.image, ec)) throw InputError(w.image.string(), "", "image file not found");
-      const std::string text = compute_item(list, w, model, &component_seconds);
-      io::write_file_atomic(target, text);
-      ++sum.computed;
-      progress.item(w.key, "done", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    } catch (const InputError& e) {
-      sum.failures.push_back({w.key, w.image.string(), e.what()});
-      log << "error: item " << w.key << ": " << e.what() << " (skipped; a later run retries it)\n";
-      progress.item(w.key, "FAILED", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      results = model.generate_batch(requests);
     } catch (const std::exception& e) {
-      finish("stopped", fmt::format("item {}: {}", w.key, e.what()));
+      finish("stopped", fmt::format("items {}..{}: {}", list.items[pending.front().index].key,
+                                    list.items[pending.back().index].key, e.what()));
       throw;
     }
+    const double wall = seconds_since(t0);
+    for (const Pending& p : pending) {
+      const WorkItem& w = list.items[p.index];
+      const double share = requests.empty() ? 0.0 : wall * static_cast<double>(p.count) / requests.size();
+      try {
+        std::vector<model::GlammOutput> outs;
+        for (std::size_t k = p.first; k < p.first + p.count; ++k) {
+          if (results[k].error) std::rethrow_exception(results[k].error);
+          outs.push_back(results[k].output);
+        }
+        const std::string text = item_text(list, w, outs);
+        for (const auto& out : outs)
+          for (const auto& [name, v] : out.seconds) component_seconds[name] += v;
+        io::write_file_atomic(item_output_path(list.task, w, o.out), text);
+        ++sum.computed;
+        progress.item(w.key, "done", share);
+        if (sum.invariance.items < o.check_batch_invariance) {
+          ++sum.invariance.items;
+          for (std::size_t k = 0; k < outs.size(); ++k) {
+            const model::GenerateRequest& q = requests[p.first + k];
+            try {
+              sum.invariance.compare(w.key, outs[k], model.generate(q.image, q.instruction, q.boxes));
+            } catch (const std::exception& e) {  // the item is written: a failing check is reported, not an item failure
+              sum.invariance.differences.push_back(w.key + ": the check itself failed: " + e.what());
+            }
+          }
+        }
+      } catch (const InputError& e) {
+        fail(w, e.what(), share);
+      } catch (const std::exception& e) {
+        finish("stopped", fmt::format("item {}: {}", w.key, e.what()));
+        throw;
+      }
+    }
+  }
+  if (sum.invariance.items > 0) {
+    man["batch_invariance"] = sum.invariance.to_json();
+    log << sum.invariance.summary() << "\n";
+    for (const std::string& d : sum.invariance.differences) log << "  batch invariance: " << d << "\n";
   }
 
   if (!sum.interrupted) sum.interrupted = pending_interrupt();

@@ -46,6 +46,24 @@ struct RunOptions {
   /// false: `model` is a stand-in that was not loaded because every item was done; the manifest then keeps the
   /// model record (model, model_run, component_seconds) of the previous manifest instead of losing it.
   bool model_loaded = true;
+  /// Generation requests decoded together (model::InferenceModel::generate_batch); 1 = one item at a time.
+  /// Teacher-forced refseg always runs one item at a time. Outputs do not depend on it.
+  std::size_t batch_size = 1;
+  /// With batch_size > 1: re-run the first N batched items one request at a time and compare (BatchInvariance).
+  std::size_t check_batch_invariance = 0;
+};
+
+/// Batched outputs against the same requests run alone (--check-batch-invariance): tokens, and masks as RLE, with
+/// the IoU and the differing pixel count of every mask that differs.
+struct BatchInvariance {
+  std::size_t items = 0, sequences = 0, tokens_identical = 0, masks = 0, masks_identical = 0;
+  double min_mask_iou = 1.0;
+  std::vector<std::string> differences;  ///< "<item key>: tokens differ from step 3; mask 0: IoU …, n pixels differ"
+
+  void compare(const std::string& key, const model::GlammOutput& batched, const model::GlammOutput& alone);
+  nlohmann::ordered_json to_json() const;
+  /// One line for the log.
+  std::string summary() const;
 };
 
 /// One failed item.
@@ -66,6 +84,7 @@ struct RunSummary {
   double wall_seconds = 0;
   int interrupted = 0;                    ///< SIGINT / SIGTERM that stopped the run after an item (runners/interrupt.h), else 0
   bool removed_stale_predictions = false; ///< a merged prediction file of an earlier, different item set was deleted
+  BatchInvariance invariance;             ///< what --check-batch-invariance found (items 0 = not checked)
 };
 
 /// Where item `w` of a `task` list writes its output under `out`.
@@ -81,6 +100,17 @@ std::filesystem::path manifest_path(const std::filesystem::path& out, const Shar
 /// True when `path` exists, parses as JSON and has the task's shape (GCG: an object with caption, phrases and
 /// pred_masks; others: a non-empty array of objects). A truncated or foreign file gives false (it is recomputed).
 bool item_output_valid(Task task, const std::filesystem::path& path);
+
+/// Whether the task's items are answered by generation (everything but teacher-forced refseg), so can be batched.
+bool item_uses_generation(const ItemList& list);
+
+/// The generation requests of one item: GCG, regcap, imagecap one; refseg in generate mode one per sentence;
+/// teacher-forced refseg none (compute_item runs its chats).
+std::vector<model::GenerateRequest> item_requests(const ItemList& list, const WorkItem& w);
+
+/// The output file text of an item from its requests' outputs (item_requests order). Throws InputError for a
+/// refseg item without sentences.
+std::string item_text(const ItemList& list, const WorkItem& w, const std::vector<model::GlammOutput>& outs);
 
 /// Compute the output file text of one item (calls the model; throws what the model throws, and InputError when
 /// its answer does not fit the task, e.g. a teacher-forced chat returning fewer masks than rounds). The model's

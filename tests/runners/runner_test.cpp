@@ -14,6 +14,7 @@
 
 #include "common/error.h"
 #include "common/io.h"
+#include "metrics/mask/rle.h"
 #include "runners/infer_driver.h"
 #include "runners/interrupt.h"
 #include "runners/outputs.h"
@@ -556,4 +557,115 @@ TEST(Runner, AMergedCaptionFileOfAnEarlierSmallerRunIsRemovedWhenTheListIsIncomp
   o.limit = 1;
   run_items(list, good, o, log);
   EXPECT_EQ(glamm::io::load_json(out / "predictions.json").size(), 1u);
+}
+
+namespace {
+
+/// Records the size of every batch; with `drift`, a batched answer differs from the lone one for image img_01
+/// (another token from step 2, one more mask pixel), as a batch-dependent model would.
+class BatchFake : public FakeModel {
+ public:
+  std::vector<std::size_t> batch_sizes;
+  bool drift = false;
+  std::vector<glamm::model::GenerateResult> generate_batch(
+      const std::vector<glamm::model::GenerateRequest>& requests) override {
+    batch_sizes.push_back(requests.size());
+    std::vector<glamm::model::GenerateResult> r = FakeModel::generate_batch(requests);
+    for (std::size_t i = 0; i < r.size(); ++i)
+      if (drift && requests.size() > 1 && requests[i].image.stem() == "img_01" && !r[i].error) {
+        r[i].output.generated_ids = {5, 6, 9};
+        std::vector<uint8_t> px(24, 0);
+        px[9] = 1;  // one pixel set of the 4×6 mask
+        r[i].output.masks[0].counts = glamm::mask::to_string(glamm::mask::encode(px.data(), 4, 6));
+      }
+    return r;
+  }
+};
+
+}  // namespace
+
+TEST(Runner, BatchedRunWritesTheSameFilesAndFailsOnlyTheBadItems) {
+  const ItemList all = gcg_items_from_folder(image_folder("images", 7));
+  ItemList list = all;
+  list.items[4].image = list.items[4].image.parent_path() / "gone.jpg";  // missing on disk: never sent to the model
+  auto answer = [](const std::string& stem) {
+    glamm::model::GlammOutput o;
+    o.caption = "caption of " + stem;
+    o.phrases = {stem};
+    o.masks = {empty_mask(4, 6)};
+    o.image_height = 4;
+    o.image_width = 6;
+    o.generated_ids = {5, 6, static_cast<int64_t>(stem.back())};
+    return o;
+  };
+  const fs::path one = fresh_dir("one"), three = fresh_dir("three");
+  std::ostringstream log;
+  FakeModel a;
+  a.answer = answer;
+  a.unreadable = {"img_02"};
+  const RunSummary s1 = run_items(list, a, options(one), log);
+  BatchFake b;
+  b.answer = answer;
+  b.unreadable = {"img_02"};
+  RunOptions o = options(three);
+  o.batch_size = 3;
+  const RunSummary s3 = run_items(list, b, o, log);
+  EXPECT_EQ(b.batch_sizes, (std::vector<std::size_t>{3, 3}));  // img_04 left out (missing), 6 requests
+  EXPECT_EQ(s3.computed, s1.computed);
+  EXPECT_EQ(s3.computed, 5u);
+  ASSERT_EQ(s3.failures.size(), 2u);
+  EXPECT_EQ(s3.failures[0].key, "img_02");
+  EXPECT_NE(s3.failures[0].message.find("cannot decode"), std::string::npos);
+  EXPECT_EQ(s3.failures[1].key, "img_04");
+  EXPECT_NE(s3.failures[1].message.find("image file not found"), std::string::npos);
+  for (const auto& w : list.items) {
+    const fs::path p1 = item_output_path(list.task, w, one), p3 = item_output_path(list.task, w, three);
+    ASSERT_EQ(fs::exists(p1), fs::exists(p3)) << w.key;
+    if (fs::exists(p1)) EXPECT_EQ(slurp(p1), slurp(p3)) << w.key;
+  }
+  EXPECT_EQ(s3.invariance.items, 0u);  // not asked for
+  // Resume in batches: only the two failed items are computed again, in one batch.
+  BatchFake c;
+  c.answer = answer;
+  RunOptions o2 = options(three);
+  o2.batch_size = 4;
+  const RunSummary r = run_items(all, c, o2, log);
+  EXPECT_EQ(c.batch_sizes, (std::vector<std::size_t>{2}));
+  EXPECT_EQ(r.resumed, 5u);
+  EXPECT_TRUE(r.complete);
+}
+
+TEST(Runner, BatchInvarianceCheckReportsTokensAndMaskDifferences) {
+  const ItemList list = gcg_items_from_folder(image_folder("images", 4));
+  const fs::path out = fresh_dir("out");
+  BatchFake m;
+  m.answer = [](const std::string& stem) {
+    glamm::model::GlammOutput o;
+    o.masks = {empty_mask(4, 6)};
+    o.image_height = 4;
+    o.image_width = 6;
+    o.generated_ids = {5, 6, 7};
+    (void)stem;
+    return o;
+  };
+  m.drift = true;
+  RunOptions o = options(out);
+  o.batch_size = 2;
+  o.check_batch_invariance = 3;
+  std::ostringstream log;
+  const RunSummary s = run_items(list, m, o, log);
+  EXPECT_EQ(s.invariance.items, 3u);
+  EXPECT_EQ(s.invariance.sequences, 3u);
+  EXPECT_EQ(s.invariance.tokens_identical, 2u);
+  EXPECT_EQ(s.invariance.masks, 3u);
+  EXPECT_EQ(s.invariance.masks_identical, 2u);
+  EXPECT_DOUBLE_EQ(s.invariance.min_mask_iou, 0.0);  // empty vs one pixel
+  ASSERT_EQ(s.invariance.differences.size(), 1u);
+  EXPECT_NE(s.invariance.differences[0].find("img_01: tokens differ from step 2"), std::string::npos)
+      << s.invariance.differences[0];
+  EXPECT_NE(s.invariance.differences[0].find("1 pixels differ"), std::string::npos) << s.invariance.differences[0];
+  EXPECT_NE(log.str().find("2/3 sequences with identical tokens"), std::string::npos) << log.str();
+  const nlohmann::json man = glamm::io::load_json(out / "manifest.json");
+  EXPECT_EQ(man["batch_invariance"]["tokens_identical"], 2);
+  EXPECT_EQ(man["batch_invariance"]["differences"].size(), 1u);
 }

@@ -134,6 +134,54 @@ TEST(GlammEndToEndCache, FullRecomputationGivesTheSameOutput) {
   for (std::size_t i = 0; i < a.masks.size(); ++i) EXPECT_EQ(a.masks[i].counts, b.masks[i].counts);
 }
 
+// --batch-size: the six generation cases (both images; GCG with [SEG] masks, region captioning with 1 and 2 boxes)
+// in a batch of 4 and a batch of 2, plus a missing image inside the first batch, equal each case run alone —
+// tokens, text and mask RLE — and the missing image fails alone with its own InputError.
+TEST(GlammEndToEndBatch, BatchOf4EqualsBatchOf1AndABadImageFailsAlone) {
+  GLAMM_REQUIRE_SHARED(model_dir, "golden/model");
+  GLAMM_REQUIRE_SHARED(images, "data/images");
+  const Env env{model_dir, model_dir / "golden", images};
+  glamm::model::InferenceModel& model = model_for(env, true);
+  std::vector<glamm::model::GenerateRequest> requests;
+  for (const char* c : {"gcg__COCO_val2014_000000391895", "regcap1__surfer", "gcg__surfer",
+                        "regcap2__COCO_val2014_000000391895", "regcap1__COCO_val2014_000000391895",
+                        "regcap2__surfer"}) {
+    const nlohmann::json meta = read_json(env.golden / (std::string(c) + ".json"));
+    requests.push_back({env.images / meta.at("image").get<std::string>(), meta.at("instruction").get<std::string>(),
+                        meta.contains("boxes_xyxy_pixels") ? boxes_of(meta)
+                                                           : std::vector<glamm::model::RegionBox>{}});
+  }
+  requests.insert(requests.begin() + 2, {env.images / "no_such_image.jpg", requests[0].instruction, {}});
+  const std::vector<glamm::model::GenerateRequest> first(requests.begin(), requests.begin() + 5);
+  const std::vector<glamm::model::GenerateRequest> second(requests.begin() + 5, requests.end());
+  std::vector<glamm::model::GenerateResult> got = model.generate_batch(first);
+  for (auto& r : model.generate_batch(second)) got.push_back(std::move(r));
+  ASSERT_EQ(got.size(), requests.size());
+  std::size_t masks = 0;
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    if (i == 2) {
+      ASSERT_TRUE(got[i].error);
+      try {
+        std::rethrow_exception(got[i].error);
+      } catch (const glamm::InputError& e) {
+        EXPECT_NE(std::string(e.what()).find("no_such_image.jpg"), std::string::npos) << e.what();
+      }
+      continue;
+    }
+    ASSERT_FALSE(got[i].error) << i;
+    const GlammOutput alone = model.generate(requests[i].image, requests[i].instruction, requests[i].boxes);
+    const GlammOutput& b = got[i].output;
+    EXPECT_EQ(b.prompt_ids, alone.prompt_ids) << i;
+    EXPECT_EQ(b.generated_ids, alone.generated_ids) << i;
+    EXPECT_EQ(b.raw_decode, alone.raw_decode) << i;
+    EXPECT_EQ(b.caption, alone.caption) << i;
+    EXPECT_EQ(b.phrases, alone.phrases) << i;
+    ASSERT_EQ(b.masks.size(), alone.masks.size()) << i;
+    for (std::size_t m = 0; m < b.masks.size(); ++m, ++masks) EXPECT_EQ(b.masks[m].counts, alone.masks[m].counts);
+  }
+  EXPECT_EQ(masks, 4u);  // two GCG cases with two [SEG] each
+}
+
 TEST(GlammEndToEndErrors, MoreBboxTokensThanBoxesIsAnInputError) {
   GLAMM_REQUIRE_SHARED(model_dir, "golden/model");
   GLAMM_REQUIRE_SHARED(images, "data/images");
