@@ -24,7 +24,13 @@
 #include <ATen/Parallel.h>
 #include <c10/core/InferenceMode.h>
 
+#include <nlohmann/json.hpp>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 #include "common/safetensors.h"
+#include "model/bf16_gemv.h"
 #include "model/clip_vision.h"
 #include "model/generation.h"
 #include "model/glamm_config.h"
@@ -48,6 +54,85 @@ at::Tensor golden(const glamm::safetensors::File& f, const std::string& name, at
   at::Tensor out = at::empty(v.shape, at::TensorOptions().dtype(t));
   std::memcpy(out.data_ptr(), v.data, v.nbytes);
   return out;
+}
+
+/// Sum of n 64-bit words with four independent accumulators (vectorised by the compiler): a pure read stream.
+__attribute__((noinline)) uint64_t read_sum(const uint64_t* p, std::size_t n) {
+  uint64_t a = 0, b = 0, c = 0, d = 0;
+  std::size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    a += p[i];
+    b += p[i + 1];
+    c += p[i + 2];
+    d += p[i + 3];
+  }
+  for (; i < n; ++i) a += p[i];
+  return a + b + c + d;
+}
+
+#if defined(__x86_64__)
+/// Independent fp32 multiply-adds on registers: AVX512 FMA where present, else AVX2 FMA. Returns the flops done.
+__attribute__((target("avx512f"), noinline)) double peak_fp32_avx512(int64_t iters) {
+  __m512 acc[12];
+  const __m512 m = _mm512_set1_ps(0.999f), a = _mm512_set1_ps(1e-3f);
+  for (auto& v : acc) v = _mm512_set1_ps(1.0f);
+  for (int64_t i = 0; i < iters; ++i)
+    for (auto& v : acc) v = _mm512_fmadd_ps(v, m, a);
+  alignas(64) float out[16];
+  float sink = 0;
+  for (auto& v : acc) {
+    _mm512_store_ps(out, v);
+    sink += out[0];
+  }
+  if (sink == 42.0f) std::printf(" ");
+  return 2.0 * 16 * 12 * static_cast<double>(iters);
+}
+__attribute__((target("avx2,fma"), noinline)) double peak_fp32_avx2(int64_t iters) {
+  __m256 acc[12];
+  const __m256 m = _mm256_set1_ps(0.999f), a = _mm256_set1_ps(1e-3f);
+  for (auto& v : acc) v = _mm256_set1_ps(1.0f);
+  for (int64_t i = 0; i < iters; ++i)
+    for (auto& v : acc) v = _mm256_fmadd_ps(v, m, a);
+  alignas(32) float out[8];
+  float sink = 0;
+  for (auto& v : acc) {
+    _mm256_store_ps(out, v);
+    sink += out[0];
+  }
+  if (sink == 42.0f) std::printf(" ");
+  return 2.0 * 8 * 12 * static_cast<double>(iters);
+}
+__attribute__((target("avx512f,avx512bf16"), noinline)) double peak_bf16_avx512(int64_t iters) {
+  __m512 acc[12];
+  const __m512bh x = (__m512bh)_mm512_set1_epi16(0x3f80), y = (__m512bh)_mm512_set1_epi16(0x3a83);
+  for (auto& v : acc) v = _mm512_setzero_ps();
+  for (int64_t i = 0; i < iters; ++i)
+    for (auto& v : acc) v = _mm512_dpbf16_ps(v, x, y);
+  alignas(64) float out[16];
+  float sink = 0;
+  for (auto& v : acc) {
+    _mm512_store_ps(out, v);
+    sink += out[0];
+  }
+  if (sink == 42.0f) std::printf(" ");
+  return 2.0 * 32 * 12 * static_cast<double>(iters);
+}
+#endif
+
+double peak_loop_fp32(int64_t iters) {
+#if defined(__x86_64__)
+  if (__builtin_cpu_supports("avx512f")) return peak_fp32_avx512(iters);
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return peak_fp32_avx2(iters);
+#endif
+  (void)iters;
+  return 0;
+}
+double peak_loop_bf16(int64_t iters) {
+#if defined(__x86_64__)
+  if (gemv_isa_supported(GemvIsa::kAvx512Bf16)) return peak_bf16_avx512(iters);
+#endif
+  (void)iters;
+  return 0;
 }
 
 void tiny(const fs::path& root) {
@@ -100,6 +185,165 @@ void real_clip() {
               "(patches [%lld, %lld], %lld region levels)\n",
               s, static_cast<long long>(out.patches.size(0)), static_cast<long long>(out.patches.size(1)),
               static_cast<long long>(out.region_levels.size(0)));
+}
+
+/// Read bandwidth of this machine in GB/s: `threads` threads summing disjoint parts of a 1 GiB buffer (STREAM-style,
+/// read only, as decoding streams the weights), best of 5 passes after a touch pass.
+double measure_read_bandwidth(int threads) {
+  const std::size_t n = (std::size_t{1} << 30) / sizeof(uint64_t);
+  std::vector<uint64_t> buf(n);
+  for (std::size_t i = 0; i < n; i += 512) buf[i] = i;
+  double best = 0;
+  for (int rep = 0; rep < 5; ++rep) {
+    std::vector<uint64_t> sums(static_cast<std::size_t>(threads));
+    std::vector<std::thread> pool;
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int t = 0; t < threads; ++t)
+      pool.emplace_back([&, t] {
+        const std::size_t b = n * t / threads, e = n * (t + 1) / threads;
+        sums[static_cast<std::size_t>(t)] = read_sum(buf.data() + b, e - b);
+      });
+    for (auto& th : pool) th.join();
+    const double s = seconds_since(t0);
+    uint64_t total = 0;
+    for (uint64_t v : sums) total += v;
+    if (total == 42) std::printf(" ");  // keep the sums alive
+    best = std::max(best, static_cast<double>(n * sizeof(uint64_t)) / s / 1e9);
+  }
+  return best;
+}
+
+/// Peak arithmetic of `threads` cores in GFLOP/s from a register-only loop of independent multiply-adds: fp32 FMA
+/// (AVX512 or AVX2) and, where present, VDPBF16PS (2 bf16 products per fp32 lane).
+double measure_peak_gflops(int threads, bool bf16) {
+  std::vector<double> per(static_cast<std::size_t>(threads));
+  std::vector<std::thread> pool;
+  const int64_t iters = 20'000'000;
+  for (int t = 0; t < threads; ++t)
+    pool.emplace_back([&, t] {
+      const auto t0 = std::chrono::steady_clock::now();
+      const double flops = bf16 ? peak_loop_bf16(iters) : peak_loop_fp32(iters);
+      per[static_cast<std::size_t>(t)] = flops / seconds_since(t0) / 1e9;
+    });
+  for (auto& th : pool) th.join();
+  double sum = 0;
+  for (double v : per) sum += v;
+  return sum;
+}
+
+struct DecodeFigures {
+  double prefill_s = 0;     // N layers, the whole prompt
+  double layers_s = 0;      // per token: N layers + final norm (forward with the KV cache)
+  double head_s = 0;        // per token: lm_head
+  double per_token_32 = 0;  // layers_s · 32/N + head_s
+};
+
+DecodeFigures measure_decode(const Llama& llm, const at::Tensor& x, int64_t prefill, int64_t decode, int64_t layers) {
+  c10::InferenceMode guard;
+  DecodeFigures f;
+  KvCache cache;
+  auto t0 = std::chrono::steady_clock::now();
+  const at::Tensor h0 = llm.forward(x.narrow(0, 0, prefill), &cache);
+  f.prefill_s = seconds_since(t0);
+  (void)llm.logits(h0.narrow(0, prefill - 1, 1));
+  (void)llm.forward(x.narrow(0, prefill, 1), &cache);  // warm-up step (first use of the decode path)
+  for (int64_t k = 0; k < decode; ++k) {
+    t0 = std::chrono::steady_clock::now();
+    const at::Tensor h = llm.forward(x.narrow(0, prefill + 1 + k, 1), &cache);
+    f.layers_s += seconds_since(t0);
+    t0 = std::chrono::steady_clock::now();
+    (void)llm.logits(h);
+    f.head_s += seconds_since(t0);
+  }
+  f.layers_s /= static_cast<double>(decode);
+  f.head_s /= static_cast<double>(decode);
+  f.per_token_32 = f.layers_s * 32.0 / static_cast<double>(layers) + f.head_s;
+  return f;
+}
+
+double load_average() {
+  double l = -1;
+  if (FILE* f = std::fopen("/proc/loadavg", "r")) {
+    if (std::fscanf(f, "%lf", &l) != 1) l = -1;
+    std::fclose(f);
+  }
+  return l;
+}
+
+/// Real-size LLaMA-7B decoding with bf16 weights: today's fp32 path (bf16 weights up-cast per use) and the bf16
+/// compute path (in-place bf16 GEMV for decode, oneDNN bf16 GEMM for prefill), on one model instance with the same
+/// weights, next to the read-bandwidth floor and the arithmetic peaks measured in the same run.
+nlohmann::json real_size_bf16(int64_t layers, int64_t prefill, int64_t decode, int threads) {
+  LlamaConfig c;  // LLaMA-2-7B sizes; GLaMM's vocabulary (32007 rows of lm_head)
+  c.num_hidden_layers = layers;
+  c.vocab_size = 32007;
+  const double load0 = load_average();
+  std::printf("LLaMA-7B decode, bf16 weights (%lld of 32 layers + final norm + lm_head measured; %d threads; "
+              "GEMV kernel %s; load average %.2f)\n",
+              static_cast<long long>(layers), threads, gemv_isa_name(best_gemv_isa()), load0);
+  const double bw = measure_read_bandwidth(threads);
+  const double bw1 = threads > 1 ? measure_read_bandwidth(1) : bw;
+  const double peak32 = measure_peak_gflops(threads, false);
+  const double peak16 = gemv_isa_supported(GemvIsa::kAvx512Bf16) ? measure_peak_gflops(threads, true) : 0.0;
+  std::printf("  read bandwidth %.1f GB/s (%d threads; 1 thread %.1f GB/s); peak fp32 FMA %.0f GFLOP/s, "
+              "bf16 dot %.0f GFLOP/s\n",
+              bw, threads, bw1, peak32, peak16);
+  const double D = static_cast<double>(c.hidden_size), I = static_cast<double>(c.intermediate_size),
+               V = static_cast<double>(c.vocab_size);
+  const double layer_params = 4 * D * D + 3 * D * I + 2 * D;
+  // Bytes read per decoded token by the full model: 32 layers, final norm, lm_head, one embedding row; bf16.
+  const double bytes_per_token = 2.0 * (32 * layer_params + D + V * D + D);
+  const double floor = bytes_per_token / (bw * 1e9);
+  auto t0 = std::chrono::steady_clock::now();
+  Llama llm = Llama::random(c, at::kBFloat16, 1, /*with_embeddings=*/true);
+  std::printf("  init %.1f s, weights held %.2f GB (N layers + embeddings + lm_head)\n", seconds_since(t0),
+              llm.weight_bytes() / 1e9);
+  const at::Tensor x = at::randn({prefill + decode + 1, c.hidden_size}, at::kFloat);
+  const DecodeFigures f32 = measure_decode(llm, x, prefill, decode, layers);
+  llm.set_compute_dtype(at::kBFloat16);
+  const DecodeFigures b16 = measure_decode(llm, x, prefill, decode, layers);
+  const double prefill_flops = static_cast<double>(layers) * (2.0 * prefill * (layer_params - 2 * D) +
+                                                              4.0 * prefill * prefill * D);
+  auto row = [&](const char* name, const DecodeFigures& f, double peak) {
+    std::printf("  %-26s decode %.3f s/token (N layers %.1f ms, lm_head %.1f ms) = %.0f%% of the floor; "
+                "prefill %lld tokens %.2f s -> 32 layers %.1f s, %.0f tokens/s/32 layers, %.0f GFLOP/s (%.0f%% "
+                "of peak)\n",
+                name, f.per_token_32, f.layers_s * 1e3, f.head_s * 1e3, 100.0 * floor / f.per_token_32,
+                static_cast<long long>(prefill), f.prefill_s, f.prefill_s * 32.0 / layers,
+                prefill / (f.prefill_s * 32.0 / layers), prefill_flops / f.prefill_s / 1e9,
+                peak > 0 ? 100.0 * prefill_flops / f.prefill_s / 1e9 / peak : 0.0);
+  };
+  std::printf("  floor: %.2f GB per token / %.1f GB/s = %.3f s/token\n", bytes_per_token / 1e9, bw, floor);
+  row("fp32 (bf16 up-cast per use)", f32, peak32);
+  row("bf16", b16, peak16 > 0 ? peak16 : peak32);
+  std::printf("  bf16 decode at %.0f%% of the bandwidth floor (target >= 60%%); %.2fx faster than the fp32 path\n",
+              100.0 * floor / b16.per_token_32, f32.per_token_32 / b16.per_token_32);
+  nlohmann::json j;
+  j["dtype"] = "bf16";
+  j["layers"] = layers;
+  j["threads"] = threads;
+  j["gemv_kernel"] = gemv_isa_name(best_gemv_isa());
+  j["decode_s_per_token"] = b16.per_token_32;
+  j["floor_s_per_token"] = floor;
+  j["floor_fraction"] = floor / b16.per_token_32;
+  j["bandwidth_gb_s"] = bw;
+  j["bandwidth_1thread_gb_s"] = bw1;
+  j["weight_bytes_per_token"] = bytes_per_token;
+  j["fp32_decode_s_per_token"] = f32.per_token_32;
+  j["decode_layers_s"] = b16.layers_s;
+  j["decode_lm_head_s"] = b16.head_s;
+  j["fp32_decode_layers_s"] = f32.layers_s;
+  j["fp32_decode_lm_head_s"] = f32.head_s;
+  j["prefill_tokens"] = prefill;
+  j["prefill_s_32_layers"] = b16.prefill_s * 32.0 / layers;
+  j["fp32_prefill_s_32_layers"] = f32.prefill_s * 32.0 / layers;
+  j["prefill_gflop_s"] = prefill_flops / b16.prefill_s / 1e9;
+  j["fp32_prefill_gflop_s"] = prefill_flops / f32.prefill_s / 1e9;
+  j["peak_fp32_gflop_s"] = peak32;
+  j["peak_bf16_gflop_s"] = peak16;
+  j["load_average_start"] = load0;
+  j["load_average_end"] = load_average();
+  return j;
 }
 
 void real_size(int64_t layers, int64_t prefill, int64_t decode, int64_t full_steps, bool fp32_weights) {
@@ -183,6 +427,7 @@ int main(int argc, char** argv) {
 #else
   int64_t layers = 2, prefill = 650, decode = 4, full_steps = 1, threads = 0;
   bool run_tiny = true, fp32_weights = false, run_clip = true;
+  std::string dtype = "fp32", json_out;
   fs::path shared = GLAMM_LLM_SHARED_DEFAULT;
   if (const char* env = std::getenv("GLAMM_SHARED")) shared = env;
   for (int i = 1; i < argc; ++i) {
@@ -203,12 +448,26 @@ int main(int argc, char** argv) {
     else if (a == "--no-tiny") run_tiny = false;
     else if (a == "--fp32-weights") fp32_weights = true;
     else if (a == "--no-clip") run_clip = false;
+    else if (a == "--dtype") dtype = next();
+    else if (a == "--json") json_out = next();
     else {
       std::fprintf(stderr,
                    "usage: llm_bench [--layers N] [--prefill T] [--decode N] [--full-steps N] [--threads N] "
-                   "[--shared DIR] [--no-tiny] [--no-clip] [--fp32-weights]\n");
+                   "[--shared DIR] [--no-tiny] [--no-clip] [--fp32-weights] [--dtype fp32|bf16] [--json OUT]\n");
       return 2;
     }
+  }
+  if (dtype != "fp32" && dtype != "bf16") {
+    std::fprintf(stderr, "llm_bench: --dtype must be fp32 or bf16\n");
+    return 2;
+  }
+  if (!json_out.empty() && dtype != "bf16") {
+    std::fprintf(stderr, "llm_bench: --json goes with --dtype bf16 (the decode-versus-floor figures)\n");
+    return 2;
+  }
+  if (dtype == "bf16" && decode < 1) {
+    std::fprintf(stderr, "llm_bench: --dtype bf16 needs --decode >= 1\n");
+    return 2;
   }
   if (layers < 1 || prefill < 1 || decode < 0 || full_steps < 0) {
     std::fprintf(stderr, "llm_bench: --layers and --prefill must be >= 1, --decode/--full-steps >= 0\n");
@@ -227,7 +486,22 @@ int main(int argc, char** argv) {
       std::printf("tiny GLaMM: %s not found (set GLAMM_SHARED or --shared), skipped\n", root.string().c_str());
   }
   if (run_clip) real_clip();
-  real_size(layers, prefill, decode, full_steps, fp32_weights);
+  if (dtype == "bf16") {
+    const nlohmann::json j = real_size_bf16(layers, prefill, decode, static_cast<int>(threads));
+    if (!json_out.empty()) {
+      const std::string tmp = json_out + ".tmp";
+      FILE* f = std::fopen(tmp.c_str(), "w");
+      const std::string text = j.dump(2) + "\n";
+      if (!f || std::fwrite(text.data(), 1, text.size(), f) != text.size() || std::fclose(f) != 0 ||
+          std::rename(tmp.c_str(), json_out.c_str()) != 0) {
+        std::fprintf(stderr, "llm_bench: cannot write %s\n", json_out.c_str());
+        return 1;
+      }
+      std::printf("  written %s\n", json_out.c_str());
+    }
+  } else {
+    real_size(layers, prefill, decode, full_steps, fp32_weights);
+  }
   memory_estimate();
   return 0;
 #endif

@@ -66,19 +66,24 @@ void gemv_scalar(const uint16_t* w, int64_t ldw, const uint16_t* x, int64_t ldx,
     for (int64_t t = 0; t < T; ++t) y[t * ldy + r] = dot_scalar(w + r * ldw, x + t * ldx, K);
 }
 
-/// Reference of the avx512bf16 order: per 32-block, lane i adds pair element 2i+1 then 2i, flushing denormals.
+/// Reference of the avx512bf16 order: block b of 32 k's goes to accumulator b mod 4, where lane i adds pair element
+/// 2i+1 then 2i (flushing denormals); the accumulators are added lane-wise as (0+1)+(2+3), then the lane tree.
 float dot_avx512bf16_reference(const uint16_t* w, const uint16_t* x, int64_t K) {
-  float lane[16] = {};
-  for (int64_t b = 0; b < K; b += 32)
+  float lane[4][16] = {};
+  for (int64_t b = 0; b < K; b += 32) {
+    float* acc = lane[(b / 32) % 4];
     for (int i = 0; i < 16; ++i)
       for (int e : {2 * i + 1, 2 * i}) {
         const int64_t k = b + e;
         const float xv = k < K ? ftz(bf16_bits_to_float(x[k])) : 0.0f;
         const float wv = k < K ? ftz(bf16_bits_to_float(w[k])) : 0.0f;
-        lane[i] = ftz(lane[i] + ftz(xv * wv));
+        acc[i] = ftz(acc[i] + ftz(xv * wv));
       }
+  }
+  float l[16];
+  for (int i = 0; i < 16; ++i) l[i] = (lane[0][i] + lane[1][i]) + (lane[2][i] + lane[3][i]);
   float q[8];
-  for (int j = 0; j < 8; ++j) q[j] = lane[j] + lane[j + 8];
+  for (int j = 0; j < 8; ++j) q[j] = l[j] + l[j + 8];
   for (int j = 0; j < 4; ++j) q[j] += q[j + 4];
   for (int j = 0; j < 2; ++j) q[j] += q[j + 2];
   return q[0] + q[1];
@@ -157,59 +162,53 @@ GLAMM_AVX512BF16 inline float reduce16(__m512 a) {
   return q[0] + q[1];
 }
 
-GLAMM_AVX512BF16 void gemv_avx512bf16(const uint16_t* w, int64_t ldw, const uint16_t* x, int64_t ldx, int64_t T,
-                                      int64_t K, int64_t r0, int64_t r1, float* y, int64_t ldy) {
+/// One weight row against one or two rows of x (kTwo): four accumulators per x row, block b of 32 k's going to
+/// accumulator b mod 4; the row is read once, front to back (a single sequential stream per thread, which the
+/// hardware prefetcher follows best), with a software prefetch a few KB ahead.
+template <bool kTwo>
+GLAMM_AVX512BF16 inline void row_avx512bf16(const uint16_t* wr, const uint16_t* xa, const uint16_t* xb, int64_t K,
+                                            float* ya, float* yb) {
   const int64_t Kb = K & ~int64_t{31};
   const int64_t tail = K - Kb;
-  const __mmask32 tail_mask = tail ? static_cast<__mmask32>((uint64_t{1} << tail) - 1) : 0;
-  // Up to 4 rows × 2 tokens per pass (8 accumulators); more tokens loop over pairs, re-reading the rows from cache.
-  for (int64_t rb = r0; rb < r1; rb += kRowBlock) {
-    const int nr = static_cast<int>(std::min<int64_t>(kRowBlock, r1 - rb));
-    const uint16_t* wr[kRowBlock];
-    for (int i = 0; i < kRowBlock; ++i) wr[i] = w + (rb + std::min(i, nr - 1)) * ldw;
-    for (int64_t t0 = 0; t0 < T; t0 += 2) {
-      const bool two = t0 + 1 < T;
-      const uint16_t* xa = x + t0 * ldx;
-      const uint16_t* xb = two ? xa + ldx : xa;
-      __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-      for (int64_t k = 0; k < Kb; k += 32) {
-        const __m512bh xva = (__m512bh)_mm512_loadu_si512(xa + k);
-        const __m512bh xvb = (__m512bh)_mm512_loadu_si512(xb + k);
-        const __m512bh w0 = (__m512bh)_mm512_loadu_si512(wr[0] + k);
-        const __m512bh w1 = (__m512bh)_mm512_loadu_si512(wr[1] + k);
-        const __m512bh w2 = (__m512bh)_mm512_loadu_si512(wr[2] + k);
-        const __m512bh w3 = (__m512bh)_mm512_loadu_si512(wr[3] + k);
-        a0 = _mm512_dpbf16_ps(a0, xva, w0);
-        a1 = _mm512_dpbf16_ps(a1, xva, w1);
-        a2 = _mm512_dpbf16_ps(a2, xva, w2);
-        a3 = _mm512_dpbf16_ps(a3, xva, w3);
-        b0 = _mm512_dpbf16_ps(b0, xvb, w0);
-        b1 = _mm512_dpbf16_ps(b1, xvb, w1);
-        b2 = _mm512_dpbf16_ps(b2, xvb, w2);
-        b3 = _mm512_dpbf16_ps(b3, xvb, w3);
-      }
-      if (tail) {
-        const __m512bh xva = (__m512bh)_mm512_maskz_loadu_epi16(tail_mask, xa + Kb);
-        const __m512bh xvb = (__m512bh)_mm512_maskz_loadu_epi16(tail_mask, xb + Kb);
-        const __m512bh w0 = (__m512bh)_mm512_maskz_loadu_epi16(tail_mask, wr[0] + Kb);
-        const __m512bh w1 = (__m512bh)_mm512_maskz_loadu_epi16(tail_mask, wr[1] + Kb);
-        const __m512bh w2 = (__m512bh)_mm512_maskz_loadu_epi16(tail_mask, wr[2] + Kb);
-        const __m512bh w3 = (__m512bh)_mm512_maskz_loadu_epi16(tail_mask, wr[3] + Kb);
-        a0 = _mm512_dpbf16_ps(a0, xva, w0);
-        a1 = _mm512_dpbf16_ps(a1, xva, w1);
-        a2 = _mm512_dpbf16_ps(a2, xva, w2);
-        a3 = _mm512_dpbf16_ps(a3, xva, w3);
-        b0 = _mm512_dpbf16_ps(b0, xvb, w0);
-        b1 = _mm512_dpbf16_ps(b1, xvb, w1);
-        b2 = _mm512_dpbf16_ps(b2, xvb, w2);
-        b3 = _mm512_dpbf16_ps(b3, xvb, w3);
-      }
-      const __m512 av[kRowBlock] = {a0, a1, a2, a3}, bv[kRowBlock] = {b0, b1, b2, b3};
-      for (int i = 0; i < nr; ++i) {
-        y[t0 * ldy + rb + i] = reduce16(av[i]);
-        if (two) y[(t0 + 1) * ldy + rb + i] = reduce16(bv[i]);
-      }
+  __m512 a[4], b[4];
+  for (int j = 0; j < 4; ++j) a[j] = b[j] = _mm512_setzero_ps();
+  int64_t k = 0;
+  for (; k + 128 <= Kb; k += 128) {
+    _mm_prefetch(reinterpret_cast<const char*>(wr + k + 2048), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(wr + k + 2048 + 32), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(wr + k + 2048 + 64), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(wr + k + 2048 + 96), _MM_HINT_T0);
+    for (int j = 0; j < 4; ++j) {
+      const __m512bh wv = (__m512bh)_mm512_loadu_si512(wr + k + 32 * j);
+      a[j] = _mm512_dpbf16_ps(a[j], (__m512bh)_mm512_loadu_si512(xa + k + 32 * j), wv);
+      if (kTwo) b[j] = _mm512_dpbf16_ps(b[j], (__m512bh)_mm512_loadu_si512(xb + k + 32 * j), wv);
     }
+  }
+  int j = 0;
+  for (; k < Kb; k += 32, ++j) {
+    const __m512bh wv = (__m512bh)_mm512_loadu_si512(wr + k);
+    a[j] = _mm512_dpbf16_ps(a[j], (__m512bh)_mm512_loadu_si512(xa + k), wv);
+    if (kTwo) b[j] = _mm512_dpbf16_ps(b[j], (__m512bh)_mm512_loadu_si512(xb + k), wv);
+  }
+  if (tail) {
+    const __mmask32 m = static_cast<__mmask32>((uint64_t{1} << tail) - 1);
+    const __m512bh wv = (__m512bh)_mm512_maskz_loadu_epi16(m, wr + Kb);
+    a[j] = _mm512_dpbf16_ps(a[j], (__m512bh)_mm512_maskz_loadu_epi16(m, xa + Kb), wv);
+    if (kTwo) b[j] = _mm512_dpbf16_ps(b[j], (__m512bh)_mm512_maskz_loadu_epi16(m, xb + Kb), wv);
+  }
+  *ya = reduce16(_mm512_add_ps(_mm512_add_ps(a[0], a[1]), _mm512_add_ps(a[2], a[3])));
+  if (kTwo) *yb = reduce16(_mm512_add_ps(_mm512_add_ps(b[0], b[1]), _mm512_add_ps(b[2], b[3])));
+}
+
+GLAMM_AVX512BF16 void gemv_avx512bf16(const uint16_t* w, int64_t ldw, const uint16_t* x, int64_t ldx, int64_t T,
+                                      int64_t K, int64_t r0, int64_t r1, float* y, int64_t ldy) {
+  // x rows in pairs; with more than two the weight row is re-read from L1/L2 (a 7B row is 8–22 KB).
+  for (int64_t r = r0; r < r1; ++r) {
+    const uint16_t* wr = w + r * ldw;
+    int64_t t = 0;
+    for (; t + 2 <= T; t += 2)
+      row_avx512bf16<true>(wr, x + t * ldx, x + (t + 1) * ldx, K, y + t * ldy + r, y + (t + 1) * ldy + r);
+    if (t < T) row_avx512bf16<false>(wr, x + t * ldx, nullptr, K, y + t * ldy + r, nullptr);
   }
 }
 

@@ -32,10 +32,11 @@ const char* gemv_isa_name(GemvIsa isa);
 /// patterns [T, ldx ≥ K]; `y`: fp32 [T, ldy] (only columns r0..r1−1 written, not rounded to bf16: the caller
 /// rounds). T is small (decode: 1 per sequence); each weight row is read once for all T rows of x.
 /// Summation order per output element:
-///   avx512bf16: 16 lanes; lane i takes, for each block of 32 k's, first the pair element 2i+1 then 2i (the
-///               instruction's documented order), a final partial block padded with zeros; then lanes are added
-///               as a tree: i + (i+8), then + 4, + 2, + 1. Denormal inputs and results are flushed to zero (the
-///               instruction's DAZ/FTZ behaviour).
+///   avx512bf16: 4 accumulators of 16 lanes; block b of 32 k's (a final partial block padded with zeros) goes
+///               to accumulator b mod 4, whose lane i adds first the product of pair element 2i+1, then of 2i (the
+///               instruction's documented order); then the accumulators are added lane-wise as (0+1)+(2+3) and
+///               the lanes as a tree: i + (i+8), then + 4, + 2, + 1. Denormal inputs and results are flushed to
+///               zero (the instruction's DAZ/FTZ behaviour). Each weight row is read once, front to back.
 ///   avx2/scalar: 16 partial sums; partial j takes k ≡ j (mod 16) in increasing k (zero-padded tail); then
 ///               partial j + partial j+8 (j < 8), then the 8 are added as a tree: + 4, + 2, + 1.
 /// Preconditions (not checked: hot path): K ≥ 1, 0 ≤ r0 ≤ r1 ≤ rows, pointers valid for the ranges used, `isa`
