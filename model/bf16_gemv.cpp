@@ -164,7 +164,7 @@ GLAMM_AVX512BF16 inline float reduce16(__m512 a) {
 
 /// One weight row against one or two rows of x (kTwo): four accumulators per x row, block b of 32 k's going to
 /// accumulator b mod 4; the row is read once, front to back (a single sequential stream per thread, which the
-/// hardware prefetcher follows best), with a software prefetch a few KB ahead.
+/// hardware prefetcher follows best; software prefetches measured slower).
 template <bool kTwo>
 GLAMM_AVX512BF16 inline void row_avx512bf16(const uint16_t* wr, const uint16_t* xa, const uint16_t* xb, int64_t K,
                                             float* ya, float* yb) {
@@ -174,10 +174,6 @@ GLAMM_AVX512BF16 inline void row_avx512bf16(const uint16_t* wr, const uint16_t* 
   for (int j = 0; j < 4; ++j) a[j] = b[j] = _mm512_setzero_ps();
   int64_t k = 0;
   for (; k + 128 <= Kb; k += 128) {
-    _mm_prefetch(reinterpret_cast<const char*>(wr + k + 2048), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(wr + k + 2048 + 32), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(wr + k + 2048 + 64), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(wr + k + 2048 + 96), _MM_HINT_T0);
     for (int j = 0; j < 4; ++j) {
       const __m512bh wv = (__m512bh)_mm512_loadu_si512(wr + k + 32 * j);
       a[j] = _mm512_dpbf16_ps(a[j], (__m512bh)_mm512_loadu_si512(xa + k + 32 * j), wv);

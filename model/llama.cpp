@@ -6,7 +6,11 @@
 #include <ATen/Parallel.h>
 #include <c10/core/InferenceMode.h>
 
+#include <sys/mman.h>
+
 #include <algorithm>
+#include <cstring>
+#include <memory>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -372,6 +376,43 @@ void Llama::set_compute_dtype(c10::ScalarType dtype) {
   for (Layer& L : layers_)
     for (at::Tensor* t : {&L.in_norm, &L.q, &L.k, &L.v, &L.o, &L.post_norm, &L.gate, &L.up, &L.down}) cast(*t);
   compute_dtype_ = dtype;
+  if (device().is_cpu()) pack_for_decode();
+}
+
+void Llama::pack_for_decode() {
+#if defined(__linux__)
+  // Decoding streams every matrix once per token. In 4 KiB pages that stream misses the TLB every 4 KiB; in
+  // transparent huge pages (2 MiB) it reads about 25-30 % faster on the development machines (bench/README.md).
+  // One anonymous mapping advised for huge pages holds the matrices in the order a decode step reads them; each
+  // tensor is copied in and its old storage released at once, so the peak is one matrix above the model.
+  std::vector<at::Tensor*> order;
+  for (Layer& L : layers_)
+    for (at::Tensor* t : {&L.q, &L.k, &L.v, &L.o, &L.gate, &L.up, &L.down}) order.push_back(t);
+  order.push_back(&lm_head_);
+  constexpr std::size_t kAlign = 4096;
+  std::size_t total = 0;
+  for (const at::Tensor* t : order)
+    if (t->defined()) total += (t->nbytes() + kAlign - 1) / kAlign * kAlign;
+  if (total == 0) return;
+  void* base = ::mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (base == MAP_FAILED) return;  // keep the weights where they are: slower, same results
+  (void)::madvise(base, total, MADV_HUGEPAGE);  // advisory: without THP support this changes nothing
+  struct Mapping {
+    void* p;
+    std::size_t n;
+    ~Mapping() { ::munmap(p, n); }
+  };
+  const std::shared_ptr<Mapping> mapping(new Mapping{base, total});  // (a temporary Mapping would unmap at once)
+  std::size_t off = 0;
+  for (at::Tensor* t : order) {
+    if (!t->defined()) continue;
+    const at::Tensor src = t->contiguous();
+    char* dst = static_cast<char*>(base) + off;
+    std::memcpy(dst, src.data_ptr(), src.nbytes());
+    *t = at::from_blob(dst, src.sizes(), [mapping](void*) {}, src.options());
+    off += (src.nbytes() + kAlign - 1) / kAlign * kAlign;
+  }
+#endif
 }
 
 at::Tensor Llama::logits(const at::Tensor& hidden) const {

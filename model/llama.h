@@ -109,6 +109,8 @@ class Llama {
   /// cos/sin [T, head_dim] fp32 for positions start..start+T−1.
   std::pair<at::Tensor, at::Tensor> rope(int64_t start, int64_t T) const;
 
+  /// bf16 on the CPU: move the matrices into one huge-page mapping in decode order (model/llama.cpp).
+  void pack_for_decode();
   /// x [Σ rows, in] (the sequences' rows one after another) times wᵀ; each sequence's rows get the result they
   /// would get alone.
   at::Tensor linear_rows(const at::Tensor& x, const at::Tensor& w, const std::vector<int64_t>& rows) const;
