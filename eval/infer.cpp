@@ -53,8 +53,9 @@ void bind_infer_options(CLI::App* sub, runners::InferRequest& r) {
                   "support lands, cuda under torchrun will mean cuda:$LOCAL_RANK)")
       ->capture_default_str();
   sub->add_option("--dtype", r.dtype,
-                  "Compute dtype: only fp32 is implemented for now (bf16 is refused by the model with an error; "
-                  "bf16 weights are up-cast per use)")
+                  "Compute dtype: only fp32 is implemented for the whole model for now (bf16 weights are up-cast per "
+                  "use); bf16 is refused by the model with an error until every component has it (the LLM has: see "
+                  "bench/README.md)")
       ->check(CLI::IsMember({"fp32", "bf16"}))
       ->capture_default_str();
   sub->add_option("--shard", r.shard,
