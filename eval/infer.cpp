@@ -53,9 +53,10 @@ void bind_infer_options(CLI::App* sub, runners::InferRequest& r) {
                   "support lands, cuda under torchrun will mean cuda:$LOCAL_RANK)")
       ->capture_default_str();
   sub->add_option("--dtype", r.dtype,
-                  "Compute dtype: only fp32 is implemented for the whole model for now (bf16 weights are up-cast per "
-                  "use); bf16 is refused by the model with an error until every component has it (the LLM has: see "
-                  "bench/README.md)")
+                  "Compute dtype: fp32 = the exactness reference (the official code's math in fp32; bf16 weights "
+                  "up-cast per use); bf16 = the official evaluation's precision (model.bfloat16(): every component in "
+                  "bf16 where the reference is, emulated on the CPU; results differ from fp32 in the last bits, and "
+                  "greedy text can differ after near-ties)")
       ->check(CLI::IsMember({"fp32", "bf16"}))
       ->capture_default_str();
   sub->add_option("--shard", r.shard,

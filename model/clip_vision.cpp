@@ -17,10 +17,6 @@ namespace {
 
 at::Tensor f32(const at::Tensor& t) { return as_dtype(t, at::kFloat); }
 
-at::Tensor linear(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) {
-  return at::linear(x, f32(w), f32(b));
-}
-
 }  // namespace
 
 ClipVisionTower ClipVisionTower::load(WeightStore& ws, const ClipVisionConfig& c, int64_t select_layer,
@@ -121,6 +117,21 @@ ClipVisionTower ClipVisionTower::load_folder(const std::filesystem::path& folder
   return t;
 }
 
+void ClipVisionTower::set_compute_dtype(c10::ScalarType dtype) {
+  if (dtype != at::kFloat && dtype != at::kBFloat16)
+    throw std::invalid_argument(std::string("CLIP compute dtype must be fp32 or bf16, got ") + c10::toString(dtype));
+  if (dtype == dtype_) return;
+  if (dtype_ == at::kBFloat16) throw std::invalid_argument("CLIP: bf16 weights cannot go back to fp32 mode");
+  c10::InferenceMode guard;
+  auto cast = [](at::Tensor& t) { t = t.to(at::kBFloat16); };
+  for (at::Tensor* t : {&class_embedding_, &patch_weight_, &position_embedding_, &pre_ln_w_, &pre_ln_b_}) cast(*t);
+  for (Layer& L : layers_)
+    for (at::Tensor* t : {&L.ln1_w, &L.ln1_b, &L.q_w, &L.q_b, &L.k_w, &L.k_b, &L.v_w, &L.v_b, &L.o_w, &L.o_b, &L.ln2_w,
+                          &L.ln2_b, &L.fc1_w, &L.fc1_b, &L.fc2_w, &L.fc2_b})
+      cast(*t);
+  dtype_ = dtype;
+}
+
 void ClipVisionTower::to(const c10::Device& device) {
   for (at::Tensor* t : {&class_embedding_, &patch_weight_, &position_embedding_, &pre_ln_w_, &pre_ln_b_})
     *t = t->to(device);
@@ -140,13 +151,17 @@ ClipVisionOutput ClipVisionTower::forward(const at::Tensor& pixel_values) const 
     throw std::invalid_argument("CLIP pixel_values must be [1," + std::to_string(c.num_channels) + "," +
                                 std::to_string(c.image_size) + "," + std::to_string(c.image_size) + "], got " +
                                 shape_text(px.sizes().vec()));
-  px = px.to(pre_ln_w_.device(), at::kFloat).contiguous();
+  // fp32: weights up-cast per use. bf16 (the official run): weights and activations bf16, each op rounding its
+  // result (LayerNorm and softmax compute in fp32 inside the op, as on the GPU).
+  const bool bf = dtype_ == at::kBFloat16;
+  auto W = [bf](const at::Tensor& t) { return bf ? t : f32(t); };
+  px = px.to(pre_ln_w_.device(), bf ? at::kBFloat16 : at::kFloat).contiguous();
   const int64_t C = c.hidden_size, H = c.num_attention_heads, D = c.head_dim();
   const double eps = c.layer_norm_eps;
   // Embeddings: conv patchify (no bias) → [576, C], CLS first, + learned positions, then pre_layrnorm.
-  at::Tensor patches = at::conv2d(px, f32(patch_weight_), {}, c.patch_size).flatten(2).squeeze(0).t();
-  at::Tensor x = at::cat({f32(class_embedding_).unsqueeze(0), patches}, 0) + f32(position_embedding_);
-  x = at::layer_norm(x, {C}, f32(pre_ln_w_), f32(pre_ln_b_), eps);
+  at::Tensor patches = at::conv2d(px, W(patch_weight_), {}, c.patch_size).flatten(2).squeeze(0).t();
+  at::Tensor x = at::cat({W(class_embedding_).unsqueeze(0), patches}, 0) + W(position_embedding_);
+  x = at::layer_norm(x, {C}, W(pre_ln_w_), W(pre_ln_b_), eps);
 
   const int64_t last_needed = std::max(select_index_, level_indices_.back());
   std::vector<at::Tensor> keep(last_needed + 1);
@@ -156,20 +171,22 @@ ClipVisionOutput ClipVisionTower::forward(const at::Tensor& pixel_values) const 
   for (int64_t l = 0; l < last_needed; ++l) {
     const Layer& L = layers_[l];
     // Self-attention (pre-LN); q is scaled before QKᵀ as CLIPAttention does; no mask.
-    at::Tensor h = at::layer_norm(x, {C}, f32(L.ln1_w), f32(L.ln1_b), eps);
-    at::Tensor q = (linear(h, L.q_w, L.q_b) * scale).view({T, H, D}).transpose(0, 1);
-    at::Tensor k = linear(h, L.k_w, L.k_b).view({T, H, D}).transpose(0, 1);
-    at::Tensor v = linear(h, L.v_w, L.v_b).view({T, H, D}).transpose(0, 1);
+    at::Tensor h = at::layer_norm(x, {C}, W(L.ln1_w), W(L.ln1_b), eps);
+    at::Tensor q = (at::linear(h, W(L.q_w), W(L.q_b)) * scale).view({T, H, D}).transpose(0, 1);
+    at::Tensor k = at::linear(h, W(L.k_w), W(L.k_b)).view({T, H, D}).transpose(0, 1);
+    at::Tensor v = at::linear(h, W(L.v_w), W(L.v_b)).view({T, H, D}).transpose(0, 1);
     at::Tensor attn = at::softmax(at::bmm(q, k.transpose(1, 2)), -1);
     at::Tensor o = at::bmm(attn, v).transpose(0, 1).reshape({T, C});
-    x = x + linear(o, L.o_w, L.o_b);
+    x = x + at::linear(o, W(L.o_w), W(L.o_b));
     // MLP with quick_gelu: x·sigmoid(1.702x).
-    h = at::layer_norm(x, {C}, f32(L.ln2_w), f32(L.ln2_b), eps);
-    h = linear(h, L.fc1_w, L.fc1_b);
+    h = at::layer_norm(x, {C}, W(L.ln2_w), W(L.ln2_b), eps);
+    h = at::linear(h, W(L.fc1_w), W(L.fc1_b));
     h = h * at::sigmoid(h * 1.702);
-    x = x + linear(h, L.fc2_w, L.fc2_b);
+    x = x + at::linear(h, W(L.fc2_w), W(L.fc2_b));
     keep[l + 1] = x;
   }
+  if (bf)  // callers get fp32 tensors holding the bf16 values (exact)
+    for (int64_t i = 0; i <= last_needed; ++i) keep[i] = keep[i].to(at::kFloat);
   ClipVisionOutput out;
   const at::Tensor& sel = keep[select_index_];
   out.patches = sel.narrow(0, 1, T - 1).contiguous();

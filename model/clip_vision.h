@@ -52,6 +52,12 @@ class ClipVisionTower {
   /// Move the weights (stored dtype) to `device`; forward() then moves its input there and returns results there.
   void to(const c10::Device& device);
 
+  /// Compute dtype: at::kFloat (default; weights up-cast per use, the exactness reference) or at::kBFloat16 (the
+  /// official run: `vision_tower.to(bfloat16)`, pixels `.bfloat16()`, HF CLIP 4.29 in bf16 — every op rounds its
+  /// result to bf16). Converts the weights once (no way back). forward() still returns fp32 tensors (bf16 values).
+  /// Throws std::invalid_argument for another dtype or bf16 → fp32.
+  void set_compute_dtype(c10::ScalarType dtype);
+
   /// hidden_states indices of the region levels, ascending ([14,17,20,23] for 24 layers, 4 levels).
   const std::vector<int64_t>& region_level_indices() const { return level_indices_; }
   /// hidden_states index of the global tokens (23 for 24 layers and select_layer −2).
@@ -63,6 +69,7 @@ class ClipVisionTower {
     at::Tensor ln1_w, ln1_b, q_w, q_b, k_w, k_b, v_w, v_b, o_w, o_b, ln2_w, ln2_b, fc1_w, fc1_b, fc2_w, fc2_b;
   };
   ClipVisionConfig config_;
+  c10::ScalarType dtype_ = c10::ScalarType::Float;
   at::Tensor class_embedding_, patch_weight_, position_embedding_, pre_ln_w_, pre_ln_b_;
   std::vector<Layer> layers_;
   int64_t select_index_ = 0;

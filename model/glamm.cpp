@@ -53,8 +53,8 @@ class Glamm final : public InferenceModel {
       throw InputError("", "--device",
                        "'" + options.device +
                            "' is not supported yet: the GLaMM model components run on the CPU only (use --device cpu)");
-    if (options.dtype != "fp32")
-      throw InputError("", "--dtype", "only fp32 compute is implemented (weights stay in their stored dtype)");
+    if (options.dtype != "fp32" && options.dtype != "bf16")
+      throw InputError("", "--dtype", "'" + options.dtype + "' is not fp32 or bf16");
     const fs::path config_json = options.checkpoint / "config.json";
     config_ = GlammConfig::from_json_file(config_json);
     WeightStore ws = WeightStore::open(options.checkpoint);
@@ -86,6 +86,18 @@ class Glamm final : public InferenceModel {
         ClipVisionTower::load_folder(options.clip, config_.mm_vision_select_layer, config_.num_level_reg_features));
     const fs::path pp = options.clip / "preprocessor_config.json";
     if (fs::exists(pp)) clip_pp_ = load_clip_preprocess_config(pp);
+    if (options.dtype == "bf16") {
+      // The official evaluation's precision (model.bfloat16(), vision tower bf16, inputs .bfloat16()): every
+      // component converts its weights once and computes in bf16 where the reference does.
+      llm_->set_compute_dtype(at::kBFloat16);
+      projector_->set_compute_dtype(at::kBFloat16);
+      if (region_) region_->set_compute_dtype(at::kBFloat16);
+      sam_encoder_->set_compute_dtype(at::kBFloat16);
+      prompt_encoder_->set_compute_dtype(at::kBFloat16);
+      mask_decoder_->set_compute_dtype(at::kBFloat16);
+      text_fcs_->set_compute_dtype(at::kBFloat16);
+      clip_->set_compute_dtype(at::kBFloat16);
+    }
     special_.bbox = config_.bbox_token_id;
     special_.seg = config_.seg_token_id;
     special_.eos = config_.eos_token_id;

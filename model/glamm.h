@@ -24,7 +24,7 @@ struct GlammOptions {
   std::filesystem::path checkpoint;  ///< HF GLaMM folder (config.json, tokenizer, shards)
   std::filesystem::path clip;        ///< CLIP ViT folder (openai/clip-vit-large-patch14-336 layout)
   std::string device = "cpu";        ///< "cpu" (CUDA devices are refused for now)
-  std::string dtype = "fp32";        ///< compute dtype: "fp32" only for now (weights stay in their stored dtype)
+  std::string dtype = "fp32";        ///< "fp32" (exactness reference; weights up-cast per use) or "bf16" (the official run's precision)
   bool kv_cache = true;              ///< false: recompute the whole sequence every step, as the reference does
   int max_new_tokens = 512;          ///< generation limit (EOS included in the count as in HF generate)
   bool legacy_tokenizer = true;      ///< transformers 4.29 slow-tokenizer behaviour (glamm-model.md §3.3)
@@ -116,7 +116,7 @@ class InferenceModel {
 
 /// Load GLaMM (+ CLIP) as `options` says. Throws InputError naming the folder/file for a missing or corrupt
 /// checkpoint, a config that disagrees with the tensor shapes, or missing/unexpected keys (all listed), and for a
-/// device other than "cpu" or a dtype other than "fp32" (not implemented yet).
+/// device other than "cpu" (not implemented yet) or a dtype other than "fp32" / "bf16".
 std::unique_ptr<InferenceModel> load_glamm(const GlammOptions& options);
 
 }  // namespace glamm::model

@@ -23,11 +23,26 @@ void Projector::to(const c10::Device& device) {
   for (at::Tensor* t : {&w0_, &b0_, &w2_, &b2_}) *t = t->to(device);
 }
 
+void Projector::set_compute_dtype(c10::ScalarType dtype) {
+  if (dtype != at::kFloat && dtype != at::kBFloat16)
+    throw std::invalid_argument(std::string("projector compute dtype must be fp32 or bf16, got ") +
+                                c10::toString(dtype));
+  if (dtype == dtype_) return;
+  if (dtype_ == at::kBFloat16) throw std::invalid_argument("projector: bf16 weights cannot go back to fp32 mode");
+  c10::InferenceMode guard;
+  for (at::Tensor* t : {&w0_, &b0_, &w2_, &b2_}) *t = t->to(at::kBFloat16);
+  dtype_ = dtype;
+}
+
 at::Tensor Projector::forward(const at::Tensor& x) const {
   c10::InferenceMode guard;
   if (x.dim() != 2 || x.size(1) != in_dim_)
     throw std::invalid_argument("projector input must be [N, " + std::to_string(in_dim_) + "], got " +
                                 shape_text(x.sizes().vec()));
+  if (dtype_ == at::kBFloat16) {  // Linear, GELU, Linear in bf16, each rounding its result
+    const at::Tensor h = at::gelu(at::linear(x.to(w0_.device(), at::kBFloat16), w0_, b0_));
+    return at::linear(h, w2_, b2_).to(at::kFloat);
+  }
   at::Tensor h = at::linear(x.to(w0_.device(), at::kFloat), as_dtype(w0_, at::kFloat), as_dtype(b0_, at::kFloat));
   h = at::gelu(h);  // approximate = "none": the erf form of nn.GELU()
   return at::linear(h, as_dtype(w2_, at::kFloat), as_dtype(b2_, at::kFloat));

@@ -23,7 +23,12 @@ class Projector {
   /// Move the weights (stored dtype) to `device`; forward() then moves its input there and returns results there.
   void to(const c10::Device& device);
 
-  /// x [N, in_dim] (any float dtype) → [N, hidden] fp32. Throws std::invalid_argument for another width.
+  /// Compute dtype: at::kFloat (default, weights up-cast per use) or at::kBFloat16 (the official run: bf16
+  /// weights and activations, each op rounding to bf16); converts the weights once. Throws std::invalid_argument
+  /// for another dtype or bf16 → fp32.
+  void set_compute_dtype(c10::ScalarType dtype);
+
+  /// x [N, in_dim] (any float dtype) → [N, hidden] fp32 (bf16 values in bf16 mode). Throws std::invalid_argument for another width.
   at::Tensor forward(const at::Tensor& x) const;
 
   int64_t in_dim() const { return in_dim_; }
@@ -31,6 +36,7 @@ class Projector {
 
  private:
   int64_t in_dim_ = 0, hidden_ = 0;
+  c10::ScalarType dtype_ = c10::ScalarType::Float;
   at::Tensor w0_, b0_, w2_, b2_;
 };
 

@@ -193,6 +193,36 @@ RegionEncoder RegionEncoder::load(WeightStore& store, const std::string& prefix)
   return m;
 }
 
+void RegionEncoder::set_compute_dtype(c10::ScalarType dtype) {
+  if (dtype != at::kFloat && dtype != at::kBFloat16)
+    throw std::invalid_argument(std::string("region encoder compute dtype must be fp32 or bf16, got ") +
+                                c10::toString(dtype));
+  if ((dtype == at::kBFloat16) == bf16_) return;
+  if (bf16_) throw std::invalid_argument("region encoder: bf16 weights cannot go back to fp32 mode");
+  c10::InferenceMode guard;
+  auto cast = [](at::Tensor& t) {
+    if (t.defined()) t = t.to(at::kBFloat16);
+  };
+  for (auto* v : {&input_conv_, &fuse_conv_, &pconv_})
+    for (Conv& c : *v) {
+      cast(c.weight);
+      cast(c.bias);
+    }
+  for (Norm& n : fuse_gn_) {
+    cast(n.weight);
+    cast(n.bias);
+  }
+  for (Conv* c : {&pos0_, &pos3_, &flatten_, &updims_}) {
+    cast(c->weight);
+    cast(c->bias);
+  }
+  for (Norm* n : {&pos2_, &pos5_}) {
+    cast(n->weight);
+    cast(n->bias);
+  }
+  bf16_ = true;
+}
+
 void RegionEncoder::require_complete() const {
   if (!complete_) {
     throw InputError("", "region encoder",
@@ -202,6 +232,7 @@ void RegionEncoder::require_complete() const {
 
 at::Tensor RegionEncoder::linear(const at::Tensor& x, const Conv& layer) {
   const at::Tensor& w = layer.weight;
+  if (x.scalar_type() == at::kBFloat16) return at::linear(x, w, layer.bias);  // bf16 mode: weights are bf16
   if (w.scalar_type() == at::kFloat) return at::linear(x, w, layer.bias.defined() ? f32(layer.bias) : layer.bias);
   // Up-cast a stored (bf16) weight in row blocks of at most ~64 MB of float32, so that flatten_linear of the
   // real model (1024 × 200704) never needs a full float32 copy.
@@ -228,6 +259,9 @@ std::vector<at::Tensor> RegionEncoder::fuse(const at::Tensor& levels_in) const {
                          shape_text(levels_in.sizes().vec()));
   }
   levels = levels.to(at::kFloat);
+  // bf16 mode (the official run): maps bf16 between ops, resizes in fp32 and cast back, as layers.py does.
+  const bool bf = bf16_;
+  auto W = [bf](const at::Tensor& t) { return bf || !t.defined() ? t : f32(t); };
 
   // Resize to 192/96/48/24 (base grid × 2^(3−level)), then the bf16 round trip of the reference's
   // `.to(torch.bfloat16)` (kept in fp32, README Deviations 2); add the coordinate channels; input_conv.
@@ -235,11 +269,12 @@ std::vector<at::Tensor> RegionEncoder::fuse(const at::Tensor& levels_in) const {
   for (int l = 0; l < kLevels; ++l) {
     const int64_t s = kGrid << (kLevels - 1 - l);
     at::Tensor x = levels[l].reshape({1, kGrid, kGrid, E}).permute({0, 3, 1, 2});
-    x = resize(x, s, s).to(at::kBFloat16).to(at::kFloat);
+    x = resize(x, s, s).to(at::kBFloat16);
+    if (!bf) x = x.to(at::kFloat);
     const at::Tensor xs = at::linspace(-1, 1, s, at::kFloat), ys = at::linspace(-1, 1, s, at::kFloat);
     const at::Tensor coord = at::stack({xs.unsqueeze(0).expand({s, s}), ys.unsqueeze(1).expand({s, s})}).unsqueeze(0);
-    x = at::cat({x, coord}, 1);
-    cur.push_back(at::conv2d(x, f32(input_conv_[l].weight), f32(input_conv_[l].bias)));
+    x = at::cat({x, coord.to(x.scalar_type())}, 1);  // bf16 mode: coord_feat.to(feat.dtype)
+    cur.push_back(at::conv2d(x, W(input_conv_[l].weight), W(input_conv_[l].bias)));
   }
 
   // 5 rounds; each round reads the previous round's 4 maps. Level l keeps its channels [0, remain), takes
@@ -247,14 +282,15 @@ std::vector<at::Tensor> RegionEncoder::fuse(const at::Tensor& levels_in) const {
   // both resized to its size (bilinear, align_corners, fp32), then conv3×3 (no bias) → GroupNorm → ReLU.
   const int64_t shuffle = E / 4, remain = E - 2 * shuffle;
   for (int r = 0; r < kFuseRounds; ++r) {
-    const at::Tensor w = f32(fuse_conv_[r].weight);
-    const at::Tensor gw = f32(fuse_gn_[r].weight), gb = f32(fuse_gn_[r].bias);
+    const at::Tensor w = W(fuse_conv_[r].weight);
+    const at::Tensor gw = W(fuse_gn_[r].weight), gb = W(fuse_gn_[r].bias);
     std::vector<at::Tensor> next;
     for (int l = 0; l < kLevels; ++l) {
       const int top = std::min(l + 1, kLevels - 1), down = std::max(l - 1, 0);
       const int64_t h = cur[l].size(2), wd = cur[l].size(3);
-      const at::Tensor from_top = resize(cur[top].slice(1, remain + shuffle, E), h, wd);
-      const at::Tensor from_down = resize(cur[down].slice(1, remain, remain + shuffle), h, wd);
+      const auto dt = cur[l].scalar_type();  // from_top.to(remain.dtype), from_down likewise
+      const at::Tensor from_top = resize(cur[top].slice(1, remain + shuffle, E), h, wd).to(dt);
+      const at::Tensor from_down = resize(cur[down].slice(1, remain, remain + shuffle), h, wd).to(dt);
       at::Tensor x = at::cat({cur[l].slice(1, 0, remain), from_top, from_down}, 1);
       x = at::conv2d(x, w, {}, /*stride=*/1, /*padding=*/1);
       x = at::group_norm(x, kGroups, gw, gb, 1e-5);
@@ -274,24 +310,30 @@ at::Tensor RegionEncoder::extract(const std::vector<at::Tensor>& fused, const at
   if (boxes_in.dim() != 2 || boxes_in.size(1) != 4) {
     throw InputError("", "region encoder", "boxes must be [n, 4], got " + shape_text(boxes_in.sizes().vec()));
   }
+  const bool bf = bf16_;
+  auto W = [bf](const at::Tensor& t) { return bf || !t.defined() ? t : f32(t); };
   const at::Tensor boxes = boxes_in.to(at::kFloat);
   // pos_embedd: Linear → ReLU → LayerNorm → Linear → ReLU → LayerNorm on the (bf16-valued) normalised box.
-  at::Tensor pos = at::relu(linear(boxes, pos0_));
-  pos = at::layer_norm(pos, {pos_hidden_}, f32(pos2_.weight), f32(pos2_.bias), 1e-5);
+  const at::Tensor box_in = bf ? boxes.to(at::kBFloat16) : boxes;  // batch_rois.to(feats[0].dtype)
+  at::Tensor pos = at::relu(linear(box_in, pos0_));
+  pos = at::layer_norm(pos, {pos_hidden_}, W(pos2_.weight), W(pos2_.bias), 1e-5);
   pos = at::relu(linear(pos, pos3_));
-  pos = at::layer_norm(pos, {hidden_}, f32(pos5_.weight), f32(pos5_.bias), 1e-5);
+  pos = at::layer_norm(pos, {hidden_}, W(pos5_.weight), W(pos5_.bias), 1e-5);
 
   const at::Tensor rois = region_rois(boxes);
   std::vector<at::Tensor> feats;
   at::Tensor sum;
   for (int l = 0; l < kLevels; ++l) {
-    feats.push_back(roi_align(fused[l].to(at::kFloat), rois, 1.0 / kStrides[l], kRoiSize, kSamplingRatio, true));
-    const at::Tensor y = at::conv2d(feats.back(), f32(pconv_[l].weight), f32(pconv_[l].bias), 1, 1);
+    // RoIAlign on an fp32 copy of the map (both modes), the result cast to the map's dtype (roi_feats_t.to(ori_dtype)).
+    feats.push_back(roi_align(fused[l].to(at::kFloat), rois, 1.0 / kStrides[l], kRoiSize, kSamplingRatio, true)
+                        .to(fused[l].scalar_type()));
+    const at::Tensor y = at::conv2d(feats.back(), W(pconv_[l].weight), W(pconv_[l].bias), 1, 1);
     sum = sum.defined() ? sum + y : y;  // Python sum(): 0 + y0 + y1 + y2 + y3
   }
   at::Tensor x = at::relu(sum).flatten(1);  // (C, 14, 14) order
   x = linear(x, flatten_) + pos;
   x = linear(x, updims_);
+  if (bf) x = x.to(at::kFloat);  // fp32 tensor holding the bf16 values
   if (trace != nullptr) {
     trace->boxes = boxes;
     trace->rois = rois;

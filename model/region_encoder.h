@@ -77,6 +77,14 @@ class RegionEncoder {
   /// input_conv, 5 rounds of the shared fuse convs. Same errors as forward().
   std::vector<at::Tensor> fuse(const at::Tensor& levels) const;
 
+  /// Compute dtype: at::kFloat (default: fp32 with the reference's bf16 round trips emulated) or at::kBFloat16
+  /// (the official run, model/layers.py under model.bfloat16(): weights rounded to bf16 once; maps bf16 between
+  /// ops; every bilinear resize in fp32 and cast back to bf16; the coordinate channels rounded to bf16; RoIAlign
+  /// on an fp32 copy of the map, its result cast to bf16; pos_embedd, pconvs, flatten_linear and updims in bf16).
+  /// fuse() then returns bf16 maps; forward()/extract() return fp32 tensors holding bf16 values. Throws
+  /// std::invalid_argument for another dtype or bf16 → fp32.
+  void set_compute_dtype(c10::ScalarType dtype);
+
   /// Region vectors [n, D] from fused maps (as fuse() returns) and prepared boxes [n, 4] (prepare_region_boxes):
   /// pos_embedd, RoIs, per-level RoIAlign, pconvs, sum, ReLU, flatten_linear, + pos embedding, updims.
   at::Tensor extract(const std::vector<at::Tensor>& fused, const at::Tensor& boxes, RegionTrace* trace = nullptr) const;
@@ -96,6 +104,7 @@ class RegionEncoder {
   Norm pos2_, pos5_;                     // LayerNorms
   int64_t embed_ = 0, pos_hidden_ = 0, hidden_ = 0, out_ = 0;
   bool complete_ = false;  // every tensor present with its expected shape
+  bool bf16_ = false;
 
   void require_complete() const;
   /// x·Wᵀ + b in float32; a non-float32 weight is up-cast in row blocks.

@@ -282,14 +282,37 @@ at::Tensor SamImageEncoder::block_forward(const Block& blk, int64_t window, cons
   return out + m;
 }
 
-at::Tensor SamImageEncoder::forward(const at::Tensor& image) const {
+void SamImageEncoder::set_compute_dtype(c10::ScalarType dtype) {
+  if (dtype != at::kFloat && dtype != at::kBFloat16)
+    throw std::invalid_argument(std::string("SAM image encoder compute dtype must be fp32 or bf16, got ") +
+                                c10::toString(dtype));
+  if ((dtype == at::kBFloat16) == bf16_) return;
+  if (bf16_) throw std::invalid_argument("SAM image encoder: bf16 weights cannot go back to fp32 mode");
+  c10::InferenceMode guard;
+  auto cast = [](at::Tensor& t) {
+    if (t.defined()) t = t.to(at::kBFloat16);
+  };
+  for (at::Tensor* t : {&w_.patch_w, &w_.patch_b, &w_.pos_embed, &w_.neck0_w, &w_.neck1_w, &w_.neck1_b, &w_.neck2_w,
+                        &w_.neck3_w, &w_.neck3_b})
+    cast(*t);
+  for (Block& b : w_.blocks)
+    for (at::Tensor* t : {&b.norm1_w, &b.norm1_b, &b.qkv_w, &b.qkv_b, &b.proj_w, &b.proj_b, &b.rel_pos_h, &b.rel_pos_w,
+                          &b.norm2_w, &b.norm2_b, &b.lin1_w, &b.lin1_b, &b.lin2_w, &b.lin2_b})
+      cast(*t);
+  bf16_ = true;
+}
+
+at::Tensor SamImageEncoder::forward(const at::Tensor& image_in) const {
   const SamImageEncoderConfig& c = config_;
-  if (!image.defined() || image.dim() != 4 || image.size(1) != 3 || image.size(2) != c.image_size ||
-      image.size(3) != c.image_size || image.scalar_type() != at::kFloat) {
-    throw std::invalid_argument("SAM image encoder: input must be float32 [B,3," + std::to_string(c.image_size) + "," +
-                                std::to_string(c.image_size) + "], got " + shape_of(image));
+  if (!image_in.defined() || image_in.dim() != 4 || image_in.size(1) != 3 || image_in.size(2) != c.image_size ||
+      image_in.size(3) != c.image_size ||
+      (image_in.scalar_type() != at::kFloat && !(bf16_ && image_in.scalar_type() == at::kBFloat16))) {
+    throw std::invalid_argument(std::string("SAM image encoder: input must be ") + (bf16_ ? "float32 or bf16" : "float32") +
+                                " [B,3," + std::to_string(c.image_size) + "," + std::to_string(c.image_size) +
+                                "], got " + shape_of(image_in));
   }
   c10::InferenceMode guard;
+  const at::Tensor image = bf16_ ? image_in.to(at::kBFloat16) : image_in;  // the reference's image.bfloat16()
   at::Tensor x = at::conv2d(image, w_.patch_w, w_.patch_b, {c.patch, c.patch}).permute({0, 2, 3, 1});
   x = x + w_.pos_embed;
   for (size_t i = 0; i < w_.blocks.size(); ++i) x = block_forward(w_.blocks[i], c.window[i], x);

@@ -94,12 +94,19 @@ class SamImageEncoder {
 
   const SamImageEncoderConfig& config() const { return config_; }
 
+  /// Compute dtype: at::kFloat (default, the exactness reference) or at::kBFloat16 (the official run's
+  /// model.bfloat16() with `image.bfloat16()`: weights rounded to bf16 once, every op in bf16 — the op order is the
+  /// reference's, so each op rounds where the reference's does). forward() then takes fp32 or bf16 pixels and
+  /// returns bf16 embeddings. Throws std::invalid_argument for another dtype or bf16 → fp32.
+  void set_compute_dtype(c10::ScalarType dtype);
+
  private:
   at::Tensor block_forward(const Block& blk, int64_t window, const at::Tensor& x) const;
   at::Tensor attention(const Block& blk, const at::Tensor& x) const;
 
   Weights w_;
   SamImageEncoderConfig config_;
+  bool bf16_ = false;
 };
 
 }  // namespace glamm::model

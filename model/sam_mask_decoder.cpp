@@ -16,6 +16,17 @@ namespace glamm::model {
 
 namespace {
 
+/// ConvTranspose2d(kernel 2, stride 2). A bf16 map on the CPU is computed in fp32 and rounded once: libtorch 1.13's
+/// CPU bf16 path (oneDNN) rejects the transposed weight layout, and a bf16 convolution on the GPU also accumulates
+/// in fp32 and rounds its output once.
+at::Tensor conv_transpose_2x2(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) {
+  if (x.scalar_type() == at::kBFloat16 && x.is_cpu())
+    return at::conv_transpose2d(x.to(at::kFloat), w.to(at::kFloat), b.defined() ? b.to(at::kFloat) : b, {2, 2})
+        .to(at::kBFloat16);
+  return at::conv_transpose2d(x, w, b, {2, 2});
+}
+
+
 constexpr double kTransformerLnEps = 1e-5;          // nn.LayerNorm default in TwoWayTransformer
 constexpr double kUpscaleLnEps = 1e-6;              // LayerNorm2d default
 constexpr double kTwoPi = 2.0 * 3.141592653589793;  // 2 * np.pi
@@ -92,6 +103,19 @@ at::Tensor SamPromptEncoder::dense_pe(int64_t h, int64_t w) const {
   coords = at::matmul(coords, gaussian_);
   coords = coords * kTwoPi;
   return at::cat({at::sin(coords), at::cos(coords)}, -1).permute({2, 0, 1}).unsqueeze(0).contiguous();
+}
+
+void SamPromptEncoder::set_compute_dtype(c10::ScalarType dtype) {
+  if (dtype != at::kFloat && dtype != at::kBFloat16)
+    throw std::invalid_argument(std::string("SAM prompt encoder compute dtype must be fp32 or bf16, got ") +
+                                c10::toString(dtype));
+  if (dtype == gaussian_.scalar_type()) return;
+  if (gaussian_.scalar_type() == at::kBFloat16)
+    throw std::invalid_argument("SAM prompt encoder: bf16 weights cannot go back to fp32 mode");
+  c10::InferenceMode guard;
+  // model.bfloat16() casts the registered buffer too: the dense PE grid is then built in bf16.
+  gaussian_ = gaussian_.to(at::kBFloat16);
+  no_mask_embed_ = no_mask_embed_.to(at::kBFloat16);
 }
 
 at::Tensor SamPromptEncoder::no_mask_dense(int64_t n, int64_t h, int64_t w) const {
@@ -235,6 +259,42 @@ at::Tensor SamMaskDecoder::attend(const Attention& a, const at::Tensor& q_in, co
   return at::linear(out, a.out_w, a.out_b);
 }
 
+void SamMaskDecoder::set_compute_dtype(c10::ScalarType dtype) {
+  if (dtype != at::kFloat && dtype != at::kBFloat16)
+    throw std::invalid_argument(std::string("SAM mask decoder compute dtype must be fp32 or bf16, got ") +
+                                c10::toString(dtype));
+  if ((dtype == at::kBFloat16) == bf16_) return;
+  if (bf16_) throw std::invalid_argument("SAM mask decoder: bf16 weights cannot go back to fp32 mode");
+  c10::InferenceMode guard;
+  auto cast = [](at::Tensor& t) {
+    if (t.defined()) t = t.to(at::kBFloat16);
+  };
+  auto cast_attention = [&](Attention& a) {
+    for (at::Tensor* t : {&a.q_w, &a.q_b, &a.k_w, &a.k_b, &a.v_w, &a.v_b, &a.out_w, &a.out_b}) cast(*t);
+  };
+  Weights& W = w_;
+  for (at::Tensor* t : {&W.iou_token, &W.mask_tokens, &W.norm_final_w, &W.norm_final_b, &W.up0_w, &W.up0_b, &W.up1_w,
+                        &W.up1_b, &W.up3_w, &W.up3_b})
+    cast(*t);
+  cast_attention(W.final_attn);
+  for (Layer& l : W.layers) {
+    cast_attention(l.self_attn);
+    cast_attention(l.token_to_image);
+    cast_attention(l.image_to_token);
+    for (int k = 0; k < 4; ++k) {
+      cast(l.norm_w[k]);
+      cast(l.norm_b[k]);
+    }
+    for (at::Tensor* t : {&l.lin1_w, &l.lin1_b, &l.lin2_w, &l.lin2_b}) cast(*t);
+  }
+  for (Mlp3& m : W.hyper)
+    for (int k = 0; k < 3; ++k) {
+      cast(m.w[k]);
+      cast(m.b[k]);
+    }
+  bf16_ = true;
+}
+
 at::Tensor SamMaskDecoder::predict_low_res(const at::Tensor& image_embeddings, const at::Tensor& image_pe,
                                            const at::Tensor& sparse, const at::Tensor& dense) const {
   const SamMaskDecoderConfig& c = config_;
@@ -253,16 +313,17 @@ at::Tensor SamMaskDecoder::predict_low_res(const at::Tensor& image_embeddings, c
   require(image_embeddings.size(0) == 1 || image_embeddings.size(0) == n,
           "image_embeddings batch " + std::to_string(image_embeddings.size(0)) +
               " is neither 1 nor n=" + std::to_string(n));
-  if (n == 0) return at::zeros({0, 1, 4 * h, 4 * w}, image_embeddings.options().dtype(at::kFloat));
+  const auto cdt = bf16_ ? at::kBFloat16 : at::kFloat;
+  if (n == 0) return at::zeros({0, 1, 4 * h, 4 * w}, image_embeddings.options().dtype(cdt));
   c10::InferenceMode guard;
   const Weights& W = w_;
   // predict_masks: [iou token, mask tokens] + sparse prompts.
   const at::Tensor output_tokens = at::cat({W.iou_token, W.mask_tokens}, 0).unsqueeze(0).expand({n, -1, -1});
-  const at::Tensor tokens = at::cat({output_tokens, sparse.to(at::kFloat)}, 1);  // [n, 1+K+T, dim]
-  at::Tensor src = image_embeddings.to(at::kFloat);
+  const at::Tensor tokens = at::cat({output_tokens, sparse.to(cdt)}, 1);  // [n, 1+K+T, dim]
+  at::Tensor src = image_embeddings.to(cdt);
   if (src.size(0) != n) src = at::repeat_interleave(src, n, 0);
-  src = src + dense.to(at::kFloat);
-  const at::Tensor pos_src = at::repeat_interleave(image_pe.to(at::kFloat), n, 0);
+  src = src + dense.to(cdt);
+  const at::Tensor pos_src = at::repeat_interleave(image_pe.to(cdt), n, 0);
 
   // TwoWayTransformer.forward: image as tokens [n, h·w, dim].
   at::Tensor keys = src.flatten(2).permute({0, 2, 1});
@@ -303,9 +364,9 @@ at::Tensor SamMaskDecoder::predict_low_res(const at::Tensor& image_embeddings, c
 
   // Upscale the image tokens and apply the hypernetworks.
   const at::Tensor img = keys.transpose(1, 2).reshape({n, c.dim, h, w});
-  at::Tensor up = at::conv_transpose2d(img, W.up0_w, W.up0_b, {2, 2});
+  at::Tensor up = conv_transpose_2x2(img, W.up0_w, W.up0_b);
   up = at::gelu(layer_norm_2d(up, W.up1_w, W.up1_b, kUpscaleLnEps));
-  up = at::gelu(at::conv_transpose2d(up, W.up3_w, W.up3_b, {2, 2}));  // [n, dim/8, 4h, 4w]
+  up = at::gelu(conv_transpose_2x2(up, W.up3_w, W.up3_b));  // [n, dim/8, 4h, 4w]
   std::vector<at::Tensor> hyper;
   for (int64_t i = 0; i < c.num_mask_tokens; ++i) {
     const Mlp3& m = W.hyper[static_cast<size_t>(i)];
@@ -360,7 +421,22 @@ at::Tensor TextHiddenProjection::forward(const at::Tensor& hidden) const {
                                 shape_of(hidden));
   }
   c10::InferenceMode guard;
+  if (bf16_) {  // the official run's model.bfloat16(): Linear, ReLU, Linear in bf16
+    const at::Tensor h = at::relu(at::linear(hidden.to(w0_.device(), at::kBFloat16), w0_, b0_));
+    return at::linear(h, w2_, b2_).to(at::kFloat);
+  }
   return at::linear(at::relu(at::linear(hidden.to(at::kFloat), w0_, b0_)), w2_, b2_);
+}
+
+void TextHiddenProjection::set_compute_dtype(c10::ScalarType dtype) {
+  if (dtype != at::kFloat && dtype != at::kBFloat16)
+    throw std::invalid_argument(std::string("text_hidden_fcs compute dtype must be fp32 or bf16, got ") +
+                                c10::toString(dtype));
+  if ((dtype == at::kBFloat16) == bf16_) return;
+  if (bf16_) throw std::invalid_argument("text_hidden_fcs: bf16 weights cannot go back to fp32 mode");
+  c10::InferenceMode guard;
+  for (at::Tensor* t : {&w0_, &b0_, &w2_, &b2_}) *t = t->to(at::kBFloat16);
+  bf16_ = true;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

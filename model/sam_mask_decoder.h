@@ -45,6 +45,11 @@ class SamPromptEncoder {
 
   int64_t dim() const { return no_mask_embed_.size(1); }
 
+  /// Compute dtype: at::kFloat (default) or at::kBFloat16 (the official run's model.bfloat16(): the Gaussian
+  /// matrix buffer and no_mask_embed rounded to bf16, so dense_pe() builds its grid and encoding in bf16 and
+  /// returns bf16). Throws std::invalid_argument for another dtype or bf16 → fp32.
+  void set_compute_dtype(c10::ScalarType dtype);
+
  private:
   at::Tensor gaussian_;       // [2, F]
   at::Tensor no_mask_embed_;  // [1, 2F]
@@ -104,18 +109,25 @@ class SamMaskDecoder {
 
   /// MaskDecoder.forward with multimask_output=False (predict_masks, then mask 0):
   /// image_embeddings [1 or n, dim, h, w]; image_pe [1, dim, h, w]; sparse prompts [n, T, dim] (GLaMM: T = 1,
-  /// the projected [SEG] vector); dense prompts [n, dim, h, w] → low-res mask logits [n, 1, 4h, 4w] float32.
+  /// the projected [SEG] vector); dense prompts [n, dim, h, w] → low-res mask logits [n, 1, 4h, 4w] float32 (bf16 in bf16 mode).
   /// n = 0 gives [0, 1, 4h, 4w]. Runs under InferenceMode. Throws std::invalid_argument for shapes that do not fit.
   at::Tensor predict_low_res(const at::Tensor& image_embeddings, const at::Tensor& image_pe, const at::Tensor& sparse,
                              const at::Tensor& dense) const;
 
   const SamMaskDecoderConfig& config() const { return config_; }
 
+  /// Compute dtype: at::kFloat (default) or at::kBFloat16 (the official run's model.bfloat16(): weights rounded
+  /// to bf16 once; inputs cast to bf16 and every op in bf16 in the reference's order; predict_low_res() then
+  /// returns bf16 logits, which sam_postprocess_masks up-casts as the reference's `masks.float()` does). Throws
+  /// std::invalid_argument for another dtype or bf16 → fp32.
+  void set_compute_dtype(c10::ScalarType dtype);
+
  private:
   at::Tensor attend(const Attention& a, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) const;
 
   Weights w_;
   SamMaskDecoderConfig config_;
+  bool bf16_ = false;
 };
 
 /// The L-P projection `text_hidden_fcs[0]`: Linear(D→D) → ReLU → Linear(D→out) → Dropout(0).
@@ -131,9 +143,14 @@ class TextHiddenProjection {
   at::Tensor forward(const at::Tensor& hidden) const;
   int64_t in_dim() const { return w0_.size(1); }
   int64_t out_dim() const { return w2_.size(0); }
+  /// Compute dtype: at::kFloat (default) or at::kBFloat16 (the official run's model.bfloat16(): weights rounded to
+  /// bf16 once, Linear/ReLU/Linear in bf16; forward() then returns fp32 tensors holding bf16 values). Throws
+  /// std::invalid_argument for another dtype or bf16 → fp32.
+  void set_compute_dtype(c10::ScalarType dtype);
 
  private:
   at::Tensor w0_, b0_, w2_, b2_;
+  bool bf16_ = false;
 };
 
 /// Sam.postprocess_masks: low-res logits [n, 1, h, w] → bilinear (align_corners=False) to image_size² → crop to

@@ -154,3 +154,40 @@ TEST_F(RegionGolden, OneBoxCocoImage) { check_case("regcap1", "COCO_val2014_0000
 TEST_F(RegionGolden, TwoBoxesCocoImage) { check_case("regcap2", "COCO_val2014_000000391895"); }
 TEST_F(RegionGolden, OneBoxLargePhoto) { check_case("regcap1", "surfer"); }
 TEST_F(RegionGolden, TwoBoxesLargePhoto) { check_case("regcap2", "surfer"); }
+
+// bf16 compute (the official run's layers.py under model.bfloat16()): the region vectors of every golden case follow
+// the fp32 golden reference within bf16 precision; the fused maps are bf16.
+TEST(RegionGoldenBf16, VectorsFollowTheFp32ReferenceWithinBf16Precision) {
+  GLAMM_REQUIRE_SHARED(dir, "golden/model/tiny-glamm");
+  GLAMM_REQUIRE_SHARED(golden, "golden/model/golden");
+  WeightStore store = WeightStore::open(dir);
+  RegionEncoder encoder = RegionEncoder::load(store);
+  store.finish({"model.region_encoder."});
+  encoder.set_compute_dtype(at::kBFloat16);
+  int cases = 0;
+  for (const char* stem : {"COCO_val2014_000000391895", "surfer"}) {
+    WeightStore image = WeightStore::open(golden / ("image__" + std::string(stem) + ".safetensors"));
+    const std::vector<at::Tensor> fused = encoder.fuse(image.get("clip.region_levels_patches"));
+    ASSERT_EQ(fused.size(), 4u);
+    EXPECT_EQ(fused[0].scalar_type(), at::kBFloat16);
+    for (const char* task : {"regcap1", "regcap2"}) {
+      const std::string name = std::string(task) + "__" + stem;
+      const auto meta = glamm::io::load_json(golden / (name + ".json"));
+      WeightStore ref = WeightStore::open(golden / (name + ".safetensors"));
+      std::vector<RegionBox> boxes;
+      for (const auto& b : meta.at("boxes_xyxy_pixels"))
+        boxes.push_back({b.at(0).get<double>(), b.at(1).get<double>(), b.at(2).get<double>(), b.at(3).get<double>()});
+      const at::Tensor prepared = glamm::model::prepare_region_boxes(
+          boxes, meta.at("original_size_hw").at(1).get<int64_t>(), meta.at("original_size_hw").at(0).get<int64_t>());
+      const at::Tensor got = encoder.extract(fused, prepared);
+      const at::Tensor want = ref.get("region.vectors");
+      ASSERT_EQ(got.sizes(), want.sizes()) << name;
+      EXPECT_TRUE(at::equal(got, got.to(at::kBFloat16).to(at::kFloat))) << name << ": not bf16 values";
+      const double cosine = ((got * want).sum(-1) / (got.norm(2, -1) * want.norm(2, -1))).min().item<double>();
+      std::printf("[region bf16] %s: lowest row cosine with fp32 %.6f\n", name.c_str(), cosine);
+      EXPECT_GT(cosine, 0.99) << name;
+      ++cases;
+    }
+  }
+  EXPECT_EQ(cases, 4);
+}

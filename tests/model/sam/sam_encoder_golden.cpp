@@ -117,3 +117,61 @@ TEST(SamImageEncoderGolden, WholeSamChainFromTheResizedImageGivesTheGoldenRle) {
   }
   EXPECT_EQ(masks, 8);
 }
+
+// bf16 compute (the official run's model.bfloat16() and image.bfloat16()): the image embeddings and the whole
+// mask chain (text_hidden_fcs → prompt encoder → mask decoder → post-processing) follow the fp32 golden reference
+// within bf16 precision; every mask's IoU with the reference is printed.
+TEST(SamImageEncoderGolden, Bf16ChainFollowsTheFp32Reference) {
+  GLAMM_REQUIRE_SHARED(ckpt, "golden/model/tiny-glamm");
+  GLAMM_REQUIRE_SHARED(gdir, "golden/model/golden");
+  const nlohmann::json index = glamm::io::load_json(gdir / "index.json");
+  const auto config = glamm::model::GlammConfig::from_json_file(ckpt / "config.json");
+  WeightStore store = WeightStore::open(ckpt);
+  SamImageEncoder enc = SamImageEncoder::load(store);
+  auto prompt = glamm::model::SamPromptEncoder::load(store);
+  auto decoder = glamm::model::SamMaskDecoder::load(store, config.sam_mask_decoder_num_heads);
+  auto fcs = glamm::model::TextHiddenProjection::load(store);
+  enc.set_compute_dtype(at::kBFloat16);
+  prompt.set_compute_dtype(at::kBFloat16);
+  decoder.set_compute_dtype(at::kBFloat16);
+  fcs.set_compute_dtype(at::kBFloat16);
+  EXPECT_EQ(prompt.dense_pe(64, 64).scalar_type(), at::kBFloat16);
+  int masks = 0;
+  for (const auto& im : index.at("images")) {
+    const std::string image = im.at("image").get<std::string>();
+    const fs::path file = gdir / im.at("file").get<std::string>();
+    const at::Tensor emb = enc.forward(sam_input_from_resized(golden_tensor(file, "sam.resized_u8_hwc", true)));
+    ASSERT_EQ(emb.scalar_type(), at::kBFloat16);
+    const at::Tensor a = emb.to(at::kFloat).flatten(), b = golden_tensor(file, "sam.image_embeddings").flatten();
+    const double cosine = ((a * b).sum() / (a.norm() * b.norm())).item<double>();
+    std::printf("[sam bf16] %s image embeddings: cosine with fp32 %.6f\n", image.c_str(), cosine);
+    EXPECT_GT(cosine, 0.999) << image;
+    for (const auto& c : index.at("cases")) {
+      const nlohmann::json meta = glamm::io::load_json(gdir / c.at("meta").get<std::string>());
+      const std::string task = c.at("task").get<std::string>();
+      if (meta.at("image").get<std::string>() != image || (task != "gcg" && task != "refseg_tf")) continue;
+      const std::pair<int64_t, int64_t> original{meta.at("original_size_hw")[0], meta.at("original_size_hw")[1]};
+      const std::pair<int64_t, int64_t> resized{meta.at("sam_resize_hw")[0], meta.at("sam_resize_hw")[1]};
+      const at::Tensor prompts = fcs.forward(golden_tensor(gdir / c.at("tensors").get<std::string>(), "seg.hidden"));
+      const auto got = glamm::model::sam_masks_to_rle(
+          glamm::model::sam_full_res_logits(prompt, decoder, emb, prompts, resized, original));
+      const auto& ref = meta.at("pred_masks_rle");
+      ASSERT_EQ(got.size(), ref.size());
+      const auto h = static_cast<uint32_t>(original.first), w = static_cast<uint32_t>(original.second);
+      for (size_t i = 0; i < got.size(); ++i, ++masks) {
+        const auto pa = glamm::mask::decode(glamm::mask::from_string(got[i].counts, h, w));
+        const auto pb = glamm::mask::decode(glamm::mask::from_string(ref[i].at("counts").get<std::string>(), h, w));
+        std::size_t inter = 0, uni = 0;
+        for (std::size_t k = 0; k < pa.size(); ++k) {
+          inter += pa[k] && pb[k];
+          uni += pa[k] || pb[k];
+        }
+        const double iou = uni ? static_cast<double>(inter) / static_cast<double>(uni) : 1.0;
+        std::printf("[sam bf16] %s mask %zu: IoU with fp32 %.5f (%zu of %zu pixels in the union differ)\n",
+                    c.at("case").get<std::string>().c_str(), i, iou, uni - inter, uni);
+        EXPECT_GT(iou, 0.95) << c.at("case") << " mask " << i;
+      }
+    }
+  }
+  EXPECT_EQ(masks, 8);
+}
