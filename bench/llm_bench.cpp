@@ -1,14 +1,19 @@
 // GLaMM LLM throughput on CPU (libtorch only):
 //   1. the tiny golden LLM (shared golden/model/tiny-glamm, when found): prefill of the GCG prompt (658 expanded
 //      tokens) and greedy decoding with the KV cache and with full recomputation (the reference's way);
-//   2. a real-size LLaMA-7B layer stack with random bf16 weights up-cast per use (hidden 4096, intermediate
-//      11008, 32 heads; --layers of the 32): prefill of ~650 tokens, per-token decode with the KV cache and with
-//      full recomputation, extrapolated to 32 layers;
-//   (also, unless --no-clip: the real-size CLIP ViT-L/14-336 tower with random weights, one image)
+//   2. --dtype fp32 (default): a real-size LLaMA-7B layer stack with random bf16 weights up-cast per use (hidden
+//      4096, intermediate 11008, 32 heads; --layers of the 32): prefill of ~650 tokens, per-token decode with the
+//      KV cache and with full recomputation, extrapolated to 32 layers;
+//      --dtype bf16: the same stack plus lm_head (32007 rows), decode in bf16 (in-place GEMV kernels) and by the
+//      fp32 up-cast path on the same weights, next to the floor = the full 7B model's bytes per token / the read
+//      bandwidth measured in the same run (best of 4 KiB and huge pages, before and after); prefill GFLOP/s
+//      against the measured FMA / VDPBF16PS peaks; batch-8 decode; --json OUT writes the figures;
+//   (also, unless --no-clip: the real-size CLIP ViT-L/14-336 tower with random weights, one image, in --dtype)
 //   3. the memory a real GLaMM-7B checkpoint needs, from the same arithmetic as WeightStore's accounting
 //      (numel × stored dtype size per tensor of glamm-model.md §2.2) plus the fp32 KV cache.
 // Usage: llm_bench [--layers N (2)] [--prefill T (650)] [--decode N (4)] [--full-steps N (1)] [--threads N (all)]
 //                  [--shared DIR] [--no-tiny] [--no-clip] [--fp32-weights (real-size stack without the bf16 up-cast)]
+//                  [--dtype fp32|bf16] [--json OUT (with bf16)] [--skip-fp32 (bf16 run without the fp32 path)]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -174,18 +179,19 @@ void tiny(const fs::path& root) {
 
 /// The real CLIP ViT-L/14-336 vision tower (hidden 1024, 24 layers, 16 heads, intermediate 4096; fp32 random
 /// weights): one 336×336 image → the layer −2 patches and the 4 region levels, as the runner calls it once per image.
-void real_clip() {
+void real_clip(bool bf16) {
   c10::InferenceMode guard;
   glamm::model::ClipVisionConfig cfg;  // defaults = openai/clip-vit-large-patch14-336
-  const glamm::model::ClipVisionTower clip = glamm::model::ClipVisionTower::random(cfg, 1);
+  glamm::model::ClipVisionTower clip = glamm::model::ClipVisionTower::random(cfg, 1);
+  if (bf16) clip.set_compute_dtype(at::kBFloat16);
   const at::Tensor pixels = at::randn({1, 3, cfg.image_size, cfg.image_size});
   clip.forward(pixels);  // warm-up (allocator, oneDNN primitives)
   const auto t0 = std::chrono::steady_clock::now();
   const auto out = clip.forward(pixels);
   const double s = seconds_since(t0);
-  std::printf("real-size CLIP ViT-L/14-336 (random fp32 weights, 24 layers, 577 tokens): %.2f s per image "
+  std::printf("real-size CLIP ViT-L/14-336 (random weights, %s compute, 24 layers, 577 tokens): %.2f s per image "
               "(patches [%lld, %lld], %lld region levels)\n",
-              s, static_cast<long long>(out.patches.size(0)), static_cast<long long>(out.patches.size(1)),
+              bf16 ? "bf16" : "fp32", s, static_cast<long long>(out.patches.size(0)), static_cast<long long>(out.patches.size(1)),
               static_cast<long long>(out.region_levels.size(0)));
 }
 
@@ -541,7 +547,7 @@ int main(int argc, char** argv) {
     else
       std::printf("tiny GLaMM: %s not found (set GLAMM_SHARED or --shared), skipped\n", root.string().c_str());
   }
-  if (run_clip) real_clip();
+  if (run_clip) real_clip(dtype == "bf16");
   if (dtype == "bf16") {
     const nlohmann::json j = real_size_bf16(layers, prefill, decode, static_cast<int>(threads), skip_fp32);
     if (!json_out.empty()) {

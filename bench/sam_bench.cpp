@@ -5,7 +5,7 @@
 // patch+neck + 28·windowed + 4·global (printed as such). Also prints peak RSS and the load average, since on a
 // shared machine the wall times mean something only when the load is below the core count.
 //
-// Usage: sam_bench [--threads N] [--full-vit-h] [--runs R]
+// Usage: sam_bench [--threads N] [--full-vit-h] [--runs R] [--dtype fp32|bf16]
 //   --threads N    intra-op threads (default: libtorch's default)
 //   --full-vit-h   also run the whole 32-block ViT-H encoder once (minutes on 2 cores, ~2.6 GB of weights)
 //   --runs R       repetitions of the fast measurements (median reported; default 3)
@@ -80,6 +80,14 @@ double median_seconds(int runs, const std::function<void()>& fn) {
 }
 
 at::Tensor rnd(std::vector<int64_t> shape, double scale) { return at::randn(shape) * scale; }
+
+bool g_bf16 = false;  // --dtype bf16: every component in the official run's precision (set_compute_dtype)
+
+template <class T>
+T in_dtype(T m) {
+  if (g_bf16) m.set_compute_dtype(at::kBFloat16);
+  return m;
+}
 
 /// Random encoder weights: `windows` lists each block's window (0 = global) for a grid of `grid` tokens.
 SamImageEncoder::Weights encoder_weights(int64_t dim, int64_t head_dim, int64_t grid, int64_t out,
@@ -167,8 +175,8 @@ SamMaskDecoder::Weights decoder_weights(int64_t dim, int64_t mlp) {
 
 /// Decoder + post-processing timings for `dim`-wide prompts on a 64×64 embedding.
 void bench_decoder(const char* label, int64_t dim, int64_t heads, int64_t mlp, int runs) {
-  const SamMaskDecoder dec(decoder_weights(dim, mlp), heads);
-  const SamPromptEncoder pe(rnd({2, dim / 2}, 1.0), rnd({1, dim}, 0.1));
+  const SamMaskDecoder dec = in_dtype(SamMaskDecoder(decoder_weights(dim, mlp), heads));
+  const SamPromptEncoder pe = in_dtype(SamPromptEncoder(rnd({2, dim / 2}, 1.0), rnd({1, dim}, 0.1)));
   const at::Tensor emb = rnd({1, dim, 64, 64}, 1.0);
   const at::Tensor image_pe = pe.dense_pe(64, 64);
   for (int64_t n : {int64_t{1}, int64_t{4}}) {
@@ -203,22 +211,29 @@ int main(int argc, char** argv) {
       at::set_num_threads(std::atoi(argv[++i]));
     } else if (!std::strcmp(argv[i], "--full-vit-h")) {
       full = true;
+    } else if (!std::strcmp(argv[i], "--dtype") && i + 1 < argc) {
+      const std::string d = argv[++i];
+      if (d != "fp32" && d != "bf16") {
+        std::fprintf(stderr, "sam_bench: --dtype must be fp32 or bf16\n");
+        return 2;
+      }
+      g_bf16 = d == "bf16";
     } else if (!std::strcmp(argv[i], "--runs") && i + 1 < argc) {
       runs = std::max(1, std::atoi(argv[++i]));
     } else {
-      std::fprintf(stderr, "usage: sam_bench [--threads N] [--full-vit-h] [--runs R]\n");
+      std::fprintf(stderr, "usage: sam_bench [--threads N] [--full-vit-h] [--runs R] [--dtype fp32|bf16]\n");
       return 2;
     }
   }
   c10::InferenceMode guard;
   at::manual_seed(0);
-  std::printf("sam_bench: %d intra-op threads, load average at start %s\n", at::get_num_threads(),
-              load_average().c_str());
+  std::printf("sam_bench: %d intra-op threads, %s, load average at start %s\n", at::get_num_threads(),
+              g_bf16 ? "bf16" : "fp32", load_average().c_str());
   const at::Tensor image = at::randn({1, 3, 1024, 1024});
 
   // Tiny golden sizes: dim 48, 3 heads (head_dim 16), 4 blocks with global blocks 1 and 3, neck 32.
   {
-    const SamImageEncoder enc(encoder_weights(48, 16, 64, 32, {14, 0, 14, 0}));
+    const SamImageEncoder enc = in_dtype(SamImageEncoder(encoder_weights(48, 16, 64, 32, {14, 0, 14, 0})));
     enc.forward(image);  // warm-up (oneDNN / allocator)
     const double t = median_seconds(runs, [&] { enc.forward(image); });
     std::printf("tiny SAM image encoder (dim 48, 4 blocks): %.0f ms (CPU %.0f ms; medians of %d)\n", 1e3 * t,
@@ -231,13 +246,13 @@ int main(int argc, char** argv) {
 
   // Real ViT-H sizes: dim 1280, 16 heads × 80, window 14, grid 64, neck 256.
   {
-    const SamImageEncoder enc(encoder_weights(1280, 80, 64, 256, {14, 14, 0}));
+    const SamImageEncoder enc = in_dtype(SamImageEncoder(encoder_weights(1280, 80, 64, 256, {14, 14, 0})));
     const auto& c = enc.config();
     const double t_all = seconds([&] { enc.forward(image); });  // base + 2·win + glob
     const double cpu_all = g_last_cpu;
     // One-block encoders (patch embedding and neck included): t_win1 = base + win, t_glob1 = base + glob.
-    const SamImageEncoder e1(encoder_weights(1280, 80, 64, 256, {14}));
-    const SamImageEncoder e0(encoder_weights(1280, 80, 64, 256, {0}));
+    const SamImageEncoder e1 = in_dtype(SamImageEncoder(encoder_weights(1280, 80, 64, 256, {14})));
+    const SamImageEncoder e0 = in_dtype(SamImageEncoder(encoder_weights(1280, 80, 64, 256, {0})));
     const double t_win1 = seconds([&] { e1.forward(image); });
     const double cpu_win1 = g_last_cpu;
     const double t_glob1 = seconds([&] { e0.forward(image); });
