@@ -473,6 +473,10 @@ void memory_estimate() {
               "%.2f GB; all fp32 would be %.1f GB\n",
               weights / gb, kv_per_token / 1e6, 1200 * kv_per_token / gb, upcast / gb,
               4 * (llm + projector + region + sam + text_fcs + clip) / gb);
+  const double all = llm + projector + region + sam + text_fcs + clip;
+  std::printf("  --dtype bf16: every weight bf16 %.2f GB, KV cache bf16 %.2f MB/token (1200 tokens: %.2f GB), plus one "
+              "matrix (%.2f GB) while the LLM moves into its huge-page mapping\n",
+              2 * all / gb, kv_per_token / 2e6, 1200 * kv_per_token / 2 / gb, 2 * V * D / gb);
 }
 
 }  // namespace
