@@ -19,10 +19,14 @@
 #include <mutex>
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
+// GLAMM_MINIMAL_DEPS (the GPU device-check build, bench/device_check): no OpenSSL and no zlib; SHA-256 and gzip
+// input then throw a clear error.
+#if !GLAMM_MINIMAL_DEPS
+#include <openssl/evp.h>
 #include <zlib.h>
+#endif
 
 #include "common/error.h"
 
@@ -132,6 +136,11 @@ bool is_gzip(std::string_view data) {
   return data.size() >= 2 && static_cast<unsigned char>(data[0]) == 0x1f && static_cast<unsigned char>(data[1]) == 0x8b;
 }
 
+#if GLAMM_MINIMAL_DEPS
+std::string gunzip_text(std::string_view, const std::string& file) {
+  throw InputError(file, "", "gzip input needs the full build (this device-check build has no zlib)");
+}
+#else
 std::string gunzip_text(std::string_view data, const std::string& file) {
   z_stream zs{};
   if (inflateInit2(&zs, 15 + 16) != Z_OK) throw InputError(file, "", "zlib initialisation failed");
@@ -175,6 +184,8 @@ std::string gunzip_text(std::string_view data, const std::string& file) {
   }
   return out;
 }
+
+#endif
 
 std::string read_text_file(const fs::path& path) {
   std::string raw = read_file(path);
@@ -515,6 +526,16 @@ std::string to_hex(const unsigned char* d, unsigned n) {
   return s;
 }
 
+#if GLAMM_MINIMAL_DEPS
+std::string sha256_hex(const std::string&) {
+  throw std::runtime_error("SHA-256 needs the full build (this device-check build has no OpenSSL)");
+}
+namespace {
+std::string sha256_regular_file(const fs::path& path) {
+  throw InputError(path.string(), "", "SHA-256 needs the full build (this device-check build has no OpenSSL)");
+}
+}  // namespace
+#else
 std::string sha256_hex(const std::string& data) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned len = 0;
@@ -540,6 +561,10 @@ std::string sha256_regular_file(const fs::path& path) {
   EVP_MD_CTX_free(ctx);
   return to_hex(md, len);
 }
+}  // namespace
+#endif
+
+namespace {
 
 struct PrefetchedDigest {
   std::shared_future<std::string> digest;

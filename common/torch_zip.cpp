@@ -1,8 +1,10 @@
 // Torch zip checkpoint reader. See torch_zip.h.
 #include "common/torch_zip.h"
 
+#if !GLAMM_MINIMAL_DEPS
 #include <zip.h>
 #include <zlib.h>
+#endif
 
 #include <algorithm>
 #include <cstring>
@@ -18,6 +20,27 @@ int64_t numel(const std::vector<int64_t>& shape) {
   for (int64_t d : shape) n *= d;
   return n;
 }
+
+#if GLAMM_MINIMAL_DEPS
+// The GPU device-check build (bench/device_check) has no libzip: it reads safetensors checkpoints only.
+struct Checkpoint::Impl {};
+
+Checkpoint Checkpoint::open(const std::filesystem::path& path) {
+  throw InputError(path.string(), "",
+                   "torch.save (.bin) checkpoints need the full build (this device-check build reads safetensors only; "
+                   "bench/device_check/prepare.sh converts them)");
+}
+const pickle::Value& Checkpoint::root() const { throw std::logic_error("torch_zip: no archive in this build"); }
+std::vector<NamedTensor> Checkpoint::state_dict() const { throw std::logic_error("torch_zip: no archive in this build"); }
+std::string Checkpoint::read_storage(const std::string&) const {
+  throw std::logic_error("torch_zip: no archive in this build");
+}
+std::string Checkpoint::tensor_bytes(const pickle::TensorRef&, const std::string&) const {
+  throw std::logic_error("torch_zip: no archive in this build");
+}
+const std::filesystem::path& Checkpoint::path() const { throw std::logic_error("torch_zip: no archive in this build"); }
+const std::string& Checkpoint::stem() const { throw std::logic_error("torch_zip: no archive in this build"); }
+#else
 
 struct Checkpoint::Impl {
   std::filesystem::path path;
@@ -216,5 +239,7 @@ std::string Checkpoint::tensor_bytes(const pickle::TensorRef& t, const std::stri
   }
   return out;
 }
+
+#endif  // GLAMM_MINIMAL_DEPS
 
 }  // namespace glamm::torch_zip

@@ -302,6 +302,20 @@ void SamImageEncoder::set_compute_dtype(c10::ScalarType dtype) {
   bf16_ = true;
 }
 
+void SamImageEncoder::to(const c10::Device& device) {
+  c10::InferenceMode guard;
+  auto move = [&](at::Tensor& t) {
+    if (t.defined()) t = t.to(device);
+  };
+  for (at::Tensor* t : {&w_.patch_w, &w_.patch_b, &w_.pos_embed, &w_.neck0_w, &w_.neck1_w, &w_.neck1_b, &w_.neck2_w,
+                        &w_.neck3_w, &w_.neck3_b})
+    move(*t);
+  for (Block& b : w_.blocks)
+    for (at::Tensor* t : {&b.norm1_w, &b.norm1_b, &b.qkv_w, &b.qkv_b, &b.proj_w, &b.proj_b, &b.rel_pos_h, &b.rel_pos_w,
+                          &b.norm2_w, &b.norm2_b, &b.lin1_w, &b.lin1_b, &b.lin2_w, &b.lin2_b})
+      move(*t);
+}
+
 at::Tensor SamImageEncoder::forward(const at::Tensor& image_in) const {
   const SamImageEncoderConfig& c = config_;
   if (!image_in.defined() || image_in.dim() != 4 || image_in.size(1) != 3 || image_in.size(2) != c.image_size ||
@@ -312,7 +326,8 @@ at::Tensor SamImageEncoder::forward(const at::Tensor& image_in) const {
                                 "], got " + shape_of(image_in));
   }
   c10::InferenceMode guard;
-  const at::Tensor image = bf16_ ? image_in.to(at::kBFloat16) : image_in;  // the reference's image.bfloat16()
+  // On the weights' device; the reference's image.bfloat16() in bf16 mode.
+  const at::Tensor image = image_in.to(w_.patch_w.device(), bf16_ ? at::kBFloat16 : at::kFloat);
   at::Tensor x = at::conv2d(image, w_.patch_w, w_.patch_b, {c.patch, c.patch}).permute({0, 2, 3, 1});
   x = x + w_.pos_embed;
   for (size_t i = 0; i < w_.blocks.size(); ++i) x = block_forward(w_.blocks[i], c.window[i], x);

@@ -100,6 +100,9 @@ class SamImageEncoder {
   /// returns bf16 embeddings. Throws std::invalid_argument for another dtype or bf16 → fp32.
   void set_compute_dtype(c10::ScalarType dtype);
 
+  /// Move the weights to `device` ("cuda:0", …); forward() then moves its input there and returns results there.
+  void to(const c10::Device& device);
+
  private:
   at::Tensor block_forward(const Block& blk, int64_t window, const at::Tensor& x) const;
   at::Tensor attention(const Block& blk, const at::Tensor& x) const;
