@@ -64,7 +64,7 @@ class Layer(torch.nn.Module):
         s = torch.matmul(q, k.transpose(2, 3)) / math.sqrt(128)
         if t > 1:
             mask = torch.full((t, past + t), torch.finfo(x.dtype).min, device=x.device, dtype=x.dtype).triu(past + 1)
-            s = torch.max(s + mask, torch.tensor(torch.finfo(x.dtype).min, device=x.device))
+            s = torch.max(s + mask, torch.tensor(torch.finfo(x.dtype).min, device=x.device, dtype=x.dtype))
         p = F.softmax(s, dim=-1, dtype=torch.float32).to(x.dtype)
         o = torch.matmul(p, v).transpose(1, 2).reshape(b, t, D)
         x = x + self.o(o)
