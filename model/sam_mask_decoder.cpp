@@ -118,6 +118,12 @@ void SamPromptEncoder::set_compute_dtype(c10::ScalarType dtype) {
   no_mask_embed_ = no_mask_embed_.to(at::kBFloat16);
 }
 
+void SamPromptEncoder::to(const c10::Device& device) {
+  c10::InferenceMode guard;
+  gaussian_ = gaussian_.to(device);
+  no_mask_embed_ = no_mask_embed_.to(device);
+}
+
 at::Tensor SamPromptEncoder::no_mask_dense(int64_t n, int64_t h, int64_t w) const {
   return no_mask_embed_.reshape({1, -1, 1, 1}).expand({n, -1, h, w});
 }
@@ -295,6 +301,36 @@ void SamMaskDecoder::set_compute_dtype(c10::ScalarType dtype) {
   bf16_ = true;
 }
 
+void SamMaskDecoder::to(const c10::Device& device) {
+  c10::InferenceMode guard;
+  auto move = [&](at::Tensor& t) {
+    if (t.defined()) t = t.to(device);
+  };
+  auto move_attention = [&](Attention& a) {
+    for (at::Tensor* t : {&a.q_w, &a.q_b, &a.k_w, &a.k_b, &a.v_w, &a.v_b, &a.out_w, &a.out_b}) move(*t);
+  };
+  Weights& W = w_;
+  for (at::Tensor* t : {&W.iou_token, &W.mask_tokens, &W.norm_final_w, &W.norm_final_b, &W.up0_w, &W.up0_b, &W.up1_w,
+                        &W.up1_b, &W.up3_w, &W.up3_b})
+    move(*t);
+  move_attention(W.final_attn);
+  for (Layer& l : W.layers) {
+    move_attention(l.self_attn);
+    move_attention(l.token_to_image);
+    move_attention(l.image_to_token);
+    for (int k = 0; k < 4; ++k) {
+      move(l.norm_w[k]);
+      move(l.norm_b[k]);
+    }
+    for (at::Tensor* t : {&l.lin1_w, &l.lin1_b, &l.lin2_w, &l.lin2_b}) move(*t);
+  }
+  for (Mlp3& m : W.hyper)
+    for (int k = 0; k < 3; ++k) {
+      move(m.w[k]);
+      move(m.b[k]);
+    }
+}
+
 at::Tensor SamMaskDecoder::predict_low_res(const at::Tensor& image_embeddings, const at::Tensor& image_pe,
                                            const at::Tensor& sparse, const at::Tensor& dense) const {
   const SamMaskDecoderConfig& c = config_;
@@ -319,11 +355,11 @@ at::Tensor SamMaskDecoder::predict_low_res(const at::Tensor& image_embeddings, c
   const Weights& W = w_;
   // predict_masks: [iou token, mask tokens] + sparse prompts.
   const at::Tensor output_tokens = at::cat({W.iou_token, W.mask_tokens}, 0).unsqueeze(0).expand({n, -1, -1});
-  const at::Tensor tokens = at::cat({output_tokens, sparse.to(cdt)}, 1);  // [n, 1+K+T, dim]
-  at::Tensor src = image_embeddings.to(cdt);
+  const at::Tensor tokens = at::cat({output_tokens, sparse.to(W.iou_token.device(), cdt)}, 1);  // [n, 1+K+T, dim]
+  at::Tensor src = image_embeddings.to(W.iou_token.device(), cdt);
   if (src.size(0) != n) src = at::repeat_interleave(src, n, 0);
-  src = src + dense.to(cdt);
-  const at::Tensor pos_src = at::repeat_interleave(image_pe.to(cdt), n, 0);
+  src = src + dense.to(W.iou_token.device(), cdt);
+  const at::Tensor pos_src = at::repeat_interleave(image_pe.to(W.iou_token.device(), cdt), n, 0);
 
   // TwoWayTransformer.forward: image as tokens [n, h·w, dim].
   at::Tensor keys = src.flatten(2).permute({0, 2, 1});
@@ -425,7 +461,12 @@ at::Tensor TextHiddenProjection::forward(const at::Tensor& hidden) const {
     const at::Tensor h = at::relu(at::linear(hidden.to(w0_.device(), at::kBFloat16), w0_, b0_));
     return at::linear(h, w2_, b2_).to(at::kFloat);
   }
-  return at::linear(at::relu(at::linear(hidden.to(at::kFloat), w0_, b0_)), w2_, b2_);
+  return at::linear(at::relu(at::linear(hidden.to(w0_.device(), at::kFloat), w0_, b0_)), w2_, b2_);
+}
+
+void TextHiddenProjection::to(const c10::Device& device) {
+  c10::InferenceMode guard;
+  for (at::Tensor* t : {&w0_, &b0_, &w2_, &b2_}) *t = t->to(device);
 }
 
 void TextHiddenProjection::set_compute_dtype(c10::ScalarType dtype) {

@@ -49,6 +49,8 @@ class SamPromptEncoder {
   /// matrix buffer and no_mask_embed rounded to bf16, so dense_pe() builds its grid and encoding in bf16 and
   /// returns bf16). Throws std::invalid_argument for another dtype or bf16 → fp32.
   void set_compute_dtype(c10::ScalarType dtype);
+  /// Move the two tensors to `device`; dense_pe() and no_mask_dense() then return tensors there.
+  void to(const c10::Device& device);
 
  private:
   at::Tensor gaussian_;       // [2, F]
@@ -121,6 +123,8 @@ class SamMaskDecoder {
   /// returns bf16 logits, which sam_postprocess_masks up-casts as the reference's `masks.float()` does). Throws
   /// std::invalid_argument for another dtype or bf16 → fp32.
   void set_compute_dtype(c10::ScalarType dtype);
+  /// Move the weights to `device`; predict_low_res() then moves its inputs there and returns results there.
+  void to(const c10::Device& device);
 
  private:
   at::Tensor attend(const Attention& a, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) const;
@@ -147,6 +151,8 @@ class TextHiddenProjection {
   /// bf16 once, Linear/ReLU/Linear in bf16; forward() then returns fp32 tensors holding bf16 values). Throws
   /// std::invalid_argument for another dtype or bf16 → fp32.
   void set_compute_dtype(c10::ScalarType dtype);
+  /// Move the weights to `device`; forward() then moves its input there and returns results there.
+  void to(const c10::Device& device);
 
  private:
   at::Tensor w0_, b0_, w2_, b2_;

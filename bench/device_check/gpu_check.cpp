@@ -1,7 +1,9 @@
 // The GPU check of issue #16, in one program that a lent GPU machine runs in one call (bench/gpu_check.sh):
 //   (a) the golden tiny-model LLM cases (six prompts: GCG and region captioning, both images; inputs from the golden
 //       tensors) greedy-decoded on the device in fp32 and in bf16, against the fp32 CPU golden tokens (fp32 must
-//       be equal; bf16 agreement reported), plus batch 4 against batch 1 on the device;
+//       be equal; bf16 agreement reported), plus batch 4 against batch 1 on the device; for the GCG cases the
+//       [SEG] states of the run go through text_hidden_fcs and the SAM encoder / prompt encoder / mask decoder on
+//       the device, and the masks are compared with the golden RLE (pixels that differ, IoU);
 //   (b) real-size figures with random weights on the device: LLaMA-7B decode (N layers scaled to 32, plus
 //       lm_head) at batch 1 and 8, prefill tokens/s, CLIP ViT-L/14-336 per image, SAM ViT-H encoder
 //       (extrapolated from one windowed and one global block);
@@ -10,7 +12,7 @@
 // Usage: gpu_check --data DIR [--device cuda|cuda:N|cpu] [--json OUT] [--layers N (2)] [--prefill T (650)]
 //                  [--decode N (16)] [--no-real] [--no-tiny]
 // DIR holds what bench/device_check/prepare.sh writes: tiny-glamm/ (config.json + model.safetensors) and
-// golden/ (image__*.safetensors, <case>.safetensors).
+// golden/ (image__*.safetensors, <case>.safetensors, gcg__*.json).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -34,7 +36,9 @@
 #include "model/generation.h"
 #include "model/glamm_config.h"
 #include "model/llama.h"
+#include "metrics/mask/rle.h"
 #include "model/sam_image_encoder.h"
+#include "model/sam_mask_decoder.h"
 #include "model/weights.h"
 #endif
 
@@ -63,6 +67,30 @@ std::vector<int64_t> ids_of(const glamm::safetensors::File& f, const std::string
   return {t.data_ptr<int64_t>(), t.data_ptr<int64_t>() + t.numel()};
 }
 
+/// SAM's input from the golden resized image (uint8 HWC): normalised per channel with SAM's mean and std, padded
+/// with zeros to 1024² at the bottom and right (glamm-model.md §4.2), [1, 3, 1024, 1024].
+at::Tensor sam_pixels(const at::Tensor& resized_u8_hwc) {
+  const float mean[3] = {123.675f, 116.28f, 103.53f}, stdv[3] = {58.395f, 57.12f, 57.375f};
+  const at::Tensor chw = resized_u8_hwc.permute({2, 0, 1}).to(at::kFloat);
+  at::Tensor out = at::zeros({1, 3, 1024, 1024});
+  for (int c = 0; c < 3; ++c)
+    out[0][c].narrow(0, 0, chw.size(1)).narrow(1, 0, chw.size(2)).copy_((chw[c] - mean[c]) / stdv[c]);
+  return out;
+}
+
+/// Mismatching pixels and IoU of two compressed RLE masks of one size.
+std::pair<int64_t, double> mask_agreement(const std::string& a, const std::string& b, uint32_t h, uint32_t w) {
+  const auto pa = glamm::mask::decode(glamm::mask::from_string(a, h, w));
+  const auto pb = glamm::mask::decode(glamm::mask::from_string(b, h, w));
+  int64_t diff = 0, inter = 0, uni = 0;
+  for (std::size_t i = 0; i < pa.size() && i < pb.size(); ++i) {
+    diff += pa[i] != pb[i];
+    inter += pa[i] && pb[i];
+    uni += pa[i] || pb[i];
+  }
+  return {diff, uni ? static_cast<double>(inter) / static_cast<double>(uni) : 1.0};
+}
+
 /// (a) The six golden prompts on `device` in fp32 and bf16.
 nlohmann::json tiny_cases(const fs::path& data, const c10::Device& device) {
   nlohmann::json out = nlohmann::json::object();
@@ -75,8 +103,23 @@ nlohmann::json tiny_cases(const fs::path& data, const c10::Device& device) {
     cfg.check_shapes(shape_lookup(ws), "config.json");
     Llama llm = Llama::load(ws, cfg.llm);
     ws.finish({"model.layers.", "model.embed_tokens.", "model.norm.", "lm_head."});
-    if (std::string(dtype) == "bf16") llm.set_compute_dtype(at::kBFloat16);
+    SamImageEncoder sam = SamImageEncoder::load(ws);
+    SamPromptEncoder prompt_encoder = SamPromptEncoder::load(ws);
+    SamMaskDecoder mask_decoder = SamMaskDecoder::load(ws, cfg.sam_mask_decoder_num_heads);
+    TextHiddenProjection text_fcs = TextHiddenProjection::load(ws);
+    if (std::string(dtype) == "bf16") {
+      llm.set_compute_dtype(at::kBFloat16);
+      sam.set_compute_dtype(at::kBFloat16);
+      prompt_encoder.set_compute_dtype(at::kBFloat16);
+      mask_decoder.set_compute_dtype(at::kBFloat16);
+      text_fcs.set_compute_dtype(at::kBFloat16);
+    }
     llm.to(device);
+    sam.to(device);
+    prompt_encoder.to(device);
+    mask_decoder.to(device);
+    text_fcs.to(device);
+    nlohmann::json mask_rows = nlohmann::json::array();
     SpecialIds special;
     special.bbox = cfg.bbox_token_id;
     special.seg = cfg.seg_token_id;
@@ -111,6 +154,29 @@ nlohmann::json tiny_cases(const fs::path& data, const c10::Device& device) {
                   s);
       rows.push_back({{"case", c}, {"tokens_equal", eq}, {"first_difference", eq ? -1 : static_cast<int64_t>(same)},
                       {"seconds", s}});
+      // GCG: the [SEG] states of this run through text_hidden_fcs and SAM on the device, against the golden masks.
+      if (c.rfind("gcg__", 0) == 0 && eq && alone.back().seg_hidden.size(0) > 0) {
+        const nlohmann::json meta = glamm::io::load_json(data / "golden" / (c + ".json"));
+        const int64_t H = meta.at("original_size_hw")[0], W = meta.at("original_size_hw")[1];
+        const std::pair<int64_t, int64_t> resized{meta.at("sam_resize_hw")[0], meta.at("sam_resize_hw")[1]};
+        const at::Tensor emb = sam.forward(sam_pixels(golden(img, "sam.resized_u8_hwc", at::kByte)));
+        const at::Tensor prompts = text_fcs.forward(alone.back().seg_hidden);
+        const auto masks = sam_masks_to_rle(
+            sam_full_res_logits(prompt_encoder, mask_decoder, emb, prompts, resized, {H, W}));
+        const auto& ref = meta.at("pred_masks_rle");
+        for (std::size_t m = 0; m < masks.size() && m < ref.size(); ++m) {
+          const std::string rc = ref[m].at("counts").get<std::string>();
+          const auto [diff, iou] = mask_agreement(masks[m].counts, rc, static_cast<uint32_t>(H), static_cast<uint32_t>(W));
+          std::printf("  tiny %s %s mask %zu: %s, %lld of %lld pixels differ, IoU %.5f\n", dtype, c.c_str(), m,
+                      masks[m].counts == rc ? "RLE equal to the golden" : "RLE differs", static_cast<long long>(diff),
+                      static_cast<long long>(H * W), iou);
+          mask_rows.push_back({{"case", c}, {"mask", m}, {"rle_equal", masks[m].counts == rc},
+                               {"pixels_differ", diff}, {"iou", iou}});
+        }
+        if (masks.size() != ref.size())
+          mask_rows.push_back({{"case", c}, {"error", "mask count " + std::to_string(masks.size()) + " vs " +
+                                                          std::to_string(ref.size())}});
+      }
     }
     // Batch 4 on the device against batch 1 on the device.
     const std::vector<std::vector<int64_t>> p4(prompts.begin(), prompts.begin() + 4);
@@ -120,7 +186,8 @@ nlohmann::json tiny_cases(const fs::path& data, const c10::Device& device) {
     for (std::size_t i = 0; i < b4.size(); ++i) batch_equal += b4[i].generated_ids == alone[i].generated_ids;
     std::printf("  tiny %s: %d/6 cases with the golden tokens; batch 4 = batch 1 tokens in %d/4\n", dtype, equal,
                 batch_equal);
-    out[dtype] = {{"cases", rows}, {"tokens_equal", equal}, {"batch4_tokens_equal_batch1", batch_equal}};
+    out[dtype] = {{"cases", rows}, {"tokens_equal", equal}, {"batch4_tokens_equal_batch1", batch_equal},
+                  {"masks", mask_rows}};
   }
   return out;
 }

@@ -21,6 +21,7 @@ cp "$shared/golden/model/tiny-glamm/config.json" "$out/tiny-glamm/"
 for img in COCO_val2014_000000391895 surfer; do
   cp "$shared/golden/model/golden/image__$img.safetensors" "$out/golden/"
   for task in gcg regcap1 regcap2; do cp "$shared/golden/model/golden/${task}__$img.safetensors" "$out/golden/"; done
+  cp "$shared/golden/model/golden/gcg__$img.json" "$out/golden/"
 done
 deps=$(echo '#include <nlohmann/json.hpp>' | ${CXX:-c++} -x c++ -E -H - 2>&1 >/dev/null || true)
 nl=$(printf '%s\n' "$deps" | sed -n 's/^\.* \(.*nlohmann\/json\.hpp\)$/\1/p' | head -n 1)
