@@ -49,8 +49,9 @@ void bind_infer_options(CLI::App* sub, runners::InferRequest& r) {
       ->check(CLI::IsMember({"tf", "generate"}))
       ->capture_default_str();
   sub->add_option("--device", r.device,
-                  "Only cpu is implemented for now (cuda / cuda:N are refused by the model with an error; when CUDA "
-                  "support lands, cuda under torchrun will mean cuda:$LOCAL_RANK)")
+                  "cpu, or cuda / cuda:N when the libtorch the plugin was built against has CUDA (Debian's has not; "
+                  "the GPU path is not yet verified on a GPU: bench/README.md); cuda under torchrun means "
+                  "cuda:$LOCAL_RANK")
       ->capture_default_str();
   sub->add_option("--dtype", r.dtype,
                   "Compute dtype: fp32 = the exactness reference (the official code's math in fp32; bf16 weights "

@@ -5,6 +5,7 @@
 #include "model/glamm.h"
 
 #include <ATen/ATen.h>
+#include <ATen/Context.h>
 #include <ATen/Parallel.h>
 #include <c10/core/InferenceMode.h>
 
@@ -49,10 +50,17 @@ at::Tensor tensor_from(const std::vector<float>& v, at::IntArrayRef shape) {
 class Glamm final : public InferenceModel {
  public:
   explicit Glamm(const GlammOptions& options) : options_(options) {
-    if (options.device != "cpu")
+    c10::Device device(c10::kCPU);
+    try {
+      device = c10::Device(options.device);
+    } catch (const std::exception&) {
+      throw InputError("", "--device", "'" + options.device + "' is not a device (cpu, cuda, cuda:N)");
+    }
+    if (device.is_cuda() && !at::hasCUDA())
       throw InputError("", "--device",
-                       "'" + options.device +
-                           "' is not supported yet: the GLaMM model components run on the CPU only (use --device cpu)");
+                       "'" + options.device + "': this build's libtorch has no CUDA or no GPU is visible (use --device cpu)");
+    if (!device.is_cpu() && !device.is_cuda())
+      throw InputError("", "--device", "'" + options.device + "' is not supported (cpu, cuda, cuda:N)");
     if (options.dtype != "fp32" && options.dtype != "bf16")
       throw InputError("", "--dtype", "'" + options.dtype + "' is not fp32 or bf16");
     const fs::path config_json = options.checkpoint / "config.json";
@@ -97,6 +105,17 @@ class Glamm final : public InferenceModel {
       mask_decoder_->set_compute_dtype(at::kBFloat16);
       text_fcs_->set_compute_dtype(at::kBFloat16);
       clip_->set_compute_dtype(at::kBFloat16);
+    }
+    if (!device.is_cpu()) {
+      // Every component on the device (inputs are moved by each forward; masks come back for RLE encoding).
+      llm_->to(device);
+      projector_->to(device);
+      if (region_) region_->to(device);
+      sam_encoder_->to(device);
+      prompt_encoder_->to(device);
+      mask_decoder_->to(device);
+      text_fcs_->to(device);
+      clip_->to(device);
     }
     special_.bbox = config_.bbox_token_id;
     special_.seg = config_.seg_token_id;

@@ -23,7 +23,7 @@ namespace glamm::model {
 struct GlammOptions {
   std::filesystem::path checkpoint;  ///< HF GLaMM folder (config.json, tokenizer, shards)
   std::filesystem::path clip;        ///< CLIP ViT folder (openai/clip-vit-large-patch14-336 layout)
-  std::string device = "cpu";        ///< "cpu" (CUDA devices are refused for now)
+  std::string device = "cpu";        ///< "cpu", or "cuda" / "cuda:N" when libtorch has CUDA (not yet run on a GPU)
   std::string dtype = "fp32";        ///< "fp32" (exactness reference; weights up-cast per use) or "bf16" (the official run's precision)
   bool kv_cache = true;              ///< false: recompute the whole sequence every step, as the reference does
   int max_new_tokens = 512;          ///< generation limit (EOS included in the count as in HF generate)
@@ -116,7 +116,7 @@ class InferenceModel {
 
 /// Load GLaMM (+ CLIP) as `options` says. Throws InputError naming the folder/file for a missing or corrupt
 /// checkpoint, a config that disagrees with the tensor shapes, or missing/unexpected keys (all listed), and for a
-/// device other than "cpu" (not implemented yet) or a dtype other than "fp32" / "bf16".
+/// device that is not cpu / cuda[:N] or a CUDA device without CUDA, or a dtype other than "fp32" / "bf16".
 std::unique_ptr<InferenceModel> load_glamm(const GlammOptions& options);
 
 }  // namespace glamm::model

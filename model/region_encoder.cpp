@@ -223,6 +223,30 @@ void RegionEncoder::set_compute_dtype(c10::ScalarType dtype) {
   bf16_ = true;
 }
 
+void RegionEncoder::to(const c10::Device& device) {
+  c10::InferenceMode guard;
+  auto move = [&](at::Tensor& t) {
+    if (t.defined()) t = t.to(device);
+  };
+  for (auto* v : {&input_conv_, &fuse_conv_, &pconv_})
+    for (Conv& c : *v) {
+      move(c.weight);
+      move(c.bias);
+    }
+  for (Norm& n : fuse_gn_) {
+    move(n.weight);
+    move(n.bias);
+  }
+  for (Conv* c : {&pos0_, &pos3_, &flatten_, &updims_}) {
+    move(c->weight);
+    move(c->bias);
+  }
+  for (Norm* n : {&pos2_, &pos5_}) {
+    move(n->weight);
+    move(n->bias);
+  }
+}
+
 void RegionEncoder::require_complete() const {
   if (!complete_) {
     throw InputError("", "region encoder",
@@ -258,7 +282,7 @@ std::vector<at::Tensor> RegionEncoder::fuse(const at::Tensor& levels_in) const {
                      "CLIP levels must be [4, 576, " + std::to_string(E) + "], got " +
                          shape_text(levels_in.sizes().vec()));
   }
-  levels = levels.to(at::kFloat);
+  levels = levels.to(input_conv_[0].weight.device(), at::kFloat);
   // bf16 mode (the official run): maps bf16 between ops, resizes in fp32 and cast back, as layers.py does.
   const bool bf = bf16_;
   auto W = [bf](const at::Tensor& t) { return bf || !t.defined() ? t : f32(t); };
@@ -271,7 +295,8 @@ std::vector<at::Tensor> RegionEncoder::fuse(const at::Tensor& levels_in) const {
     at::Tensor x = levels[l].reshape({1, kGrid, kGrid, E}).permute({0, 3, 1, 2});
     x = resize(x, s, s).to(at::kBFloat16);
     if (!bf) x = x.to(at::kFloat);
-    const at::Tensor xs = at::linspace(-1, 1, s, at::kFloat), ys = at::linspace(-1, 1, s, at::kFloat);
+    const auto lopt = at::TensorOptions().dtype(at::kFloat).device(x.device());
+    const at::Tensor xs = at::linspace(-1, 1, s, lopt), ys = at::linspace(-1, 1, s, lopt);
     const at::Tensor coord = at::stack({xs.unsqueeze(0).expand({s, s}), ys.unsqueeze(1).expand({s, s})}).unsqueeze(0);
     x = at::cat({x, coord.to(x.scalar_type())}, 1);  // bf16 mode: coord_feat.to(feat.dtype)
     cur.push_back(at::conv2d(x, W(input_conv_[l].weight), W(input_conv_[l].bias)));
@@ -312,7 +337,7 @@ at::Tensor RegionEncoder::extract(const std::vector<at::Tensor>& fused, const at
   }
   const bool bf = bf16_;
   auto W = [bf](const at::Tensor& t) { return bf || !t.defined() ? t : f32(t); };
-  const at::Tensor boxes = boxes_in.to(at::kFloat);
+  const at::Tensor boxes = boxes_in.to(pos0_.weight.device(), at::kFloat);
   // pos_embedd: Linear → ReLU → LayerNorm → Linear → ReLU → LayerNorm on the (bf16-valued) normalised box.
   const at::Tensor box_in = bf ? boxes.to(at::kBFloat16) : boxes;  // batch_rois.to(feats[0].dtype)
   at::Tensor pos = at::relu(linear(box_in, pos0_));

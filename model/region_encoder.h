@@ -85,6 +85,10 @@ class RegionEncoder {
   /// std::invalid_argument for another dtype or bf16 → fp32.
   void set_compute_dtype(c10::ScalarType dtype);
 
+  /// Move the weights to `device`; fuse()/extract()/forward() then move their inputs there and return results
+  /// there (RoIAlign takes its ATen path on a non-CPU map, model/roi_align_aten.h).
+  void to(const c10::Device& device);
+
   /// Region vectors [n, D] from fused maps (as fuse() returns) and prepared boxes [n, 4] (prepare_region_boxes):
   /// pos_embedd, RoIs, per-level RoIAlign, pconvs, sum, ReLU, flatten_linear, + pos embedding, updims.
   at::Tensor extract(const std::vector<at::Tensor>& fused, const at::Tensor& boxes, RegionTrace* trace = nullptr) const;

@@ -36,6 +36,7 @@
 #include "model/generation.h"
 #include "model/glamm_config.h"
 #include "model/llama.h"
+#include "model/region_encoder.h"
 #include "metrics/mask/rle.h"
 #include "model/sam_image_encoder.h"
 #include "model/sam_mask_decoder.h"
@@ -107,19 +108,23 @@ nlohmann::json tiny_cases(const fs::path& data, const c10::Device& device) {
     SamPromptEncoder prompt_encoder = SamPromptEncoder::load(ws);
     SamMaskDecoder mask_decoder = SamMaskDecoder::load(ws, cfg.sam_mask_decoder_num_heads);
     TextHiddenProjection text_fcs = TextHiddenProjection::load(ws);
+    RegionEncoder region = RegionEncoder::load(ws);
+    ws.finish({"model.region_encoder."});
     if (std::string(dtype) == "bf16") {
       llm.set_compute_dtype(at::kBFloat16);
       sam.set_compute_dtype(at::kBFloat16);
       prompt_encoder.set_compute_dtype(at::kBFloat16);
       mask_decoder.set_compute_dtype(at::kBFloat16);
       text_fcs.set_compute_dtype(at::kBFloat16);
+      region.set_compute_dtype(at::kBFloat16);
     }
+    region.to(device);
     llm.to(device);
     sam.to(device);
     prompt_encoder.to(device);
     mask_decoder.to(device);
     text_fcs.to(device);
-    nlohmann::json mask_rows = nlohmann::json::array();
+    nlohmann::json mask_rows = nlohmann::json::array(), region_rows = nlohmann::json::array();
     SpecialIds special;
     special.bbox = cfg.bbox_token_id;
     special.seg = cfg.seg_token_id;
@@ -138,6 +143,17 @@ nlohmann::json tiny_cases(const fs::path& data, const c10::Device& device) {
       const auto g = glamm::safetensors::File::open(data / "golden" / (c + ".safetensors"));
       prompts.push_back(ids_of(g, "input_ids"));
       const at::Tensor regions = g.find("region.vectors") ? golden(g, "region.vectors", at::kFloat) : at::Tensor();
+      if (regions.defined()) {  // the region encoder on the device from the golden CLIP levels and normalised boxes
+        const at::Tensor mine =
+            region.extract(region.fuse(golden(img, "clip.region_levels_patches", at::kFloat)),
+                           golden(g, "boxes.normalized_fp16_bf16", at::kFloat))
+                .to(at::kCPU);
+        const double cosine = ((mine * regions).sum(-1) / (mine.norm(2, -1) * regions.norm(2, -1))).min().item<double>();
+        const double maxd = (mine - regions).abs().max().item<double>();
+        std::printf("  tiny %s %s region vectors: max |d| %.3g, lowest row cosine %.6f\n", dtype, c.c_str(), maxd,
+                    cosine);
+        region_rows.push_back({{"case", c}, {"max_abs_diff", maxd}, {"min_row_cosine", cosine}});
+      }
       embeds.push_back(build_inputs_embeds(llm, prompts.back(), golden(img, "projector.out", at::kFloat), regions,
                                            special));
       const auto t0 = Clock::now();
@@ -187,7 +203,7 @@ nlohmann::json tiny_cases(const fs::path& data, const c10::Device& device) {
     std::printf("  tiny %s: %d/6 cases with the golden tokens; batch 4 = batch 1 tokens in %d/4\n", dtype, equal,
                 batch_equal);
     out[dtype] = {{"cases", rows}, {"tokens_equal", equal}, {"batch4_tokens_equal_batch1", batch_equal},
-                  {"masks", mask_rows}};
+                  {"masks", mask_rows}, {"regions", region_rows}};
   }
   return out;
 }

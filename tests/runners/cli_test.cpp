@@ -293,11 +293,11 @@ TEST(InferCli, HalfALauncherPairIsAnErrorAndTheShardSourceIsPrinted) {
   EXPECT_NE(out.find("Slurm array variables take precedence"), std::string::npos) << out;
 }
 
-TEST(InferCli, HelpSaysOnlyCpuIsImplementedAndWhatBf16Is) {
+TEST(InferCli, HelpSaysWhereCudaStandsAndWhatBf16Is) {
   for (const char* cmd : {"infer", "run"}) {
     std::string out;
     ASSERT_EQ(sh(std::string(GLAMM_EVAL_BINARY) + " " + cmd + " --help", out), 0) << out;
-    EXPECT_NE(out.find("Only cpu is implemented for now"), std::string::npos) << cmd << out;
+    EXPECT_NE(out.find("the GPU path is not yet verified on a GPU"), std::string::npos) << cmd << out;
     EXPECT_NE(out.find("bf16 = the official evaluation's precision"), std::string::npos) << cmd << out;
     EXPECT_NE(out.find("--batch-size"), std::string::npos) << cmd << out;
     EXPECT_NE(out.find("the Slurm array wins when both are set"), std::string::npos) << cmd << out;

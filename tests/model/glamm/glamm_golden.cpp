@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include <ATen/Context.h>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -223,6 +225,31 @@ TEST(GlammEndToEndBf16, AgreementWithTheFp32ReferenceIsReported) {
       std::printf("[glamm bf16] %s mask %zu: IoU %.5f with fp32, %zu of %zu pixels differ\n", c, i, iou, diff,
                   a.size());
       EXPECT_GT(iou, 0.98) << c << " mask " << i;  // measured 0.996-0.997: bf16 rounding moves a thin boundary
+    }
+  }
+}
+
+TEST(GlammEndToEndErrors, AnUnknownOrUnavailableDeviceIsAnInputErrorBeforeLoading) {
+  GLAMM_REQUIRE_SHARED(model_dir, "golden/model");
+  glamm::model::GlammOptions o;
+  o.checkpoint = model_dir / "tiny-glamm";
+  o.clip = model_dir / "tiny-clip-vit-patch14-336";
+  for (const char* bad : {"tpu", "gpu0", "cuda:x"}) {
+    o.device = bad;
+    try {
+      (void)glamm::model::load_glamm(o);
+      ADD_FAILURE() << bad << " was accepted";
+    } catch (const glamm::InputError& e) {
+      EXPECT_NE(std::string(e.what()).find("--device"), std::string::npos) << e.what();
+    }
+  }
+  if (!at::hasCUDA()) {
+    o.device = "cuda";
+    try {
+      (void)glamm::model::load_glamm(o);
+      ADD_FAILURE() << "cuda accepted without CUDA";
+    } catch (const glamm::InputError& e) {
+      EXPECT_NE(std::string(e.what()).find("no CUDA"), std::string::npos) << e.what();
     }
   }
 }
