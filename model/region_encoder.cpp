@@ -1,6 +1,8 @@
 // GLaMM region encoder (see region_encoder.h): box preparation, MLVLFuseModule, MlvlRoIExtractor.
 #include "model/region_encoder.h"
 
+#include <functional>
+
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 
@@ -193,6 +195,26 @@ RegionEncoder RegionEncoder::load(WeightStore& store, const std::string& prefix)
   return m;
 }
 
+void RegionEncoder::for_each_weight(const std::function<void(at::Tensor&)>& f) {
+  for (auto* v : {&input_conv_, &fuse_conv_, &pconv_})
+    for (Conv& c : *v) {
+      f(c.weight);
+      f(c.bias);
+    }
+  for (Norm& n : fuse_gn_) {
+    f(n.weight);
+    f(n.bias);
+  }
+  for (Conv* c : {&pos0_, &pos3_, &flatten_, &updims_}) {
+    f(c->weight);
+    f(c->bias);
+  }
+  for (Norm* n : {&pos2_, &pos5_}) {
+    f(n->weight);
+    f(n->bias);
+  }
+}
+
 void RegionEncoder::set_compute_dtype(c10::ScalarType dtype) {
   if (dtype != at::kFloat && dtype != at::kBFloat16)
     throw std::invalid_argument(std::string("region encoder compute dtype must be fp32 or bf16, got ") +
@@ -200,51 +222,17 @@ void RegionEncoder::set_compute_dtype(c10::ScalarType dtype) {
   if ((dtype == at::kBFloat16) == bf16_) return;
   if (bf16_) throw std::invalid_argument("region encoder: bf16 weights cannot go back to fp32 mode");
   c10::InferenceMode guard;
-  auto cast = [](at::Tensor& t) {
+  for_each_weight([](at::Tensor& t) {
     if (t.defined()) t = t.to(at::kBFloat16);
-  };
-  for (auto* v : {&input_conv_, &fuse_conv_, &pconv_})
-    for (Conv& c : *v) {
-      cast(c.weight);
-      cast(c.bias);
-    }
-  for (Norm& n : fuse_gn_) {
-    cast(n.weight);
-    cast(n.bias);
-  }
-  for (Conv* c : {&pos0_, &pos3_, &flatten_, &updims_}) {
-    cast(c->weight);
-    cast(c->bias);
-  }
-  for (Norm* n : {&pos2_, &pos5_}) {
-    cast(n->weight);
-    cast(n->bias);
-  }
+  });
   bf16_ = true;
 }
 
 void RegionEncoder::to(const c10::Device& device) {
   c10::InferenceMode guard;
-  auto move = [&](at::Tensor& t) {
+  for_each_weight([&](at::Tensor& t) {
     if (t.defined()) t = t.to(device);
-  };
-  for (auto* v : {&input_conv_, &fuse_conv_, &pconv_})
-    for (Conv& c : *v) {
-      move(c.weight);
-      move(c.bias);
-    }
-  for (Norm& n : fuse_gn_) {
-    move(n.weight);
-    move(n.bias);
-  }
-  for (Conv* c : {&pos0_, &pos3_, &flatten_, &updims_}) {
-    move(c->weight);
-    move(c->bias);
-  }
-  for (Norm* n : {&pos2_, &pos5_}) {
-    move(n->weight);
-    move(n->bias);
-  }
+  });
 }
 
 void RegionEncoder::require_complete() const {

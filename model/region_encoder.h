@@ -11,6 +11,7 @@
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -111,6 +112,8 @@ class RegionEncoder {
   bool bf16_ = false;
 
   void require_complete() const;
+  /// Call f on every weight tensor (set_compute_dtype, to).
+  void for_each_weight(const std::function<void(at::Tensor&)>& f);
   /// x·Wᵀ + b in float32; a non-float32 weight is up-cast in row blocks.
   static at::Tensor linear(const at::Tensor& x, const Conv& layer);
 };

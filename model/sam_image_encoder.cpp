@@ -1,6 +1,8 @@
 // SAM ViT image encoder. See sam_image_encoder.h.
 #include "model/sam_image_encoder.h"
 
+#include <functional>
+
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
 
@@ -282,6 +284,16 @@ at::Tensor SamImageEncoder::block_forward(const Block& blk, int64_t window, cons
   return out + m;
 }
 
+void SamImageEncoder::for_each_weight(const std::function<void(at::Tensor&)>& f) {
+  for (at::Tensor* t : {&w_.patch_w, &w_.patch_b, &w_.pos_embed, &w_.neck0_w, &w_.neck1_w, &w_.neck1_b, &w_.neck2_w,
+                        &w_.neck3_w, &w_.neck3_b})
+    f(*t);
+  for (Block& b : w_.blocks)
+    for (at::Tensor* t : {&b.norm1_w, &b.norm1_b, &b.qkv_w, &b.qkv_b, &b.proj_w, &b.proj_b, &b.rel_pos_h, &b.rel_pos_w,
+                          &b.norm2_w, &b.norm2_b, &b.lin1_w, &b.lin1_b, &b.lin2_w, &b.lin2_b})
+      f(*t);
+}
+
 void SamImageEncoder::set_compute_dtype(c10::ScalarType dtype) {
   if (dtype != at::kFloat && dtype != at::kBFloat16)
     throw std::invalid_argument(std::string("SAM image encoder compute dtype must be fp32 or bf16, got ") +
@@ -289,31 +301,17 @@ void SamImageEncoder::set_compute_dtype(c10::ScalarType dtype) {
   if ((dtype == at::kBFloat16) == bf16_) return;
   if (bf16_) throw std::invalid_argument("SAM image encoder: bf16 weights cannot go back to fp32 mode");
   c10::InferenceMode guard;
-  auto cast = [](at::Tensor& t) {
+  for_each_weight([](at::Tensor& t) {
     if (t.defined()) t = t.to(at::kBFloat16);
-  };
-  for (at::Tensor* t : {&w_.patch_w, &w_.patch_b, &w_.pos_embed, &w_.neck0_w, &w_.neck1_w, &w_.neck1_b, &w_.neck2_w,
-                        &w_.neck3_w, &w_.neck3_b})
-    cast(*t);
-  for (Block& b : w_.blocks)
-    for (at::Tensor* t : {&b.norm1_w, &b.norm1_b, &b.qkv_w, &b.qkv_b, &b.proj_w, &b.proj_b, &b.rel_pos_h, &b.rel_pos_w,
-                          &b.norm2_w, &b.norm2_b, &b.lin1_w, &b.lin1_b, &b.lin2_w, &b.lin2_b})
-      cast(*t);
+  });
   bf16_ = true;
 }
 
 void SamImageEncoder::to(const c10::Device& device) {
   c10::InferenceMode guard;
-  auto move = [&](at::Tensor& t) {
+  for_each_weight([&](at::Tensor& t) {
     if (t.defined()) t = t.to(device);
-  };
-  for (at::Tensor* t : {&w_.patch_w, &w_.patch_b, &w_.pos_embed, &w_.neck0_w, &w_.neck1_w, &w_.neck1_b, &w_.neck2_w,
-                        &w_.neck3_w, &w_.neck3_b})
-    move(*t);
-  for (Block& b : w_.blocks)
-    for (at::Tensor* t : {&b.norm1_w, &b.norm1_b, &b.qkv_w, &b.qkv_b, &b.proj_w, &b.proj_b, &b.rel_pos_h, &b.rel_pos_w,
-                          &b.norm2_w, &b.norm2_b, &b.lin1_w, &b.lin1_b, &b.lin2_w, &b.lin2_b})
-      move(*t);
+  });
 }
 
 at::Tensor SamImageEncoder::forward(const at::Tensor& image_in) const {

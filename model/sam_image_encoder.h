@@ -9,6 +9,7 @@
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -104,6 +105,8 @@ class SamImageEncoder {
   void to(const c10::Device& device);
 
  private:
+  /// Call f on every weight tensor (set_compute_dtype, to).
+  void for_each_weight(const std::function<void(at::Tensor&)>& f);
   at::Tensor block_forward(const Block& blk, int64_t window, const at::Tensor& x) const;
   at::Tensor attention(const Block& blk, const at::Tensor& x) const;
 

@@ -1,6 +1,8 @@
 // SAM prompt-encoder pieces, mask decoder, text_hidden_fcs and mask post-processing. See sam_mask_decoder.h.
 #include "model/sam_mask_decoder.h"
 
+#include <functional>
+
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
 
@@ -265,6 +267,32 @@ at::Tensor SamMaskDecoder::attend(const Attention& a, const at::Tensor& q_in, co
   return at::linear(out, a.out_w, a.out_b);
 }
 
+void SamMaskDecoder::for_each_weight(const std::function<void(at::Tensor&)>& f) {
+  auto attention = [&](Attention& a) {
+    for (at::Tensor* t : {&a.q_w, &a.q_b, &a.k_w, &a.k_b, &a.v_w, &a.v_b, &a.out_w, &a.out_b}) f(*t);
+  };
+  Weights& W = w_;
+  for (at::Tensor* t : {&W.iou_token, &W.mask_tokens, &W.norm_final_w, &W.norm_final_b, &W.up0_w, &W.up0_b, &W.up1_w,
+                        &W.up1_b, &W.up3_w, &W.up3_b})
+    f(*t);
+  attention(W.final_attn);
+  for (Layer& l : W.layers) {
+    attention(l.self_attn);
+    attention(l.token_to_image);
+    attention(l.image_to_token);
+    for (int k = 0; k < 4; ++k) {
+      f(l.norm_w[k]);
+      f(l.norm_b[k]);
+    }
+    for (at::Tensor* t : {&l.lin1_w, &l.lin1_b, &l.lin2_w, &l.lin2_b}) f(*t);
+  }
+  for (Mlp3& m : W.hyper)
+    for (int k = 0; k < 3; ++k) {
+      f(m.w[k]);
+      f(m.b[k]);
+    }
+}
+
 void SamMaskDecoder::set_compute_dtype(c10::ScalarType dtype) {
   if (dtype != at::kFloat && dtype != at::kBFloat16)
     throw std::invalid_argument(std::string("SAM mask decoder compute dtype must be fp32 or bf16, got ") +
@@ -272,63 +300,17 @@ void SamMaskDecoder::set_compute_dtype(c10::ScalarType dtype) {
   if ((dtype == at::kBFloat16) == bf16_) return;
   if (bf16_) throw std::invalid_argument("SAM mask decoder: bf16 weights cannot go back to fp32 mode");
   c10::InferenceMode guard;
-  auto cast = [](at::Tensor& t) {
+  for_each_weight([](at::Tensor& t) {
     if (t.defined()) t = t.to(at::kBFloat16);
-  };
-  auto cast_attention = [&](Attention& a) {
-    for (at::Tensor* t : {&a.q_w, &a.q_b, &a.k_w, &a.k_b, &a.v_w, &a.v_b, &a.out_w, &a.out_b}) cast(*t);
-  };
-  Weights& W = w_;
-  for (at::Tensor* t : {&W.iou_token, &W.mask_tokens, &W.norm_final_w, &W.norm_final_b, &W.up0_w, &W.up0_b, &W.up1_w,
-                        &W.up1_b, &W.up3_w, &W.up3_b})
-    cast(*t);
-  cast_attention(W.final_attn);
-  for (Layer& l : W.layers) {
-    cast_attention(l.self_attn);
-    cast_attention(l.token_to_image);
-    cast_attention(l.image_to_token);
-    for (int k = 0; k < 4; ++k) {
-      cast(l.norm_w[k]);
-      cast(l.norm_b[k]);
-    }
-    for (at::Tensor* t : {&l.lin1_w, &l.lin1_b, &l.lin2_w, &l.lin2_b}) cast(*t);
-  }
-  for (Mlp3& m : W.hyper)
-    for (int k = 0; k < 3; ++k) {
-      cast(m.w[k]);
-      cast(m.b[k]);
-    }
+  });
   bf16_ = true;
 }
 
 void SamMaskDecoder::to(const c10::Device& device) {
   c10::InferenceMode guard;
-  auto move = [&](at::Tensor& t) {
+  for_each_weight([&](at::Tensor& t) {
     if (t.defined()) t = t.to(device);
-  };
-  auto move_attention = [&](Attention& a) {
-    for (at::Tensor* t : {&a.q_w, &a.q_b, &a.k_w, &a.k_b, &a.v_w, &a.v_b, &a.out_w, &a.out_b}) move(*t);
-  };
-  Weights& W = w_;
-  for (at::Tensor* t : {&W.iou_token, &W.mask_tokens, &W.norm_final_w, &W.norm_final_b, &W.up0_w, &W.up0_b, &W.up1_w,
-                        &W.up1_b, &W.up3_w, &W.up3_b})
-    move(*t);
-  move_attention(W.final_attn);
-  for (Layer& l : W.layers) {
-    move_attention(l.self_attn);
-    move_attention(l.token_to_image);
-    move_attention(l.image_to_token);
-    for (int k = 0; k < 4; ++k) {
-      move(l.norm_w[k]);
-      move(l.norm_b[k]);
-    }
-    for (at::Tensor* t : {&l.lin1_w, &l.lin1_b, &l.lin2_w, &l.lin2_b}) move(*t);
-  }
-  for (Mlp3& m : W.hyper)
-    for (int k = 0; k < 3; ++k) {
-      move(m.w[k]);
-      move(m.b[k]);
-    }
+  });
 }
 
 at::Tensor SamMaskDecoder::predict_low_res(const at::Tensor& image_embeddings, const at::Tensor& image_pe,

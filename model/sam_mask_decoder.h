@@ -13,6 +13,7 @@
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -127,6 +128,8 @@ class SamMaskDecoder {
   void to(const c10::Device& device);
 
  private:
+  /// Call f on every weight tensor (set_compute_dtype, to).
+  void for_each_weight(const std::function<void(at::Tensor&)>& f);
   at::Tensor attend(const Attention& a, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) const;
 
   Weights w_;

@@ -101,35 +101,27 @@ def main():
         h, caches = run(x, [None] * a.layers)
         sync(h)
         prefill = (time.perf_counter() - t0) * scale
-        per_token = 0.0
-        for k in range(a.decode + 1):
-            xt = torch.randn(1, 1, D, device=dev, dtype=dt)
-            sync(xt)
-            t0 = time.perf_counter()
-            h, caches = run(xt, caches)
-            sync(h)
-            t1 = time.perf_counter()
-            head(h[:, -1])
-            sync(h)
-            if k:
-                per_token += (t1 - t0) * scale + (time.perf_counter() - t1)
-        per_token /= a.decode
-        # Batch 8 with a 16-token cache each (right-aligned, same lengths: no padding needed).
-        xb = torch.randn(8, 16, D, device=dev, dtype=dt)
-        _, cb = run(xb, [None] * a.layers)
-        per_pass = 0.0
-        for k in range(a.decode + 1):
-            xt = torch.randn(8, 1, D, device=dev, dtype=dt)
-            sync(xt)
-            t0 = time.perf_counter()
-            h, cb = run(xt, cb)
-            sync(h)
-            t1 = time.perf_counter()
-            head(h[:, -1])
-            sync(h)
-            if k:
-                per_pass += (t1 - t0) * scale + (time.perf_counter() - t1)
-        per_pass /= a.decode
+
+        def decode(batch, caches):
+            """Seconds per pass of one token for `batch` sequences (32-layer scaled) + lm_head."""
+            total = 0.0
+            for k in range(a.decode + 1):
+                xt = torch.randn(batch, 1, D, device=dev, dtype=dt)
+                sync(xt)
+                t0 = time.perf_counter()
+                h, caches = run(xt, caches)
+                sync(h)
+                t1 = time.perf_counter()
+                head(h[:, -1])
+                sync(h)
+                if k:  # step 0 warms the decode path
+                    total += (t1 - t0) * scale + (time.perf_counter() - t1)
+            return total / a.decode
+
+        per_token = decode(1, caches)
+        # Batch 8 with a 16-token cache each (same lengths: no padding needed).
+        _, cb = run(torch.randn(8, 16, D, device=dev, dtype=dt), [None] * a.layers)
+        per_pass = decode(8, cb)
     r = {"device": str(dev), "torch": torch.__version__, "layers_measured": a.layers, "prefill_tokens": a.prefill,
          "prefill_s": prefill, "prefill_tokens_per_s": a.prefill / prefill, "decode_s_per_token": per_token,
          "decode_tokens_per_s_batch1": 1 / per_token, "batch8_s_per_pass": per_pass,
