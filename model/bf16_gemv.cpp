@@ -162,49 +162,68 @@ GLAMM_AVX512BF16 inline float reduce16(__m512 a) {
   return q[0] + q[1];
 }
 
-/// One weight row against one or two rows of x (kTwo): four accumulators per x row, block b of 32 k's going to
-/// accumulator b mod 4; the row is read once, front to back (a single sequential stream per thread, which the
-/// hardware prefetcher follows best; software prefetches measured slower).
-template <bool kTwo>
-GLAMM_AVX512BF16 inline void row_avx512bf16(const uint16_t* wr, const uint16_t* xa, const uint16_t* xb, int64_t K,
-                                            float* ya, float* yb) {
+/// One weight row against kN rows of x (1, 2 or 4): four accumulators per x row, block b of 32 k's going to
+/// accumulator b mod 4, so each x row's sum has the same order whatever kN is; the weight row is read once, front
+/// to back (a single sequential stream per thread, which the hardware prefetcher follows best; software prefetches
+/// measured slower).
+template <int kN>
+GLAMM_AVX512BF16 inline void row_avx512bf16(const uint16_t* wr, const uint16_t* const* xs, int64_t K,
+                                            float* const* ys) {
   const int64_t Kb = K & ~int64_t{31};
   const int64_t tail = K - Kb;
-  __m512 a[4], b[4];
-  for (int j = 0; j < 4; ++j) a[j] = b[j] = _mm512_setzero_ps();
+  __m512 acc[kN][4];
+  for (int n = 0; n < kN; ++n)
+    for (int j = 0; j < 4; ++j) acc[n][j] = _mm512_setzero_ps();
   int64_t k = 0;
-  for (; k + 128 <= Kb; k += 128) {
+  for (; k + 128 <= Kb; k += 128)
     for (int j = 0; j < 4; ++j) {
       const __m512bh wv = (__m512bh)_mm512_loadu_si512(wr + k + 32 * j);
-      a[j] = _mm512_dpbf16_ps(a[j], (__m512bh)_mm512_loadu_si512(xa + k + 32 * j), wv);
-      if (kTwo) b[j] = _mm512_dpbf16_ps(b[j], (__m512bh)_mm512_loadu_si512(xb + k + 32 * j), wv);
+      for (int n = 0; n < kN; ++n)
+        acc[n][j] = _mm512_dpbf16_ps(acc[n][j], (__m512bh)_mm512_loadu_si512(xs[n] + k + 32 * j), wv);
     }
-  }
   int j = 0;
   for (; k < Kb; k += 32, ++j) {
     const __m512bh wv = (__m512bh)_mm512_loadu_si512(wr + k);
-    a[j] = _mm512_dpbf16_ps(a[j], (__m512bh)_mm512_loadu_si512(xa + k), wv);
-    if (kTwo) b[j] = _mm512_dpbf16_ps(b[j], (__m512bh)_mm512_loadu_si512(xb + k), wv);
+    for (int n = 0; n < kN; ++n)
+      acc[n][j] = _mm512_dpbf16_ps(acc[n][j], (__m512bh)_mm512_loadu_si512(xs[n] + k), wv);
   }
   if (tail) {
     const __mmask32 m = static_cast<__mmask32>((uint64_t{1} << tail) - 1);
     const __m512bh wv = (__m512bh)_mm512_maskz_loadu_epi16(m, wr + Kb);
-    a[j] = _mm512_dpbf16_ps(a[j], (__m512bh)_mm512_maskz_loadu_epi16(m, xa + Kb), wv);
-    if (kTwo) b[j] = _mm512_dpbf16_ps(b[j], (__m512bh)_mm512_maskz_loadu_epi16(m, xb + Kb), wv);
+    for (int n = 0; n < kN; ++n)
+      acc[n][j] = _mm512_dpbf16_ps(acc[n][j], (__m512bh)_mm512_maskz_loadu_epi16(m, xs[n] + Kb), wv);
   }
-  *ya = reduce16(_mm512_add_ps(_mm512_add_ps(a[0], a[1]), _mm512_add_ps(a[2], a[3])));
-  if (kTwo) *yb = reduce16(_mm512_add_ps(_mm512_add_ps(b[0], b[1]), _mm512_add_ps(b[2], b[3])));
+  for (int n = 0; n < kN; ++n)
+    *ys[n] = reduce16(_mm512_add_ps(_mm512_add_ps(acc[n][0], acc[n][1]), _mm512_add_ps(acc[n][2], acc[n][3])));
 }
 
 GLAMM_AVX512BF16 void gemv_avx512bf16(const uint16_t* w, int64_t ldw, const uint16_t* x, int64_t ldx, int64_t T,
                                       int64_t K, int64_t r0, int64_t r1, float* y, int64_t ldy) {
-  // x rows in pairs; with more than two the weight row is re-read from L1/L2 (a 7B row is 8–22 KB).
+  // x rows four at a time (16 accumulators), then a pair, then one; more rows re-read the weight row from L1/L2
+  // (a 7B row is 8–22 KB).
   for (int64_t r = r0; r < r1; ++r) {
     const uint16_t* wr = w + r * ldw;
     int64_t t = 0;
-    for (; t + 2 <= T; t += 2)
-      row_avx512bf16<true>(wr, x + t * ldx, x + (t + 1) * ldx, K, y + t * ldy + r, y + (t + 1) * ldy + r);
-    if (t < T) row_avx512bf16<false>(wr, x + t * ldx, nullptr, K, y + t * ldy + r, nullptr);
+    const uint16_t* xs[4];
+    float* ys[4];
+    auto point = [&](int n) {
+      for (int i = 0; i < n; ++i) {
+        xs[i] = x + (t + i) * ldx;
+        ys[i] = y + (t + i) * ldy + r;
+      }
+    };
+    for (; t + 4 <= T; t += 4) {
+      point(4);
+      row_avx512bf16<4>(wr, xs, K, ys);
+    }
+    for (; t + 2 <= T; t += 2) {
+      point(2);
+      row_avx512bf16<2>(wr, xs, K, ys);
+    }
+    if (t < T) {
+      point(1);
+      row_avx512bf16<1>(wr, xs, K, ys);
+    }
   }
 }
 
