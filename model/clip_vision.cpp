@@ -118,10 +118,7 @@ ClipVisionTower ClipVisionTower::load_folder(const std::filesystem::path& folder
 }
 
 void ClipVisionTower::set_compute_dtype(c10::ScalarType dtype) {
-  if (dtype != at::kFloat && dtype != at::kBFloat16)
-    throw std::invalid_argument(std::string("CLIP compute dtype must be fp32 or bf16, got ") + c10::toString(dtype));
-  if (dtype == dtype_) return;
-  if (dtype_ == at::kBFloat16) throw std::invalid_argument("CLIP: bf16 weights cannot go back to fp32 mode");
+  if (!switch_to_bf16(dtype, dtype_ == at::kBFloat16, "CLIP")) return;
   c10::InferenceMode guard;
   auto cast = [](at::Tensor& t) { t = t.to(at::kBFloat16); };
   for (at::Tensor* t : {&class_embedding_, &patch_weight_, &position_embedding_, &pre_ln_w_, &pre_ln_b_}) cast(*t);

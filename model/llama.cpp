@@ -362,10 +362,7 @@ std::vector<at::Tensor> Llama::forward_batch(const std::vector<at::Tensor>& inpu
 }
 
 void Llama::set_compute_dtype(c10::ScalarType dtype) {
-  if (dtype != at::kFloat && dtype != at::kBFloat16)
-    throw std::invalid_argument(std::string("LLaMA compute dtype must be fp32 or bf16, got ") + c10::toString(dtype));
-  if (dtype == compute_dtype_) return;
-  if (compute_dtype_ == at::kBFloat16) throw std::invalid_argument("LLaMA: bf16 weights cannot go back to fp32 mode");
+  if (!switch_to_bf16(dtype, compute_dtype_ == at::kBFloat16, "LLaMA")) return;
   c10::InferenceMode guard;
   auto cast = [](at::Tensor& t) {
     if (t.defined() && t.scalar_type() != at::kBFloat16) t = t.to(at::kBFloat16);

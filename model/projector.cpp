@@ -24,11 +24,7 @@ void Projector::to(const c10::Device& device) {
 }
 
 void Projector::set_compute_dtype(c10::ScalarType dtype) {
-  if (dtype != at::kFloat && dtype != at::kBFloat16)
-    throw std::invalid_argument(std::string("projector compute dtype must be fp32 or bf16, got ") +
-                                c10::toString(dtype));
-  if (dtype == dtype_) return;
-  if (dtype_ == at::kBFloat16) throw std::invalid_argument("projector: bf16 weights cannot go back to fp32 mode");
+  if (!switch_to_bf16(dtype, dtype_ == at::kBFloat16, "projector")) return;
   c10::InferenceMode guard;
   for (at::Tensor* t : {&w0_, &b0_, &w2_, &b2_}) *t = t->to(at::kBFloat16);
   dtype_ = dtype;

@@ -216,11 +216,7 @@ void RegionEncoder::for_each_weight(const std::function<void(at::Tensor&)>& f) {
 }
 
 void RegionEncoder::set_compute_dtype(c10::ScalarType dtype) {
-  if (dtype != at::kFloat && dtype != at::kBFloat16)
-    throw std::invalid_argument(std::string("region encoder compute dtype must be fp32 or bf16, got ") +
-                                c10::toString(dtype));
-  if ((dtype == at::kBFloat16) == bf16_) return;
-  if (bf16_) throw std::invalid_argument("region encoder: bf16 weights cannot go back to fp32 mode");
+  if (!switch_to_bf16(dtype, bf16_, "region encoder")) return;
   c10::InferenceMode guard;
   for_each_weight([](at::Tensor& t) {
     if (t.defined()) t = t.to(at::kBFloat16);

@@ -108,12 +108,7 @@ at::Tensor SamPromptEncoder::dense_pe(int64_t h, int64_t w) const {
 }
 
 void SamPromptEncoder::set_compute_dtype(c10::ScalarType dtype) {
-  if (dtype != at::kFloat && dtype != at::kBFloat16)
-    throw std::invalid_argument(std::string("SAM prompt encoder compute dtype must be fp32 or bf16, got ") +
-                                c10::toString(dtype));
-  if (dtype == gaussian_.scalar_type()) return;
-  if (gaussian_.scalar_type() == at::kBFloat16)
-    throw std::invalid_argument("SAM prompt encoder: bf16 weights cannot go back to fp32 mode");
+  if (!switch_to_bf16(dtype, gaussian_.scalar_type() == at::kBFloat16, "SAM prompt encoder")) return;
   c10::InferenceMode guard;
   // model.bfloat16() casts the registered buffer too: the dense PE grid is then built in bf16.
   gaussian_ = gaussian_.to(at::kBFloat16);
@@ -294,11 +289,7 @@ void SamMaskDecoder::for_each_weight(const std::function<void(at::Tensor&)>& f) 
 }
 
 void SamMaskDecoder::set_compute_dtype(c10::ScalarType dtype) {
-  if (dtype != at::kFloat && dtype != at::kBFloat16)
-    throw std::invalid_argument(std::string("SAM mask decoder compute dtype must be fp32 or bf16, got ") +
-                                c10::toString(dtype));
-  if ((dtype == at::kBFloat16) == bf16_) return;
-  if (bf16_) throw std::invalid_argument("SAM mask decoder: bf16 weights cannot go back to fp32 mode");
+  if (!switch_to_bf16(dtype, bf16_, "SAM mask decoder")) return;
   c10::InferenceMode guard;
   for_each_weight([](at::Tensor& t) {
     if (t.defined()) t = t.to(at::kBFloat16);
@@ -452,11 +443,7 @@ void TextHiddenProjection::to(const c10::Device& device) {
 }
 
 void TextHiddenProjection::set_compute_dtype(c10::ScalarType dtype) {
-  if (dtype != at::kFloat && dtype != at::kBFloat16)
-    throw std::invalid_argument(std::string("text_hidden_fcs compute dtype must be fp32 or bf16, got ") +
-                                c10::toString(dtype));
-  if ((dtype == at::kBFloat16) == bf16_) return;
-  if (bf16_) throw std::invalid_argument("text_hidden_fcs: bf16 weights cannot go back to fp32 mode");
+  if (!switch_to_bf16(dtype, bf16_, "text_hidden_fcs")) return;
   c10::InferenceMode guard;
   for (at::Tensor* t : {&w0_, &b0_, &w2_, &b2_}) *t = t->to(at::kBFloat16);
   bf16_ = true;

@@ -298,6 +298,14 @@ int64_t WeightStore::bytes_total() const {
 const fs::path& WeightStore::path() const { return impl_->path; }
 std::vector<fs::path> WeightStore::files() const { return impl_->files; }
 
+bool switch_to_bf16(c10::ScalarType requested, bool is_bf16, const std::string& component) {
+  if (requested != at::kFloat && requested != at::kBFloat16)
+    throw std::invalid_argument(component + " compute dtype must be fp32 or bf16, got " + c10::toString(requested));
+  if ((requested == at::kBFloat16) == is_bf16) return false;
+  if (is_bf16) throw std::invalid_argument(component + ": bf16 weights cannot go back to fp32 mode");
+  return true;
+}
+
 at::Tensor as_dtype(const at::Tensor& w, c10::ScalarType dtype) {
   if (w.scalar_type() == dtype) return w;
   if (dtype == at::kFloat && w.scalar_type() == at::kBFloat16 && w.is_contiguous() && w.is_cpu()) {

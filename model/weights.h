@@ -75,4 +75,10 @@ class WeightStore {
 /// are up-cast per use, as glamm-model.md §6.1 recommends.
 at::Tensor as_dtype(const at::Tensor& w, c10::ScalarType dtype);
 
+/// The check every component's set_compute_dtype makes: `requested` must be at::kFloat or at::kBFloat16, and a
+/// component already in bf16 cannot go back to fp32 (its fp32 weights are gone). Returns true when the component
+/// must convert its weights to bf16 now, false when it is already in the requested dtype. Throws
+/// std::invalid_argument naming `component` otherwise.
+bool switch_to_bf16(c10::ScalarType requested, bool is_bf16, const std::string& component);
+
 }  // namespace glamm::model
