@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <atomic>
 #include <exception>
+#include <limits>
 #include <mutex>
 #include <cmath>
 #include <stdexcept>
@@ -180,7 +181,7 @@ Cells build_cells(const std::vector<CocoInstance>& inst, const std::vector<uint3
 
 /// Per-worker buffers of evaluate(), reused from image to image (no allocation once they have grown).
 struct ImageScratch {
-  std::vector<uint32_t> g_idx, d_idx, gtind;
+  std::vector<uint32_t> g_idx, d_idx, gtind, cand, cand_off;
   std::vector<const Rle*> g_rle, d_rle;
   std::vector<Box> g_box, d_box;
   std::vector<uint8_t> crowd, ig;
@@ -229,14 +230,46 @@ void evaluate_img(const std::vector<CocoInstance>& gts, const std::vector<uint32
   out.dt_matched.assign(T * D, 0);
   out.dt_ignore.assign(T * D, 0);
   if (G > 0 && D > 0) {
-    const std::size_t Gc = G;
+    // Candidates: per detection, the gts (gtind order) whose IoU is not below the lowest starting `best` of any
+    // threshold. Any other gt fails `v < best` at every threshold (best starts at min(thr, 1-1e-10) and only grows)
+    // and so never becomes the match; skipping it only defers the `break` test to the next candidate, which gives
+    // the same result because the gts are ordered non-ignored first. A NaN IoU or threshold (a NaN `best` lets every
+    // later gt through) keeps the detection's whole row.
+    double floor = std::numeric_limits<double>::infinity();
+    bool filter = true;
+    for (std::size_t t = 0; t < T; ++t) {
+      const double b = std::min(p.iou_thrs[t], 1 - 1e-10);
+      if (std::isnan(b)) filter = false;
+      floor = std::min(floor, b);
+    }
+    std::vector<uint32_t>& cand = scratch.cand;
+    std::vector<uint32_t>& cand_off = scratch.cand_off;
+    cand.clear();
+    cand_off.resize(D + 1);
+    cand_off[0] = 0;
+    for (std::size_t d = 0; d < D; ++d) {
+      const double* row = ious.data() + d * G;
+      const std::size_t first = cand.size();
+      bool whole_row = !filter;
+      for (uint32_t g = 0; g < G; ++g) {
+        const double v = row[gtind[g]];
+        if (std::isnan(v)) whole_row = true;
+        if (!(v < floor)) cand.push_back(g);
+      }
+      if (whole_row) {
+        cand.resize(first);
+        for (uint32_t g = 0; g < G; ++g) cand.push_back(g);
+      }
+      cand_off[d + 1] = static_cast<uint32_t>(cand.size());
+    }
     for (std::size_t t = 0; t < T; ++t) {
       int64_t* gtm = out.gt_matches.data() + t * G;
       for (std::size_t d = 0; d < D; ++d) {
-        const double* row = ious.data() + d * Gc;
+        const double* row = ious.data() + d * G;
         double best = std::min(p.iou_thrs[t], 1 - 1e-10);
         long m = -1;
-        for (std::size_t g = 0; g < G; ++g) {
+        for (uint32_t c = cand_off[d]; c < cand_off[d + 1]; ++c) {
+          const std::size_t g = cand[c];
           if (gtm[g] > 0 && !crowd[g]) continue;  // already matched, and not a crowd
           if (m > -1 && out.gt_ignore[static_cast<std::size_t>(m)] == 0 && out.gt_ignore[g] == 1) break;
           double v = row[gtind[g]];
@@ -393,6 +426,7 @@ CocoAccumulation accumulate(const CocoEvaluation& ev, int threads) {
     bool present = false;   // some evalImgs entry of the category is not None
     std::vector<Det> dets;  // sorted by -score (stable)
     std::vector<uint32_t> rank;  // concatenation index -> position in dets
+    std::vector<uint32_t> images;  // positions i whose evalImgs entries are not None, ascending
   };
   std::vector<Category> cats(K);
   metrics::parallel_for(K, threads, [&](std::size_t k) {
@@ -401,6 +435,7 @@ CocoAccumulation accumulate(const CocoEvaluation& ev, int threads) {
       const CocoImageEval* e = ev.eval_img(k, 0, i);
       if (!e) continue;
       c.present = true;
+      c.images.push_back(static_cast<uint32_t>(i));
       for (std::size_t d = 0; d < e->dt_ids.size(); ++d)
         c.dets.push_back({e->dt_scores[d], static_cast<uint32_t>(c.dets.size()), static_cast<uint32_t>(d)});
     }
@@ -429,9 +464,8 @@ CocoAccumulation accumulate(const CocoEvaluation& ev, int threads) {
     const std::size_t n_all = dets.size();
     std::size_t npig = 0, c = 0;
     sc.status.assign(n_all * T, 0);
-    for (std::size_t i = 0; i < I; ++i) {
+    for (const uint32_t i : cat.images) {
       const CocoImageEval* e = ev.eval_img(k, a, i);
-      if (!e) continue;
       for (uint8_t g : e->gt_ignore) npig += (g == 0);
       const std::size_t D = e->dt_ids.size();
       for (std::size_t d = 0; d < D; ++d, ++c) {

@@ -1,6 +1,8 @@
 // COCOeval behaviour on small inline fixtures: §3.9 empty results, string image ids, strict items 7/8, loadAnns with
 // repeated ids, useCats=0, summarize formatting and NumPy-exact means, and loader errors that name file and record.
 #include <algorithm>
+#include <array>
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -193,6 +195,120 @@ TEST(CocoEval, CrowdGtAbsorbsSeveralDetectionsWithoutCountingThem) {
   EXPECT_EQ(e->dt_matches[1], 2);
   EXPECT_EQ(e->dt_ignore[0], 1);
   EXPECT_NEAR(o.stats[0], 1.0, 1e-15);
+}
+
+/// cocoeval.py's evaluateImg matching loop written out literally over computeIoU's matrix (no shortcuts), for
+/// the property test below: fills dt_matches, gt_matches and dt_ignore ([T][D], [T][G], [T][D]; gts in
+/// `_ignore`-mergesort order) of one cell and area range.
+void reference_evaluate_img(const CocoIouMatrix& mat, const std::vector<const CocoInstance*>& g_by_col,
+                            const std::vector<const CocoInstance*>& d_by_row, const CocoParams& p,
+                            const std::array<double, 2>& rng, std::vector<int64_t>& dtm, std::vector<int64_t>& gtm,
+                            std::vector<uint8_t>& dt_ig) {
+  const std::size_t G = g_by_col.size(), D = d_by_row.size(), T = p.iou_thrs.size();
+  std::vector<int> gt_ig(G);
+  for (std::size_t g = 0; g < G; ++g)
+    gt_ig[g] = g_by_col[g]->iscrowd || g_by_col[g]->area < rng[0] || g_by_col[g]->area > rng[1];
+  std::vector<std::size_t> gtind;
+  for (int pass = 0; pass < 2; ++pass)
+    for (std::size_t g = 0; g < G; ++g)
+      if (gt_ig[g] == pass) gtind.push_back(g);
+  dtm.assign(T * D, 0);
+  gtm.assign(T * G, 0);
+  dt_ig.assign(T * D, 0);
+  for (std::size_t t = 0; t < T; ++t)
+    for (std::size_t d = 0; d < D; ++d) {
+      double iou = std::min(p.iou_thrs[t], 1 - 1e-10);
+      long m = -1;
+      for (std::size_t gi = 0; gi < G; ++gi) {
+        const std::size_t g = gtind[gi];
+        if (gtm[t * G + gi] > 0 && !g_by_col[g]->iscrowd) continue;
+        if (m > -1 && gt_ig[gtind[static_cast<std::size_t>(m)]] == 0 && gt_ig[g] == 1) break;
+        if (mat.values[d * G + g] < iou) continue;
+        iou = mat.values[d * G + g];
+        m = static_cast<long>(gi);
+      }
+      if (m == -1) continue;
+      const std::size_t mg = gtind[static_cast<std::size_t>(m)];
+      dt_ig[t * D + d] = static_cast<uint8_t>(gt_ig[mg]);
+      dtm[t * D + d] = g_by_col[mg]->id;
+      gtm[t * G + static_cast<std::size_t>(m)] = d_by_row[d]->id;
+    }
+  for (std::size_t t = 0; t < T; ++t)
+    for (std::size_t d = 0; d < D; ++d)
+      if (dtm[t * D + d] == 0 && (d_by_row[d]->area < rng[0] || d_by_row[d]->area > rng[1])) dt_ig[t * D + d] = 1;
+}
+
+TEST(CocoEval, MatchingEqualsTheLiteralEvaluateImgLoopOnRandomCells) {
+  // Random bbox cells with IoU ties (coarse grid), crowds, areas on both sides of every range, and boxes so
+  // large that their IoU is NaN (inf/inf): evaluate() must give what the unshortened loop gives.
+  uint64_t state = 12345;
+  auto next = [&state](uint32_t n) {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return static_cast<uint32_t>((state >> 33) % n);
+  };
+  CocoGroundTruth gt;
+  CocoDetections dt;
+  gt.category_ids = {1, 2};
+  const double areas[] = {10, 32 * 32, 1500, 96 * 96, 20000, 1e10};
+  auto box = [&](CocoInstance& a) {
+    if (next(8) == 0) {
+      a.box = {0, 0, 1e308, 1e308};
+    } else {
+      a.box = {5.0 * next(6), 5.0 * next(6), 5.0 * (1 + next(5)), 5.0 * (1 + next(5))};
+    }
+  };
+  for (uint32_t i = 0; i < 150; ++i) {
+    gt.images.push_back({ImageId(int64_t{i} + 1), 100, 100});
+    const uint32_t ng = next(7), nd = next(9);
+    for (uint32_t j = 0; j < ng; ++j) {
+      CocoInstance a;
+      a.id = static_cast<int64_t>(gt.annotations.size()) + 1;
+      a.image = i;
+      a.category_id = 1 + next(2);
+      a.area = areas[next(6)];
+      a.iscrowd = next(6) == 0;
+      box(a);
+      gt.annotations.push_back(a);
+    }
+    for (uint32_t j = 0; j < nd; ++j) {
+      CocoInstance a;
+      a.id = static_cast<int64_t>(dt.results.size()) + 1;
+      a.image = i;
+      a.category_id = 1 + next(2);
+      a.area = areas[next(6)];
+      a.score = 0.1 * next(10);
+      box(a);
+      dt.results.push_back(a);
+    }
+  }
+  const CocoParams p = default_params(gt, IouType::kBbox);
+  const CocoEvaluation ev = evaluate(gt, dt, p, 2);
+  std::size_t cells = 0, nan_cells = 0, matches = 0;
+  for (std::size_t k = 0; k < ev.eval_cat_ids.size(); ++k)
+    for (std::size_t i = 0; i < ev.num_images(); ++i) {
+      const CocoIouMatrix* mat = ev.ious(k, i);
+      if (!mat) continue;
+      std::vector<const CocoInstance*> g_by_col, d_by_row;
+      for (int64_t id : mat->gt_ids) g_by_col.push_back(&gt.annotations[static_cast<std::size_t>(id - 1)]);
+      for (int64_t id : mat->dt_ids) d_by_row.push_back(&dt.results[static_cast<std::size_t>(id - 1)]);
+      nan_cells += std::any_of(mat->values.begin(), mat->values.end(), [](double v) { return std::isnan(v); });
+      for (std::size_t a = 0; a < p.area_rng.size(); ++a) {
+        std::vector<int64_t> dtm, gtm;
+        std::vector<uint8_t> dt_ig;
+        reference_evaluate_img(*mat, g_by_col, d_by_row, ev.params, ev.params.area_rng[a], dtm, gtm, dt_ig);
+        const CocoImageEval* e = ev.eval_img(k, a, i);
+        ASSERT_NE(e, nullptr);
+        EXPECT_EQ(e->dt_matches, dtm) << "k " << k << " image " << i << " area " << a;
+        EXPECT_EQ(e->gt_matches, gtm) << "k " << k << " image " << i << " area " << a;
+        EXPECT_EQ(e->dt_ignore, dt_ig) << "k " << k << " image " << i << " area " << a;
+        matches += static_cast<std::size_t>(std::count_if(dtm.begin(), dtm.end(), [](int64_t v) { return v != 0; }));
+      }
+      ++cells;
+    }
+  // The fixture exercises what it is meant to: many cells, NaN IoUs, and matches.
+  EXPECT_GT(cells, 150u);
+  EXPECT_GT(nan_cells, 3u);
+  EXPECT_GT(matches, 500u);
 }
 
 TEST(CocoEval, ResultsDoNotDependOnThreadCount) {
