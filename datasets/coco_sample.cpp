@@ -132,7 +132,7 @@ CocoSample builtin_coco_sample() {
                                    {"segmentation", uncompressed(crowd)}, {"area", mask::area(crowd)},
                                    {"bbox", {10, 70, 60, 40}}, {"iscrowd", 1}});
       for (int q = 0; q < 2; ++q) {
-        Ellipse c{25 + 30 * q, 90, 9, 8};
+        Ellipse c{25.0 + 30 * q, 90, 9, 8};
         dt.push_back({{"image_id", img}, {"category_id", 1}, {"segmentation", compressed(ellipse_rle(c))},
                       {"score", 0.5}});
       }

@@ -376,12 +376,14 @@ CocoEvaluation evaluate(const CocoGroundTruth& gt, const CocoDetections& dt, con
           sc.g_rle.resize(G);
           sc.d_rle.resize(D);
           for (std::size_t g = 0; g < G; ++g) {
-            sc.g_rle[g] = &gt.annotations[g_idx[g]].rle;
-            sc.g_box[g] = to_bbox(*sc.g_rle[g]);
+            const CocoInstance& a = gt.annotations[g_idx[g]];
+            sc.g_rle[g] = &a.rle;
+            sc.g_box[g] = a.has_rle_box ? a.rle_box : to_bbox(a.rle);
           }
           for (std::size_t d = 0; d < D; ++d) {
-            sc.d_rle[d] = &dt.results[d_idx[d]].rle;
-            sc.d_box[d] = to_bbox(*sc.d_rle[d]);
+            const CocoInstance& a = dt.results[d_idx[d]];
+            sc.d_rle[d] = &a.rle;
+            sc.d_box[d] = a.has_rle_box ? a.rle_box : to_bbox(a.rle);
           }
           iou(sc.d_rle.data(), sc.d_box.data(), D, sc.g_rle.data(), sc.g_box.data(), G, sc.crowd.data(),
               mat.values.data());

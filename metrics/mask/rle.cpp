@@ -153,39 +153,34 @@ Box to_bbox(const Rle& r) {
   const uint32_t h = r.h, w = r.w;
   const size_t m = r.counts.size() / 2 * 2;
   if (m == 0) return {0, 0, 0, 0};
-  if (h == 0) return to_bbox_reference(r);  // throws at the first non-empty 1-run, as the C code would crash
-  // The same result without a division per run: the position is kept as (column x, row y) and advanced run by
-  // run; a division is needed only for a run that spans a whole column. Positions are exact while the counts sum
-  // to at most 2^32-1 (every valid RLE); past that the C code's uint32 wrap-around decides, so that case goes to
-  // the general form.
+  // h == 0 throws at the first non-empty 1-run, as the C code would crash; h == 1 has no reciprocal below.
+  if (h <= 1) return to_bbox_reference(r);
+  // The C formula per 1-run (column = position / h, row = position % h at its first and last pixel), with the
+  // divisions done as one multiplication by the 64-bit reciprocal ceil(2^64 / h), exact for every position below
+  // 2^32 (Lemire, Kaser and Kurz, "Faster remainder by direct computation", 2019), and the box updated without
+  // branches. Positions stay below 2^32 while the counts sum to at most 2^32-1 (every valid RLE); past that the
+  // C code's uint32 wrap-around decides, so that case goes to the general form.
+  const uint64_t recip = std::numeric_limits<uint64_t>::max() / h + 1;
+  const auto column = [recip](uint64_t pos) {
+    __extension__ using U128 = unsigned __int128;  // GCC/Clang: the 64x64 -> 128-bit product (mulq)
+    return static_cast<uint32_t>((static_cast<U128>(recip) * pos) >> 64);
+  };
+  const uint32_t* c = r.counts.data();
   uint32_t xs = w, ys = h, xe = 0, ye = 0;
-  uint64_t x = 0, y = 0, total = 0;
-  for (size_t j = 0; j < m; ++j) {
-    const uint32_t c = r.counts[j];
-    total += c;
-    if (total > std::numeric_limits<uint32_t>::max()) return to_bbox_reference(r);
-    const uint64_t x0 = x, y0 = y;
-    y += c;
-    if (y >= h) {
-      y -= h;
-      ++x;
-      if (y >= h) {
-        x += y / h;
-        y %= h;
-      }
-    }
-    if (j % 2 == 0 || c == 0) continue;
-    // Last pixel of the 1-run: one before (x, y).
-    const uint64_t x1 = y == 0 ? x - 1 : x, y1 = y == 0 ? h - 1 : y - 1;
-    xs = std::min(xs, static_cast<uint32_t>(x0));
-    xe = std::max(xe, static_cast<uint32_t>(x1));
-    if (x0 < x1) {
-      ys = 0;
-      ye = h - 1;
-    } else {
-      ys = std::min(ys, static_cast<uint32_t>(y0));
-      ye = std::max(ye, static_cast<uint32_t>(y1));
-    }
+  uint64_t end = 0;
+  for (size_t j = 0; j < m; j += 2) {
+    const uint64_t start = end + c[j];
+    end = start + c[j + 1];
+    if (end > std::numeric_limits<uint32_t>::max()) return to_bbox_reference(r);
+    if (c[j + 1] == 0) continue;  // zero-length 1-runs do not count
+    const uint32_t x0 = column(start), x1 = column(end - 1);
+    const auto y0 = static_cast<uint32_t>(start - uint64_t{x0} * h);
+    const auto y1 = static_cast<uint32_t>(end - 1 - uint64_t{x1} * h);
+    const bool spans = x0 < x1;  // the run crosses a column boundary: the box takes the whole height
+    xs = std::min(xs, x0);
+    xe = std::max(xe, x1);
+    ys = std::min(ys, spans ? 0u : y0);
+    ye = std::max(ye, spans ? h - 1 : y1);
   }
   return {static_cast<double>(xs), static_cast<double>(ys), static_cast<double>(uint32_t(xe - xs + 1)),
           static_cast<double>(uint32_t(ye - ys + 1))};

@@ -100,7 +100,7 @@ TEST(RleToBbox, AllForegroundRunsEmptyGivesTheUint32WrapOf206) {
 
 TEST(RleToBbox, EqualsTheCFormulaOnRandomRles) {
   // Runs from 0 to several columns long (so runs within a column, crossing one boundary and spanning many), zero-
-  // length runs included, on masks of 1..40 rows; plus counts summing past 2^32-1 (the C code's wrap-around).
+  // length runs included, on masks of 1..40 rows and some tall ones; plus counts summing past 2^32-1 (the C code's wrap-around).
   uint64_t state = 12345;
   auto next = [&state](uint32_t n) {
     state = state * 6364136223846793005ULL + 1442695040888963407ULL;
@@ -108,8 +108,9 @@ TEST(RleToBbox, EqualsTheCFormulaOnRandomRles) {
   };
   for (int trial = 0; trial < 20000; ++trial) {
     Rle r;
-    r.h = 1 + next(40);
-    r.w = 1 + next(40);
+    // Small shapes mostly; every 50th trial a tall one (h up to 2^16 + 40) for the reciprocal division.
+    r.h = trial % 50 == 0 ? 1 + next(65536 + 40) : 1 + next(40);
+    r.w = trial % 50 == 0 ? 1 + next(60) : 1 + next(40);
     const uint32_t total = r.h * r.w;
     uint32_t left = total;
     while (left > 0) {
@@ -122,6 +123,15 @@ TEST(RleToBbox, EqualsTheCFormulaOnRandomRles) {
   }
   const Rle wrap{4, 3, {5, 4294967295u, 7, 2}};  // the sum wraps past 2^32 in the C code's uint32
   EXPECT_EQ(to_bbox(wrap), to_bbox_reference(wrap));
+  // Positions near 2^32 - 1 on tall masks (the reciprocal division's whole range).
+  for (const uint32_t h : {2u, 3u, 7u, 65535u, 65536u, 65537u, 2147483647u, 4294967295u}) {
+    const uint32_t w = static_cast<uint32_t>(std::numeric_limits<uint32_t>::max() / h);
+    const uint32_t total = h * w;
+    const Rle tail{h, w, {total - 5, 3, 2}};  // a 1-run ending two pixels before the last
+    const Rle head{h, w, {0, h + 1, total - h - 1}};  // a 1-run crossing the first column boundary
+    EXPECT_EQ(to_bbox(tail), to_bbox_reference(tail)) << "h " << h;
+    EXPECT_EQ(to_bbox(head), to_bbox_reference(head)) << "h " << h;
+  }
 }
 
 TEST(RleMerge, UnionAndIntersectionArePixelwise) {
