@@ -60,25 +60,35 @@ bool from_string_fast(std::string_view s, uint32_t h, uint32_t w, Rle& r) {
   uint32_t* out = r.counts.data();
   const uint64_t total = uint64_t{h} * w;
   uint64_t sum = 0;
-  const char* p = s.data();
-  const char* const end = p + s.size();
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const unsigned char* const end = p + s.size();
+  // The delta rule reads counts[m-2]: kept in registers (a store to `out` may alias the chars for the compiler).
+  int64_t prev2 = 0, prev1 = 0;
   for (size_t m = 0; m < n_counts; ++m) {
-    uint64_t bits = 0;
-    int k = 0;
-    unsigned c;
-    do {
-      if (p == end || k >= kMaxGroups) return false;
-      c = static_cast<unsigned>(*p++ - kFirst);
-      bits |= static_cast<uint64_t>(c & 0x1f) << (5 * k);
-      ++k;
-    } while (c & 0x20);
-    if (c & 0x10) bits |= ~uint64_t{0} << (5 * k);  // sign-extend the last group
-    int64_t x = static_cast<int64_t>(bits);
-    if (m > 2) x += static_cast<int64_t>(out[m - 2]);
+    if (p == end) return false;
+    unsigned c = *p++ - static_cast<unsigned>(kFirst);
+    int64_t x;
+    if ((c & 0x20) == 0) {
+      x = static_cast<int64_t>((c & 0x1f) ^ 0x10) - 0x10;  // one character (most counts): sign-extend 5 bits
+    } else {
+      uint64_t bits = c & 0x1f;
+      int k = 1;
+      do {
+        if (p == end || k >= kMaxGroups) return false;
+        c = *p++ - static_cast<unsigned>(kFirst);
+        bits |= static_cast<uint64_t>(c & 0x1f) << (5 * k);
+        ++k;
+      } while (c & 0x20);
+      if (c & 0x10) bits |= ~uint64_t{0} << (5 * k);  // sign-extend the last group
+      x = static_cast<int64_t>(bits);
+    }
+    if (m > 2) x += prev2;
     if (x < 0 || x > static_cast<int64_t>(UINT32_MAX)) return false;
     sum += static_cast<uint64_t>(x);
     if (sum > total) return false;
     out[m] = static_cast<uint32_t>(x);
+    prev2 = prev1;
+    prev1 = x;
   }
   return p == end && sum == total;
 }
