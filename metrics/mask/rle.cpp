@@ -72,6 +72,54 @@ void walk_intersection_union(const Rle& da, const Rle& db, uint64_t& inter, uint
   uni = u;
 }
 
+/// Per-RLE facts the IoU shortcut needs: the 1-run pixel count, and whether the RLE is "plain" (its counts sum to
+/// h*w and no run after the first has length 0). For two plain RLEs of one size the C walk visits every pixel
+/// once (it can stop early only on a zero-length run or unequal sums), so intersection and union are the exact
+/// pixel counts that intersect_plain and the areas give.
+struct RunStats {
+  uint64_t area = 0;
+  bool plain = false;
+};
+
+RunStats run_stats(const Rle& r) {
+  const uint32_t* c = r.counts.data();
+  const size_t k = r.counts.size();
+  uint64_t total = 0, fg = 0;
+  uint32_t zero = 0;
+  for (size_t j = 0; j < k; ++j) {
+    total += c[j];
+    fg += (j & 1) ? c[j] : 0;
+    zero |= (j > 0 && c[j] == 0) ? 1u : 0u;
+  }
+  return {fg, total == uint64_t{r.h} * r.w && zero == 0};
+}
+
+/// Pixels in both masks, walking the two lists of 1-runs as intervals (half the steps of the run walk, and no
+/// steps over 0-runs). Exact for any two RLEs of one size whose counts sum to h*w.
+uint64_t intersect_plain(const Rle& da, const Rle& db) {
+  const uint32_t* A = da.counts.data();
+  const uint32_t* B = db.counts.data();
+  const size_t na = da.counts.size() / 2, nb = db.counts.size() / 2;  // numbers of 1-runs
+  if (na == 0 || nb == 0) return 0;
+  size_t ia = 0, ib = 0;
+  uint64_t a0 = A[0], a1 = a0 + A[1], b0 = B[0], b1 = b0 + B[1];  // current 1-runs [a0, a1), [b0, b1)
+  uint64_t inter = 0;
+  for (;;) {
+    const uint64_t lo = std::max(a0, b0), hi = std::min(a1, b1);
+    inter += hi > lo ? hi - lo : 0;
+    if (a1 <= b1) {  // the run that ends first cannot meet any later run of the other mask
+      if (++ia == na) break;
+      a0 = a1 + A[2 * ia];
+      a1 = a0 + A[2 * ia + 1];
+    } else {
+      if (++ib == nb) break;
+      b0 = b1 + B[2 * ib];
+      b1 = b0 + B[2 * ib + 1];
+    }
+  }
+  return inter;
+}
+
 }  // namespace
 
 Rle encode(const uint8_t* mask_colmajor, uint32_t h, uint32_t w) {
@@ -281,6 +329,14 @@ void iou(const Rle* const* dt, const Box* dt_box, size_t dt_n, const Rle* const*
          const uint8_t* iscrowd, double* out) {
   if (dt_n == 0 || gt_n == 0) return;
   bbox_iou_raw(dt_box, dt_n, gt_box, gt_n, iscrowd, out);
+  // Run statistics of each mask, taken once when a pair first needs them (per-thread buffers: no allocation
+  // once grown).
+  thread_local std::vector<RunStats> d_stats, g_stats;
+  thread_local std::vector<uint8_t> d_done, g_done;
+  d_stats.resize(dt_n);
+  g_stats.resize(gt_n);
+  d_done.assign(dt_n, 0);
+  g_done.assign(gt_n, 0);
   for (size_t d = 0; d < dt_n; ++d) {
     for (size_t g = 0; g < gt_n; ++g) {
       double& o = out[d * gt_n + g];
@@ -291,8 +347,15 @@ void iou(const Rle* const* dt, const Box* dt_box, size_t dt_n, const Rle* const*
         o = -1;
         continue;
       }
+      if (!d_done[d]) d_stats[d] = run_stats(D), d_done[d] = 1;
+      if (!g_done[g]) g_stats[g] = run_stats(G), g_done[g] = 1;
       uint64_t inter = 0, uni = 0;
-      walk_intersection_union(D, G, inter, uni);
+      if (d_stats[d].plain && g_stats[g].plain) {
+        inter = intersect_plain(D, G);
+        uni = d_stats[d].area + g_stats[g].area - inter;
+      } else {
+        walk_intersection_union(D, G, inter, uni);
+      }
       if (inter == 0) {
         o = 0;
       } else {

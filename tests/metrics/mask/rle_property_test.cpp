@@ -165,6 +165,72 @@ TEST(RleProperty, IouMatchesPixelCountsIncludingCrowd) {
   }
 }
 
+/// maskApi.c's rleIou loop for one pair, transcribed with its uint32 counters (and a stop where the C loop would
+/// spin forever on counts with unequal sums, as iou does): the oracle for non-canonical RLEs.
+double c_rle_iou(const Rle& dt, const Rle& gt, bool crowd) {
+  uint32_t ca = dt.counts.empty() ? 0 : dt.counts[0], cb = gt.counts.empty() ? 0 : gt.counts[0];
+  const size_t ka = dt.counts.size(), kb = gt.counts.size();
+  size_t a = 1, b = 1;
+  bool va = false, vb = false;
+  uint32_t i = 0, u = 0, ct = 1;
+  while (ct > 0) {
+    const uint32_t c = std::min(ca, cb);
+    if (va || vb) {
+      u += c;
+      if (va && vb) i += c;
+    }
+    ct = 0;
+    ca -= c;
+    if (!ca && a < ka) ca = dt.counts[a++], va = !va;
+    ct += ca;
+    cb -= c;
+    if (!cb && b < kb) cb = gt.counts[b++], vb = !vb;
+    ct += cb;
+    if (c == 0 && ((ca == 0 && a >= ka) || (cb == 0 && b >= kb))) break;
+  }
+  if (i == 0) return 0;
+  if (crowd) u = area(dt);
+  return double(i) / double(u);
+}
+
+TEST(RleProperty, IouEqualsTheCLoopOnNonCanonicalRles) {
+  // Random count lists with zero-length runs anywhere (where the C loop can stop early), lists not summing to
+  // h*w, and canonical ones, on one shape per pair; boxes from to_bbox as evaluate gives them.
+  std::mt19937 rng(2718);
+  int walked = 0;
+  for (int it = 0; it < 4000; ++it) {
+    const uint32_t h = 1 + rng() % 12, w = 1 + rng() % 12;
+    auto random_counts = [&] {
+      Rle r{h, w, {}};
+      if (rng() % 3 == 0) return encode(random_mask(rng, h, w).px.data(), h, w);
+      const uint64_t total = uint64_t{h} * w + (rng() % 5 == 0 ? rng() % 7 : 0);  // sometimes past h*w
+      uint64_t left = total;
+      while (left > 0) {
+        const auto c = static_cast<uint32_t>(rng() % 4 == 0 ? 0 : 1 + rng() % std::min<uint64_t>(left, 2 * h));
+        r.counts.push_back(c);
+        left -= c;
+      }
+      if (rng() % 4 == 0) r.counts.push_back(0);
+      return r;
+    };
+    const Rle d = random_counts(), g = random_counts();
+    const bool crowd = rng() % 4 == 0;
+    double out = -7;
+    const Rle* dp = &d;
+    const Rle* gp = &g;
+    const uint8_t cr = crowd ? 1 : 0;
+    iou(&dp, 1, &gp, 1, &cr, &out);
+    // Compare with the C loop whenever the boxes overlap (otherwise iou gives 0 without a walk).
+    Box db = to_bbox(d), gb = to_bbox(g);
+    const double iw = std::min(db[0] + db[2], gb[0] + gb[2]) - std::max(db[0], gb[0]);
+    const double ih = std::min(db[1] + db[3], gb[1] + gb[3]) - std::max(db[1], gb[1]);
+    if (iw <= 0 || ih <= 0) continue;
+    ASSERT_EQ(out, c_rle_iou(d, g, crowd)) << "it " << it;
+    ++walked;
+  }
+  EXPECT_GT(walked, 1000);
+}
+
 TEST(RleProperty, IouIsMinusOneForDifferentSizesWithOverlappingBoxes) {
   std::mt19937 rng(5);
   int seen = 0;
