@@ -452,7 +452,7 @@ CocoAccumulation accumulate(const CocoEvaluation& ev, int threads) {
   struct Scratch {
     std::vector<uint8_t> status;    // [n][T] in sorted order: 0 ignored, 1 TP, 2 FP
     std::vector<double> tp, fp;     // [T] running counts
-    std::vector<double> tps, pr;    // [T][nd] cumulative TP count, precision
+    std::vector<double> tps, fps, pr;  // [T][nd] cumulative TP and FP counts, precision
     std::vector<double> sorted_scores;
   };
   std::vector<Scratch> scratch(static_cast<std::size_t>(metrics::parallel_workers(K * A, threads, 1)));
@@ -472,9 +472,9 @@ CocoAccumulation accumulate(const CocoEvaluation& ev, int threads) {
       const std::size_t D = e->dt_ids.size();
       for (std::size_t d = 0; d < D; ++d, ++c) {
         uint8_t* st = sc.status.data() + std::size_t{cat.rank[c]} * T;
-        for (std::size_t t = 0; t < T; ++t) {
+        for (std::size_t t = 0; t < T; ++t) {  // ignored 0, else matched 1, else 2 (without branches)
           const std::size_t off = t * D + d;
-          st[t] = e->dt_ignore[off] ? 0 : (e->dt_matched[off] ? 1 : 2);
+          st[t] = static_cast<uint8_t>((e->dt_ignore[off] ^ 1) * (2 - e->dt_matched[off]));
         }
       }
     }
@@ -489,6 +489,7 @@ CocoAccumulation accumulate(const CocoEvaluation& ev, int threads) {
       sc.tp.assign(T, 0.0);
       sc.fp.assign(T, 0.0);
       sc.tps.resize(T * nd);
+      sc.fps.resize(T * nd);
       sc.pr.resize(T * nd);
       sc.sorted_scores.resize(nd);
       std::size_t j = 0;
@@ -499,16 +500,19 @@ CocoAccumulation accumulate(const CocoEvaluation& ev, int threads) {
           sc.tp[t] += st[t] == 1;
           sc.fp[t] += st[t] == 2;
           sc.tps[t * nd + j] = sc.tp[t];
-          sc.pr[t * nd + j] = sc.tp[t] / (sc.fp[t] + sc.tp[t] + metrics::kNumpySpacing1);
+          sc.fps[t * nd + j] = sc.fp[t];
         }
         sc.sorted_scores[j++] = dets[q].score;
       }
       for (std::size_t t = 0; t < T; ++t) {
         const double* tps = sc.tps.data() + t * nd;
+        const double* fps = sc.fps.data() + t * nd;
         double* pr = sc.pr.data() + t * nd;
+        // Contiguous, so that the divisions vectorise; the same expression (tp / (fp + tp + eps)) per element.
+        for (std::size_t q = 0; q < nd; ++q) pr[q] = tps[q] / (fps[q] + tps[q] + metrics::kNumpySpacing1);
         acc.recall[((t * K + k) * A + a) * M + m] = nd ? tps[nd - 1] / np : 0.0;
-        for (std::size_t q = nd; q-- > 1;)
-          if (pr[q] > pr[q - 1]) pr[q - 1] = pr[q];
+        // pr[q-1] = max(pr[q-1], pr[q]) from the right (cocoeval.py's loop); the values are finite and >= +0.
+        for (std::size_t q = nd; q-- > 1;) pr[q - 1] = std::max(pr[q - 1], pr[q]);
         // searchsorted(rc, recThrs, 'left') on rc = tps / npig (non-decreasing); once past the end every later
         // threshold stays 0 (the IndexError that cocoeval.py catches).
         bool ended = false;
