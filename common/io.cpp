@@ -1,6 +1,7 @@
 #include "common/io.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <cerrno>
 #include <cstdio>
@@ -19,6 +20,7 @@
 #include <mutex>
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 // GLAMM_MINIMAL_DEPS (the GPU device-check build, bench/device_check): no OpenSSL and no zlib; SHA-256 and gzip
@@ -130,6 +132,51 @@ std::string read_file(const fs::path& path) {
     g_stream_sha256[path.string()] = sha256_hex(out);
   }
   return out;
+}
+
+namespace {
+std::atomic<bool> g_map_files{false};
+}  // namespace
+
+void enable_file_mapping() { g_map_files = true; }
+
+MappedFile::~MappedFile() {
+  if (data_) ::munmap(const_cast<char*>(data_), mapped_);
+}
+
+MappedFile MappedFile::map(const fs::path& path, std::size_t padding) {
+  MappedFile m;
+  if (!g_map_files) return m;
+  // O_NONBLOCK: opening a FIFO must not wait for a writer here (read_file reads it, blocking as it should).
+  int fd = -1;
+  do fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  while (fd < 0 && errno == EINTR);
+  if (fd < 0) return m;  // read_file says why
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0) {
+    ::close(fd);
+    return m;
+  }
+  const auto size = static_cast<std::size_t>(st.st_size);
+  const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  const std::size_t total = (size + padding + page - 1) / page * page;
+  // Reserve file + padding as zero pages, then map the file over the front: the bytes past the end of the file
+  // (rest of its last page, then the reserved pages) read as zeros.
+  void* region = ::mmap(nullptr, total, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (region == MAP_FAILED) {
+    ::close(fd);
+    return m;
+  }
+  void* file = ::mmap(region, size, PROT_READ, MAP_PRIVATE | MAP_FIXED | MAP_POPULATE, fd, 0);
+  ::close(fd);
+  if (file == MAP_FAILED) {
+    ::munmap(region, total);
+    return m;
+  }
+  m.data_ = static_cast<const char*>(file);
+  m.size_ = size;
+  m.mapped_ = total;
+  return m;
 }
 
 bool is_gzip(std::string_view data) {

@@ -39,6 +39,42 @@ std::string gunzip_text(std::string_view data, const std::string& file);
 /// gzip magic bytes (whatever its name: `x.json.gz`, `x.json`, `<(cat x.json.gz)`), with gunzip_text's guard.
 std::string read_text_file(const std::filesystem::path& path);
 
+/// A regular file mapped read-only, with at least `padding` readable zero bytes after its end (simdjson reads up
+/// to 64 bytes past the text), so that a parser can read it in place: no copy and no fresh memory for the text.
+/// Mapping is off unless the program switched it on with enable_file_mapping(); map() then returns an empty
+/// MappedFile for anything that is not a regular, non-empty file, and callers read the file instead (read_file).
+class MappedFile {
+ public:
+  MappedFile() = default;
+  MappedFile(MappedFile&& o) noexcept { swap(o); }
+  MappedFile& operator=(MappedFile&& o) noexcept {
+    swap(o);
+    return *this;
+  }
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  ~MappedFile();
+  /// Map `path` (see above); an empty result when mapping is off, the file is not regular or empty, or mmap fails.
+  static MappedFile map(const std::filesystem::path& path, std::size_t padding);
+  bool empty() const { return data_ == nullptr; }
+  std::string_view text() const { return {data_, size_}; }
+
+ private:
+  void swap(MappedFile& o) noexcept {
+    std::swap(data_, o.data_);
+    std::swap(size_, o.size_);
+    std::swap(mapped_, o.mapped_);
+  }
+  const char* data_ = nullptr;
+  std::size_t size_ = 0;
+  std::size_t mapped_ = 0;  ///< bytes of the mapping (file + padding, whole pages)
+};
+
+/// Let MappedFile::map map files from now on. A mapped file that another program truncates while it is read
+/// raises SIGBUS, so only a program that handles it (the command line: a message and exit status 2) turns this
+/// on; library users (the Python module) keep reading files.
+void enable_file_mapping();
+
 /// "line L, column C (byte B)" of byte `offset` in `text`: lines and columns count from 1, columns in characters
 /// (UTF-8 continuation bytes are not counted), the byte offset from 0.
 std::string json_position(std::string_view text, std::size_t offset);

@@ -6,6 +6,9 @@
 #include <algorithm>
 #include <cmath>
 #include <exception>
+#include <mutex>
+#include <functional>
+#include <condition_variable>
 #include <limits>
 #include <optional>
 #include <thread>
@@ -356,16 +359,20 @@ void refuse_results_record(element root, const std::string& file, const char* wh
                              what));
 }
 
-ImageIndex index_images(const CocoGroundTruth& gt) {
+ImageIndex index_images(const std::vector<mask::CocoImage>& images) {
   ImageIndex idx;
-  idx.of.reserve(gt.images.size() * 2);
-  for (uint32_t i = 0; i < gt.images.size(); ++i) idx.of.emplace(gt.images[i].id, i);
-  idx.string_ids = !gt.images.empty() && gt.images[0].id.is_string;
+  idx.of.reserve(images.size() * 2);
+  for (uint32_t i = 0; i < images.size(); ++i) idx.of.emplace(images[i].id, i);
+  idx.string_ids = !images.empty() && images[0].id.is_string;
   return idx;
 }
 
+/// Called with the GT's images as soon as they are read (before the annotations): the results records need only
+/// these, so load_coco_files builds them on its second thread meanwhile.
+using ImagesReady = std::function<void(const std::vector<mask::CocoImage>&)>;
+
 CocoGroundTruth parse_gt_root(element root, const std::string& file, const CocoLoadOptions& opt,
-                              std::vector<std::string>& warnings) {
+                              std::vector<std::string>& warnings, const ImagesReady& images_ready = nullptr) {
   CocoGroundTruth gt;
   refuse_results_record(root, file, "--gt: a COCO instances file");
   const DuplicateKeyScope duplicate_keys(file, &warnings);
@@ -413,6 +420,7 @@ CocoGroundTruth parse_gt_root(element root, const std::string& file, const CocoL
     warnings.push_back(fmt::format("{}: {} repeated image id(s) in 'images'; the last entry of each is used", file,
                                    dup_images));
   const bool string_ids = !gt.images.empty() && gt.images[0].id.is_string;
+  if (images_ready) images_ready(gt.images);
 
   // categories
   if (auto cats = list("categories")) {
@@ -516,9 +524,17 @@ CocoGroundTruth parse_gt_root(element root, const std::string& file, const CocoL
   return gt;
 }
 
-mask::CocoDetections parse_results_root(element root, const std::string& file, const CocoGroundTruth& gt,
-                                        const CocoLoadOptions& opt, std::vector<std::string>& warnings) {
+/// The results records of loadRes with their segmentations still to decode (`pending`, for convert_masks).
+struct ResultRecords {
   mask::CocoDetections dt;
+  std::vector<PendingMask> pending;
+};
+
+/// loadRes on the parsed results `root` against the GT's `gt_images`, up to the mask decoding.
+ResultRecords build_results(element root, const std::string& file, const std::vector<mask::CocoImage>& gt_images,
+                            const CocoLoadOptions& opt, std::vector<std::string>& warnings) {
+  ResultRecords out;
+  mask::CocoDetections& dt = out.dt;
   refuse_results_record(root, file, "--dt: a COCO results list");
   const DuplicateKeyScope duplicate_keys(file, &warnings);
   array list;
@@ -529,9 +545,9 @@ mask::CocoDetections parse_results_root(element root, const std::string& file, c
         "{}: the result list is empty (pycocotools 2.0.6 loadRes raises IndexError); evaluated as no detections: "
         "AP/AR are 0 where ground truth exists and -1 where none does",
         file));
-    return dt;
+    return out;
   }
-  const ImageIndex images = index_images(gt);
+  const ImageIndex images = index_images(gt_images);
   const bool segm = opt.iou_type == mask::IouType::kSegm;
 
   // Branch on the first result only (loadRes).
@@ -554,7 +570,7 @@ mask::CocoDetections parse_results_root(element root, const std::string& file, c
           file, opt.strict ? "" : "; --strict uses the mask areas"));
   }
 
-  std::vector<PendingMask> pending;
+  std::vector<PendingMask>& pending = out.pending;
   GeometryNotes geometry;
   std::size_t non_compressed = 0;
   dt.results.reserve(list.size());
@@ -575,7 +591,7 @@ mask::CocoDetections parse_results_root(element root, const std::string& file, c
     a.image = it->second;
     a.category_id = get_integer(require(o, "category_id", w), w, "category_id");
     a.score = get_number(require(o, "score", w), w, "score");
-    const auto& im = gt.images[a.image];
+    const auto& im = gt_images[a.image];
     auto seg_e = field(o, "segmentation", w);
     if (bbox_branch) {
       a.box = parse_box(require(o, "bbox", w), w);
@@ -631,17 +647,57 @@ mask::CocoDetections parse_results_root(element root, const std::string& file, c
         "compressed RLE there (TypeError); their area is the pixel count of the annToRLE mask",
         file, non_compressed));
   geometry.report(file, "result(s)", warnings);
-  convert_masks(pending, dt.results, file, opt.threads);
-  return dt;
+  return out;
+}
+
+mask::CocoDetections parse_results_root(element root, const std::string& file, const CocoGroundTruth& gt,
+                                        const CocoLoadOptions& opt, std::vector<std::string>& warnings) {
+  ResultRecords r = build_results(root, file, gt.images, opt, warnings);
+  convert_masks(r.pending, r.dt.results, file, opt.threads);
+  return std::move(r.dt);
+}
+
+/// A COCO input's JSON text: the file mapped in place where the program allows it (io::MappedFile), else read
+/// (gzip inflated). Not movable once loaded (`text` may point into `read`).
+struct InputText {
+  io::MappedFile mapped;
+  std::string read;
+  std::string_view text;
+  bool padded = false;  ///< SIMDJSON_PADDING readable bytes follow `text`: parse in place
+
+  explicit InputText(const std::filesystem::path& path) {
+    mapped = io::MappedFile::map(path, simdjson::SIMDJSON_PADDING);
+    if (!mapped.empty() && !io::is_gzip(mapped.text())) {
+      text = mapped.text();
+      padded = true;
+      return;
+    }
+    mapped = io::MappedFile();
+    read = io::read_text_file(path);
+    text = read;
+    padded = has_padding(read);
+  }
+  InputText(const InputText&) = delete;
+  InputText& operator=(const InputText&) = delete;
+};
+
+}  // namespace
+
+namespace {
+
+CocoGroundTruth load_gt(const std::filesystem::path& file, const CocoLoadOptions& opt,
+                        std::vector<std::string>& warnings, const ImagesReady& images_ready) {
+  const InputText in(file);
+  simdjson::dom::parser parser;
+  return parse_gt_root(parse_root(parser, in.text, in.padded, file.string()), file.string(), opt, warnings,
+                       images_ready);
 }
 
 }  // namespace
 
 CocoGroundTruth load_coco_gt(const std::filesystem::path& file, const CocoLoadOptions& opt,
                              std::vector<std::string>& warnings) {
-  const std::string text = io::read_text_file(file);
-  simdjson::dom::parser parser;
-  return parse_gt_root(parse_root(parser, text, has_padding(text), file.string()), file.string(), opt, warnings);
+  return load_gt(file, opt, warnings, nullptr);
 }
 
 CocoGroundTruth parse_coco_gt(std::string_view json, const std::string& file_label, const CocoLoadOptions& opt,
@@ -652,11 +708,11 @@ CocoGroundTruth parse_coco_gt(std::string_view json, const std::string& file_lab
 
 mask::CocoDetections load_coco_results(const std::filesystem::path& file, const CocoGroundTruth& gt,
                                        const CocoLoadOptions& opt, std::vector<std::string>& warnings) {
-  const std::string text = io::read_text_file(file);
+  const InputText in(file);
   simdjson::dom::parser parser;
   simdjson::padded_string keep;
   bool tagged = false;
-  const element root = parse_results_json(parser, text, has_padding(text), file.string(), keep, tagged);
+  const element root = parse_results_json(parser, in.text, in.padded, file.string(), keep, tagged);
   const NonFiniteTagsLive live(tagged);
   return parse_results_root(root, file.string(), gt, opt, warnings);
 }
@@ -665,45 +721,74 @@ std::pair<CocoGroundTruth, mask::CocoDetections> load_coco_files(const std::file
                                                                  const std::filesystem::path& dt_file,
                                                                  const CocoLoadOptions& opt,
                                                                  std::vector<std::string>& warnings) {
-  // The results file's read and DOM parse do not depend on the GT; the DOM stays in `parsed` (simdjson elements
-  // point into its parser) until the records are built.
+  if (opt.threads <= 1) {
+    CocoGroundTruth gt = load_coco_gt(gt_file, opt, warnings);
+    mask::CocoDetections dt = load_coco_results(dt_file, gt, opt, warnings);
+    return {std::move(gt), std::move(dt)};
+  }
+  // Two threads: the results file is read and parsed on a second thread while the GT loads; that thread then
+  // builds the results records as soon as the GT's images are known, while this one builds the GT annotations.
+  // The masks of both are decoded afterwards with every worker. Records, warnings and errors are those of the
+  // serial order (GT first): the second thread's warnings are appended after the GT's, and its error is thrown
+  // only when the GT loaded without one. The DOM stays in `parsed` (elements and the pending RLE strings point
+  // into its parser) until the masks are decoded.
   struct Parsed {
-    std::string text;
+    std::optional<InputText> in;
     simdjson::dom::parser parser;
     simdjson::padded_string keep;
     bool tagged = false;
     element root;
   } parsed;
-  const auto read_results = [&parsed, &dt_file] {
-    parsed.text = io::read_text_file(dt_file);
-    parsed.root = parse_results_json(parsed.parser, parsed.text, has_padding(parsed.text), dt_file.string(),
-                                     parsed.keep, parsed.tagged);
-  };
+  struct Handoff {  // the GT's images, or "the GT failed": the results records wait for one of the two
+    std::mutex mutex;
+    std::condition_variable cv;
+    enum { kWaiting, kReady, kCancelled } state = kWaiting;
+    std::vector<mask::CocoImage> images;
+  } handoff;
+  ResultRecords records;
+  std::vector<std::string> dt_warnings;
   std::exception_ptr dt_error;
-  std::thread reader;
-  if (opt.threads > 1)
-    reader = std::thread([&] {
-      try {
-        read_results();
-      } catch (...) {
-        dt_error = std::current_exception();
-      }
-    });
-  struct JoinOnExit {
+  std::thread reader([&] {
+    try {
+      parsed.in.emplace(dt_file);
+      parsed.root = parse_results_json(parsed.parser, parsed.in->text, parsed.in->padded, dt_file.string(),
+                                       parsed.keep, parsed.tagged);
+      std::unique_lock<std::mutex> lock(handoff.mutex);
+      handoff.cv.wait(lock, [&] { return handoff.state != Handoff::kWaiting; });
+      if (handoff.state == Handoff::kCancelled) return;
+      lock.unlock();
+      const NonFiniteTagsLive live(parsed.tagged);
+      records = build_results(parsed.root, dt_file.string(), handoff.images, opt, dt_warnings);
+    } catch (...) {
+      dt_error = std::current_exception();
+    }
+  });
+  struct JoinOnExit {  // on any exit: release a waiting reader (the GT failed), then wait for it
     std::thread& t;
+    Handoff& h;
     ~JoinOnExit() {
+      {
+        std::lock_guard<std::mutex> lock(h.mutex);
+        if (h.state == Handoff::kWaiting) h.state = Handoff::kCancelled;
+      }
+      h.cv.notify_all();
       if (t.joinable()) t.join();
     }
-  } join_on_exit{reader};
-  CocoGroundTruth gt = load_coco_gt(gt_file, opt, warnings);
-  if (reader.joinable())
-    reader.join();
-  else
-    read_results();
+  } join_on_exit{reader, handoff};
+  CocoGroundTruth gt = load_gt(gt_file, opt, warnings, [&handoff](const std::vector<mask::CocoImage>& images) {
+    {
+      std::lock_guard<std::mutex> lock(handoff.mutex);
+      handoff.images = images;
+      handoff.state = Handoff::kReady;
+    }
+    handoff.cv.notify_all();
+  });
+  reader.join();
   if (dt_error) std::rethrow_exception(dt_error);
-  const NonFiniteTagsLive live(parsed.tagged);
-  mask::CocoDetections dt = parse_results_root(parsed.root, dt_file.string(), gt, opt, warnings);
-  return {std::move(gt), std::move(dt)};
+  warnings.insert(warnings.end(), std::make_move_iterator(dt_warnings.begin()),
+                  std::make_move_iterator(dt_warnings.end()));
+  convert_masks(records.pending, records.dt.results, dt_file.string(), opt.threads);
+  return {std::move(gt), std::move(records.dt)};
 }
 
 mask::CocoDetections parse_coco_results(std::string_view json, const std::string& file_label,

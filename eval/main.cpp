@@ -8,6 +8,7 @@
 #include <map>
 #include <thread>
 
+#include <signal.h>
 #include <unistd.h>
 
 #ifdef GLAMM_USE_MIMALLOC
@@ -118,9 +119,27 @@ __attribute__((section(".preinit_array"), used)) void (*const preinit_mimalloc_o
 }  // namespace
 #endif
 
+namespace {
+/// SIGBUS while inputs are mapped (io::MappedFile): another program truncated a file being read. Said in plain
+/// words, exit status 2 as for any bad input; nothing has been written (outputs are written atomically, later).
+extern "C" void on_sigbus(int) {
+  static const char msg[] =
+      "error: an input file became shorter while glamm-eval was reading it (another program changed it); nothing "
+      "was written\n";
+  const ssize_t ignored = ::write(2, msg, sizeof msg - 1);
+  (void)ignored;
+  ::_exit(glamm::cli::kBadInput);
+}
+}  // namespace
+
 int main(int argc, char** argv) {
   // Numbers are printed and parsed by our own locale-independent code; keep the C locale regardless of LC_ALL.
   std::setlocale(LC_ALL, "C");
+  // Large JSON inputs are parsed straight from the page cache (io::MappedFile): no copy, no fresh memory.
+  struct sigaction bus {};
+  bus.sa_handler = on_sigbus;
+  sigemptyset(&bus.sa_mask);
+  if (::sigaction(SIGBUS, &bus, nullptr) == 0) glamm::io::enable_file_mapping();
   // Checksums being computed in the background (io::prefetch_sha256) finish before the exit handlers run.
   struct PrefetchWait {
     ~PrefetchWait() { glamm::io::wait_for_prefetched_sha256(); }

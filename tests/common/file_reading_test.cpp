@@ -171,6 +171,40 @@ TEST_F(FileReading, PrefetchedChecksumIsUsedOnlyForTheUnchangedFile) {
   EXPECT_THROW(io::sha256_file(dir_ / "missing.json"), InputError);
 }
 
+TEST_F(FileReading, MappedFileIsOffUntilEnabledThenMapsRegularFilesWithZeroPadding) {
+  const fs::path small = write("small.json", "{\"a\": 1}");
+  // Off in a library until the program enables it (the command line, which handles SIGBUS).
+  static bool enabled = false;
+  if (!enabled) {
+    EXPECT_TRUE(io::MappedFile::map(small, 64).empty());
+  }
+  io::enable_file_mapping();
+  enabled = true;
+  // Sizes around page boundaries: the padding bytes past the end must read as zeros.
+  const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  for (const std::size_t size : {std::size_t{1}, page - 65, page - 64, page - 1, page, page + 1, 2 * page - 10}) {
+    std::string bytes(size, 'x');
+    for (std::size_t i = 0; i < size; ++i) bytes[i] = static_cast<char>('a' + i % 26);
+    const fs::path p = write("f" + std::to_string(size), bytes);
+    const io::MappedFile m = io::MappedFile::map(p, 64);
+    ASSERT_FALSE(m.empty()) << size;
+    EXPECT_EQ(m.text(), bytes) << size;
+    for (std::size_t i = 0; i < 64; ++i) ASSERT_EQ(m.text().data()[size + i], '\0') << size << " +" << i;
+  }
+  // Not mapped: an empty file, a folder, a FIFO, a missing file (the callers read those and say why).
+  EXPECT_TRUE(io::MappedFile::map(write("empty.json", ""), 64).empty());
+  EXPECT_TRUE(io::MappedFile::map(dir_, 64).empty());
+  EXPECT_TRUE(io::MappedFile::map(dir_ / "missing.json", 64).empty());
+  const fs::path fifo = dir_ / "fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_TRUE(io::MappedFile::map(fifo, 64).empty());
+  // Moving keeps one owner of the mapping.
+  io::MappedFile a = io::MappedFile::map(small, 64);
+  io::MappedFile b = std::move(a);
+  EXPECT_TRUE(a.empty());  // NOLINT(bugprone-use-after-move): the moved-from state is specified
+  EXPECT_EQ(b.text(), "{\"a\": 1}");
+}
+
 TEST(JsonSyntaxError, GivesLineColumnByteAndReason) {
   EXPECT_EQ(json_error("{\"a\": 1,\n \"b\": ]}"),
             "x.json: invalid JSON at line 2, column 7 (byte 15): syntax error while parsing value - unexpected ']'; "

@@ -10,6 +10,8 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
+#include "common/io.h"
+#include "support/gzip.h"
 #include "datasets/coco_json.h"
 
 namespace glamm {
@@ -100,6 +102,36 @@ TEST(CocoJsonParallel, LoadingBothFilesAtOnceGivesWhatLoadingThemInTurnGives) {
     }
     for (std::size_t j = 0; j < g1.annotations.size(); ++j)
       EXPECT_EQ(g2.annotations[j].rle.counts, g1.annotations[j].rle.counts) << j;
+  }
+}
+
+TEST(CocoJsonParallel, MappedInputsGiveWhatReadInputsGiveAndGzipStillInflates) {
+  // The command line maps its inputs (io::enable_file_mapping); a gzip file is read and inflated instead.
+  const TwoFiles f;
+  const std::string gt_text = gt_with_bad_masks(120, 999, 999).dump(), dt_text = results_for(150).dump();
+  const auto gt = f.write("gt.json", gt_text);
+  const auto dt = f.write("dt.json", dt_text);
+  const auto gt_gz = f.write("gt.json.gz", testing::gzip(gt_text));
+  const auto dt_gz = f.write("dt_gz.json", testing::gzip(dt_text));  // gzip whatever the name
+  datasets::CocoLoadOptions lo;
+  lo.threads = 2;
+  std::vector<std::string> w_read, w_mapped, w_gz;
+  const auto [g_read, d_read] = datasets::load_coco_files(gt, dt, lo, w_read);
+  io::enable_file_mapping();
+  const auto [g_mapped, d_mapped] = datasets::load_coco_files(gt, dt, lo, w_mapped);
+  const auto [g_gz, d_gz] = datasets::load_coco_files(gt_gz, dt_gz, lo, w_gz);
+  EXPECT_EQ(w_mapped, w_read);
+  ASSERT_EQ(g_mapped.annotations.size(), 120u);
+  ASSERT_EQ(d_mapped.results.size(), 150u);
+  ASSERT_EQ(g_gz.annotations.size(), 120u);
+  ASSERT_EQ(d_gz.results.size(), 150u);
+  for (std::size_t j = 0; j < 120; ++j) {
+    EXPECT_EQ(g_mapped.annotations[j].rle.counts, g_read.annotations[j].rle.counts) << j;
+    EXPECT_EQ(g_gz.annotations[j].rle.counts, g_read.annotations[j].rle.counts) << j;
+  }
+  for (std::size_t j = 0; j < 150; ++j) {
+    EXPECT_EQ(d_mapped.results[j].score, d_read.results[j].score) << j;
+    EXPECT_EQ(d_gz.results[j].rle_box, d_read.results[j].rle_box) << j;
   }
 }
 
