@@ -271,16 +271,15 @@ void convert_masks(std::vector<PendingMask>& pending, std::vector<CocoInstance>&
         try {
           mask::Rle r = pm.compressed_view ? mask::from_string(pm.counts, pm.rle_h, pm.rle_w)
                                            : mask::to_rle(pm.seg, pm.image_h, pm.image_w, false);
-          // iouType segm keeps the mask and its to_bbox box (evaluate's IoU prefilter), taken while the counts
-          // are in cache.
-          const mask::Box rle_box = pm.keep_rle || pm.need_box ? mask::to_bbox(r) : mask::Box{};
-          if (pm.need_area) a.area = static_cast<double>(mask::area(r));
-          if (pm.need_box) a.box = rle_box;
+          // iouType segm keeps the mask and its RleFacts (box, area: what evaluate's IoU needs), taken while the
+          // counts are in cache.
           if (pm.keep_rle) {
-            a.rle = std::move(r);
-            a.rle_box = rle_box;
-            a.has_rle_box = true;
+            a.rle_facts = mask::rle_facts(r);
+            a.has_rle_facts = true;
           }
+          if (pm.need_area) a.area = static_cast<double>(mask::area(r));
+          if (pm.need_box) a.box = pm.keep_rle ? a.rle_facts.box : mask::to_bbox(r);
+          if (pm.keep_rle) a.rle = std::move(r);
         } catch (const mask::RleError& e) {
           const bool has_id = std::string_view(pm.list) == "annotations";
           fail(file,

@@ -184,6 +184,7 @@ struct ImageScratch {
   std::vector<uint32_t> g_idx, d_idx, gtind, cand, cand_off;
   std::vector<const Rle*> g_rle, d_rle;
   std::vector<Box> g_box, d_box;
+  std::vector<RleFacts> g_facts, d_facts;
   std::vector<uint8_t> crowd, ig;
 };
 
@@ -375,17 +376,19 @@ CocoEvaluation evaluate(const CocoGroundTruth& gt, const CocoDetections& dt, con
         if (segm) {
           sc.g_rle.resize(G);
           sc.d_rle.resize(D);
+          sc.g_facts.resize(G);
+          sc.d_facts.resize(D);
           for (std::size_t g = 0; g < G; ++g) {
             const CocoInstance& a = gt.annotations[g_idx[g]];
             sc.g_rle[g] = &a.rle;
-            sc.g_box[g] = a.has_rle_box ? a.rle_box : to_bbox(a.rle);
+            sc.g_facts[g] = a.has_rle_facts ? a.rle_facts : rle_facts(a.rle);
           }
           for (std::size_t d = 0; d < D; ++d) {
             const CocoInstance& a = dt.results[d_idx[d]];
             sc.d_rle[d] = &a.rle;
-            sc.d_box[d] = a.has_rle_box ? a.rle_box : to_bbox(a.rle);
+            sc.d_facts[d] = a.has_rle_facts ? a.rle_facts : rle_facts(a.rle);
           }
-          iou(sc.d_rle.data(), sc.d_box.data(), D, sc.g_rle.data(), sc.g_box.data(), G, sc.crowd.data(),
+          iou(sc.d_rle.data(), sc.d_facts.data(), D, sc.g_rle.data(), sc.g_facts.data(), G, sc.crowd.data(),
               mat.values.data());
         } else {
           for (std::size_t g = 0; g < G; ++g) sc.g_box[g] = gt.annotations[g_idx[g]].box;

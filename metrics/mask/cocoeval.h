@@ -45,10 +45,10 @@ struct CocoInstance {
   bool iscrowd = false;     ///< GT `iscrowd` (ignore := iscrowd); always false for DT
   Rle rle;                  ///< annToRLE of the segmentation (iouType segm only; empty otherwise)
   Box box{};                ///< bbox (iouType bbox only; GT from JSON, DT as loadRes sets it)
-  /// to_bbox(rle) when has_rle_box (the COCO loaders fill it while decoding, iouType segm); evaluate() computes
-  /// it from `rle` otherwise. Whoever changes `rle` afterwards must clear has_rle_box.
-  Box rle_box{};
-  bool has_rle_box = false;
+  /// rle_facts(rle) when has_rle_facts (the COCO loaders fill it while decoding, iouType segm); evaluate()
+  /// computes it from `rle` otherwise. Whoever changes `rle` afterwards must clear has_rle_facts.
+  RleFacts rle_facts{};
+  bool has_rle_facts = false;
 };
 
 /// One GT image: id and size (size used to rasterise polygons).

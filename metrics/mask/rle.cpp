@@ -72,16 +72,8 @@ void walk_intersection_union(const Rle& da, const Rle& db, uint64_t& inter, uint
   uni = u;
 }
 
-/// Per-RLE facts the IoU shortcut needs: the 1-run pixel count, and whether the RLE is "plain" (its counts sum to
-/// h*w and no run after the first has length 0). For two plain RLEs of one size the C walk visits every pixel
-/// once (it can stop early only on a zero-length run or unequal sums), so intersection and union are the exact
-/// pixel counts that intersect_plain and the areas give.
-struct RunStats {
-  uint64_t area = 0;
-  bool plain = false;
-};
-
-RunStats run_stats(const Rle& r) {
+/// area and plain of RleFacts (see rle.h) in one vectorisable pass.
+void count_facts(const Rle& r, RleFacts& f) {
   const uint32_t* c = r.counts.data();
   const size_t k = r.counts.size();
   uint64_t total = 0, fg = 0;
@@ -91,7 +83,8 @@ RunStats run_stats(const Rle& r) {
     fg += (j & 1) ? c[j] : 0;
     zero |= (j > 0 && c[j] == 0) ? 1u : 0u;
   }
-  return {fg, total == uint64_t{r.h} * r.w && zero == 0};
+  f.area = fg;
+  f.plain = total == uint64_t{r.h} * r.w && zero == 0;
 }
 
 /// Pixels in both masks, walking the two lists of 1-runs as intervals (half the steps of the run walk, and no
@@ -325,18 +318,13 @@ void bbox_iou(const std::vector<Box>& dt, const std::vector<Box>& gt, const std:
   bbox_iou_raw(dt.data(), dt.size(), gt.data(), gt.size(), iscrowd.data(), out);
 }
 
-void iou(const Rle* const* dt, const Box* dt_box, size_t dt_n, const Rle* const* gt, const Box* gt_box, size_t gt_n,
-         const uint8_t* iscrowd, double* out) {
-  if (dt_n == 0 || gt_n == 0) return;
-  bbox_iou_raw(dt_box, dt_n, gt_box, gt_n, iscrowd, out);
-  // Run statistics of each mask, taken once when a pair first needs them (per-thread buffers: no allocation
-  // once grown).
-  thread_local std::vector<RunStats> d_stats, g_stats;
-  thread_local std::vector<uint8_t> d_done, g_done;
-  d_stats.resize(dt_n);
-  g_stats.resize(gt_n);
-  d_done.assign(dt_n, 0);
-  g_done.assign(gt_n, 0);
+namespace {
+
+/// rleIou of the pairs whose boxes overlap (out already holds bbIou), with each mask's RleFacts from `facts(side,
+/// index)` (computed once by the caller or on first use).
+template <class Facts>
+void rle_iou_pairs(const Rle* const* dt, size_t dt_n, const Rle* const* gt, size_t gt_n, const uint8_t* iscrowd,
+                   double* out, Facts&& facts) {
   for (size_t d = 0; d < dt_n; ++d) {
     for (size_t g = 0; g < gt_n; ++g) {
       double& o = out[d * gt_n + g];
@@ -347,23 +335,65 @@ void iou(const Rle* const* dt, const Box* dt_box, size_t dt_n, const Rle* const*
         o = -1;
         continue;
       }
-      if (!d_done[d]) d_stats[d] = run_stats(D), d_done[d] = 1;
-      if (!g_done[g]) g_stats[g] = run_stats(G), g_done[g] = 1;
+      const RleFacts& fd = facts(0, d);
+      const RleFacts& fg = facts(1, g);
       uint64_t inter = 0, uni = 0;
-      if (d_stats[d].plain && g_stats[g].plain) {
+      if (fd.plain && fg.plain) {
         inter = intersect_plain(D, G);
-        uni = d_stats[d].area + g_stats[g].area - inter;
+        uni = fd.area + fg.area - inter;
       } else {
         walk_intersection_union(D, G, inter, uni);
       }
       if (inter == 0) {
         o = 0;
       } else {
-        if (iscrowd[g]) uni = area(D);
+        if (iscrowd[g]) uni = static_cast<uint32_t>(fd.area);  // area(D): the C code's uint32 sum
         o = static_cast<double>(static_cast<uint32_t>(inter)) / static_cast<double>(static_cast<uint32_t>(uni));
       }
     }
   }
+}
+
+}  // namespace
+
+RleFacts rle_facts(const Rle& r) {
+  RleFacts f;
+  count_facts(r, f);
+  f.box = to_bbox(r);
+  return f;
+}
+
+void iou(const Rle* const* dt, const Box* dt_box, size_t dt_n, const Rle* const* gt, const Box* gt_box, size_t gt_n,
+         const uint8_t* iscrowd, double* out) {
+  if (dt_n == 0 || gt_n == 0) return;
+  bbox_iou_raw(dt_box, dt_n, gt_box, gt_n, iscrowd, out);
+  // Facts of each mask taken when a pair first needs them (per-thread buffers: no allocation once grown).
+  thread_local std::vector<RleFacts> facts[2];
+  thread_local std::vector<uint8_t> done[2];
+  facts[0].resize(dt_n);
+  facts[1].resize(gt_n);
+  done[0].assign(dt_n, 0);
+  done[1].assign(gt_n, 0);
+  rle_iou_pairs(dt, dt_n, gt, gt_n, iscrowd, out, [&](int side, size_t i) -> const RleFacts& {
+    if (!done[side][i]) {
+      count_facts(side == 0 ? *dt[i] : *gt[i], facts[side][i]);
+      done[side][i] = 1;
+    }
+    return facts[side][i];
+  });
+}
+
+void iou(const Rle* const* dt, const RleFacts* dt_facts, size_t dt_n, const Rle* const* gt, const RleFacts* gt_facts,
+         size_t gt_n, const uint8_t* iscrowd, double* out) {
+  if (dt_n == 0 || gt_n == 0) return;
+  thread_local std::vector<Box> boxes[2];
+  boxes[0].resize(dt_n);
+  boxes[1].resize(gt_n);
+  for (size_t d = 0; d < dt_n; ++d) boxes[0][d] = dt_facts[d].box;
+  for (size_t g = 0; g < gt_n; ++g) boxes[1][g] = gt_facts[g].box;
+  bbox_iou_raw(boxes[0].data(), dt_n, boxes[1].data(), gt_n, iscrowd, out);
+  rle_iou_pairs(dt, dt_n, gt, gt_n, iscrowd, out,
+                [&](int side, size_t i) -> const RleFacts& { return side == 0 ? dt_facts[i] : gt_facts[i]; });
 }
 
 void iou(const Rle* const* dt, size_t dt_n, const Rle* const* gt, size_t gt_n, const uint8_t* iscrowd, double* out) {

@@ -131,7 +131,7 @@ TEST(CocoJsonParallel, MappedInputsGiveWhatReadInputsGiveAndGzipStillInflates) {
   }
   for (std::size_t j = 0; j < 150; ++j) {
     EXPECT_EQ(d_mapped.results[j].score, d_read.results[j].score) << j;
-    EXPECT_EQ(d_gz.results[j].rle_box, d_read.results[j].rle_box) << j;
+    EXPECT_EQ(d_gz.results[j].rle_facts.box, d_read.results[j].rle_facts.box) << j;
   }
 }
 
