@@ -87,17 +87,22 @@ struct NonFiniteTagsLive {
   NonFiniteTagsLive& operator=(const NonFiniteTagsLive&) = delete;
 };
 
-/// The double a tagged NaN/Infinity/-Infinity string stands for, or nullopt for any other element.
-std::optional<double> nonfinite_value(element e) {
+/// nonfinite_value's work once tags are live (out of line: the common case stops at the flag).
+std::optional<double> tagged_nonfinite_value(element e) {
   std::string_view s;
-  if (!tl_nonfinite_tags || e.type() != element_type::STRING || e.get_string().get(s) != simdjson::SUCCESS)
-    return std::nullopt;
+  if (e.type() != element_type::STRING || e.get_string().get(s) != simdjson::SUCCESS) return std::nullopt;
   if (s.substr(0, kNonFiniteTag.size()) != kNonFiniteTag) return std::nullopt;
   s.remove_prefix(kNonFiniteTag.size());
   if (s == "NaN") return std::numeric_limits<double>::quiet_NaN();
   if (s == "Infinity") return std::numeric_limits<double>::infinity();
   if (s == "-Infinity") return -std::numeric_limits<double>::infinity();
   return std::nullopt;
+}
+
+/// The double a tagged NaN/Infinity/-Infinity string stands for, or nullopt for any other element.
+inline std::optional<double> nonfinite_value(element e) {
+  if (!tl_nonfinite_tags) return std::nullopt;
+  return tagged_nonfinite_value(e);
 }
 
 [[noreturn]] void fail_nonfinite(const Where& w, const char* key) {
