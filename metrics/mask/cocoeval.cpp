@@ -334,14 +334,10 @@ CocoEvaluation evaluate(const CocoGroundTruth& gt, const CocoDetections& dt, con
   // Slots of the non-empty cells, assigned in (k, i) order before the parallel part.
   ev.cell_slot.assign(K * I, -1);
   int32_t slots = 0;
-  std::vector<std::pair<uint32_t, uint32_t>> slot_cell;  // slot -> (k, i)
   for (std::size_t k = 0; k < K; ++k)
     for (std::size_t i = 0; i < I; ++i) {
       const std::size_t gcell = p.use_cats ? i * K + k : i;
-      if (gcells.size(gcell) || dcells.size(gcell)) {
-        ev.cell_slot[k * I + i] = slots++;
-        slot_cell.emplace_back(static_cast<uint32_t>(k), static_cast<uint32_t>(i));
-      }
+      if (gcells.size(gcell) || dcells.size(gcell)) ev.cell_slot[k * I + i] = slots++;
     }
   ev.slot_ious.resize(static_cast<std::size_t>(slots));
   ev.slot_evals.resize(static_cast<std::size_t>(slots) * A);
@@ -350,15 +346,15 @@ CocoEvaluation evaluate(const CocoGroundTruth& gt, const CocoDetections& dt, con
   // command line) that scales, where reserving them here, serially, was a quarter of this phase.
   const bool segm = p.iou_type == IouType::kSegm;
 
-  // Over the non-empty cells in slot order (category-major), so that the records of one category, which
-  // accumulate() reads together, are allocated next to each other.
-  std::vector<ImageScratch> scratch(static_cast<std::size_t>(metrics::parallel_workers(slot_cell.size(), threads)));
-  metrics::parallel_for(slot_cell.size(), threads, [&](std::size_t s, int worker) {
+  std::vector<ImageScratch> scratch(static_cast<std::size_t>(metrics::parallel_workers(I, threads)));
+  metrics::parallel_for(I, threads, [&](std::size_t i, int worker) {
     ImageScratch& sc = scratch[static_cast<std::size_t>(worker)];
     std::vector<uint32_t>& g_idx = sc.g_idx;
     std::vector<uint32_t>& d_idx = sc.d_idx;
-    {
-      const std::size_t k = slot_cell[s].first, i = slot_cell[s].second;
+    for (std::size_t k = 0; k < K; ++k) {
+      const int32_t slot = ev.cell_slot[k * I + i];
+      if (slot < 0) continue;  // computeIoU [] and evaluateImg None for every area
+      const auto s = static_cast<std::size_t>(slot);
       const std::size_t gcell = p.use_cats ? i * K + k : i;
       g_idx.assign(gcells.begin(gcell), gcells.begin(gcell) + gcells.size(gcell));
       d_idx.assign(dcells.begin(gcell), dcells.begin(gcell) + dcells.size(gcell));
