@@ -469,8 +469,18 @@ CocoAccumulation accumulate(const CocoEvaluation& ev, int threads) {
     const std::size_t n_all = dets.size();
     std::size_t npig = 0, c = 0;
     sc.status.assign(n_all * T, 0);
-    for (const uint32_t i : cat.images) {
-      const CocoImageEval* e = ev.eval_img(k, a, i);
+    const std::vector<uint32_t>& images = cat.images;
+    for (std::size_t n = 0; n < images.size(); ++n) {
+      const CocoImageEval* e = ev.eval_img(k, a, images[n]);
+      // The records' arrays sit wherever evaluate()'s workers allocated them (image order): fetch the ones a few
+      // images ahead while this one is read.
+      if (n + 4 < images.size()) {
+        const CocoImageEval* ahead = ev.eval_img(k, a, images[n + 4]);
+        __builtin_prefetch(ahead->dt_ignore.data());
+        __builtin_prefetch(ahead->dt_matched.data());
+        __builtin_prefetch(ahead->gt_ignore.data());
+      }
+      if (n + 8 < images.size()) __builtin_prefetch(ev.eval_img(k, a, images[n + 8]));
       for (uint8_t g : e->gt_ignore) npig += (g == 0);
       const std::size_t D = e->dt_ids.size();
       for (std::size_t d = 0; d < D; ++d, ++c) {
