@@ -1,5 +1,6 @@
 // Compressed RLE strings (rleToString / rleFrString): spec mask-metrics.md §2.2 worked examples and the inputs
 // we reject.
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -98,6 +99,78 @@ TEST(RleString, RejectsNegativeCountsFromDeltas) {
   // 'O' = 31 has the sign bit 0x10: delta -1, so counts[3] = counts[1] - 1 = 0. 'N' = 30 is delta -2 → -1.
   EXPECT_EQ(from_string("511O", 7, 1).counts, (std::vector<uint32_t>{5, 1, 1, 0}));
   EXPECT_THROW(from_string("511N", 7, 1), RleError);
+}
+
+/// rleFrString written out plainly from the spec (int64, no shortcuts): the counts, or nullopt where from_string
+/// must throw (with `check_sum` false the h*w test is left out). The oracle for strings long enough for
+/// from_string's eight-counts-at-a-time path.
+std::optional<Counts> plain_decode(const std::string& s, uint32_t h, uint32_t w, bool check_sum = true) {
+  Counts out;
+  std::size_t p = 0;
+  uint64_t sum = 0;
+  while (p < s.size()) {
+    int64_t x = 0;
+    int k = 0;
+    bool more = true;
+    while (more) {
+      if (p >= s.size() || k >= 12) return std::nullopt;
+      const int c = s[p++] - '0';
+      if (c < 0 || c > 63) return std::nullopt;
+      x |= static_cast<int64_t>(c & 0x1f) << (5 * k);
+      more = (c & 0x20) != 0;
+      ++k;
+      if (!more && (c & 0x10)) x |= -(int64_t{1} << (5 * k));
+    }
+    if (out.size() > 2) x += out[out.size() - 2];
+    if (x < 0 || x > 4294967295LL) return std::nullopt;
+    sum += static_cast<uint64_t>(x);
+    out.push_back(static_cast<uint32_t>(x));
+  }
+  if (check_sum && sum != uint64_t{h} * w) return std::nullopt;
+  return out;
+}
+
+TEST(RleString, LongStringsOfOneCharacterCountsDecodeAsTheSpecSays) {
+  // Mostly one-character counts (small deltas, some negative) with some two-character groups; some strings
+  // broken inside a run of eight (a count going negative, a stray character, a sum one past the image): the same
+  // counts, or an RleError, as the plain decoder.
+  uint64_t state = 99;
+  auto next = [&state](uint32_t n) {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<uint32_t>((state >> 33) % n);
+  };
+  int decoded = 0, rejected = 0;
+  for (int it = 0; it < 3000; ++it) {
+    std::string s;
+    const int n = 3 + static_cast<int>(next(60));
+    for (int i = 0; i < n; ++i) {
+      if (i < 3) {
+        s += static_cast<char>('0' + next(16));  // first counts: no delta
+      } else if (next(10) == 0) {
+        s += static_cast<char>('0' + 0x20 + next(32));  // a two-character group
+        s += static_cast<char>('0' + next(16));
+      } else {
+        s += static_cast<char>('0' + (next(8) == 0 ? 16 + next(16) : next(3)));  // delta, sometimes negative
+      }
+    }
+    if (it % 50 == 0) s[next(static_cast<uint32_t>(s.size()))] = 'z';  // outside '0'..'o'
+    // The image sized to the counts' sum (so that most strings are valid), now and then one pixel more.
+    const auto raw = plain_decode(s, 0, 0, false);
+    uint64_t sum = 0;
+    if (raw)
+      for (uint32_t c : *raw) sum += c;
+    const uint32_t w = static_cast<uint32_t>(raw ? sum : 7) + (it % 7 == 0 ? 1 : 0);
+    const auto want = plain_decode(s, 1, w);
+    if (want) {
+      EXPECT_EQ(from_string(s, 1, w).counts, *want) << s;
+      ++decoded;
+    } else {
+      EXPECT_THROW(from_string(s, 1, w), RleError) << s;
+      ++rejected;
+    }
+  }
+  EXPECT_GT(decoded, 700);
+  EXPECT_GT(rejected, 300);
 }
 
 TEST(RleString, RejectsOverlongGroups) {
