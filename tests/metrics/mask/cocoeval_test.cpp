@@ -250,36 +250,28 @@ TEST(CocoEval, MatchingEqualsTheLiteralEvaluateImgLoopOnRandomCells) {
   CocoDetections dt;
   gt.category_ids = {1, 2};
   const double areas[] = {10, 32 * 32, 1500, 96 * 96, 20000, 1e10};
-  auto box = [&](CocoInstance& a) {
+  // One random instance on image i, numbered after the `list` it joins; boxes on a coarse grid (ties), or
+  // huge (NaN IoUs).
+  auto add = [&](std::vector<CocoInstance>& list, uint32_t i, bool is_gt) {
+    CocoInstance a;
+    a.id = static_cast<int64_t>(list.size()) + 1;
+    a.image = i;
+    a.category_id = 1 + next(2);
+    a.area = areas[next(6)];
+    if (is_gt) a.iscrowd = next(6) == 0;
+    else a.score = 0.1 * next(10);
     if (next(8) == 0) {
       a.box = {0, 0, 1e308, 1e308};
     } else {
       a.box = {5.0 * next(6), 5.0 * next(6), 5.0 * (1 + next(5)), 5.0 * (1 + next(5))};
     }
+    list.push_back(a);
   };
   for (uint32_t i = 0; i < 150; ++i) {
     gt.images.push_back({ImageId(int64_t{i} + 1), 100, 100});
     const uint32_t ng = next(7), nd = next(9);
-    for (uint32_t j = 0; j < ng; ++j) {
-      CocoInstance a;
-      a.id = static_cast<int64_t>(gt.annotations.size()) + 1;
-      a.image = i;
-      a.category_id = 1 + next(2);
-      a.area = areas[next(6)];
-      a.iscrowd = next(6) == 0;
-      box(a);
-      gt.annotations.push_back(a);
-    }
-    for (uint32_t j = 0; j < nd; ++j) {
-      CocoInstance a;
-      a.id = static_cast<int64_t>(dt.results.size()) + 1;
-      a.image = i;
-      a.category_id = 1 + next(2);
-      a.area = areas[next(6)];
-      a.score = 0.1 * next(10);
-      box(a);
-      dt.results.push_back(a);
-    }
+    for (uint32_t j = 0; j < ng; ++j) add(gt.annotations, i, true);
+    for (uint32_t j = 0; j < nd; ++j) add(dt.results, i, false);
   }
   const CocoParams p = default_params(gt, IouType::kBbox);
   const CocoEvaluation ev = evaluate(gt, dt, p, 2);
