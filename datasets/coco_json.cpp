@@ -4,6 +4,7 @@
 #include "datasets/segmentation_json.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <exception>
 #include <mutex>
@@ -155,6 +156,48 @@ element require(const object& o, std::string_view key, const Where& w) {
   if (!last_field(o, key, e, [&] { return w.record(); })) w.fail(fmt::format("missing field '{}'", key));
   return e;
 }
+
+/// The fields a record reads, found in one walk over its JSON object (simdjson's object is a list, so each
+/// field()/require() walks it again). Lookups then behave exactly as field() and require(): the LAST value of a
+/// repeated key, and a repeated key noted in the file's DuplicateKeyScope when (and only when) it is looked up.
+template <std::size_t N>
+class FieldScan {
+ public:
+  FieldScan(const object& o, const std::array<std::string_view, N>& keys) : keys_(keys) {
+    for (simdjson::dom::key_value_pair kv : o)
+      for (std::size_t i = 0; i < N; ++i)
+        if (kv.key == keys_[i]) {
+          value_[i] = kv.value;
+          ++count_[i];
+          break;
+        }
+  }
+  std::optional<element> field(std::size_t i, const Where& w) const {
+    if (count_[i] == 0) return std::nullopt;
+    if (count_[i] > 1) note_repeated(i, w);
+    return value_[i];
+  }
+  element require(std::size_t i, const Where& w) const {
+    if (count_[i] == 0) w.fail(fmt::format("missing field '{}'", keys_[i]));
+    if (count_[i] > 1) note_repeated(i, w);
+    return value_[i];
+  }
+
+ private:
+  void note_repeated(std::size_t i, const Where& w) const {
+    if (DuplicateKeyScope* s = DuplicateKeyScope::current(); s && !s->seen()) s->note(keys_[i], w.record());
+  }
+  const std::array<std::string_view, N>& keys_;
+  std::array<element, N> value_{};
+  std::array<uint32_t, N> count_{};
+};
+
+/// Fields of a GT annotation and of a result, in FieldScan order.
+constexpr std::array<std::string_view, 7> kAnnotationKeys{"id",      "image_id",     "category_id", "area",
+                                                         "iscrowd", "segmentation", "bbox"};
+enum AnnotationKey : std::size_t { kAnnId, kAnnImageId, kAnnCategoryId, kAnnArea, kAnnIscrowd, kAnnSegm, kAnnBbox };
+constexpr std::array<std::string_view, 5> kResultKeys{"image_id", "category_id", "score", "segmentation", "bbox"};
+enum ResultKey : std::size_t { kResImageId, kResCategoryId, kResScore, kResSegm, kResBbox };
 
 ImageId get_image_id(element e, const Where& w, const char* key) {
   if (nonfinite_value(e)) fail_nonfinite(w, key);
@@ -454,16 +497,17 @@ CocoGroundTruth parse_gt_root(element root, const std::string& file, const CocoL
       Where w{file, "annotations", j};
       object o;
       if (e.get_object().get(o) != simdjson::SUCCESS) w.fail("must be an object");
+      const FieldScan<7> f(o, kAnnotationKeys);
       CocoInstance a;
-      a.id = get_integer(require(o, "id", w), w, "id");
+      a.id = get_integer(f.require(kAnnId, w), w, "id");
       w.id = a.id;
-      ImageId img = get_image_id(require(o, "image_id", w), w, "image_id");
+      ImageId img = get_image_id(f.require(kAnnImageId, w), w, "image_id");
       if (!gt.images.empty() && img.is_string != string_ids)
         w.fail(fmt::format("image_id {} has a different JSON type than the ids in 'images'",
                            img.display()));
-      a.category_id = get_integer(require(o, "category_id", w), w, "category_id");
-      a.area = get_number(require(o, "area", w), w, "area");
-      element crowd = require(o, "iscrowd", w);
+      a.category_id = get_integer(f.require(kAnnCategoryId, w), w, "category_id");
+      a.area = get_number(f.require(kAnnArea, w), w, "area");
+      element crowd = f.require(kAnnIscrowd, w);
       if (crowd.type() == element_type::BOOL) {
         bool b = false;
         if (crowd.get_bool().get(b)) {}
@@ -480,7 +524,7 @@ CocoGroundTruth parse_gt_root(element root, const std::string& file, const CocoL
       a.image = it->second;
       if (segm) {
         PendingMask pm;
-        parse_segmentation_into(require(o, "segmentation", w), w, pm);
+        parse_segmentation_into(f.require(kAnnSegm, w), w, pm);
         const auto& im = gt.images[a.image];
         geometry.note(pm, w, im.height, im.width);
         if (!pm.compressed_view && std::holds_alternative<mask::Polygons>(pm.seg) && (im.height == 0 || im.width == 0))
@@ -493,7 +537,7 @@ CocoGroundTruth parse_gt_root(element root, const std::string& file, const CocoL
         pm.json_index = static_cast<uint32_t>(j);
         pending.push_back(std::move(pm));
       } else {
-        a.box = parse_box(require(o, "bbox", w), w);
+        a.box = parse_box(f.require(kAnnBbox, w), w);
       }
       gt.annotations.push_back(std::move(a));
       ++j;
@@ -586,19 +630,20 @@ ResultRecords build_results(element root, const std::string& file, const std::ve
     CocoInstance a;
     a.id = static_cast<int64_t>(j) + 1;
     a.iscrowd = false;
-    ImageId img = get_image_id(require(o, "image_id", w), w, "image_id");
+    const FieldScan<5> f(o, kResultKeys);
+    ImageId img = get_image_id(f.require(kResImageId, w), w, "image_id");
     auto it = images.of.find(img);
     if (it == images.of.end())
       w.fail(fmt::format("image_id {} is not an image of the ground truth (pycocotools asserts 'Results do not "
                          "correspond to current coco set')",
                          img.display()));
     a.image = it->second;
-    a.category_id = get_integer(require(o, "category_id", w), w, "category_id");
-    a.score = get_number(require(o, "score", w), w, "score");
+    a.category_id = get_integer(f.require(kResCategoryId, w), w, "category_id");
+    a.score = get_number(f.require(kResScore, w), w, "score");
     const auto& im = gt_images[a.image];
-    auto seg_e = field(o, "segmentation", w);
+    auto seg_e = f.field(kResSegm, w);
     if (bbox_branch) {
-      a.box = parse_box(require(o, "bbox", w), w);
+      a.box = parse_box(f.require(kResBbox, w), w);
       a.area = a.box[2] * a.box[3];
       if (segm) {
         PendingMask pm;
@@ -627,7 +672,7 @@ ResultRecords build_results(element root, const std::string& file, const std::ve
       if (!pm.compressed_view && std::holds_alternative<mask::Polygons>(pm.seg) && (im.height == 0 || im.width == 0))
         w.fail(fmt::format("a polygon mask needs the height/width of image {}", im.id.display()));
       pm.need_area = true;
-      auto bb = field(o, "bbox", w);
+      auto bb = f.field(kResBbox, w);
       if (bb && !is_empty_array(*bb)) {
         a.box = parse_box(*bb, w);
       } else {

@@ -117,6 +117,26 @@ TEST_F(DuplicateKeys, CocoInstancesAndResultsTakeTheLastValue) {
   EXPECT_NE(warnings[0].find("'score' in results[0]"), std::string::npos) << warnings[0];
 }
 
+TEST_F(DuplicateKeys, CocoWarningNamesTheFirstRepeatedKeyInReadingOrderAndOnlyKeysThatAreRead) {
+  // Annotation 0 repeats 'iscrowd' before 'id' in the text, but 'id' is read first: the warning names 'id' (in
+  // annotations[0], before its id is known). A repeated key nobody reads ('note') is not a warning; neither is a
+  // repeated 'segmentation' of an annotation whose image is unknown (dropped before its mask is read).
+  const std::string gt =
+      R"({"images": [{"id": 1, "height": 10, "width": 10}], "categories": [{"id": 1}],
+          "annotations": [{"id": 9, "image_id": 7, "category_id": 1, "area": 1, "iscrowd": 0, "note": 1, "note": 2,
+                           "segmentation": [[0, 0, 0, 2, 2, 2]], "segmentation": [[0, 0, 0, 3, 3, 3]]},
+                          {"iscrowd": 0, "iscrowd": 1, "id": 5, "id": 6, "image_id": 1, "category_id": 1,
+                           "area": 4, "segmentation": [[0, 0, 0, 2, 2, 2, 2, 0]]}]})";
+  std::vector<std::string> warnings;
+  CocoLoadOptions opt;
+  const auto g = parse_coco_gt(gt, "gt.json", opt, warnings);
+  ASSERT_EQ(g.annotations.size(), 1u);
+  EXPECT_EQ(g.annotations[0].id, 6);
+  EXPECT_TRUE(g.annotations[0].iscrowd);
+  ASSERT_EQ(count(joined(warnings), "duplicate JSON key"), 1u) << joined(warnings);
+  EXPECT_NE(joined(warnings).find("(first: 'id' in annotations[1])"), std::string::npos) << joined(warnings);
+}
+
 TEST_F(DuplicateKeys, CocoCaptionsTakeTheLastCaption) {
   std::vector<std::string> warnings;
   const auto gt = parse_coco_caption_gt(
